@@ -1,0 +1,218 @@
+"""The `entitle` command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from entitle.insz import insz_report
+from entitle.rules.cases import CaseError, DictProvider, parse_case
+from entitle.rules.casetest import run_file, test_files
+from entitle.rules.catalogue import default_catalogue
+from entitle.rules.columnar import cross_check_cases
+from entitle.rules.describe import describe_benefit, describe_plan
+from entitle.rules.loader import RuleFileError, load_benefit
+from entitle.rules.model import Benefit, benefit_json_schema
+from entitle.rules.scalar import evaluate
+
+app = typer.Typer(help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True)
+insz_app = typer.Typer(help="National register and bis numbers.", no_args_is_help=True)
+rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)
+app.add_typer(insz_app, name="insz")
+app.add_typer(rules_app, name="rules")
+
+console = Console()
+errors = Console(stderr=True)
+
+BenefitsOption = Annotated[
+    Path,
+    typer.Option("--benefits", envvar="ENTITLE_BENEFITS", help="Folder of benefit files."),
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: today).")
+]
+
+
+def _as_of(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.print(f"[red]--as-of: {value!r} is not a date (YYYY-MM-DD)[/red]")
+        raise typer.Exit(2) from None
+
+
+def find_benefit(name: str, benefits: Path) -> Path:
+    """A benefit file from a path or an id such as ghent.uitpas."""
+    direct = Path(name)
+    if direct.suffix in (".yaml", ".yml") and direct.is_file():
+        return direct
+    for path in sorted(benefits.rglob("*.yaml")):
+        if path.name.endswith(".tests.yaml"):
+            continue
+        head = path.read_text(encoding="utf-8").split("\n", 40)
+        if any(line.strip() in (f"id: {name}", f'id: "{name}"') for line in head):
+            return path
+    errors.print(f"[red]no benefit {name!r} in {benefits}[/red]")
+    raise typer.Exit(2)
+
+
+def _load(name: str, benefits: Path) -> Benefit:
+    try:
+        return load_benefit(find_benefit(name, benefits))
+    except RuleFileError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@insz_app.command("check")
+def insz_check(number: str) -> None:
+    """Validate an INSZ or bis number; print JSON; exit 0 when valid, 1 when not."""
+    report = insz_report(number)
+    print(json.dumps(report, ensure_ascii=False))
+    raise typer.Exit(0 if report["valid"] else 1)
+
+
+@rules_app.command("test")
+def rules_test(
+    path: Annotated[Path, typer.Argument(help="A test file or a folder of them.")] = Path("benefits"),
+) -> None:
+    """Run benefit test cases through the scalar engine, cross-checked by the columnar engine."""
+    files = test_files(path)
+    if not files:
+        errors.print(f"[red]no *.tests.yaml under {path}[/red]")
+        raise typer.Exit(2)
+    total = failed = 0
+    for test_file in files:
+        result = run_file(test_file, cross_check=cross_check_cases)
+        if result.error:
+            failed += 1
+            console.print(f"[red]ERROR[/red] {test_file}")
+            errors.print(result.error, markup=False, highlight=False)
+            continue
+        passed = sum(r.passed for r in result.results)
+        total += len(result.results)
+        failed += len(result.results) - passed
+        mark = "[green]ok[/green]" if result.passed else "[red]FAIL[/red]"
+        console.print(f"{mark} {result.benefit_id}: {passed}/{len(result.results)} cases ({test_file})")
+        for case in result.results:
+            for failure in case.failures:
+                console.print(f"   [red]✗[/red] {case.name}: {failure}", highlight=False)
+    console.print(f"{total - failed} passed, {failed} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+@rules_app.command("show")
+def rules_show(
+    benefit: str,
+    benefits: BenefitsOption = Path("benefits"),
+    as_of: AsOfOption = None,
+    lang: Annotated[str, typer.Option(help="nl or en")] = "nl",
+) -> None:
+    """Show a benefit in words: legal basis, parameters in force, conditions, outputs."""
+    loaded = _load(benefit, benefits)
+    console.print(Markdown(describe_benefit(loaded, _as_of(as_of), lang)))
+
+
+@rules_app.command("plan")
+def rules_plan(benefit: str, benefits: BenefitsOption = Path("benefits")) -> None:
+    """Show a benefit's maximal data need and its fetch stages (for a DPIA)."""
+    loaded = _load(benefit, benefits)
+    console.print(Markdown(describe_plan(loaded, default_catalogue())))
+
+
+@rules_app.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of benefit files."""
+    print(json.dumps(benefit_json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command("decide")
+def decide(
+    benefit: str,
+    facts: Annotated[Path, typer.Option("--facts", help="A case as JSON (or YAML).")],
+    benefits: BenefitsOption = Path("benefits"),
+    as_of: AsOfOption = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
+) -> None:
+    """Decide one subject from facts given in a file; print the decision as JSON."""
+    loaded = _load(benefit, benefits)
+    raw = _read_case_file(facts)
+    when = _as_of(as_of) if as_of or "as_of" not in raw else None
+    try:
+        case = parse_case(raw, loaded.subject, default_catalogue(), default_as_of=when)
+    except CaseError as exc:
+        errors.print(f"[red]{facts}: {exc}[/red]")
+        raise typer.Exit(2) from None
+    if when is not None:
+        case.as_of = when
+    decision = evaluate(loaded, case.subject, DictProvider(case.facts), case.as_of)
+    print(json.dumps(decision.to_dict(explain=explain), ensure_ascii=False, indent=2))
+    if explain:
+        _print_trace(decision.to_dict(explain=True))
+
+
+def _read_case_file(path: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
+    except (OSError, ValueError) as exc:
+        errors.print(f"[red]{path}: {exc}[/red]")
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        errors.print(f"[red]{path}: expected an object with 'person' and/or 'household'[/red]")
+        raise typer.Exit(2)
+    return data
+
+
+def _print_trace(decision: dict[str, Any]) -> None:
+    marks = {True: "✔", False: "✘", None: "?"}
+    errors.print(f"\nOutcome: {decision['outcome']}", highlight=False)
+    for line in decision["trace"]:
+        state = marks[line["value"]] if line["consulted"] else "·"
+        note = "" if line["consulted"] else " (not needed: not consulted)"
+        missing = f" — no data: {', '.join(line['missing'])}" if line["missing"] else ""
+        errors.print(f"  {state} {line['text']['en']}{note}{missing}", highlight=False)
+        errors.print(f"      {line['rule']}", highlight=False, style="dim")
+
+
+@app.command("demo")
+def demo(benefits: BenefitsOption = Path("benefits")) -> None:
+    """Run the example cases of every benefit and show the decisions in a table."""
+    table = Table(title="Entitle — example decisions (scalar engine, facts fetched lazily)")
+    for column in ("benefit", "case", "outcome", "outputs", "facts fetched", "missing"):
+        table.add_column(column)
+    colours = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
+    for test_file in test_files(benefits):
+        result = run_file(test_file)
+        if result.error:
+            errors.print(result.error, markup=False)
+            raise typer.Exit(2)
+        for case in result.results:
+            d = case.decision
+            assert d is not None
+            outputs = ", ".join(f"{k}={v}" for k, v in d.outputs.items())
+            table.add_row(
+                result.benefit_id,
+                case.name,
+                f"[{colours[d.outcome]}]{d.outcome}[/]",
+                outputs,
+                str(d.fetch_count),
+                ", ".join(d.facts_missing),
+            )
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point for `python -m entitle`."""
+    app()

@@ -1,0 +1,1 @@
+"""The rule language and its two engines. Pure: no I/O beyond reading rule files."""

@@ -1,0 +1,85 @@
+"""The fact catalogue's schema: what a fact is, and how the catalogue file is read.
+
+The catalogue itself is data (`entitle/facts/catalogue.yaml`); this module only knows its shape,
+so the rules package stays free of any source or registry code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from entitle.rules.expr import T
+
+SENSITIVITY_LABELS = {
+    1: "identification and residence",
+    2: "social status",
+    3: "income and health (special category)",
+}
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One fact a rule can read."""
+
+    name: str  # e.g. person.increased_allowance
+    type: T
+    source: dict[str, str]
+    sensitivity: int
+    cost: int
+    description: dict[str, str]
+
+    @property
+    def entity(self) -> str:
+        """`person` or `household`."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def field(self) -> str:
+        """The name without its entity, as used for table columns."""
+        return self.name.split(".", 1)[1]
+
+    @property
+    def source_label(self) -> str:
+        """A short human-readable source: a MAGDA service or a local dataset."""
+        if self.source.get("kind") == "magda":
+            return f"MAGDA {self.source['service']}"
+        return f"local dataset {self.source.get('dataset', '?')}"
+
+
+Catalogue = dict[str, FactSpec]
+
+
+def parse_catalogue(data: dict[str, Any]) -> Catalogue:
+    """Build a catalogue from its parsed YAML mapping."""
+    catalogue: Catalogue = {}
+    for name, raw in data["facts"].items():
+        entity = name.split(".", 1)[0]
+        if entity not in ("person", "household") or "." not in name:
+            raise ValueError(f"fact {name!r}: names start with person. or household.")
+        catalogue[name] = FactSpec(
+            name=name,
+            type=T(raw["type"]),
+            source={k: str(v) for k, v in raw["source"].items()},
+            sensitivity=int(raw["sensitivity"]),
+            cost=int(raw["cost"]),
+            description=dict(raw.get("description", {})),
+        )
+    return catalogue
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read a catalogue YAML file."""
+    return parse_catalogue(YAML(typ="safe").load(path.read_text(encoding="utf-8")))
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The catalogue shipped with Entitle (`entitle/facts/catalogue.yaml`)."""
+    text = resources.files("entitle.facts").joinpath("catalogue.yaml").read_text(encoding="utf-8")
+    return parse_catalogue(YAML(typ="safe").load(text))

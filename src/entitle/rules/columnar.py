@@ -1,0 +1,750 @@
+"""The columnar engine: a benefit compiled to Polars expressions over whole populations.
+
+Two frames carry the work: the subject frame `S` (one row per subject) and, when the benefit
+aggregates over household members, the member frame `M` (one row per subject × member). Every
+expression node becomes a column; Polars' `&`/`|` are Kleene, and the other operators are made to
+propagate null (unknown) exactly like the scalar engine.
+
+Fetching is lazy per row and per fact, like the scalar engine: after each pass a *decisive* mask
+is computed top-down (a fact matters for a row when the row's outcome is unknown and the fact lies
+on an unknown path to it); the earliest stage with decisive, unfetched facts is fetched for exactly
+those rows, and only rows still undecided are evaluated again. Each subject sees only the facts
+fetched for it, so both engines give the same outcome, outputs, condition values, facts used and
+facts missing for every subject.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+import polars as pl
+
+from entitle.rules.cases import Case
+from entitle.rules.catalogue import Catalogue, default_catalogue
+from entitle.rules.decision import Decision, FactRequest
+from entitle.rules.expr import AsOf, Agg, Binary, BoolOp, Call, If, InList, Lit, Name, Node, T, Unary, children
+from entitle.rules.logic import Outcome
+from entitle.rules.model import Benefit
+from entitle.rules.plan import Plan, plan_benefit
+
+DTYPES: dict[T, pl.DataType] = {
+    T.BOOL: pl.Boolean(),
+    T.INT: pl.Int64(),
+    T.MONEY: pl.Int64(),
+    T.NUMBER: pl.Float64(),
+    T.TEXT: pl.String(),
+    T.DATE: pl.Date(),
+    T.ANY: pl.Null(),
+}
+
+SUBJECT, HOUSEHOLD, MEMBER = "_s", "_h", "_m"
+
+
+@dataclass
+class Population:
+    """Person and household tables; column names are fact names without their entity prefix."""
+
+    persons: pl.DataFrame  # person_id, household_id, <person facts>
+    households: pl.DataFrame  # household_id, <household facts>
+    subjects: Sequence[str] | None = None  # the target population (default: everyone)
+
+
+class ColumnarProvider(Protocol):
+    """Answers one fact for many entities: a frame of `id` and `value` (null = no data)."""
+
+    def fetch(self, fact: str, ids: pl.Series) -> pl.DataFrame: ...
+
+
+class TableProvider:
+    """Serves facts from a population's own tables (all facts preloaded)."""
+
+    def __init__(self, population: Population) -> None:
+        self.population = population
+        self.fetched: dict[str, int] = defaultdict(int)
+
+    def fetch(self, fact: str, ids: pl.Series) -> pl.DataFrame:
+        entity, column = fact.split(".", 1)
+        table = self.population.persons if entity == "person" else self.population.households
+        key = f"{entity}_id"
+        self.fetched[fact] += len(ids)
+        wanted = pl.DataFrame({"id": ids})
+        if column not in table.columns:
+            return wanted.with_columns(value=pl.lit(None))
+        return wanted.join(
+            table.select(pl.col(key).alias("id"), pl.col(column).alias("value")), on="id", how="left"
+        )
+
+
+def _v(fact: str) -> str:
+    return f"v|{fact}"
+
+
+def _k(fact: str) -> str:
+    return f"k|{fact}"
+
+
+def _need(fact: str) -> str:
+    return f"need|{fact}"
+
+
+def _missing(fact: str) -> str:
+    return f"miss|{fact}"
+
+
+# --------------------------------------------------------------------------- compilation
+
+
+@dataclass
+class _Program:
+    """A benefit compiled for one as-of date."""
+
+    benefit: Benefit
+    plan: Plan
+    as_of: date
+    params: dict[str, Any]
+    col: dict[Node, str] = field(default_factory=dict)  # node -> column name
+    s_levels: list[list[tuple[str, pl.Expr]]] = field(default_factory=list)
+    m_levels: list[list[tuple[str, pl.Expr]]] = field(default_factory=list)
+    aggs: list[Agg] = field(default_factory=list)
+    subject_facts: set[str] = field(default_factory=set)
+    member_facts: set[str] = field(default_factory=set)
+
+    @property
+    def uses_members(self) -> bool:
+        return bool(self.aggs) or bool(self.member_facts)
+
+
+class _Compiler:
+    def __init__(self, program: _Program) -> None:
+        self.p = program
+        self.height: dict[Node, int] = {}
+        self.exprs: dict[Node, pl.Expr] = {}
+
+    def name(self, node: Node) -> str:
+        col = self.p.col.get(node)
+        if col is None:
+            col = self.p.col[node] = f"n{len(self.p.col)}"
+        return col
+
+    def ref(self, node: Node) -> pl.Expr:
+        return pl.col(self.name(node))
+
+    def add(self, node: Node, in_member: bool = False) -> int:
+        """Compile a node (children first); return its level within its frame (S or M)."""
+        if node in self.height:
+            return self.height[node]
+        if isinstance(node, Agg):
+            for child in children(node):
+                self.add(child, in_member=True)
+            self.p.aggs.append(node)
+            self.name(node)
+            self.height[node] = 0  # joined into S before any S level
+            return 0
+        level = 1 + max((self.add(child, in_member) for child in _operands(node)), default=0)
+        if isinstance(node, Name) and node.kind == "cond":
+            root = self.p.benefit.conditions[node.target].node
+            level = max(level, self.add(root) + 1)
+        self.height[node] = level
+        levels = self.p.m_levels if in_member else self.p.s_levels
+        while len(levels) < level:
+            levels.append([])
+        levels[level - 1].append((self.name(node), self.expr(node)))
+        return level
+
+    def expr(self, node: Node) -> pl.Expr:
+        dtype = DTYPES[node.type]
+        if isinstance(node, Lit):
+            return pl.lit(node.value, dtype=dtype)
+        if isinstance(node, AsOf):
+            return pl.lit(self.p.as_of, dtype=pl.Date())
+        if isinstance(node, Name):
+            return self._name(node, dtype)
+        if isinstance(node, Unary):
+            inner = self.ref(node.operand)
+            return ~inner if node.op == "not" else -inner
+        if isinstance(node, BoolOp):
+            items = [self.ref(item) for item in node.items]
+            out = items[0]
+            for item in items[1:]:
+                out = (out & item) if node.op == "and" else (out | item)
+            return out
+        if isinstance(node, Binary):
+            return self._binary(node)
+        if isinstance(node, InList):
+            inner = self.ref(node.operand)
+            test = inner.is_in(list(node.values))
+            return pl.when(inner.is_null()).then(None).otherwise(~test if node.negate else test)
+        if isinstance(node, If):
+            c = self.ref(node.cond)
+            return (
+                pl.when(c.is_null())
+                .then(pl.lit(None, dtype=dtype))
+                .when(c)
+                .then(self.ref(node.then).cast(dtype))
+                .otherwise(self.ref(node.other).cast(dtype))
+            )
+        if isinstance(node, Call):
+            return self._call(node, dtype)
+        raise TypeError(f"cannot compile {type(node).__name__}")
+
+    def _name(self, node: Name, dtype: pl.DataType) -> pl.Expr:
+        if node.kind == "param":
+            return pl.lit(self.p.params[node.target], dtype=dtype)
+        if node.kind == "size":
+            return pl.col("size")
+        if node.kind == "cond":
+            return self.ref(self.p.benefit.conditions[node.target].node)
+        if node.kind == "member_fact":
+            self.p.member_facts.add(node.target)
+        else:
+            self.p.subject_facts.add(node.target)
+        return pl.col(_v(node.target))
+
+    def _binary(self, node: Binary) -> pl.Expr:
+        a, b = self.ref(node.left), self.ref(node.right)
+        op = node.op
+        if op == "==":
+            return a == b
+        if op == "!=":
+            return a != b
+        if op == "<":
+            return a < b
+        if op == "<=":
+            return a <= b
+        if op == ">":
+            return a > b
+        if op == ">=":
+            return a >= b
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        return pl.when(b == 0).then(None).otherwise(a / b)
+
+    def _call(self, node: Call, dtype: pl.DataType) -> pl.Expr:
+        fn = node.fn
+        if fn == "lookup":
+            table_name = node.args[0]
+            assert isinstance(table_name, Name)
+            table = self.p.params[table_name.target]
+            key = self.ref(node.args[1])
+            if table is None:
+                return pl.lit(None, dtype=dtype)
+            return key.replace_strict(list(table), list(table.values()), default=None, return_dtype=dtype)
+        if fn == "band":
+            bands_name = node.args[0]
+            assert isinstance(bands_name, Name)
+            bands = self.p.params[bands_name.target]
+            x = self.ref(node.args[1])
+            if bands is None:
+                return pl.lit(None, dtype=dtype)
+            scale = 100 if bands_name.type == T.MONEY else 1
+            chain: Any = pl.when(x.is_null()).then(pl.lit(None, dtype=dtype))
+            for below, value in bands:
+                if below is None:
+                    return chain.otherwise(pl.lit(value, dtype=dtype))  # type: ignore[no-any-return]
+                chain = chain.when(x < below * scale).then(pl.lit(value, dtype=dtype))
+            return chain.otherwise(pl.lit(None, dtype=dtype))  # type: ignore[no-any-return]
+        args = [self.ref(arg) for arg in node.args]
+        if fn in ("min", "max"):
+            unknown = pl.any_horizontal(*[a.is_null() for a in args])
+            pick = pl.min_horizontal(*args) if fn == "min" else pl.max_horizontal(*args)
+            return pl.when(unknown).then(pl.lit(None, dtype=dtype)).otherwise(pick.cast(dtype))
+        if fn == "year":
+            return args[0].dt.year().cast(pl.Int64())
+        born = args[0]
+        at: pl.Expr = pl.lit(self.p.as_of, dtype=pl.Date()) if fn == "age" else args[1]
+        before_birthday = (born.dt.month() > at.dt.month()) | (
+            (born.dt.month() == at.dt.month()) & (born.dt.day() > at.dt.day())
+        )
+        return (at.dt.year().cast(pl.Int64()) - born.dt.year().cast(pl.Int64())) - before_birthday.cast(
+            pl.Int64()
+        )
+
+
+def _operands(node: Node) -> list[Node]:
+    """Children that are values (a lookup's table name is not one)."""
+    if isinstance(node, Call) and node.fn in ("lookup", "band"):
+        return node.args[1:]
+    return children(node)
+
+
+def _aggregate(node: Agg, col: dict[Node, str]) -> pl.Expr:
+    """The per-subject aggregate of member rows (group by subject)."""
+    x = pl.col(col[node.item])
+    name = col[node]
+    if node.fn == "any":
+        return x.any(ignore_nulls=False).alias(name)
+    if node.fn == "all":
+        return x.all(ignore_nulls=False).alias(name)
+    if node.fn == "sum":
+        return pl.when(x.null_count() > 0).then(None).otherwise(x.sum()).alias(name)
+    f = pl.col(col[node.filter]) if node.filter is not None else pl.lit(True)
+    unknown = (f.is_null() | (f.fill_null(False) & x.is_null())).any()
+    picked = x.filter(f.fill_null(False))
+    value = picked.min() if node.fn == "min" else picked.max()
+    return pl.when(unknown).then(None).otherwise(value).alias(name)
+
+
+def _empty_value(node: Agg) -> Any:
+    return {"any": False, "all": True, "sum": 0}.get(node.fn)
+
+
+def compile_program(benefit: Benefit, as_of: date, catalogue: Catalogue | None = None) -> _Program:
+    """Compile a benefit's expressions into Polars column expressions for one as-of date."""
+    cache: dict[date, _Program] = benefit.compiled.setdefault("columnar", {})
+    cached = cache.get(as_of)
+    if cached is not None:
+        return cached
+    plan = plan_benefit(benefit, catalogue or default_catalogue())
+    program = _Program(benefit, plan, as_of, benefit.params_at(as_of))
+    compiler = _Compiler(program)
+    for cond in benefit.conditions.values():
+        compiler.add(cond.node)
+    compiler.add(benefit.eligible)
+    for out in benefit.outputs.values():
+        compiler.add(out.node)
+    cache[as_of] = program
+    return program
+
+
+# --------------------------------------------------------------------------- decisive masks
+
+
+class _Masks:
+    """Top-down: where each fact's unknownness decides a row's outcome."""
+
+    def __init__(self, program: _Program) -> None:
+        self.p = program
+        self.s_leaf: dict[str, list[pl.Expr]] = defaultdict(list)
+        self.m_leaf: dict[str, list[pl.Expr]] = defaultdict(list)
+        self.agg_need: dict[Agg, list[pl.Expr]] = defaultdict(list)
+        self.cond_need: dict[str, list[pl.Expr]] = defaultdict(list)
+
+    def u(self, node: Node) -> pl.Expr:
+        return pl.col(self.p.col[node]).is_null()
+
+    def subject_masks(self) -> None:
+        benefit, col = self.p.benefit, self.p.col
+        eligible = benefit.eligible
+        self.visit(eligible, self.u(eligible))
+        is_eligible = pl.col(col[eligible]).fill_null(False)
+        for out in benefit.outputs.values():
+            self.visit(out.node, is_eligible & self.u(out.node))
+        for name in reversed(list(benefit.conditions)):
+            needs = self.cond_need.get(name)
+            if needs:
+                self.visit(benefit.conditions[name].node, pl.any_horizontal(*needs))
+
+    def member_masks(self) -> None:
+        for agg in self.p.aggs:
+            need = pl.col(f"need|{self.p.col[agg]}")
+            if agg.filter is not None:
+                f = agg.filter
+                self.visit(f, need & self.u(f))
+                flag = pl.col(self.p.col[f]).fill_null(False)
+                self.visit(agg.item, need & flag & self.u(agg.item))
+            else:
+                self.visit(agg.item, need & self.u(agg.item))
+
+    def visit(self, node: Node, need: pl.Expr) -> None:
+        if isinstance(node, Name):
+            if node.kind == "cond":
+                self.cond_need[node.target].append(need)
+            elif node.kind == "fact":
+                self.s_leaf[node.target].append(need)
+            elif node.kind == "member_fact":
+                self.m_leaf[node.target].append(need)
+            return
+        if isinstance(node, Agg):
+            self.agg_need[node].append(need)
+            return
+        if isinstance(node, If):
+            c = pl.col(self.p.col[node.cond])
+            self.visit(node.cond, need & c.is_null())
+            self.visit(node.then, need & c.fill_null(False) & self.u(node.then))
+            self.visit(node.other, need & (~c).fill_null(False) & self.u(node.other))
+            return
+        for child in _operands(node):
+            self.visit(child, need & self.u(child))
+
+
+def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
+    items = list(exprs)
+    return pl.any_horizontal(*items) if items else pl.lit(False)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _materialise(frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]]) -> pl.LazyFrame:
+    for level in levels:
+        if level:
+            frame = frame.with_columns([expr.alias(name) for name, expr in level])
+    return frame
+
+
+class _Run:
+    """One population run: frames, fetch state and the loop."""
+
+    def __init__(
+        self,
+        program: _Program,
+        population: Population,
+        provider: ColumnarProvider,
+        catalogue: Catalogue,
+    ) -> None:
+        self.p = program
+        self.provider = provider
+        self.catalogue = catalogue
+        self.stage_of = program.plan.stage_of
+        self.cache: dict[str, pl.DataFrame] = {}
+        benefit = program.benefit
+        persons = population.persons
+        if benefit.subject == "household":
+            subjects = population.households.select(
+                pl.col("household_id").alias(SUBJECT), pl.col("household_id").alias(HOUSEHOLD)
+            )
+        else:
+            subjects = persons.select(
+                pl.col("person_id").alias(SUBJECT), pl.col("household_id").alias(HOUSEHOLD)
+            )
+        if population.subjects is not None:
+            subjects = subjects.filter(pl.col(SUBJECT).is_in(list(population.subjects)))
+        sizes = persons.group_by("household_id").agg(pl.len().alias("size").cast(pl.Int64()))
+        subjects = subjects.join(sizes, left_on=HOUSEHOLD, right_on="household_id", how="left").with_columns(
+            pl.col("size").fill_null(0)
+        )
+        self.s = subjects.with_columns(self._blank(program.subject_facts))
+        self.m: pl.DataFrame | None = None
+        if program.uses_members:
+            members = subjects.select(SUBJECT, HOUSEHOLD, "size").join(
+                persons.select(pl.col("household_id").alias(HOUSEHOLD), pl.col("person_id").alias(MEMBER)),
+                on=HOUSEHOLD,
+                how="inner",
+            )
+            self.m = members.with_columns(self._blank(program.member_facts))
+        self.shared = {
+            f for f in program.subject_facts & program.member_facts if f.startswith("person.")
+        } if benefit.subject == "person" else set()
+
+    def _blank(self, facts: Iterable[str]) -> list[pl.Expr]:
+        cols = []
+        for fact in sorted(facts):
+            dtype = DTYPES[self.catalogue[fact].type]
+            cols += [pl.lit(None, dtype=dtype).alias(_v(fact)), pl.lit(False).alias(_k(fact))]
+        return cols
+
+    # ------------------------------------------------------------- one pass
+
+    def evaluate(self, s: pl.DataFrame, m: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        """Compute node values and decisive/pending masks for the given rows."""
+        p = self.p
+        s_lazy = s.lazy()
+        if m is not None:
+            m_lazy = _materialise(m.lazy(), p.m_levels)
+            if p.aggs:
+                aggregated = m_lazy.group_by(SUBJECT).agg([_aggregate(a, p.col) for a in p.aggs])
+                s_lazy = s_lazy.join(aggregated, on=SUBJECT, how="left").with_columns(
+                    [
+                        pl.when(pl.col("size") == 0)
+                        .then(pl.lit(_empty_value(a), dtype=DTYPES[a.type]))
+                        .otherwise(pl.col(p.col[a]))
+                        .alias(p.col[a])
+                        for a in p.aggs
+                    ]
+                )
+            m = m_lazy.collect()
+        s_lazy = _materialise(s_lazy, p.s_levels)
+        masks = _Masks(p)
+        masks.subject_masks()
+        s_cols = [_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs] + [
+            _any(masks.s_leaf.get(f, [])).alias(_missing(f)) for f in p.subject_facts
+        ]
+        s = s_lazy.with_columns(s_cols).collect()
+        if m is not None:
+            masks.member_masks()
+            if p.aggs:
+                agg_need = [f"need|{p.col[a]}" for a in p.aggs]
+                m = m.join(s.select(SUBJECT, *agg_need), on=SUBJECT, how="left")
+            m = m.with_columns(
+                [_any(masks.m_leaf.get(f, [])).alias(_missing(f)) for f in p.member_facts]
+            )
+        s = s.with_columns(
+            [(pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.subject_facts]
+        )
+        if m is not None:
+            m = m.with_columns(
+                [(pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.member_facts]
+            )
+        return self._sync_shared(s, m)
+
+    def _sync_shared(self, s: pl.DataFrame, m: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        """A subject's own fact is one fact, whether read as person.X or as a member's X."""
+        if m is None or not self.shared:
+            return s, m
+        own = pl.col(MEMBER) == pl.col(SUBJECT)
+        facts = sorted(self.shared)
+        from_m = (
+            m.filter(own)
+            .select(SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts])
+        )
+        s = s.join(from_m, on=SUBJECT, how="left").with_columns(
+            [(pl.col(_need(f)) | pl.col(f"mneed|{f}").fill_null(False)).alias(_need(f)) for f in facts]
+        ).drop([f"mneed|{f}" for f in facts])
+        m = m.join(
+            s.select(SUBJECT, *[pl.col(_need(f)).alias(f"sneed|{f}") for f in facts]), on=SUBJECT, how="left"
+        ).with_columns(
+            [(pl.col(_need(f)) | (own & pl.col(f"sneed|{f}"))).alias(_need(f)) for f in facts]
+        ).drop([f"sneed|{f}" for f in facts])
+        return s, m
+
+    # ------------------------------------------------------------- fetching
+
+    def pending_stage(self, s: pl.DataFrame, m: pl.DataFrame | None) -> int | None:
+        stages = [self.stage_of[f] for f in self.p.subject_facts if s[_need(f)].any()]
+        if m is not None:
+            stages += [self.stage_of[f] for f in self.p.member_facts if m[_need(f)].any()]
+        return min(stages) if stages else None
+
+    def lookup(self, fact: str, ids: pl.Series) -> pl.DataFrame:
+        """Values for ids, fetching only ids not fetched before in this run."""
+        known = self.cache.get(fact)
+        wanted = ids.unique()
+        if known is not None:
+            wanted = wanted.filter(~wanted.is_in(known["id"].implode()))
+        if len(wanted):
+            dtype = DTYPES[self.catalogue[fact].type]
+            got = self.provider.fetch(fact, wanted).select("id", pl.col("value").cast(dtype))
+            known = got if known is None else pl.concat([known, got])
+            self.cache[fact] = known
+        assert known is not None
+        return known
+
+    def fetch(self, stage: int, s: pl.DataFrame, m: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        for fact in sorted(f for f in self.p.subject_facts if self.stage_of[f] == stage):
+            key = HOUSEHOLD if fact.startswith("household.") else SUBJECT
+            s = self._apply(s, fact, key)
+        if m is not None:
+            for fact in sorted(f for f in self.p.member_facts if self.stage_of[f] == stage):
+                m = self._apply(m, fact, MEMBER)
+        return s, m
+
+    def _apply(self, frame: pl.DataFrame, fact: str, key: str) -> pl.DataFrame:
+        need = pl.col(_need(fact))
+        if not frame[_need(fact)].any():
+            return frame
+        ids = frame.filter(need)[key]
+        values = self.lookup(fact, ids).rename({"id": key, "value": "_fetched"})
+        return (
+            frame.join(values, on=key, how="left")
+            .with_columns(
+                pl.when(need).then(pl.col("_fetched")).otherwise(pl.col(_v(fact))).alias(_v(fact)),
+                (pl.col(_k(fact)) | need).alias(_k(fact)),
+            )
+            .drop("_fetched")
+        )
+
+    # ------------------------------------------------------------- loop
+
+    def run(self) -> pl.DataFrame:
+        finished: list[pl.DataFrame] = []
+        s, m = self.s, self.m
+        while True:
+            s, m = self.evaluate(s, m)
+            stage = self.pending_stage(s, m)
+            if stage is None:
+                finished.append(self.results(s, m))
+                break
+            undecided = self._undecided(s, m)
+            done = s.filter(~pl.col(SUBJECT).is_in(undecided.implode()))
+            if done.height:
+                done_m = m.filter(pl.col(SUBJECT).is_in(done[SUBJECT].implode())) if m is not None else None
+                finished.append(self.results(done, done_m))
+            s = s.filter(pl.col(SUBJECT).is_in(undecided.implode()))
+            m = m.filter(pl.col(SUBJECT).is_in(undecided.implode())) if m is not None else None
+            s, m = self.fetch(stage, s, m)
+            s, m = self._strip(s), (self._strip(m) if m is not None else None)
+        return pl.concat(finished, how="vertical_relaxed") if len(finished) > 1 else finished[0]
+
+    def _undecided(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.Series:
+        s_need = [pl.col(_need(f)) for f in self.p.subject_facts]
+        ids = s.filter(_any(s_need))[SUBJECT]
+        if m is not None:
+            m_need = [pl.col(_need(f)) for f in self.p.member_facts]
+            ids = pl.concat([ids, m.filter(_any(m_need))[SUBJECT]]).unique()
+        return ids
+
+    def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
+        keep = [c for c in frame.columns if c in (SUBJECT, HOUSEHOLD, MEMBER, "size") or c[:2] in ("v|", "k|")]
+        return frame.select(keep)
+
+    def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
+        p = self.p
+        benefit = p.benefit
+        eligible = pl.col(p.col[benefit.eligible])
+        outputs_known = pl.all_horizontal(
+            *[pl.col(p.col[o.node]).is_not_null() for o in benefit.outputs.values()], pl.lit(True)
+        )
+        outcome = (
+            pl.when(eligible.is_null())
+            .then(pl.lit(str(Outcome.UNDETERMINED)))
+            .when(~eligible)
+            .then(pl.lit(str(Outcome.NOT_ELIGIBLE)))
+            .when(outputs_known)
+            .then(pl.lit(str(Outcome.ELIGIBLE)))
+            .otherwise(pl.lit(str(Outcome.UNDETERMINED)))
+        )
+        cols = [pl.col(SUBJECT).alias("subject_id"), outcome.alias("outcome")]
+        for out in benefit.outputs.values():
+            value = pl.col(p.col[out.node])
+            if out.type == T.MONEY and out.node.type == T.MONEY:
+                value = value / 100
+            cols.append(pl.when(eligible.fill_null(False)).then(value).otherwise(None).alias(f"out_{out.name}"))
+        for name, cond in benefit.conditions.items():
+            cols.append(pl.col(p.col[cond.node]).alias(f"cond_{name}"))
+        cols.append(
+            pl.when(eligible.fill_null(False))
+            .then(pl.lit(benefit.valid_until(p.as_of)))
+            .otherwise(None)
+            .alias("valid_until")
+        )
+        s_facts = sorted(p.subject_facts)
+        m_facts = sorted(p.member_facts)
+        used_s = [pl.when(pl.col(_k(f))).then(pl.lit(f)) for f in s_facts]
+        miss_s = [pl.when(pl.col(_missing(f))).then(pl.lit(f)) for f in s_facts]
+        count_s = [pl.col(_k(f)).cast(pl.Int64()) for f in s_facts]
+        out = s.select(
+            *cols,
+            pl.concat_list(used_s or [pl.lit(None, dtype=pl.String())]).alias("_used_s"),
+            pl.concat_list(miss_s or [pl.lit(None, dtype=pl.String())]).alias("_miss_s"),
+            pl.sum_horizontal(*count_s, pl.lit(0)).alias("_count_s"),
+        )
+        if m is not None and m_facts:
+            own = pl.col(MEMBER) == pl.col(SUBJECT)
+            per_subject = m.group_by(SUBJECT).agg(
+                *[pl.col(_k(f)).any().alias(f"u|{f}") for f in m_facts],
+                *[pl.col(_missing(f)).any().alias(f"x|{f}") for f in m_facts],
+                pl.sum_horizontal(
+                    *[
+                        (pl.col(_k(f)) & ~(own & pl.lit(f in self.shared))).cast(pl.Int64())
+                        for f in m_facts
+                    ]
+                )
+                .sum()
+                .alias("_count_m"),
+            )
+            out = out.join(per_subject.rename({SUBJECT: "subject_id"}), on="subject_id", how="left")
+            out = out.with_columns(
+                pl.concat_list(
+                    "_used_s", *[pl.when(pl.col(f"u|{f}")).then(pl.lit(f)) for f in m_facts]
+                ).alias("_used_s"),
+                pl.concat_list(
+                    "_miss_s",
+                    *[pl.when(pl.col(f"x|{f}")).then(pl.lit(f)) for f in m_facts],
+                ).alias("_miss_s"),
+                (pl.col("_count_s") + pl.col("_count_m").fill_null(0)).alias("_count_s"),
+            )
+        return out.select(
+            *[c for c in out.columns if not c.startswith(("_", "u|", "x|"))],
+            pl.col("_used_s").list.drop_nulls().list.unique().list.sort().alias("facts_used"),
+            pl.col("_miss_s").list.drop_nulls().list.unique().list.sort().alias("facts_missing"),
+            pl.col("_count_s").alias("fetch_count"),
+        )
+
+
+def evaluate_population(
+    benefit: Benefit,
+    population: Population,
+    as_of: date,
+    provider: ColumnarProvider | None = None,
+    catalogue: Catalogue | None = None,
+) -> pl.DataFrame:
+    """Decide every subject of a population; facts fetched lazily from `provider`.
+
+    Without a provider the population's own tables answer (every fact available). The result has
+    one row per subject: `subject_id`, `outcome`, `out_<name>`, `cond_<name>`, `valid_until`,
+    `facts_used`, `facts_missing` and `fetch_count`.
+    """
+    catalogue = catalogue or default_catalogue()
+    program = compile_program(benefit, as_of, catalogue)
+    run = _Run(program, population, provider or TableProvider(population), catalogue)
+    return run.run()
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class _DictColumnarProvider:
+    def __init__(self, facts: Mapping[FactRequest, Any]) -> None:
+        self.by_fact: dict[str, dict[str, Any]] = defaultdict(dict)
+        for request, value in facts.items():
+            self.by_fact[request.fact][request.entity_id] = value
+
+    def fetch(self, fact: str, ids: pl.Series) -> pl.DataFrame:
+        values = self.by_fact.get(fact, {})
+        return pl.DataFrame({"id": ids, "value": [values.get(i) for i in ids.to_list()]})
+
+
+def population_of_cases(cases: Sequence[Case]) -> tuple[Population, dict[FactRequest, Any]]:
+    """One population holding several cases (ids prefixed by the case's index)."""
+    persons_rows: list[dict[str, str]] = []
+    households: list[str] = []
+    facts: dict[FactRequest, Any] = {}
+    subjects: list[str] = []
+    for i, case in enumerate(cases):
+        prefix = f"{i}:"
+        subject = case.subject
+        households.append(prefix + subject.household_id)
+        persons_rows += [{"person_id": prefix + m, "household_id": prefix + subject.household_id} for m in subject.members]
+        subjects.append(prefix + subject.id)
+        facts.update({FactRequest(prefix + r.entity_id, r.fact): v for r, v in case.facts.items()})
+    persons = pl.DataFrame(persons_rows, schema={"person_id": pl.String(), "household_id": pl.String()})
+    return Population(persons, pl.DataFrame({"household_id": households}), subjects), facts
+
+
+def decisions_from_frame(benefit: Benefit, frame: pl.DataFrame, as_of: date) -> dict[str, Decision]:
+    """Turn a result frame into `Decision`s keyed by subject id."""
+    out: dict[str, Decision] = {}
+    for row in frame.iter_rows(named=True):
+        eligible = row["valid_until"] is not None  # set exactly when eligible is true
+        outputs = {o: row[f"out_{o}"] for o in benefit.outputs} if eligible else {}
+        out[row["subject_id"]] = Decision(
+            benefit=benefit.id,
+            version=benefit.version,
+            subject_kind=benefit.subject,
+            subject_id=row["subject_id"],
+            as_of=as_of,
+            outcome=Outcome(row["outcome"]),
+            outputs=outputs,
+            conditions={name: row[f"cond_{name}"] for name in benefit.conditions},
+            facts_used=list(row["facts_used"]),
+            facts_missing=list(row["facts_missing"]),
+            valid_until=row["valid_until"],
+            fetch_count=row["fetch_count"],
+        )
+    return out
+
+
+def cross_check_cases(benefit: Benefit, cases: list[Case]) -> list[Decision]:
+    """Decide test cases with the columnar engine (grouped by as-of date), in case order."""
+    by_date: dict[date, list[int]] = defaultdict(list)
+    for i, case in enumerate(cases):
+        by_date[case.as_of].append(i)
+    decisions: dict[int, Decision] = {}
+    for as_of, indices in by_date.items():
+        population, facts = population_of_cases([cases[i] for i in indices])
+        frame = evaluate_population(benefit, population, as_of, _DictColumnarProvider(facts))
+        found = decisions_from_frame(benefit, frame, as_of)
+        for j, i in enumerate(indices):
+            subject_id = f"{j}:{cases[i].subject.id}"
+            decision = found[subject_id]
+            decision.subject_id = cases[i].subject.id
+            decisions[i] = decision
+    return [decisions[i] for i in range(len(cases))]

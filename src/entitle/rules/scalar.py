@@ -1,0 +1,418 @@
+"""The scalar engine: one subject, facts pulled lazily stage by stage, with an explanation trace.
+
+Every expression is compiled once into closures that return `(value, deps)`: the value (None is
+unknown) and, when it is unknown, the facts whose unknownness makes it so. Only those facts can
+still change the outcome, so only those are requested from the provider — cheapest, least
+sensitive stage first — until nothing that could decide is left to ask.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from entitle.rules.catalogue import Catalogue, default_catalogue
+from entitle.rules.decision import Decision, FactRequest, Subject, TraceLine
+from entitle.rules.expr import AsOf, Agg, Binary, BoolOp, Call, If, InList, Lit, Name, Node, T, Unary
+from entitle.rules.logic import outcome_of
+from entitle.rules.model import Benefit
+from entitle.rules.plan import facts_in, plan_benefit
+from entitle.rules.render import render
+
+Deps = frozenset[FactRequest]
+Result = tuple[Any, Deps]
+Fn = Callable[["Ctx", str | None], Result]
+
+EMPTY: Deps = frozenset()
+MISSING = object()  # asked for, but the source had no data
+
+
+class Provider(Protocol):
+    """Answers fact requests; a request absent from the answer had no data."""
+
+    def __call__(self, requests: Sequence[FactRequest]) -> Mapping[FactRequest, Any]: ...
+
+
+class Ctx:
+    """What one evaluation pass sees."""
+
+    __slots__ = ("as_of", "conds", "params", "subject", "values")
+
+    def __init__(
+        self, subject: Subject, values: dict[FactRequest, Any], params: dict[str, Any], as_of: date
+    ) -> None:
+        self.subject = subject
+        self.values = values
+        self.params = params
+        self.as_of = as_of
+        self.conds: dict[str, Result] = {}
+
+
+def years_between(born: date, at: date) -> int:
+    """Whole years from `born` to `at`."""
+    return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
+
+
+def band_value(bands: tuple[tuple[float | None, Any], ...], x: float, scale: int) -> Any:
+    """The value of the first band whose upper edge exceeds x."""
+    for below, value in bands:
+        if below is None or x < below * scale:
+            return value
+    return None
+
+
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _arith(op: str, result_type: T) -> Callable[[Any, Any], Any]:
+    if op == "+":
+        return operator.add
+    if op == "-":
+        return operator.sub
+    if op == "*":
+        return operator.mul
+
+    def divide(a: Any, b: Any) -> Any:
+        return None if b == 0 else a / b
+
+    return divide
+
+
+class _Compiler:
+    def __init__(self, conditions: dict[str, Fn]) -> None:
+        self.conditions = conditions
+
+    def compile(self, node: Node) -> Fn:
+        method: Callable[[Any], Fn] = getattr(self, f"_{type(node).__name__.lower()}")
+        return method(node)
+
+    def _lit(self, node: Lit) -> Fn:
+        result = (node.value, EMPTY)
+        return lambda ctx, m: result
+
+    def _asof(self, node: AsOf) -> Fn:
+        return lambda ctx, m: (ctx.as_of, EMPTY)
+
+    def _name(self, node: Name) -> Fn:
+        kind, target = node.kind, node.target
+        if kind == "param":
+            return lambda ctx, m: (ctx.params[target], EMPTY)
+        if kind == "size":
+            return lambda ctx, m: (len(ctx.subject.members), EMPTY)
+        if kind == "cond":
+            conditions = self.conditions
+
+            def cond(ctx: Ctx, m: str | None) -> Result:
+                cached = ctx.conds.get(target)
+                if cached is None:
+                    cached = ctx.conds[target] = conditions[target](ctx, None)
+                return cached
+
+            return cond
+        return _fact_fn(kind, target)
+
+    def _unary(self, node: Unary) -> Fn:
+        inner = self.compile(node.operand)
+        if node.op == "not":
+
+            def negate(ctx: Ctx, m: str | None) -> Result:
+                v, d = inner(ctx, m)
+                return (None, d) if v is None else (not v, EMPTY)
+
+            return negate
+
+        def minus(ctx: Ctx, m: str | None) -> Result:
+            v, d = inner(ctx, m)
+            return (None, d) if v is None else (-v, EMPTY)
+
+        return minus
+
+    def _boolop(self, node: BoolOp) -> Fn:
+        items = [self.compile(item) for item in node.items]
+        decisive = node.op == "or"  # the value that decides the whole chain
+
+        def chain(ctx: Ctx, m: str | None) -> Result:
+            deps: Deps | None = None
+            for item in items:
+                v, d = item(ctx, m)
+                if v is decisive:
+                    return (decisive, EMPTY)
+                if v is None:
+                    deps = d if deps is None else deps | d
+            return (not decisive, EMPTY) if deps is None else (None, deps)
+
+        return chain
+
+    def _binary(self, node: Binary) -> Fn:
+        left, right = self.compile(node.left), self.compile(node.right)
+        op = _CMP.get(node.op) or _arith(node.op, node.type)
+
+        def binary(ctx: Ctx, m: str | None) -> Result:
+            a, da = left(ctx, m)
+            b, db = right(ctx, m)
+            if a is None or b is None:
+                return (None, (da if a is None else EMPTY) | (db if b is None else EMPTY))
+            return (op(a, b), EMPTY)
+
+        return binary
+
+    def _inlist(self, node: InList) -> Fn:
+        inner = self.compile(node.operand)
+        values, negate = frozenset(node.values), node.negate
+
+        def member_of(ctx: Ctx, m: str | None) -> Result:
+            v, d = inner(ctx, m)
+            return (None, d) if v is None else ((v in values) != negate, EMPTY)
+
+        return member_of
+
+    def _if(self, node: If) -> Fn:
+        cond, then, other = self.compile(node.cond), self.compile(node.then), self.compile(node.other)
+
+        def branch(ctx: Ctx, m: str | None) -> Result:
+            c, d = cond(ctx, m)
+            if c is None:
+                return (None, d)
+            return then(ctx, m) if c else other(ctx, m)
+
+        return branch
+
+    def _call(self, node: Call) -> Fn:
+        fn = node.fn
+        if fn in ("lookup", "band"):
+            table = node.args[0]
+            assert isinstance(table, Name)
+            name, key = table.target, self.compile(node.args[1])
+            scale = 100 if table.type == T.MONEY else 1
+
+            def lookup(ctx: Ctx, m: str | None) -> Result:
+                k, d = key(ctx, m)
+                if k is None:
+                    return (None, d)
+                param = ctx.params[name]
+                if param is None:
+                    return (None, EMPTY)
+                return (param.get(k) if fn == "lookup" else band_value(param, k, scale), EMPTY)
+
+            return lookup
+        args = [self.compile(arg) for arg in node.args]
+        if fn in ("min", "max"):
+            pick = min if fn == "min" else max
+
+            def extreme(ctx: Ctx, m: str | None) -> Result:
+                results = [arg(ctx, m) for arg in args]
+                unknown = [d for v, d in results if v is None]
+                if unknown:
+                    return (None, frozenset().union(*unknown))
+                return (pick(v for v, _ in results), EMPTY)
+
+            return extreme
+
+        def dated(ctx: Ctx, m: str | None) -> Result:
+            results = [arg(ctx, m) for arg in args]
+            unknown = [d for v, d in results if v is None]
+            if unknown:
+                return (None, frozenset().union(*unknown))
+            born = results[0][0]
+            if fn == "year":
+                return (born.year, EMPTY)
+            at = ctx.as_of if fn == "age" else results[1][0]
+            return (years_between(born, at), EMPTY)
+
+        return dated
+
+    def _agg(self, node: Agg) -> Fn:
+        item = self.compile(node.item)
+        flt = self.compile(node.filter) if node.filter is not None else None
+        fn = node.fn
+
+        def aggregate(ctx: Ctx, m: str | None) -> Result:
+            deps: Deps | None = None
+            values = []
+            for member in ctx.subject.members:
+                if flt is not None:
+                    f, df = flt(ctx, member)
+                    if f is None:
+                        deps = df if deps is None else deps | df
+                        continue
+                    if not f:
+                        continue
+                v, d = item(ctx, member)
+                if v is None:
+                    deps = d if deps is None else deps | d
+                elif fn == "any" and v:
+                    return (True, EMPTY)
+                elif fn == "all" and not v:
+                    return (False, EMPTY)
+                else:
+                    values.append(v)
+            if deps is not None:
+                return (None, deps)
+            if fn == "any":
+                return (False, EMPTY)
+            if fn == "all":
+                return (True, EMPTY)
+            if fn == "sum":
+                return (sum(values), EMPTY)
+            if not values:
+                return (None, EMPTY)
+            return (min(values) if fn == "min" else max(values), EMPTY)
+
+        return aggregate
+
+
+def _fact_fn(kind: str, fact: str) -> Fn:
+    on_household = fact.startswith("household.")
+
+    def read(ctx: Ctx, m: str | None) -> Result:
+        if kind == "member_fact":
+            assert m is not None
+            entity = m
+        else:
+            entity = ctx.subject.household_id if on_household else ctx.subject.id
+        key = FactRequest(entity, fact)
+        v = ctx.values.get(key, MISSING)
+        if v is MISSING:
+            return (None, frozenset((key,)))
+        return (v, EMPTY)
+
+    return read
+
+
+@dataclass
+class Program:
+    """A benefit compiled for the scalar engine."""
+
+    conditions: dict[str, Fn]
+    eligible: Fn
+    outputs: dict[str, Fn]
+    stage_of: dict[str, int]
+
+
+def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Program:
+    """Compile (once, cached on the benefit) into closures."""
+    cached = benefit.compiled.get("scalar")
+    if isinstance(cached, Program):
+        return cached
+    plan = plan_benefit(benefit, catalogue or default_catalogue())
+    conditions: dict[str, Fn] = {}
+    compiler = _Compiler(conditions)
+    for name, cond in benefit.conditions.items():
+        conditions[name] = compiler.compile(cond.node)
+    program = Program(
+        conditions=conditions,
+        eligible=compiler.compile(benefit.eligible),
+        outputs={name: compiler.compile(out.node) for name, out in benefit.outputs.items()},
+        stage_of=plan.stage_of,
+    )
+    benefit.compiled["scalar"] = program
+    return program
+
+
+def _pass(program: Program, ctx: Ctx) -> tuple[Any, dict[str, Any], set[FactRequest]]:
+    eligible, deps = program.eligible(ctx, None)
+    decisive = set(deps) if eligible is None else set()
+    outputs: dict[str, Any] = {}
+    if eligible is True:
+        for name, fn in program.outputs.items():
+            value, out_deps = fn(ctx, None)
+            outputs[name] = value
+            if value is None:
+                decisive |= out_deps
+    return eligible, outputs, decisive
+
+
+def evaluate(
+    benefit: Benefit,
+    subject: Subject,
+    provider: Provider,
+    as_of: date,
+    *,
+    explain: bool = True,
+    catalogue: Catalogue | None = None,
+) -> Decision:
+    """Decide one subject, fetching facts lazily from `provider`, stage by stage."""
+    program = compile_benefit(benefit, catalogue)
+    params = _params(benefit, as_of)
+    values: dict[FactRequest, Any] = {}
+    stage_of = program.stage_of
+    while True:
+        ctx = Ctx(subject, values, params, as_of)
+        eligible, outputs, decisive = _pass(program, ctx)
+        pending = [key for key in decisive if key not in values]
+        if not pending:
+            break
+        stage = min(stage_of[key.fact] for key in pending)
+        batch = sorted(key for key in pending if stage_of[key.fact] == stage)
+        answer = provider(batch)
+        for key in batch:
+            value = answer.get(key)
+            values[key] = MISSING if value is None else value
+    conditions = {name: ctx.conds.get(name) or fn(ctx, None) for name, fn in program.conditions.items()}
+    known_outputs = eligible is True and all(v is not None for v in outputs.values())
+    outcome = outcome_of(eligible, known_outputs)
+    fetched = [key for key, value in values.items()]
+    decision = Decision(
+        benefit=benefit.id,
+        version=benefit.version,
+        subject_kind=subject.kind,
+        subject_id=subject.id,
+        as_of=as_of,
+        outcome=outcome,
+        outputs={
+            name: out.present(outputs.get(name)) for name, out in benefit.outputs.items()
+        }
+        if eligible is True
+        else {},
+        conditions={name: value for name, (value, _) in conditions.items()},
+        facts_used=sorted({key.fact for key in fetched}),
+        facts_missing=sorted({key.fact for key in decisive}),
+        valid_until=benefit.valid_until(as_of) if eligible is True else None,
+        fetch_count=len(fetched),
+    )
+    if explain:
+        decision.trace = _trace(benefit, conditions, values, params)
+    return decision
+
+
+def _params(benefit: Benefit, as_of: date) -> dict[str, Any]:
+    cache: dict[date, dict[str, Any]] = benefit.compiled.setdefault("params", {})
+    params = cache.get(as_of)
+    if params is None:
+        params = cache[as_of] = benefit.params_at(as_of)
+    return params
+
+
+def _trace(
+    benefit: Benefit,
+    conditions: dict[str, Result],
+    values: dict[FactRequest, Any],
+    params: dict[str, Any],
+) -> list[TraceLine]:
+    lines = []
+    for name, cond in benefit.conditions.items():
+        value, deps = conditions[name]
+        missing = tuple(sorted({key.fact for key in deps if values.get(key, None) is MISSING}))
+        consulted = value is not None or bool(missing) or not deps
+        lines.append(
+            TraceLine(
+                condition=name,
+                text=cond.text,
+                value=value,
+                rule=render(cond.node, params),
+                facts=tuple(sorted({ref.target for ref in facts_in(cond.node)})),
+                missing=missing,
+                consulted=consulted,
+            )
+        )
+    return lines
