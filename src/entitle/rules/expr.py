@@ -614,11 +614,11 @@ class _Checker:
         """Check min/max of plain values; False when it is an aggregate over members."""
         if len(node.args) < 2:
             return False
-        args = [self._check(arg, agg) for arg in node.args]
-        if any(arg.scope == Scope.MEMBER for arg in args) and not agg:
-            if len(args) == 2:
-                return False  # min(members.x, filter)
+        if not agg and any(_mentions_members(arg) for arg in node.args):
+            if len(node.args) == 2:
+                return False  # min(household.members.x, filter)
             raise ExprError(f"{node.fn}() over members takes a value and an optional filter", node.pos)
+        args = [self._check(arg, agg) for arg in node.args]
         node.args = args
         for arg in args:
             self._require(arg, NUMERIC | {T.DATE}, f"{node.fn}()")
@@ -700,6 +700,15 @@ class _Checker:
         if node.type != T.ANY and node.type not in allowed:
             names = " or ".join(sorted(allowed))
             raise ExprError(f"{where} needs {names}, not {node.type}", node.pos)
+
+
+def _mentions_members(node: Node) -> bool:
+    """Whether an unchecked expression reads member facts outside an aggregate of its own."""
+    if isinstance(node, Name):
+        return node.parts[:2] == ("household", "members")
+    if isinstance(node, Call) and node.fn in AGGREGATES:
+        return False
+    return any(_mentions_members(child) for child in children(node))
 
 
 def _if_node(cond: Node, then: Node, other: Node) -> If:

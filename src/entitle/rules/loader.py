@@ -209,8 +209,9 @@ class _Builder:
         eligible = self.expression(("eligible",), spec.eligible, env, {T.BOOL})
         outputs = self.outputs(env)
         roots = [o.node for o in outputs.values()] + ([eligible] if eligible else [])
-        self.unused_conditions(conditions, roots)
-        self.unused_parameters(parameters, [c.node for c in conditions.values()] + roots)
+        if not self.problems:  # unused names are only meaningful in an otherwise sound file
+            self.unused_conditions(conditions, roots)
+            self.unused_parameters(parameters, [c.node for c in conditions.values()] + roots)
         if self.problems:
             raise RuleFileError(self.problems)
         assert eligible is not None

@@ -340,11 +340,17 @@ def evaluate(
     *,
     explain: bool = True,
     catalogue: Catalogue | None = None,
+    known: Mapping[FactRequest, Any] | None = None,
 ) -> Decision:
-    """Decide one subject, fetching facts lazily from `provider`, stage by stage."""
+    """Decide one subject, fetching facts lazily from `provider`, stage by stage.
+
+    `known` holds facts already at hand (None: asked, no data); they are never asked again.
+    """
     program = compile_benefit(benefit, catalogue)
     params = _params(benefit, as_of)
-    values: dict[FactRequest, Any] = {}
+    values: dict[FactRequest, Any] = {
+        key: MISSING if value is None else value for key, value in (known or {}).items()
+    }
     stage_of = program.stage_of
     while True:
         ctx = Ctx(subject, values, params, as_of)
