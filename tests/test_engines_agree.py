@@ -21,10 +21,13 @@ from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
-BENEFITS = sorted(
-    p for p in (ROOT / "benefits" / "ghent").glob("*.yaml") if not p.name.endswith(".tests.yaml")
-) + [
-    ROOT / "tests" / "benefits" / "kitchen-sink.yaml"
+BENEFITS = [
+    *sorted(
+        p
+        for p in (ROOT / "benefits" / "ghent").glob("*.yaml")
+        if not p.name.endswith(".tests.yaml")
+    ),
+    ROOT / "tests" / "benefits" / "kitchen-sink.yaml",
 ]
 TRI = [True, False, None]
 EUROS = [0, 1_000_000, 2_099_999, 2_300_000, 2_500_050, 3_299_999, 3_300_000, 6_000_000, None]
@@ -72,7 +75,9 @@ population_st = st.lists(household_st, min_size=1, max_size=8)
 as_of_st = st.sampled_from([date(2025, 6, 30), date(2026, 3, 1), date(2026, 11, 28)])
 
 
-def build(households: list[dict[str, Any]]) -> tuple[Population, dict[FactRequest, Any], list[Subject]]:
+def build(
+    households: list[dict[str, Any]],
+) -> tuple[Population, dict[FactRequest, Any], list[Subject]]:
     """Tables for the columnar engine; facts and subjects for the scalar engine."""
     persons: list[dict[str, Any]] = []
     house_rows: list[dict[str, Any]] = []
@@ -138,9 +143,13 @@ def benefit(request: pytest.FixtureRequest) -> Benefit:
     return load_benefit(request.param)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(households=population_st, as_of=as_of_st)
-def test_scalar_and_columnar_agree(benefit: Benefit, households: list[dict[str, Any]], as_of: date) -> None:
+def test_scalar_and_columnar_agree(
+    benefit: Benefit, households: list[dict[str, Any]], as_of: date
+) -> None:
     population, facts, subjects = build(households)
     frame = evaluate_population(benefit, population, as_of, TableProvider(population))
     columnar = columnar_rows(benefit, frame)
@@ -151,7 +160,9 @@ def test_scalar_and_columnar_agree(benefit: Benefit, households: list[dict[str, 
         assert comparable(decision) == columnar[subject.id], subject
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(households=population_st, as_of=as_of_st)
 def test_laziness_never_changes_the_outcome(
     benefit: Benefit, households: list[dict[str, Any]], as_of: date

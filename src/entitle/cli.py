@@ -22,7 +22,9 @@ from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.model import Benefit, benefit_json_schema
 from entitle.rules.scalar import evaluate
 
-app = typer.Typer(help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True)
+app = typer.Typer(
+    help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True
+)
 insz_app = typer.Typer(help="National register and bis numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)
 app.add_typer(insz_app, name="insz")
@@ -83,7 +85,9 @@ def insz_check(number: str) -> None:
 
 @rules_app.command("test")
 def rules_test(
-    path: Annotated[Path, typer.Argument(help="A test file or a folder of them.")] = Path("benefits"),
+    path: Annotated[Path, typer.Argument(help="A test file or a folder of them.")] = Path(
+        "benefits"
+    ),
 ) -> None:
     """Run benefit test cases through the scalar engine, cross-checked by the columnar engine."""
     files = test_files(path)
@@ -102,7 +106,9 @@ def rules_test(
         total += len(result.results)
         failed += len(result.results) - passed
         mark = "[green]ok[/green]" if result.passed else "[red]FAIL[/red]"
-        console.print(f"{mark} {result.benefit_id}: {passed}/{len(result.results)} cases ({test_file})")
+        console.print(
+            f"{mark} {result.benefit_id}: {passed}/{len(result.results)} cases ({test_file})"
+        )
         for case in result.results:
             for failure in case.failures:
                 console.print(f"   [red]✗[/red] {case.name}: {failure}", highlight=False)

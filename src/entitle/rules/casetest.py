@@ -93,7 +93,9 @@ def _read_cases(test_file: Path, benefit: Benefit, catalogue: Catalogue) -> Iter
     if not isinstance(data, dict) or "cases" not in data:
         raise CaseError(f"{test_file}: expected a mapping with 'benefit' and 'cases'")
     if data.get("benefit") != benefit.id:
-        raise CaseError(f"{test_file}: 'benefit: {data.get('benefit')}' but the file beside it is {benefit.id}")
+        raise CaseError(
+            f"{test_file}: 'benefit: {data.get('benefit')}' but the file beside it is {benefit.id}"
+        )
     names: set[str] = set()
     for raw in data["cases"]:
         case = parse_case(raw, benefit.subject, catalogue)
@@ -119,7 +121,9 @@ def check_expectations(case: Case, decision: Decision) -> list[str]:
         elif decision.conditions[name] is not wanted:
             failures.append(f"condition {name}: expected {wanted}, got {decision.conditions[name]}")
     if "missing" in expect and sorted(expect["missing"] or []) != decision.facts_missing:
-        failures.append(f"missing: expected {sorted(expect['missing'] or [])}, got {decision.facts_missing}")
+        failures.append(
+            f"missing: expected {sorted(expect['missing'] or [])}, got {decision.facts_missing}"
+        )
     for fact in expect.get("not_fetched") or []:
         if fact in decision.facts_used:
             failures.append(f"not_fetched: {fact} was fetched")
@@ -132,7 +136,11 @@ def check_expectations(case: Case, decision: Decision) -> list[str]:
 
 
 def _same(got: Any, wanted: Any) -> bool:
-    if isinstance(got, int | float) and isinstance(wanted, int | float) and not isinstance(wanted, bool):
+    if (
+        isinstance(got, int | float)
+        and isinstance(wanted, int | float)
+        and not isinstance(wanted, bool)
+    ):
         return abs(got - wanted) < 1e-9
     return bool(got == wanted)
 

@@ -26,7 +26,21 @@ import polars as pl
 from entitle.rules.cases import Case
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import Decision, FactRequest
-from entitle.rules.expr import AsOf, Agg, Binary, BoolOp, Call, If, InList, Lit, Name, Node, T, Unary, children
+from entitle.rules.expr import (
+    Agg,
+    AsOf,
+    Binary,
+    BoolOp,
+    Call,
+    If,
+    InList,
+    Lit,
+    Name,
+    Node,
+    T,
+    Unary,
+    children,
+)
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.plan import Plan, plan_benefit
@@ -75,7 +89,9 @@ class TableProvider:
         if column not in table.columns:
             return wanted.with_columns(value=pl.lit(None))
         return wanted.join(
-            table.select(pl.col(key).alias("id"), pl.col(column).alias("value")), on="id", how="left"
+            table.select(pl.col(key).alias("id"), pl.col(column).alias("value")),
+            on="id",
+            how="left",
         )
 
 
@@ -236,7 +252,9 @@ class _Compiler:
             key = self.ref(node.args[1])
             if table is None:
                 return pl.lit(None, dtype=dtype)
-            return key.replace_strict(list(table), list(table.values()), default=None, return_dtype=dtype)
+            return key.replace_strict(
+                list(table), list(table.values()), default=None, return_dtype=dtype
+            )
         if fn == "band":
             bands_name = node.args[0]
             assert isinstance(bands_name, Name)
@@ -263,9 +281,9 @@ class _Compiler:
         before_birthday = (born.dt.month() > at.dt.month()) | (
             (born.dt.month() == at.dt.month()) & (born.dt.day() > at.dt.day())
         )
-        return (at.dt.year().cast(pl.Int64()) - born.dt.year().cast(pl.Int64())) - before_birthday.cast(
-            pl.Int64()
-        )
+        return (
+            at.dt.year().cast(pl.Int64()) - born.dt.year().cast(pl.Int64())
+        ) - before_birthday.cast(pl.Int64())
 
 
 def _operands(node: Node) -> list[Node]:
@@ -418,21 +436,25 @@ class _Run:
         if population.subjects is not None:
             subjects = subjects.filter(pl.col(SUBJECT).is_in(list(population.subjects)))
         sizes = persons.group_by("household_id").agg(pl.len().alias("size").cast(pl.Int64()))
-        subjects = subjects.join(sizes, left_on=HOUSEHOLD, right_on="household_id", how="left").with_columns(
-            pl.col("size").fill_null(0)
-        )
+        subjects = subjects.join(
+            sizes, left_on=HOUSEHOLD, right_on="household_id", how="left"
+        ).with_columns(pl.col("size").fill_null(0))
         self.s = subjects.with_columns(self._blank(program.subject_facts))
         self.m: pl.DataFrame | None = None
         if program.uses_members:
             members = subjects.select(SUBJECT, HOUSEHOLD, "size").join(
-                persons.select(pl.col("household_id").alias(HOUSEHOLD), pl.col("person_id").alias(MEMBER)),
+                persons.select(
+                    pl.col("household_id").alias(HOUSEHOLD), pl.col("person_id").alias(MEMBER)
+                ),
                 on=HOUSEHOLD,
                 how="inner",
             )
             self.m = members.with_columns(self._blank(program.member_facts))
-        self.shared = {
-            f for f in program.subject_facts & program.member_facts if f.startswith("person.")
-        } if benefit.subject == "person" else set()
+        self.shared = (
+            {f for f in program.subject_facts & program.member_facts if f.startswith("person.")}
+            if benefit.subject == "person"
+            else set()
+        )
 
     def _blank(self, facts: Iterable[str]) -> list[pl.Expr]:
         cols = []
@@ -443,7 +465,9 @@ class _Run:
 
     # ------------------------------------------------------------- one pass
 
-    def evaluate(self, s: pl.DataFrame, m: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    def evaluate(
+        self, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """Compute node values and decisive/pending masks for the given rows."""
         p = self.p
         s_lazy = s.lazy()
@@ -485,24 +509,38 @@ class _Run:
             )
         return self._sync_shared(s, m)
 
-    def _sync_shared(self, s: pl.DataFrame, m: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    def _sync_shared(
+        self, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """A subject's own fact is one fact, whether read as person.X or as a member's X."""
         if m is None or not self.shared:
             return s, m
         own = pl.col(MEMBER) == pl.col(SUBJECT)
         facts = sorted(self.shared)
-        from_m = (
-            m.filter(own)
-            .select(SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts])
+        from_m = m.filter(own).select(
+            SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts]
         )
-        s = s.join(from_m, on=SUBJECT, how="left").with_columns(
-            [(pl.col(_need(f)) | pl.col(f"mneed|{f}").fill_null(False)).alias(_need(f)) for f in facts]
-        ).drop([f"mneed|{f}" for f in facts])
-        m = m.join(
-            s.select(SUBJECT, *[pl.col(_need(f)).alias(f"sneed|{f}") for f in facts]), on=SUBJECT, how="left"
-        ).with_columns(
-            [(pl.col(_need(f)) | (own & pl.col(f"sneed|{f}"))).alias(_need(f)) for f in facts]
-        ).drop([f"sneed|{f}" for f in facts])
+        s = (
+            s.join(from_m, on=SUBJECT, how="left")
+            .with_columns(
+                [
+                    (pl.col(_need(f)) | pl.col(f"mneed|{f}").fill_null(False)).alias(_need(f))
+                    for f in facts
+                ]
+            )
+            .drop([f"mneed|{f}" for f in facts])
+        )
+        m = (
+            m.join(
+                s.select(SUBJECT, *[pl.col(_need(f)).alias(f"sneed|{f}") for f in facts]),
+                on=SUBJECT,
+                how="left",
+            )
+            .with_columns(
+                [(pl.col(_need(f)) | (own & pl.col(f"sneed|{f}"))).alias(_need(f)) for f in facts]
+            )
+            .drop([f"sneed|{f}" for f in facts])
+        )
         return s, m
 
     # ------------------------------------------------------------- fetching
@@ -527,7 +565,9 @@ class _Run:
         assert known is not None
         return known
 
-    def fetch(self, stage: int, s: pl.DataFrame, m: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    def fetch(
+        self, stage: int, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         for fact in sorted(f for f in self.p.subject_facts if self.stage_of[f] == stage):
             key = HOUSEHOLD if fact.startswith("household.") else SUBJECT
             s = self._apply(s, fact, key)
@@ -565,7 +605,11 @@ class _Run:
             undecided = self._undecided(s, m)
             done = s.filter(~pl.col(SUBJECT).is_in(undecided.implode()))
             if done.height:
-                done_m = m.filter(pl.col(SUBJECT).is_in(done[SUBJECT].implode())) if m is not None else None
+                done_m = (
+                    m.filter(pl.col(SUBJECT).is_in(done[SUBJECT].implode()))
+                    if m is not None
+                    else None
+                )
                 finished.append(self.results(done, done_m))
             s = s.filter(pl.col(SUBJECT).is_in(undecided.implode()))
             m = m.filter(pl.col(SUBJECT).is_in(undecided.implode())) if m is not None else None
@@ -582,7 +626,11 @@ class _Run:
         return ids
 
     def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
-        keep = [c for c in frame.columns if c in (SUBJECT, HOUSEHOLD, MEMBER, "size") or c[:2] in ("v|", "k|")]
+        keep = [
+            c
+            for c in frame.columns
+            if c in (SUBJECT, HOUSEHOLD, MEMBER, "size") or c[:2] in ("v|", "k|")
+        ]
         return frame.select(keep)
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
@@ -602,11 +650,16 @@ class _Run:
             .otherwise(pl.lit(str(Outcome.UNDETERMINED)))
         )
         cols = [pl.col(SUBJECT).alias("subject_id"), outcome.alias("outcome")]
-        for out in benefit.outputs.values():
-            value = pl.col(p.col[out.node])
-            if out.type == T.MONEY and out.node.type == T.MONEY:
+        for output in benefit.outputs.values():
+            value = pl.col(p.col[output.node])
+            if output.type == T.MONEY and output.node.type == T.MONEY:
                 value = value / 100
-            cols.append(pl.when(eligible.fill_null(False)).then(value).otherwise(None).alias(f"out_{out.name}"))
+            cols.append(
+                pl.when(eligible.fill_null(False))
+                .then(value)
+                .otherwise(None)
+                .alias(f"out_{output.name}")
+            )
         for name, cond in benefit.conditions.items():
             cols.append(pl.col(p.col[cond.node]).alias(f"cond_{name}"))
         cols.append(
@@ -702,10 +755,15 @@ def population_of_cases(cases: Sequence[Case]) -> tuple[Population, dict[FactReq
         prefix = f"{i}:"
         subject = case.subject
         households.append(prefix + subject.household_id)
-        persons_rows += [{"person_id": prefix + m, "household_id": prefix + subject.household_id} for m in subject.members]
+        persons_rows += [
+            {"person_id": prefix + m, "household_id": prefix + subject.household_id}
+            for m in subject.members
+        ]
         subjects.append(prefix + subject.id)
         facts.update({FactRequest(prefix + r.entity_id, r.fact): v for r, v in case.facts.items()})
-    persons = pl.DataFrame(persons_rows, schema={"person_id": pl.String(), "household_id": pl.String()})
+    persons = pl.DataFrame(
+        persons_rows, schema={"person_id": pl.String(), "household_id": pl.String()}
+    )
     return Population(persons, pl.DataFrame({"household_id": households}), subjects), facts
 
 

@@ -33,19 +33,26 @@ def describe_benefit(benefit: Benefit, as_of: date, lang: str = "nl") -> str:
         f"# {benefit.title[lang]} ({benefit.id} {benefit.version})",
         "",
         f"*{benefit.title[other]}* — {benefit.authority}; subject: **{benefit.subject}**; "
-        f"validity: {benefit.validity if isinstance(benefit.validity, str) else benefit.validity}; "
+        f"validity: {benefit.validity}; "
         f"purpose: `{benefit.purpose}`",
     ]
     if benefit.description:
         lines += ["", benefit.description[lang]]
     legal = benefit.legal_basis
-    lines += ["", "## Legal basis", "", legal["text"][lang] + (f" — {legal['url']}" if legal["url"] else "")]
+    lines += [
+        "",
+        "## Legal basis",
+        "",
+        legal["text"][lang] + (f" — {legal['url']}" if legal["url"] else ""),
+    ]
     params = benefit.params_at(as_of)
     if benefit.parameters:
         lines += ["", f"## Parameters in force on {as_of.isoformat()}", ""]
         for name, param in benefit.parameters.items():
             desc = param.description.get(lang, "")
-            lines.append(f"- **{name}**{f' — {desc}' if desc else ''}: {_param_value(param, params[name])}")
+            lines.append(
+                f"- **{name}**{f' — {desc}' if desc else ''}: {_param_value(param, params[name])}"
+            )
     lines += ["", "## Conditions", ""]
     for cond in benefit.conditions.values():
         lines.append(f"- **{cond.name}** — {cond.text[lang]}: `{render(cond.node, params)}`")
@@ -79,7 +86,9 @@ def describe_plan(benefit: Benefit, catalogue: Catalogue) -> str:
     ]
     for name, fact in plan.facts.items():
         per = "each household member" if name in plan.member_facts else benefit.subject
-        source = fact.source_label + (f" ({fact.source['field']})" if "field" in fact.source else "")
+        source = fact.source_label + (
+            f" ({fact.source['field']})" if "field" in fact.source else ""
+        )
         lines.append(
             f"| {name} | {fact.type} | {source} | {fact.sensitivity} "
             f"({SENSITIVITY_LABELS.get(fact.sensitivity, '?')}) | {fact.cost} | {per} | "
@@ -89,7 +98,6 @@ def describe_plan(benefit: Benefit, catalogue: Catalogue) -> str:
     for stage in plan.stages:
         names = ", ".join(f.name for f in stage.facts)
         sources = ", ".join(sorted({f.source_label for f in stage.facts}))
-        lines.append(
-            f"{stage.index}. sensitivity {stage.sensitivity}, cost {stage.cost}: {names} — {sources}"
-        )
+        head = f"{stage.index}. sensitivity {stage.sensitivity}, cost {stage.cost}"
+        lines.append(f"{head}: {names} — {sources}")
     return "\n".join(lines)

@@ -221,7 +221,9 @@ class _Parser:
     def parse(self) -> Node:
         node = self.expression()
         if self.tok.kind != "end":
-            raise ExprError(f"unexpected {self.tok.text!r} after a complete expression", self.tok.pos)
+            raise ExprError(
+                f"unexpected {self.tok.text!r} after a complete expression", self.tok.pos
+            )
         return node
 
     def expression(self) -> Node:
@@ -261,7 +263,9 @@ class _Parser:
             op = self.advance()
             right = self.additive()
             if self.tok.kind == "op" and self.tok.text in COMPARISONS:
-                raise ExprError("comparisons cannot be chained; combine them with 'and'", self.tok.pos)
+                raise ExprError(
+                    "comparisons cannot be chained; combine them with 'and'", self.tok.pos
+                )
             return Binary(op.pos, op.text, left, right)
         negate = False
         if self.at("not") and self.tokens[self.index + 1].text == "in":
@@ -551,7 +555,9 @@ class _Checker:
         if node.op in COMPARISONS:
             if not _compatible(left, right):
                 raise ExprError(f"cannot compare {left} with {right} using '{node.op}'", node.pos)
-            if node.op not in ("==", "!=") and (left in (T.BOOL, T.TEXT) or right in (T.BOOL, T.TEXT)):
+            if node.op not in ("==", "!=") and (
+                left in (T.BOOL, T.TEXT) or right in (T.BOOL, T.TEXT)
+            ):
                 raise ExprError(f"'{node.op}' needs numbers or dates, not {left}", node.pos)
             _money_literal(node)
             node.type = T.BOOL
@@ -591,9 +597,7 @@ class _Checker:
     def _call(self, node: Call, agg: bool) -> Node:
         fn = node.fn
         if fn not in FUNCTIONS:
-            raise ExprError(
-                f"unknown function '{fn}'{self.env.closest(fn, FUNCTIONS)}", node.pos
-            )
+            raise ExprError(f"unknown function '{fn}'{self.env.closest(fn, FUNCTIONS)}", node.pos)
         if fn in AGGREGATES and not (fn in ("min", "max") and self._plain_min_max(node, agg)):
             return self._aggregate(node, agg)
         if fn in ("min", "max"):
@@ -617,7 +621,9 @@ class _Checker:
         if not agg and any(_mentions_members(arg) for arg in node.args):
             if len(node.args) == 2:
                 return False  # min(household.members.x, filter)
-            raise ExprError(f"{node.fn}() over members takes a value and an optional filter", node.pos)
+            raise ExprError(
+                f"{node.fn}() over members takes a value and an optional filter", node.pos
+            )
         args = [self._check(arg, agg) for arg in node.args]
         node.args = args
         for arg in args:
@@ -672,13 +678,21 @@ class _Checker:
 
     def _table(self, node: Call, agg: bool) -> Node:
         fn = node.fn
-        if len(node.args) != 2 or not isinstance(node.args[0], Name) or len(node.args[0].parts) != 1:
-            raise ExprError(f"{fn}() takes a parameter name and a value: {fn}(PARAMETER, VALUE)", node.pos)
+        if (
+            len(node.args) != 2
+            or not isinstance(node.args[0], Name)
+            or len(node.args[0].parts) != 1
+        ):
+            raise ExprError(
+                f"{fn}() takes a parameter name and a value: {fn}(PARAMETER, VALUE)", node.pos
+            )
         pname = node.args[0].parts[0]
         ptype = self.env.params.get(pname)
         wanted = "table" if fn == "lookup" else "bands"
         if ptype is None or ptype.kind != wanted:
-            raise ExprError(f"{fn}() needs a {wanted} parameter; '{pname}' is not one", node.args[0].pos)
+            raise ExprError(
+                f"{fn}() needs a {wanted} parameter; '{pname}' is not one", node.args[0].pos
+            )
         table = node.args[0]
         table.kind, table.target = "param", pname
         key = self._check(node.args[1], agg)
@@ -748,9 +762,9 @@ def _arith_type(op: str, left: T, right: T, pos: int) -> T:
     if op == "/":
         return T.NUMBER
     if T.MONEY in (left, right):
-        if op in ("+", "-") and left != right and T.ANY not in (left, right):
-            if not (left == T.INT or right == T.INT):
-                raise ExprError(f"cannot {op} money and {right if left == T.MONEY else left}", pos)
+        mixed = op in ("+", "-") and left != right and T.ANY not in (left, right)
+        if mixed and T.INT not in (left, right):
+            raise ExprError(f"cannot {op} money and {right if left == T.MONEY else left}", pos)
         if op == "*" and left == right == T.MONEY:
             raise ExprError("cannot multiply money by money", pos)
         if op == "*" and T.NUMBER in (left, right):

@@ -177,7 +177,9 @@ def load_benefit(path: Path, catalogue: Catalogue | None = None) -> Benefit:
 def _schema_problem(where: _Located, err: Any) -> Problem:
     loc = tuple(err["loc"])
     # Pydantic reports union alternatives as extra loc parts (e.g. 'ConditionSpec', 'str').
-    clean = tuple(p for p in loc if not (isinstance(p, str) and (p[:1].isupper() or p in _UNION_TAGS)))
+    clean = tuple(
+        p for p in loc if not (isinstance(p, str) and (p[:1].isupper() or p in _UNION_TAGS))
+    )
     kind = err["type"]
     field = ".".join(str(p) for p in clean) or "file"
     if kind == "missing":
@@ -199,7 +201,9 @@ class _Builder:
 
     def build(self) -> Benefit:
         spec = self.spec
-        parameters = {name: p for name, raw in spec.parameters.items() if (p := self.parameter(name, raw))}
+        parameters = {
+            name: p for name, raw in spec.parameters.items() if (p := self.parameter(name, raw))
+        }
         env = Env(
             subject=spec.subject,
             facts={name: fact.type for name, fact in self.catalogue.items()},
@@ -216,7 +220,9 @@ class _Builder:
             raise RuleFileError(self.problems)
         assert eligible is not None
         guidance = {
-            outcome: text for outcome, text in spec.guidance.model_dump().items() if text is not None
+            outcome: text
+            for outcome, text in spec.guidance.model_dump().items()
+            if text is not None
         }
         legal = spec.legal_basis
         return Benefit(
@@ -228,7 +234,9 @@ class _Builder:
             legal_basis={"text": _text(legal.text), "url": legal.url},
             purpose=spec.purpose,
             subject=spec.subject,
-            validity=spec.validity if isinstance(spec.validity, str) else spec.validity.model_dump(),
+            validity=spec.validity
+            if isinstance(spec.validity, str)
+            else spec.validity.model_dump(),
             parameters=parameters,
             conditions=conditions,
             eligible_source=spec.eligible,
@@ -246,14 +254,18 @@ class _Builder:
         if kind == "scalar":
             vtype = T(raw.type)
         elif raw.value is None:
-            self.problems.append(self.where.problem(loc, f"parameter '{name}': a {kind} needs 'value: <type>'"))
+            self.problems.append(
+                self.where.problem(loc, f"parameter '{name}': a {kind} needs 'value: <type>'")
+            )
             return None
         else:
             vtype = T(raw.value)
         key = None
         if kind == "table":
             if raw.key is None:
-                self.problems.append(self.where.problem(loc, f"parameter '{name}': a table needs 'key: int|text'"))
+                self.problems.append(
+                    self.where.problem(loc, f"parameter '{name}': a table needs 'key: int|text'")
+                )
                 return None
             key = T(raw.key)
         periods = self.periods(loc, raw.values)
@@ -278,27 +290,35 @@ class _Builder:
     ) -> list[tuple[date, date | None, Any, Loc]]:
         if isinstance(values, dict):
             starts = sorted(values)
-            out = []
-            for i, start in enumerate(starts):
-                out.append((start, None, values[start], (*loc, "values", start.isoformat())))
+            # the map form: each value holds until the next start
+            out: list[tuple[date, date | None, Any, Loc]] = [
+                (start, None, values[start], (*loc, "values", start.isoformat()))
+                for start in starts
+            ]
             if not out:
-                self.problems.append(self.where.problem(loc, "a parameter needs at least one value"))
-            # consecutive periods: each value holds until the next start
+                self.problems.append(
+                    self.where.problem(loc, "a parameter needs at least one value")
+                )
             return out
         out2: list[tuple[date, date | None, Any, Loc]] = []
         ordered = sorted(enumerate(values), key=lambda iv: iv[1].from_)
         for (i, period), nxt in zip(ordered, [*ordered[1:], None], strict=True):
             ploc: Loc = (*loc, "values", i)
             if period.until is not None and period.until < period.from_:
-                self.problems.append(self.where.problem(ploc, f"period ends ({period.until}) before it starts ({period.from_})"))
+                self.problems.append(
+                    self.where.problem(
+                        ploc, f"period ends ({period.until}) before it starts ({period.from_})"
+                    )
+                )
             if nxt is not None:
                 j, following = nxt
                 if period.until is None or period.until >= following.from_:
                     self.problems.append(
                         self.where.problem(
                             (*loc, "values", j),
-                            f"overlapping dates: the period from {following.from_} starts before the "
-                            f"period from {period.from_} ends ({period.until or 'open-ended'})",
+                            f"overlapping dates: the period from {following.from_} starts "
+                            f"before the period from {period.from_} ends "
+                            f"({period.until or 'open-ended'})",
                         )
                     )
             out2.append((period.from_, period.until, period.value, (*ploc, "value")))
@@ -354,7 +374,9 @@ class _Builder:
                 uses[name] = set()
                 continue
             uses[name] = {
-                n.parts[0] for n in walk(tree) if isinstance(n, Name) and len(n.parts) == 1 and n.parts[0] in raw
+                n.parts[0]
+                for n in walk(tree)
+                if isinstance(n, Name) and len(n.parts) == 1 and n.parts[0] in raw
             }
         order: list[str] = []
         state: dict[str, int] = {}
@@ -363,8 +385,10 @@ class _Builder:
             if state.get(name) == 2:
                 return
             if state.get(name) == 1:
-                cycle = " → ".join([*trail[trail.index(name):], name])
-                self.problems.append(self.where.problem(("conditions", name), f"conditions form a cycle: {cycle}"))
+                cycle = " → ".join([*trail[trail.index(name) :], name])
+                self.problems.append(
+                    self.where.problem(("conditions", name), f"conditions form a cycle: {cycle}")
+                )
                 return
             state[name] = 1
             for used in sorted(uses[name]):
@@ -379,10 +403,13 @@ class _Builder:
     def outputs(self, env: Env) -> dict[str, Output]:
         out: dict[str, Output] = {}
         for name, spec in self.spec.outputs.items():
+            loc: Loc
             if isinstance(spec, OutputSpec):
-                source, declared, text, loc = spec.value, spec.type, _text_dict(spec.text), ("outputs", name, "value")
+                source, declared, text = spec.value, spec.type, _text_dict(spec.text)
+                loc = ("outputs", name, "value")
             else:
-                source, declared, text, loc = spec, None, {"nl": name, "en": name}, ("outputs", name)
+                source, declared, text = spec, None, {"nl": name, "en": name}
+                loc = ("outputs", name)
             allowed = {T(declared)} if declared else set(T) - {T.ANY}
             if declared in ("number", "money"):
                 allowed |= {T.INT}
@@ -400,7 +427,9 @@ class _Builder:
         if node.type != T.ANY and node.type not in allowed:
             wanted = " or ".join(sorted(allowed))
             self.problems.append(
-                self.where.expr_problem(loc, source, ExprError(f"type mismatch: expected {wanted}, got {node.type}", 0))
+                self.where.expr_problem(
+                    loc, source, ExprError(f"type mismatch: expected {wanted}, got {node.type}", 0)
+                )
             )
             return None
         return node
@@ -417,14 +446,25 @@ class _Builder:
         for name in conditions:
             if name not in used:
                 self.problems.append(
-                    self.where.problem(("conditions", name), f"condition '{name}' is never used", value=False)
+                    self.where.problem(
+                        ("conditions", name), f"condition '{name}' is never used", value=False
+                    )
                 )
 
     def unused_parameters(self, parameters: dict[str, Parameter], roots: list[Node]) -> None:
-        used = {n.target for root in roots for n in walk(root) if isinstance(n, Name) and n.kind == "param"}
+        used = {
+            n.target
+            for root in roots
+            for n in walk(root)
+            if isinstance(n, Name) and n.kind == "param"
+        }
         for name in parameters:
             if name not in used:
-                self.problems.append(self.where.problem(("parameters", name), f"parameter '{name}' is never used", value=False))
+                self.problems.append(
+                    self.where.problem(
+                        ("parameters", name), f"parameter '{name}' is never used", value=False
+                    )
+                )
 
 
 def _text(value: Text | str) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""A benefit definition: the file schema (Pydantic, published as JSON Schema) and the checked model."""
+"""A benefit definition: the file schema (Pydantic, published as JSON Schema) and the checked
+model."""
 
 from __future__ import annotations
 

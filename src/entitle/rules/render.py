@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from entitle.rules.expr import AsOf, Agg, Binary, BoolOp, Call, If, InList, Lit, Name, Node, T, Unary
+from entitle.rules.expr import (
+    Agg,
+    AsOf,
+    Binary,
+    BoolOp,
+    Call,
+    If,
+    InList,
+    Lit,
+    Name,
+    Node,
+    T,
+    Unary,
+)
 
 
 def money(cents: int) -> str:
@@ -67,12 +80,13 @@ class _Renderer:
             word = "not in" if node.negate else "in"
             return 4, f"{self.text(node.operand, 5)} {word} [{values}]"
         if isinstance(node, If):
-            return 0, (
-                f"if {self.text(node.cond)} then {self.text(node.then)} else {self.text(node.other)}"
-            )
+            cond, then, other = (self.text(n) for n in (node.cond, node.then, node.other))
+            return 0, f"if {cond} then {then} else {other}"
         if isinstance(node, Call):
             args = ", ".join(
-                self._table_name(arg) if i == 0 and node.fn in ("lookup", "band") else self.text(arg)
+                self._table_name(arg)
+                if i == 0 and node.fn in ("lookup", "band")
+                else self.text(arg)
                 for i, arg in enumerate(node.args)
             )
             return 9, f"{node.fn}({args})"

@@ -16,7 +16,20 @@ from typing import Any, Protocol
 
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import Decision, FactRequest, Subject, TraceLine
-from entitle.rules.expr import AsOf, Agg, Binary, BoolOp, Call, If, InList, Lit, Name, Node, T, Unary
+from entitle.rules.expr import (
+    Agg,
+    AsOf,
+    Binary,
+    BoolOp,
+    Call,
+    If,
+    InList,
+    Lit,
+    Name,
+    Node,
+    T,
+    Unary,
+)
 from entitle.rules.logic import outcome_of
 from entitle.rules.model import Benefit
 from entitle.rules.plan import facts_in, plan_benefit
@@ -177,7 +190,11 @@ class _Compiler:
         return member_of
 
     def _if(self, node: If) -> Fn:
-        cond, then, other = self.compile(node.cond), self.compile(node.then), self.compile(node.other)
+        cond, then, other = (
+            self.compile(node.cond),
+            self.compile(node.then),
+            self.compile(node.other),
+        )
 
         def branch(ctx: Ctx, m: str | None) -> Result:
             c, d = cond(ctx, m)
@@ -364,7 +381,9 @@ def evaluate(
         for key in batch:
             value = answer.get(key)
             values[key] = MISSING if value is None else value
-    conditions = {name: ctx.conds.get(name) or fn(ctx, None) for name, fn in program.conditions.items()}
+    conditions = {
+        name: ctx.conds.get(name) or fn(ctx, None) for name, fn in program.conditions.items()
+    }
     known_outputs = eligible is True and all(v is not None for v in outputs.values())
     outcome = outcome_of(eligible, known_outputs)
     fetched = [key for key, value in values.items()]
@@ -375,9 +394,7 @@ def evaluate(
         subject_id=subject.id,
         as_of=as_of,
         outcome=outcome,
-        outputs={
-            name: out.present(outputs.get(name)) for name, out in benefit.outputs.items()
-        }
+        outputs={name: out.present(outputs.get(name)) for name, out in benefit.outputs.items()}
         if eligible is True
         else {},
         conditions={name: value for name, (value, _) in conditions.items()},
@@ -408,7 +425,7 @@ def _trace(
     lines = []
     for name, cond in benefit.conditions.items():
         value, deps = conditions[name]
-        missing = tuple(sorted({key.fact for key in deps if values.get(key, None) is MISSING}))
+        missing = tuple(sorted({key.fact for key in deps if values.get(key) is MISSING}))
         consulted = value is not None or bool(missing) or not deps
         lines.append(
             TraceLine(
