@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from entitle.rules.cases import DictProvider
 from entitle.rules.catalogue import default_catalogue
-from entitle.rules.columnar import Population, TableProvider, evaluate_population
+from entitle.rules.columnar import Population, TableProvider, evaluate_population, fact_names
 from entitle.rules.decision import Decision, FactRequest, Subject
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
@@ -130,8 +130,8 @@ def columnar_rows(benefit: Benefit, frame: pl.DataFrame) -> dict[str, dict[str, 
             "outcome": row["outcome"],
             "outputs": {o: row[f"out_{o}"] for o in benefit.outputs} if eligible else {},
             "conditions": {c: row[f"cond_{c}"] for c in benefit.conditions},
-            "facts_used": row["facts_used"],
-            "facts_missing": row["facts_missing"],
+            "facts_used": fact_names(benefit, row["facts_used"]),
+            "facts_missing": fact_names(benefit, row["facts_missing"]),
             "fetch_count": row["fetch_count"],
             "valid_until": row["valid_until"],
         }

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+import numpy as np
 import polars as pl
 
 from entitle.rules.cases import Case
@@ -68,30 +69,28 @@ class Population:
 
 
 class ColumnarProvider(Protocol):
-    """Answers one fact for many entities: a frame of `id` and `value` (null = no data)."""
+    """Answers one fact for many entities: a Series aligned with `ids` (null = no data)."""
 
-    def fetch(self, fact: str, ids: pl.Series) -> pl.DataFrame: ...
+    def fetch(self, fact: str, ids: pl.Series) -> pl.Series: ...
 
 
 class TableProvider:
-    """Serves facts from a population's own tables (all facts preloaded)."""
+    """Answers from a population's own tables through the provider interface (counts requests)."""
 
     def __init__(self, population: Population) -> None:
         self.population = population
-        self.fetched: dict[str, int] = defaultdict(int)
+        self.requested: dict[str, int] = defaultdict(int)
 
-    def fetch(self, fact: str, ids: pl.Series) -> pl.DataFrame:
+    def fetch(self, fact: str, ids: pl.Series) -> pl.Series:
         entity, column = fact.split(".", 1)
         table = self.population.persons if entity == "person" else self.population.households
-        key = f"{entity}_id"
-        self.fetched[fact] += len(ids)
-        wanted = pl.DataFrame({"id": ids})
+        self.requested[fact] += len(ids)
         if column not in table.columns:
-            return wanted.with_columns(value=pl.lit(None))
-        return wanted.join(
-            table.select(pl.col(key).alias("id"), pl.col(column).alias("value")),
-            on="id",
-            how="left",
+            return pl.Series("value", [None] * len(ids))
+        key = f"{entity}_id"
+        return (
+            pl.DataFrame({key: ids})
+            .join(table.select(key, column), on=key, how="left", maintain_order="left")[column]
         )
 
 
@@ -409,52 +408,76 @@ def _materialise(frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]]) -
 
 
 class _Run:
-    """One population run: frames, fetch state and the loop."""
+    """One population run: frames, fetch state and the loop.
+
+    Entities are addressed by position (row number in the population's tables), so fetching and
+    regrouping are gathers and integer joins. `_s` is the subject's position, `_h` its household's,
+    `_m` a member's (person) position.
+    """
 
     def __init__(
         self,
         program: _Program,
         population: Population,
-        provider: ColumnarProvider,
+        provider: ColumnarProvider | None,
         catalogue: Catalogue,
     ) -> None:
         self.p = program
-        self.provider = provider
         self.catalogue = catalogue
         self.stage_of = program.plan.stage_of
-        self.cache: dict[str, pl.DataFrame] = {}
-        benefit = program.benefit
-        persons = population.persons
-        if benefit.subject == "household":
-            subjects = population.households.select(
-                pl.col("household_id").alias(SUBJECT), pl.col("household_id").alias(HOUSEHOLD)
+        self.provider = provider
+        persons, households = population.persons, population.households
+        self.ids = {"person": persons["person_id"], "household": households["household_id"]}
+        self.tables = {"person": persons, "household": households}
+        self.values: dict[str, pl.Series] = {}
+        self.asked: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+        person_rows = persons.select(
+            pl.int_range(pl.len(), dtype=pl.Int64()).alias(MEMBER), "household_id"
+        ).join(
+            households.select(
+                "household_id", pl.int_range(pl.len(), dtype=pl.Int64()).alias(HOUSEHOLD)
+            ),
+            on="household_id",
+            how="left",
+            maintain_order="left",
+        )
+        orphans = person_rows.filter(pl.col(HOUSEHOLD).is_null())
+        if orphans.height:
+            raise ValueError(
+                f"{orphans.height} person(s) belong to a household missing from the households "
+                f"table, e.g. {orphans['household_id'][0]!r}"
             )
+        sizes = pl.Series(
+            np.bincount(person_rows[HOUSEHOLD].to_numpy(), minlength=households.height)
+        ).cast(pl.Int64())
+        if program.benefit.subject == "household":
+            subjects = pl.DataFrame(
+                {
+                    SUBJECT: np.arange(households.height, dtype=np.int64),
+                    HOUSEHOLD: np.arange(households.height, dtype=np.int64),
+                }
+            )
+            self.subject_ids = self.ids["household"]
         else:
-            subjects = persons.select(
-                pl.col("person_id").alias(SUBJECT), pl.col("household_id").alias(HOUSEHOLD)
-            )
+            subjects = person_rows.select(pl.col(MEMBER).alias(SUBJECT), HOUSEHOLD)
+            self.subject_ids = self.ids["person"]
         if population.subjects is not None:
-            subjects = subjects.filter(pl.col(SUBJECT).is_in(list(population.subjects)))
-        sizes = persons.group_by("household_id").agg(pl.len().alias("size").cast(pl.Int64()))
-        subjects = subjects.join(
-            sizes, left_on=HOUSEHOLD, right_on="household_id", how="left"
-        ).with_columns(pl.col("size").fill_null(0))
+            wanted = self.subject_ids.is_in(pl.Series(list(population.subjects)).implode())
+            subjects = subjects.filter(wanted.gather(subjects[SUBJECT]))
+        subjects = subjects.with_columns(size=sizes.gather(subjects[HOUSEHOLD]))
         self.s = subjects.with_columns(self._blank(program.subject_facts))
         self.m: pl.DataFrame | None = None
         if program.uses_members:
             members = subjects.select(SUBJECT, HOUSEHOLD, "size").join(
-                persons.select(
-                    pl.col("household_id").alias(HOUSEHOLD), pl.col("person_id").alias(MEMBER)
-                ),
-                on=HOUSEHOLD,
-                how="inner",
+                person_rows.select(HOUSEHOLD, MEMBER), on=HOUSEHOLD, how="inner"
             )
             self.m = members.with_columns(self._blank(program.member_facts))
         self.shared = (
             {f for f in program.subject_facts & program.member_facts if f.startswith("person.")}
-            if benefit.subject == "person"
+            if program.benefit.subject == "person"
             else set()
         )
+        self.bits = {fact: i for i, fact in enumerate(program.plan.facts)}
 
     def _blank(self, facts: Iterable[str]) -> list[pl.Expr]:
         cols = []
@@ -517,9 +540,7 @@ class _Run:
             return s, m
         own = pl.col(MEMBER) == pl.col(SUBJECT)
         facts = sorted(self.shared)
-        from_m = m.filter(own).select(
-            SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts]
-        )
+        from_m = m.filter(own).select(SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts])
         s = (
             s.join(from_m, on=SUBJECT, how="left")
             .with_columns(
@@ -551,19 +572,34 @@ class _Run:
             stages += [self.stage_of[f] for f in self.p.member_facts if m[_need(f)].any()]
         return min(stages) if stages else None
 
-    def lookup(self, fact: str, ids: pl.Series) -> pl.DataFrame:
-        """Values for ids, fetching only ids not fetched before in this run."""
-        known = self.cache.get(fact)
-        wanted = ids.unique()
-        if known is not None:
-            wanted = wanted.filter(~wanted.is_in(known["id"].implode()))
+    def source(self, fact: str, positions: pl.Series) -> pl.Series:
+        """The fact's values over its whole entity table; fetches the positions not yet asked."""
+        entity, column = fact.split(".", 1)
+        dtype = DTYPES[self.catalogue[fact].type]
+        size = len(self.ids[entity])
+        if self.provider is None:  # the population's own tables answer everything
+            if fact not in self.values:
+                table = self.tables[entity]
+                self.values[fact] = (
+                    table[column].cast(dtype)
+                    if column in table.columns
+                    else pl.Series(column, [None] * size, dtype=dtype)
+                )
+            return self.values[fact]
+        if fact not in self.values:
+            self.values[fact] = pl.Series(column, [None] * size, dtype=dtype)
+            self.asked[fact] = np.zeros(size, dtype=np.bool_)
+        asked = self.asked[fact]
+        wanted = np.unique(positions.to_numpy())
+        wanted = wanted[~asked[wanted]]
         if len(wanted):
-            dtype = DTYPES[self.catalogue[fact].type]
-            got = self.provider.fetch(fact, wanted).select("id", pl.col("value").cast(dtype))
-            known = got if known is None else pl.concat([known, got])
-            self.cache[fact] = known
-        assert known is not None
-        return known
+            ids = self.ids[entity].gather(wanted)
+            answer = self.provider.fetch(fact, ids)
+            if len(answer) != len(ids):
+                raise ValueError(f"provider answered {len(answer)} values for {len(ids)} ids")
+            self.values[fact] = self.values[fact].scatter(wanted, answer.cast(dtype))
+            asked[wanted] = True
+        return self.values[fact]
 
     def fetch(
         self, stage: int, s: pl.DataFrame, m: pl.DataFrame | None
@@ -577,18 +613,13 @@ class _Run:
         return s, m
 
     def _apply(self, frame: pl.DataFrame, fact: str, key: str) -> pl.DataFrame:
-        need = pl.col(_need(fact))
-        if not frame[_need(fact)].any():
+        need = frame[_need(fact)]
+        if not need.any():
             return frame
-        ids = frame.filter(need)[key]
-        values = self.lookup(fact, ids).rename({"id": key, "value": "_fetched"})
-        return (
-            frame.join(values, on=key, how="left")
-            .with_columns(
-                pl.when(need).then(pl.col("_fetched")).otherwise(pl.col(_v(fact))).alias(_v(fact)),
-                (pl.col(_k(fact)) | need).alias(_k(fact)),
-            )
-            .drop("_fetched")
+        values = self.source(fact, frame.filter(need)[key]).gather(frame[key])
+        return frame.with_columns(
+            pl.when(pl.col(_need(fact))).then(values).otherwise(pl.col(_v(fact))).alias(_v(fact)),
+            (pl.col(_k(fact)) | pl.col(_need(fact))).alias(_k(fact)),
         )
 
     # ------------------------------------------------------------- loop
@@ -602,28 +633,30 @@ class _Run:
             if stage is None:
                 finished.append(self.results(s, m))
                 break
-            undecided = self._undecided(s, m)
-            done = s.filter(~pl.col(SUBJECT).is_in(undecided.implode()))
-            if done.height:
-                done_m = (
-                    m.filter(pl.col(SUBJECT).is_in(done[SUBJECT].implode()))
-                    if m is not None
-                    else None
-                )
-                finished.append(self.results(done, done_m))
-            s = s.filter(pl.col(SUBJECT).is_in(undecided.implode()))
-            m = m.filter(pl.col(SUBJECT).is_in(undecided.implode())) if m is not None else None
+            open_s, open_m = self._undecided(s, m)
+            if not open_s.all():
+                done_m = m.filter(~open_m) if m is not None and open_m is not None else None
+                finished.append(self.results(s.filter(~open_s), done_m))
+                s = s.filter(open_s)
+                m = m.filter(open_m) if m is not None and open_m is not None else None
             s, m = self.fetch(stage, s, m)
             s, m = self._strip(s), (self._strip(m) if m is not None else None)
         return pl.concat(finished, how="vertical_relaxed") if len(finished) > 1 else finished[0]
 
-    def _undecided(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.Series:
-        s_need = [pl.col(_need(f)) for f in self.p.subject_facts]
-        ids = s.filter(_any(s_need))[SUBJECT]
-        if m is not None:
-            m_need = [pl.col(_need(f)) for f in self.p.member_facts]
-            ids = pl.concat([ids, m.filter(_any(m_need))[SUBJECT]]).unique()
-        return ids
+    def _undecided(
+        self, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> tuple[pl.Series, pl.Series | None]:
+        """Row masks of subjects with facts still to fetch, for S and for M."""
+        open_s = s.select(_any(pl.col(_need(f)) for f in self.p.subject_facts)).to_series()
+        if m is None:
+            return open_s, None
+        total = len(self.subject_ids)
+        flags = np.zeros(total, dtype=np.bool_)
+        flags[s[SUBJECT].filter(open_s).to_numpy()] = True
+        m_open = m.select(_any(pl.col(_need(f)) for f in self.p.member_facts)).to_series()
+        flags[m[SUBJECT].filter(m_open).to_numpy()] = True
+        lookup = pl.Series(flags)
+        return lookup.gather(s[SUBJECT]), lookup.gather(m[SUBJECT])
 
     def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
         keep = [
@@ -632,6 +665,13 @@ class _Run:
             if c in (SUBJECT, HOUSEHOLD, MEMBER, "size") or c[:2] in ("v|", "k|")
         ]
         return frame.select(keep)
+
+    def _mask(self, columns: Iterable[tuple[str, str]]) -> pl.Expr:
+        """A bitmask of facts (bit = position in the plan) from boolean columns."""
+        parts = [
+            pl.col(col).cast(pl.Int64()) * (1 << self.bits[fact]) for fact, col in columns
+        ]
+        return pl.sum_horizontal(*parts, pl.lit(0, dtype=pl.Int64()))
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
         p = self.p
@@ -649,67 +689,60 @@ class _Run:
             .then(pl.lit(str(Outcome.ELIGIBLE)))
             .otherwise(pl.lit(str(Outcome.UNDETERMINED)))
         )
-        cols = [pl.col(SUBJECT).alias("subject_id"), outcome.alias("outcome")]
+        is_eligible = eligible.fill_null(False)
+        cols = [pl.col(SUBJECT), outcome.alias("outcome")]
         for output in benefit.outputs.values():
             value = pl.col(p.col[output.node])
             if output.type == T.MONEY and output.node.type == T.MONEY:
                 value = value / 100
-            cols.append(
-                pl.when(eligible.fill_null(False))
-                .then(value)
-                .otherwise(None)
-                .alias(f"out_{output.name}")
-            )
+            cols.append(pl.when(is_eligible).then(value).otherwise(None).alias(f"out_{output.name}"))
         for name, cond in benefit.conditions.items():
             cols.append(pl.col(p.col[cond.node]).alias(f"cond_{name}"))
         cols.append(
-            pl.when(eligible.fill_null(False))
+            pl.when(is_eligible)
             .then(pl.lit(benefit.valid_until(p.as_of)))
             .otherwise(None)
             .alias("valid_until")
         )
         s_facts = sorted(p.subject_facts)
-        m_facts = sorted(p.member_facts)
-        used_s = [pl.when(pl.col(_k(f))).then(pl.lit(f)) for f in s_facts]
-        miss_s = [pl.when(pl.col(_missing(f))).then(pl.lit(f)) for f in s_facts]
-        count_s = [pl.col(_k(f)).cast(pl.Int64()) for f in s_facts]
         out = s.select(
             *cols,
-            pl.concat_list(used_s or [pl.lit(None, dtype=pl.String())]).alias("_used_s"),
-            pl.concat_list(miss_s or [pl.lit(None, dtype=pl.String())]).alias("_miss_s"),
-            pl.sum_horizontal(*count_s, pl.lit(0)).alias("_count_s"),
+            self._mask((f, _k(f)) for f in s_facts).alias("facts_used"),
+            self._mask((f, _missing(f)) for f in s_facts).alias("facts_missing"),
+            pl.sum_horizontal(*[pl.col(_k(f)).cast(pl.Int64()) for f in s_facts], pl.lit(0))
+            .alias("fetch_count"),
         )
+        m_facts = sorted(p.member_facts)
         if m is not None and m_facts:
             own = pl.col(MEMBER) == pl.col(SUBJECT)
-            per_subject = m.group_by(SUBJECT).agg(
-                *[pl.col(_k(f)).any().alias(f"u|{f}") for f in m_facts],
-                *[pl.col(_missing(f)).any().alias(f"x|{f}") for f in m_facts],
+            per_member = m.select(
+                SUBJECT,
+                self._mask((f, _k(f)) for f in m_facts).alias("u"),
+                self._mask((f, _missing(f)) for f in m_facts).alias("x"),
                 pl.sum_horizontal(
                     *[
                         (pl.col(_k(f)) & ~(own & pl.lit(f in self.shared))).cast(pl.Int64())
                         for f in m_facts
                     ]
-                )
-                .sum()
-                .alias("_count_m"),
+                ).alias("c"),
             )
-            out = out.join(per_subject.rename({SUBJECT: "subject_id"}), on="subject_id", how="left")
-            out = out.with_columns(
-                pl.concat_list(
-                    "_used_s", *[pl.when(pl.col(f"u|{f}")).then(pl.lit(f)) for f in m_facts]
-                ).alias("_used_s"),
-                pl.concat_list(
-                    "_miss_s",
-                    *[pl.when(pl.col(f"x|{f}")).then(pl.lit(f)) for f in m_facts],
-                ).alias("_miss_s"),
-                (pl.col("_count_s") + pl.col("_count_m").fill_null(0)).alias("_count_s"),
+            per_subject = per_member.group_by(SUBJECT).agg(
+                pl.col("u").bitwise_or(), pl.col("x").bitwise_or(), pl.col("c").sum()
             )
-        return out.select(
-            *[c for c in out.columns if not c.startswith(("_", "u|", "x|"))],
-            pl.col("_used_s").list.drop_nulls().list.unique().list.sort().alias("facts_used"),
-            pl.col("_miss_s").list.drop_nulls().list.unique().list.sort().alias("facts_missing"),
-            pl.col("_count_s").alias("fetch_count"),
+            out = out.join(per_subject, on=SUBJECT, how="left").with_columns(
+                (pl.col("facts_used") | pl.col("u").fill_null(0)).alias("facts_used"),
+                (pl.col("facts_missing") | pl.col("x").fill_null(0)).alias("facts_missing"),
+                (pl.col("fetch_count") + pl.col("c").fill_null(0)).alias("fetch_count"),
+            ).drop("u", "x", "c")
+        return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
+            {SUBJECT: "subject_id"}
         )
+
+
+def fact_names(benefit: Benefit, mask: int, catalogue: Catalogue | None = None) -> list[str]:
+    """Decode a `facts_used` / `facts_missing` bitmask into fact names."""
+    facts = list(plan_benefit(benefit, catalogue or default_catalogue()).facts)
+    return sorted(fact for i, fact in enumerate(facts) if mask >> i & 1)
 
 
 def evaluate_population(
@@ -723,12 +756,11 @@ def evaluate_population(
 
     Without a provider the population's own tables answer (every fact available). The result has
     one row per subject: `subject_id`, `outcome`, `out_<name>`, `cond_<name>`, `valid_until`,
-    `facts_used`, `facts_missing` and `fetch_count`.
+    `facts_used` and `facts_missing` (bitmasks, see `fact_names`) and `fetch_count`.
     """
     catalogue = catalogue or default_catalogue()
     program = compile_program(benefit, as_of, catalogue)
-    run = _Run(program, population, provider or TableProvider(population), catalogue)
-    return run.run()
+    return _Run(program, population, provider, catalogue).run()
 
 
 # --------------------------------------------------------------------------- cases
@@ -740,9 +772,9 @@ class _DictColumnarProvider:
         for request, value in facts.items():
             self.by_fact[request.fact][request.entity_id] = value
 
-    def fetch(self, fact: str, ids: pl.Series) -> pl.DataFrame:
+    def fetch(self, fact: str, ids: pl.Series) -> pl.Series:
         values = self.by_fact.get(fact, {})
-        return pl.DataFrame({"id": ids, "value": [values.get(i) for i in ids.to_list()]})
+        return pl.Series("value", [values.get(i) for i in ids.to_list()])
 
 
 def population_of_cases(cases: Sequence[Case]) -> tuple[Population, dict[FactRequest, Any]]:
@@ -782,8 +814,8 @@ def decisions_from_frame(benefit: Benefit, frame: pl.DataFrame, as_of: date) -> 
             outcome=Outcome(row["outcome"]),
             outputs=outputs,
             conditions={name: row[f"cond_{name}"] for name in benefit.conditions},
-            facts_used=list(row["facts_used"]),
-            facts_missing=list(row["facts_missing"]),
+            facts_used=fact_names(benefit, row["facts_used"]),
+            facts_missing=fact_names(benefit, row["facts_missing"]),
             valid_until=row["valid_until"],
             fetch_count=row["fetch_count"],
         )
