@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
+    Draft202012Validator,
+    FormatChecker,
+)
 from ruamel.yaml import YAML
 from typer.testing import CliRunner, Result
 
@@ -117,8 +120,9 @@ def uitpas_in(folder: Path, cases: list[dict[str, Any]]) -> Path:
 
 
 def test_rules_test_reports_a_failing_case(tmp_path: Path) -> None:
-    good = {"name": "good", "as_of": "2026-03-01", **UITPAS_ELIGIBLE, "expect": {"outcome": "eligible"}}
-    bad = {"name": "wrong", "as_of": "2026-03-01", **UITPAS_ELIGIBLE, "expect": {"outcome": "not_eligible"}}
+    case = {"as_of": "2026-03-01", **UITPAS_ELIGIBLE}
+    good = {"name": "good", **case, "expect": {"outcome": "eligible"}}
+    bad = {"name": "wrong", **case, "expect": {"outcome": "not_eligible"}}
     uitpas_in(tmp_path, [good, bad])
     result = run("rules", "test", str(tmp_path))
     assert result.exit_code == 1, result.output
@@ -130,10 +134,8 @@ def test_rules_test_reports_a_failing_case(tmp_path: Path) -> None:
 def test_rules_test_reports_a_broken_benefit(tmp_path: Path) -> None:
     tests = uitpas_in(tmp_path, [{"name": "x", "as_of": "2026-03-01", **UITPAS_ELIGIBLE}])
     benefit = tmp_path / "uitpas.yaml"
-    benefit.write_text(
-        benefit.read_text(encoding="utf-8").replace("person.ocmw_debt_help", "person.ocmw_debthelp"),
-        encoding="utf-8",
-    )
+    text = benefit.read_text(encoding="utf-8")
+    benefit.write_text(text.replace("person.ocmw_debt_help", "person.ocmw_debthelp"), "utf-8")
     result = run("rules", "test", str(tests))
     assert result.exit_code == 1
     assert f"ERROR {tests}" in flat(result.stdout)
@@ -147,7 +149,7 @@ def test_rules_test_without_test_files(tmp_path: Path) -> None:
     assert "no *.tests.yaml" in result.stderr
 
 
-# --------------------------------------------------------------------------- rules show / plan / schema
+# ------------------------------------------------------------------- rules show / plan / schema
 
 
 def test_rules_show_legal_basis_and_parameters() -> None:
@@ -198,7 +200,8 @@ def test_rules_plan_fetches_income_last() -> None:
     out = result.stdout
     assert "Fetch stages" in out
     stages = [
-        line for line in out[out.index("Fetch stages"):].splitlines()
+        line
+        for line in out[out.index("Fetch stages") :].splitlines()
         if re.match(r"\s*\d+\.?\s+sensitivity \d", line)
     ]
     assert len(stages) >= 2, out
@@ -268,11 +271,13 @@ def test_decide_reads_yaml_facts_and_their_as_of(tmp_path: Path) -> None:
 
 def test_decide_explain_adds_a_trace(tmp_path: Path) -> None:
     facts = write_json(tmp_path / "facts.json", UITPAS_ELIGIBLE)
-    result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01", "--explain")
+    result = run(
+        "decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01", "--explain"
+    )
     assert result.exit_code == 0, result.output
     decision = json.loads(result.stdout)
     trace = decision["trace"]
-    assert [line["condition"] for line in trace][0] == "resident"
+    assert trace[0]["condition"] == "resident"
     assert {line["condition"] for line in trace} == set(decision["conditions"])
     resident = trace[0]
     assert resident["value"] is True and resident["consulted"] is True
@@ -360,7 +365,6 @@ def test_decide_with_a_missing_facts_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
     reason="src bug: cli._read_case_file catches OSError/ValueError but not ruamel's YAMLError, "
     "so a YAML syntax error in --facts crashes with a traceback (exit 1)",
 )
@@ -373,7 +377,6 @@ def test_decide_with_malformed_yaml(tmp_path: Path) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
     reason="src bug: cases.parse_case lets date.fromisoformat's ValueError escape for a bad "
     "as_of (not a CaseError), so decide crashes with a traceback (exit 1)",
 )
@@ -395,11 +398,12 @@ def test_decide_an_unknown_benefit(tmp_path: Path) -> None:
 def test_decide_a_broken_benefit_file(tmp_path: Path) -> None:
     broken = tmp_path / "uitpas.yaml"
     text = (GHENT / "uitpas.yaml").read_text(encoding="utf-8")
-    broken.write_text(text.replace("eligible: resident and", "eligible: resident and and"), encoding="utf-8")
+    broken.write_text(text.replace("eligible: resident and", "eligible: resident and and"), "utf-8")
     facts = write_json(tmp_path / "facts.json", UITPAS_ELIGIBLE)
     result = run("decide", str(broken), "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
-    assert re.search(rf"{re.escape(str(broken))}:\d+:\d+: expected a value but found 'and'", result.stderr)
+    where = re.escape(str(broken))
+    assert re.search(rf"{where}:\d+:\d+: expected a value but found 'and'", result.stderr)
 
 
 # --------------------------------------------------------------------------- the published schema

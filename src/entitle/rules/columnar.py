@@ -88,10 +88,9 @@ class TableProvider:
         if column not in table.columns:
             return pl.Series("value", [None] * len(ids))
         key = f"{entity}_id"
-        return (
-            pl.DataFrame({key: ids})
-            .join(table.select(key, column), on=key, how="left", maintain_order="left")[column]
-        )
+        return pl.DataFrame({key: ids}).join(
+            table.select(key, column), on=key, how="left", maintain_order="left"
+        )[column]
 
 
 def _v(fact: str) -> str:
@@ -495,9 +494,9 @@ class _Run:
         p = self.p
         s_lazy = s.lazy()
         if m is not None:
-            m_lazy = _materialise(m.lazy(), p.m_levels)
+            m = _materialise(m.lazy(), p.m_levels).collect()
             if p.aggs:
-                aggregated = m_lazy.group_by(SUBJECT).agg([_aggregate(a, p.col) for a in p.aggs])
+                aggregated = m.lazy().group_by(SUBJECT).agg([_aggregate(a, p.col) for a in p.aggs])
                 s_lazy = s_lazy.join(aggregated, on=SUBJECT, how="left").with_columns(
                     [
                         pl.when(pl.col("size") == 0)
@@ -507,7 +506,6 @@ class _Run:
                         for a in p.aggs
                     ]
                 )
-            m = m_lazy.collect()
         s_lazy = _materialise(s_lazy, p.s_levels)
         masks = _Masks(p)
         masks.subject_masks()
@@ -540,7 +538,9 @@ class _Run:
             return s, m
         own = pl.col(MEMBER) == pl.col(SUBJECT)
         facts = sorted(self.shared)
-        from_m = m.filter(own).select(SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts])
+        from_m = m.filter(own).select(
+            SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts]
+        )
         s = (
             s.join(from_m, on=SUBJECT, how="left")
             .with_columns(
@@ -668,9 +668,7 @@ class _Run:
 
     def _mask(self, columns: Iterable[tuple[str, str]]) -> pl.Expr:
         """A bitmask of facts (bit = position in the plan) from boolean columns."""
-        parts = [
-            pl.col(col).cast(pl.Int64()) * (1 << self.bits[fact]) for fact, col in columns
-        ]
+        parts = [pl.col(col).cast(pl.Int64()) * (1 << self.bits[fact]) for fact, col in columns]
         return pl.sum_horizontal(*parts, pl.lit(0, dtype=pl.Int64()))
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
@@ -695,7 +693,9 @@ class _Run:
             value = pl.col(p.col[output.node])
             if output.type == T.MONEY and output.node.type == T.MONEY:
                 value = value / 100
-            cols.append(pl.when(is_eligible).then(value).otherwise(None).alias(f"out_{output.name}"))
+            cols.append(
+                pl.when(is_eligible).then(value).otherwise(None).alias(f"out_{output.name}")
+            )
         for name, cond in benefit.conditions.items():
             cols.append(pl.col(p.col[cond.node]).alias(f"cond_{name}"))
         cols.append(
@@ -709,8 +709,9 @@ class _Run:
             *cols,
             self._mask((f, _k(f)) for f in s_facts).alias("facts_used"),
             self._mask((f, _missing(f)) for f in s_facts).alias("facts_missing"),
-            pl.sum_horizontal(*[pl.col(_k(f)).cast(pl.Int64()) for f in s_facts], pl.lit(0))
-            .alias("fetch_count"),
+            pl.sum_horizontal(*[pl.col(_k(f)).cast(pl.Int64()) for f in s_facts], pl.lit(0)).alias(
+                "fetch_count"
+            ),
         )
         m_facts = sorted(p.member_facts)
         if m is not None and m_facts:
@@ -729,11 +730,15 @@ class _Run:
             per_subject = per_member.group_by(SUBJECT).agg(
                 pl.col("u").bitwise_or(), pl.col("x").bitwise_or(), pl.col("c").sum()
             )
-            out = out.join(per_subject, on=SUBJECT, how="left").with_columns(
-                (pl.col("facts_used") | pl.col("u").fill_null(0)).alias("facts_used"),
-                (pl.col("facts_missing") | pl.col("x").fill_null(0)).alias("facts_missing"),
-                (pl.col("fetch_count") + pl.col("c").fill_null(0)).alias("fetch_count"),
-            ).drop("u", "x", "c")
+            out = (
+                out.join(per_subject, on=SUBJECT, how="left")
+                .with_columns(
+                    (pl.col("facts_used") | pl.col("u").fill_null(0)).alias("facts_used"),
+                    (pl.col("facts_missing") | pl.col("x").fill_null(0)).alias("facts_missing"),
+                    (pl.col("fetch_count") + pl.col("c").fill_null(0)).alias("fetch_count"),
+                )
+                .drop("u", "x", "c")
+            )
         return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
             {SUBJECT: "subject_id"}
         )

@@ -559,14 +559,14 @@ class _Checker:
                 left in (T.BOOL, T.TEXT) or right in (T.BOOL, T.TEXT)
             ):
                 raise ExprError(f"'{node.op}' needs numbers or dates, not {left}", node.pos)
-            _money_literal(node)
+            _as_money([node.left, node.right])
             node.type = T.BOOL
             return node
         self._require(node.left, NUMERIC, f"'{node.op}'")
         self._require(node.right, NUMERIC, f"'{node.op}'")
         node.type = _arith_type(node.op, left, right, node.pos)
-        if node.type == T.MONEY:
-            _money_literal(node)
+        if node.type == T.MONEY and node.op in ("+", "-"):
+            _as_money([node.left, node.right])
         return node
 
     def _inlist(self, node: InList, agg: bool) -> Node:
@@ -592,6 +592,7 @@ class _Checker:
             )
         node.type = _unify(node.then.type, node.other.type)
         node.scope = _join_scope([node.cond, node.then, node.other])
+        _as_money([node.then, node.other])
         return node
 
     def _call(self, node: Call, agg: bool) -> Node:
@@ -634,6 +635,7 @@ class _Checker:
                 raise ExprError(f"{node.fn}() mixes {node.type} and {arg.type}", arg.pos)
             node.type = _unify(node.type, arg.type)
         node.scope = _join_scope(args)
+        _as_money(args)
         return True
 
     def _aggregate(self, node: Call, agg: bool) -> Node:
@@ -773,16 +775,24 @@ def _arith_type(op: str, left: T, right: T, pos: int) -> T:
     return _unify(left, right)
 
 
-def _money_literal(node: Binary) -> None:
-    """Read a number literal next to money as euros, stored in cents."""
-    pair = (node.left, node.right)
-    if not any(side.type == T.MONEY for side in pair):
+def _as_money(nodes: Sequence[Node]) -> None:
+    """Where money meets plain numbers, read number literals as euros (stored in cents).
+
+    Any other plain number next to money is ambiguous (euros or cents?) and rejected.
+    """
+    if not any(node.type == T.MONEY for node in nodes):
         return
-    for side in pair:
-        if isinstance(side, Lit) and side.type in (T.INT, T.NUMBER):
-            assert isinstance(side.value, int | float)
-            side.value = round(side.value * 100)
-            side.type = T.MONEY
+    for node in nodes:
+        if isinstance(node, Lit) and node.type in (T.INT, T.NUMBER):
+            assert isinstance(node.value, int | float)
+            node.value = round(node.value * 100)
+            node.type = T.MONEY
+        elif node.type in (T.INT, T.NUMBER):
+            raise ExprError(
+                f"a {node.type} next to money is ambiguous: write an amount in euros as a "
+                "literal, or use a money parameter",
+                node.pos,
+            )
 
 
 def check(node: Node, env: Env) -> Node:
