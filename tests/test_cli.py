@@ -364,10 +364,6 @@ def test_decide_with_a_missing_facts_file(tmp_path: Path) -> None:
     assert "No such file" in flat(result.stderr)
 
 
-@pytest.mark.xfail(
-    reason="src bug: cli._read_case_file catches OSError/ValueError but not ruamel's YAMLError, "
-    "so a YAML syntax error in --facts crashes with a traceback (exit 1)",
-)
 def test_decide_with_malformed_yaml(tmp_path: Path) -> None:
     facts = tmp_path / "facts.yaml"
     facts.write_text('person: {municipality_nis: "44021"\n', encoding="utf-8")
@@ -376,10 +372,6 @@ def test_decide_with_malformed_yaml(tmp_path: Path) -> None:
     assert str(facts) in flat(result.stderr)
 
 
-@pytest.mark.xfail(
-    reason="src bug: cases.parse_case lets date.fromisoformat's ValueError escape for a bad "
-    "as_of (not a CaseError), so decide crashes with a traceback (exit 1)",
-)
 def test_decide_with_a_bad_as_of_in_the_facts(tmp_path: Path) -> None:
     facts = write_json(tmp_path / "facts.json", {"as_of": "2026-13-01", **UITPAS_ELIGIBLE})
     result = run("decide", "ghent.uitpas", "--facts", str(facts))

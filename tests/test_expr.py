@@ -328,10 +328,6 @@ def test_euros_in_a_plain_min_next_to_money() -> None:
     assert (node.args[1].value, node.args[1].type) == (5000, T.MONEY)
 
 
-@pytest.mark.xfail(
-    reason="src bug: in `X in [...]` with X money, the list's number literals are not read in "
-    "euros (so `in [50]` compares with 50 cents)",
-)
 def test_euros_in_a_list_next_to_money() -> None:
     try:
         node = compile_("min(household.members.taxable_income) in [0, 50]")

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from entitle.insz import insz_report
 from entitle.rules.cases import CaseError, DictProvider, parse_case
@@ -169,13 +171,12 @@ def decide(
 
 
 def _read_case_file(path: Path) -> dict[str, Any]:
-    from ruamel.yaml import YAML
 
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(text)
-    except (OSError, ValueError) as exc:
-        errors.print(f"[red]{path}: {exc}[/red]")
+    except (OSError, ValueError, YAMLError) as exc:
+        errors.print(f"{path}: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
         errors.print(f"[red]{path}: expected an object with 'person' and/or 'household'[/red]")

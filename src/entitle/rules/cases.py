@@ -89,7 +89,13 @@ def parse_case(
     as_of_raw = raw.get("as_of", default_as_of)
     if as_of_raw is None:
         raise CaseError(f"case {name!r}: as_of is missing")
-    as_of = as_of_raw if isinstance(as_of_raw, date) else date.fromisoformat(str(as_of_raw))
+    try:
+        as_of = as_of_raw if isinstance(as_of_raw, date) else date.fromisoformat(str(as_of_raw))
+    except ValueError:
+        raise CaseError(f"case {name!r}: as_of {as_of_raw!r} is not a date (YYYY-MM-DD)") from None
+    for part in ("household", "person"):
+        if raw.get(part) is not None and not isinstance(raw[part], Mapping):
+            raise CaseError(f"case {name!r}: '{part}' must be a mapping of facts")
     household = dict(raw.get("household") or {})
     person = dict(raw.get("person") or {})
     if subject_kind == "person" and not raw.get("person"):
@@ -104,8 +110,10 @@ def parse_case(
         person_id = str(person.pop("id", "subject"))
         member_ids.append(person_id)
         _person_facts(facts, person_id, person, catalogue, f"case {name!r} person")
-    for i, member in enumerate(members_raw):
-        member = dict(member)
+    for i, raw_member in enumerate(members_raw):
+        if not isinstance(raw_member, Mapping):
+            raise CaseError(f"case {name!r}: member {i + 1} must be a mapping of facts")
+        member = dict(raw_member)
         member_id = str(member.pop("id", f"member{i + 1}"))
         if member_id in member_ids:
             raise CaseError(f"case {name!r}: member id {member_id!r} appears twice")

@@ -572,6 +572,11 @@ class _Checker:
     def _inlist(self, node: InList, agg: bool) -> Node:
         node.operand = self._check(node.operand, agg)
         node.scope = node.operand.scope
+        if node.operand.type == T.MONEY:
+            node.values = tuple(
+                round(v * 100) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                for v in node.values
+            )
         for value in node.values:
             if not _compatible(node.operand.type, _lit_type(value)):
                 raise ExprError(

@@ -77,9 +77,10 @@ Loc = tuple[str | int, ...]
 class _Located:
     """Maps a path of keys in the YAML document to its line and column."""
 
-    def __init__(self, path: str, root: Any) -> None:
+    def __init__(self, path: str, root: Any, text: str) -> None:
         self.path = path
         self.root = root
+        self.lines = text.splitlines()
 
     def position(self, loc: Loc, value: bool = True) -> tuple[int, int]:
         node = self.root
@@ -105,17 +106,53 @@ class _Located:
         return Problem(self.path, line, col, message)
 
     def expr_problem(self, loc: Loc, source: str, error: ExprError) -> Problem:
-        """Place an expression error on the character it points at."""
-        line, col = self.position(loc)
+        """Place an expression error on the character it points at in the file."""
+        line, col = self.position(loc)  # 1-based start of the scalar (or its block indicator)
         scalar = self._scalar(loc)
-        before = source[: error.offset]
-        if isinstance(scalar, LiteralScalarString | FoldedScalarString) or "\n" in before:
-            line += 1 + before.count("\n")
-            col = col + 2 + len(before.rsplit("\n", 1)[-1]) - 1
+        if isinstance(scalar, LiteralScalarString | FoldedScalarString):
+            segments = self._block_segments(line)
+            quote = ""
         else:
-            quoted = isinstance(scalar, DoubleQuotedScalarString | SingleQuotedScalarString)
-            col += error.offset + (1 if quoted else 0)
+            quote = (
+                '"'
+                if isinstance(scalar, DoubleQuotedScalarString)
+                else "'"
+                if isinstance(scalar, SingleQuotedScalarString)
+                else ""
+            )
+            segments = self._flow_segments(line, col + len(quote))
+        line, col = _locate(segments, error.offset, quote)
         return Problem(self.path, line, col, error.message)
+
+    def _block_segments(self, indicator_line: int) -> list[tuple[int, int, str]]:
+        """(line, column, text) of each content line of a block scalar after its indicator."""
+        segments: list[tuple[int, int, str]] = []
+        indent = None
+        for number in range(indicator_line + 1, len(self.lines) + 1):
+            raw = self.lines[number - 1]
+            stripped = raw.lstrip(" ")
+            if not stripped:
+                segments.append((number, 1, ""))
+                continue
+            width = len(raw) - len(stripped)
+            if indent is None:
+                indent = width
+            if width < indent:
+                break
+            segments.append((number, indent + 1, raw[indent:]))
+        return segments
+
+    def _flow_segments(self, line: int, col: int) -> list[tuple[int, int, str]]:
+        """(line, column, text) of a plain or quoted scalar's source lines."""
+        first = self.lines[line - 1] if line - 1 < len(self.lines) else ""
+        segments = [(line, col, first[col - 1 :])]
+        for number in range(line + 1, len(self.lines) + 1):
+            raw = self.lines[number - 1]
+            stripped = raw.lstrip(" ")
+            if not stripped or ":" in stripped.split(" ", 1)[0] or stripped.startswith("#"):
+                break
+            segments.append((number, len(raw) - len(stripped) + 1, stripped))
+        return segments
 
     def _scalar(self, loc: Loc) -> Any:
         node = self.root
@@ -127,6 +164,29 @@ class _Located:
         return node
 
 
+def _locate(segments: list[tuple[int, int, str]], offset: int, quote: str) -> tuple[int, int]:
+    """Map an offset in a scalar's parsed text to a line and column of its source.
+
+    Source lines are joined by one character (a newline or a folded space); inside quotes an escape
+    (`\\x` in double quotes, `''` in single quotes) is two source characters for one parsed one.
+    """
+    remaining = offset
+    for number, start, text in segments:
+        source_col = 0
+        while source_col < len(text) and remaining > 0:
+            pair = text[source_col : source_col + 2]
+            step = (
+                2 if (quote == '"' and pair[:1] == "\\") or (quote == "'" and pair == "''") else 1
+            )
+            source_col += step
+            remaining -= 1
+        if remaining == 0:
+            return number, start + source_col
+        remaining -= 1  # the line break
+    last = segments[-1] if segments else (1, 1, "")
+    return last[0], last[1] + len(last[2])
+
+
 def _date_key(mapping: CommentedMap, key: object) -> object | None:
     if isinstance(key, str):
         for real in mapping:
@@ -135,12 +195,12 @@ def _date_key(mapping: CommentedMap, key: object) -> object | None:
     return None
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, text: str) -> Any:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(path.read_text(encoding="utf-8"))
+        return yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -163,15 +223,29 @@ def _plain(data: Any) -> Any:
 
 def load_benefit(path: Path, catalogue: Catalogue | None = None) -> Benefit:
     """Load and check one benefit file; raise `RuleFileError` listing every mistake."""
-    root = _read_yaml(path)
-    where = _Located(str(path), root)
+    text = path.read_text(encoding="utf-8")
+    root = _read_yaml(path, text)
+    where = _Located(str(path), root, text)
     if not isinstance(root, CommentedMap):
         raise RuleFileError([Problem(str(path), 1, 1, "a benefit file must be a mapping")])
     try:
         spec = BenefitFile.model_validate(_plain(root))
     except ValidationError as exc:
-        raise RuleFileError([_schema_problem(where, err) for err in exc.errors()]) from None
+        errors = exc.errors()
+        relevant = [err for err in errors if not _other_branch(err)] or errors
+        problems = list(dict.fromkeys(_schema_problem(where, err) for err in relevant))
+        raise RuleFileError(problems) from None
     return _Builder(spec, where, catalogue or default_catalogue()).build()
+
+
+def _other_branch(err: Any) -> bool:
+    """An error of the union alternative the author clearly did not mean (text vs mapping)."""
+    structured = isinstance(err.get("input"), dict | list)
+    if err["type"] in ("string_type", "literal_error"):
+        return structured
+    if err["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return isinstance(err.get("input"), str)
+    return False
 
 
 def _schema_problem(where: _Located, err: Any) -> Problem:
@@ -198,6 +272,8 @@ class _Builder:
         self.where = where
         self.catalogue = catalogue
         self.problems: list[Problem] = []
+        self.broken: dict[str, ParamType] = {}  # parameters that failed: typed loosely, no cascades
+        self.cyclic: set[str] = set()  # conditions in a cycle: reported once
 
     def build(self) -> Benefit:
         spec = self.spec
@@ -207,7 +283,8 @@ class _Builder:
         env = Env(
             subject=spec.subject,
             facts={name: fact.type for name, fact in self.catalogue.items()},
-            params={p.name: ParamType(p.kind, p.type, p.key) for p in parameters.values()},
+            params={p.name: ParamType(p.kind, p.type, p.key) for p in parameters.values()}
+            | self.broken,
         )
         conditions = self.conditions(env)
         eligible = self.expression(("eligible",), spec.eligible, env, {T.BOOL})
@@ -251,6 +328,8 @@ class _Builder:
     def parameter(self, name: str, raw: ParameterSpec) -> Parameter | None:
         loc: Loc = ("parameters", name)
         kind = raw.type if raw.type in ("table", "bands") else "scalar"
+        if kind != "scalar":
+            self.broken[name] = ParamType(kind, T(raw.value) if raw.value else T.ANY, T.ANY)
         if kind == "scalar":
             vtype = T(raw.type)
         elif raw.value is None:
@@ -268,6 +347,7 @@ class _Builder:
                 )
                 return None
             key = T(raw.key)
+        self.broken.pop(name, None)
         periods = self.periods(loc, raw.values)
         values = []
         for start, end, value, vloc in periods:
@@ -354,11 +434,11 @@ class _Builder:
                 if isinstance(spec, ConditionSpec)
                 else (spec, {"nl": name, "en": name}, ("conditions", name))
             )
-            env.pending_conditions = frozenset(raw) - set(out) - {name}
-            node = self.expression(loc, source, env, {T.BOOL})
+            env.pending_conditions = frozenset(raw) - set(out) - {name} - self.cyclic
+            node = None if name in self.cyclic else self.expression(loc, source, env, {T.BOOL})
             if node is not None:
                 out[name] = Condition(name, source, node, text)
-                env.conditions[name] = T.BOOL
+            env.conditions[name] = T.BOOL  # even when broken, so its users do not cascade
         env.pending_conditions = frozenset()
         return out
 
@@ -385,7 +465,9 @@ class _Builder:
             if state.get(name) == 2:
                 return
             if state.get(name) == 1:
-                cycle = " → ".join([*trail[trail.index(name) :], name])
+                members = trail[trail.index(name) :]
+                self.cyclic.update(members)
+                cycle = " → ".join([*members, name])
                 self.problems.append(
                     self.where.problem(("conditions", name), f"conditions form a cycle: {cycle}")
                 )
