@@ -273,7 +273,7 @@ def decide_one(
 ) -> np.ndarray:
     """Build a simulation of one situation and calculate one variable (one decision)."""
     simulation = SimulationBuilder().build_from_entities(system, situation_)
-    return simulation.calculate(variable, str(year))
+    return np.asarray(simulation.calculate(variable, str(year)))
 
 
 def main() -> None:

@@ -37,6 +37,11 @@ def _household_sizes(persons: int, rng: np.random.Generator) -> np.ndarray:
     return sizes
 
 
+def _chance(rng: np.random.Generator, size: int, p: float) -> np.ndarray:
+    """A boolean array: each element true with probability `p`."""
+    return np.less(rng.random(size), p)
+
+
 def _nullable(
     values: np.ndarray, null_share: float, rng: np.random.Generator, name: str
 ) -> pl.Series:
@@ -71,20 +76,20 @@ def generate_population(persons: int, seed: int) -> tuple[pl.DataFrame, pl.DataF
 
     # Household facts.
     nis_codes = pl.Series([GHENT_NIS, *OTHER_NIS])
-    in_ghent = rng.random(n_hh) < GHENT_SHARE
+    in_ghent = _chance(rng, n_hh, GHENT_SHARE)
     hh_nis = np.where(in_ghent, 0, rng.integers(1, len(nis_codes), n_hh))
-    hh_refaddr = rng.random(n_hh) < 0.005
-    hh_collective = rng.random(n_hh) < 0.003
+    hh_refaddr = _chance(rng, n_hh, 0.005)
+    hh_collective = _chance(rng, n_hh, 0.003)
 
     # Positions: 01 reference person, 02 partner (second member of most households), 03 children,
     # a few 09 (other relatives).
-    has_partner = rng.random(n_hh) < 0.6
+    has_partner = _chance(rng, n_hh, 0.6)
     partner = (rank == 1) & has_partner[hh_index]
     position_codes = pl.Series(["01", "02", "03", "09"])
     position = np.full(persons, 2, dtype=np.int64)
     position[rank == 0] = 0
     position[partner] = 1
-    other_rel = (rank >= 1) & ~partner & (rng.random(persons) < 0.05)
+    other_rel = (rank >= 1) & ~partner & (_chance(rng, persons, 0.05))
     position[other_rel] = 3
     child = position == 2
     adult = ~child
@@ -102,24 +107,24 @@ def generate_population(persons: int, seed: int) -> tuple[pl.DataFrame, pl.DataF
     days = _EPOCH_DAYS_REF - age * 365 - rng.integers(0, 365, persons)
 
     # Person residence mostly follows the household.
-    moved = rng.random(persons) < 0.002
+    moved = _chance(rng, persons, 0.002)
     p_nis = np.where(moved, 1, hh_nis[hh_index])
 
     # Social status: correlated within households (the increased allowance often covers all).
-    hh_vt = rng.random(n_hh) < 0.18
-    increased = np.where(rng.random(persons) < 0.92, hh_vt[hh_index], rng.random(persons) < 0.18)
-    leefloon = adult & (rng.random(persons) < 0.03 * 1.35)
-    ocmw_leefloon = np.where(rng.random(persons) < 0.9, leefloon, rng.random(persons) < 0.01)
-    ocmw_debt = rng.random(persons) < 0.02
-    ocmw_budget = adult & (rng.random(persons) < 0.015 * 1.35)
-    school = child & (age >= 2) & (age <= 12) & (rng.random(persons) < 0.3)
-    shared = child & (rng.random(persons) < 0.03)
-    parking = adult & (rng.random(persons) < 0.006)
-    parking_child = child & (rng.random(persons) < 0.002)
+    hh_vt = _chance(rng, n_hh, 0.18)
+    increased = np.where(_chance(rng, persons, 0.92), hh_vt[hh_index], _chance(rng, persons, 0.18))
+    leefloon = adult & (_chance(rng, persons, 0.03 * 1.35))
+    ocmw_leefloon = np.where(_chance(rng, persons, 0.9), leefloon, _chance(rng, persons, 0.01))
+    ocmw_debt = _chance(rng, persons, 0.02)
+    ocmw_budget = adult & (_chance(rng, persons, 0.015 * 1.35))
+    school = child & (age >= 2) & (age <= 12) & (_chance(rng, persons, 0.3))
+    shared = child & (_chance(rng, persons, 0.03))
+    parking = adult & (_chance(rng, persons, 0.006))
+    parking_child = child & (_chance(rng, persons, 0.002))
 
     # Taxable income in cents: a fifth of adults and nearly all children have none.
-    earns = (adult & (rng.random(persons) < 0.8)) | (
-        child & (age >= 18) & (rng.random(persons) < 0.3)
+    earns = (adult & (_chance(rng, persons, 0.8))) | (
+        child & (age >= 18) & (_chance(rng, persons, 0.3))
     )
     euros = np.exp(rng.normal(np.log(24_000), 0.75, persons))
     income = np.where(earns, np.round(euros * 100), 0).astype(np.int64)

@@ -184,3 +184,37 @@ def test_laziness_never_changes_the_outcome(
         lazy = evaluate(benefit, subject, DictProvider(facts), as_of)
         assert (lazy.outcome, lazy.outputs) == (full.outcome, full.outputs)
         assert lazy.fetch_count <= full.fetch_count
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(households=population_st, as_of=as_of_st)
+def test_prefilled_columnar_run_matches_the_lazy_run(
+    benefit: Benefit, households: list[dict[str, Any]], as_of: date
+) -> None:
+    """With every fact at hand (one pass) the outcomes and outputs are those of lazy fetching."""
+    population, _, _ = build(households)
+    lazy = columnar_rows(benefit, evaluate_population(benefit, population, as_of))
+    full = columnar_rows(benefit, evaluate_population(benefit, population, as_of, prefill=True))
+    assert {k: (v["outcome"], v["outputs"]) for k, v in lazy.items()} == {
+        k: (v["outcome"], v["outputs"]) for k, v in full.items()
+    }
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(households=population_st, as_of=as_of_st, seed=st.integers(0, 2**16))
+def test_row_order_of_the_tables_does_not_matter(
+    benefit: Benefit, households: list[dict[str, Any]], as_of: date, seed: int
+) -> None:
+    """Persons not grouped by household (the join path) decide exactly as grouped ones."""
+    population, _, _ = build(households)
+    shuffled = Population(
+        population.persons.sample(fraction=1.0, shuffle=True, seed=seed),
+        population.households.sample(fraction=1.0, shuffle=True, seed=seed + 1),
+    )
+    assert columnar_rows(benefit, evaluate_population(benefit, shuffled, as_of)) == columnar_rows(
+        benefit, evaluate_population(benefit, population, as_of)
+    )

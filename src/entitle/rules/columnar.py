@@ -16,7 +16,7 @@ facts missing for every subject.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -66,6 +66,59 @@ class Population:
     persons: pl.DataFrame  # person_id, household_id, <person facts>
     households: pl.DataFrame  # household_id, <household facts>
     subjects: Sequence[str] | None = None  # the target population (default: everyone)
+    _index: tuple[pl.DataFrame, pl.Series] | None = field(default=None, init=False, repr=False)
+
+    def index(self) -> tuple[pl.DataFrame, pl.Series]:
+        """Each person's (`_m`) household position (`_h`), and household sizes (computed once)."""
+        if self._index is None:
+            persons, households = self.persons, self.households
+            positions = _contiguous_households(persons["household_id"], households["household_id"])
+            if positions is not None:
+                sizes = pl.Series(np.bincount(positions.to_numpy(), minlength=households.height))
+                rows = pl.DataFrame(
+                    {MEMBER: np.arange(persons.height, dtype=np.int64), HOUSEHOLD: positions}
+                )
+                self._index = (rows, sizes.cast(pl.Int64()))
+                return self._index
+            rows = persons.select(
+                pl.int_range(pl.len(), dtype=pl.Int64()).alias(MEMBER), "household_id"
+            ).join(
+                households.select(
+                    "household_id", pl.int_range(pl.len(), dtype=pl.Int64()).alias(HOUSEHOLD)
+                ),
+                on="household_id",
+                how="left",
+                maintain_order="left",
+            )
+            orphans = rows.filter(pl.col(HOUSEHOLD).is_null())
+            if orphans.height:
+                raise ValueError(
+                    f"{orphans.height} person(s) belong to a household missing from the "
+                    f"households table, e.g. {orphans['household_id'][0]!r}"
+                )
+            sizes = pl.Series(
+                np.bincount(rows[HOUSEHOLD].to_numpy(), minlength=households.height)
+            ).cast(pl.Int64())
+            self._index = (rows.select(MEMBER, HOUSEHOLD), sizes)
+        return self._index
+
+
+def _is_identity(positions: pl.Series, size: int) -> bool:
+    """Whether positions are exactly 0..size-1 in order (a gather would copy for nothing)."""
+    if len(positions) != size or size == 0:
+        return False
+    array = positions.to_numpy()
+    return bool(array[0] == 0 and array[-1] == size - 1 and (np.diff(array) == 1).all())
+
+
+def _contiguous_households(of_persons: pl.Series, households: pl.Series) -> pl.Series | None:
+    """Household positions without a join, when persons come grouped in the households' order."""
+    if of_persons.is_empty() or of_persons.null_count():
+        return None
+    positions = of_persons.rle_id().cast(pl.Int64())
+    if int(positions[-1]) + 1 != len(households):
+        return None
+    return positions if households.gather(positions).equals(of_persons) else None
 
 
 class ColumnarProvider(Protocol):
@@ -308,10 +361,6 @@ def _aggregate(node: Agg, col: dict[Node, str]) -> pl.Expr:
     return pl.when(unknown).then(None).otherwise(value).alias(name)
 
 
-def _empty_value(node: Agg) -> Any:
-    return {"any": False, "all": True, "sum": 0}.get(node.fn)
-
-
 def compile_program(benefit: Benefit, as_of: date, catalogue: Catalogue | None = None) -> _Program:
     """Compile a benefit's expressions into Polars column expressions for one as-of date."""
     cache: dict[date, _Program] = benefit.compiled.setdefault("columnar", {})
@@ -420,6 +469,7 @@ class _Run:
         population: Population,
         provider: ColumnarProvider | None,
         catalogue: Catalogue,
+        prefill: bool = False,
     ) -> None:
         self.p = program
         self.catalogue = catalogue
@@ -430,25 +480,7 @@ class _Run:
         self.tables = {"person": persons, "household": households}
         self.values: dict[str, pl.Series] = {}
         self.asked: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
-        person_rows = persons.select(
-            pl.int_range(pl.len(), dtype=pl.Int64()).alias(MEMBER), "household_id"
-        ).join(
-            households.select(
-                "household_id", pl.int_range(pl.len(), dtype=pl.Int64()).alias(HOUSEHOLD)
-            ),
-            on="household_id",
-            how="left",
-            maintain_order="left",
-        )
-        orphans = person_rows.filter(pl.col(HOUSEHOLD).is_null())
-        if orphans.height:
-            raise ValueError(
-                f"{orphans.height} person(s) belong to a household missing from the households "
-                f"table, e.g. {orphans['household_id'][0]!r}"
-            )
-        sizes = pl.Series(
-            np.bincount(person_rows[HOUSEHOLD].to_numpy(), minlength=households.height)
-        ).cast(pl.Int64())
+        person_rows, sizes = population.index()
         if program.benefit.subject == "household":
             subjects = pl.DataFrame(
                 {
@@ -464,13 +496,22 @@ class _Run:
             wanted = self.subject_ids.is_in(pl.Series(list(population.subjects)).implode())
             subjects = subjects.filter(wanted.gather(subjects[SUBJECT]))
         subjects = subjects.with_columns(size=sizes.gather(subjects[HOUSEHOLD]))
-        self.s = subjects.with_columns(self._blank(program.subject_facts))
+        fill = self._filled if prefill else self._blank
+        self.s = subjects.with_columns(
+            fill(program.subject_facts, subjects, lambda f: HOUSEHOLD if f[0] == "h" else SUBJECT)
+        )
         self.m: pl.DataFrame | None = None
         if program.uses_members:
-            members = subjects.select(SUBJECT, HOUSEHOLD, "size").join(
-                person_rows.select(HOUSEHOLD, MEMBER), on=HOUSEHOLD, how="inner"
-            )
-            self.m = members.with_columns(self._blank(program.member_facts))
+            if program.benefit.subject == "household" and population.subjects is None:
+                # every household is a subject: its members are simply the person rows
+                members = person_rows.select(
+                    pl.col(HOUSEHOLD).alias(SUBJECT), HOUSEHOLD, MEMBER
+                ).with_columns(size=sizes.gather(person_rows[HOUSEHOLD]))
+            else:
+                members = subjects.select(SUBJECT, HOUSEHOLD, "size").join(
+                    person_rows.select(HOUSEHOLD, MEMBER), on=HOUSEHOLD, how="inner"
+                )
+            self.m = members.with_columns(fill(program.member_facts, members, lambda f: MEMBER))
         self.shared = (
             {f for f in program.subject_facts & program.member_facts if f.startswith("person.")}
             if program.benefit.subject == "person"
@@ -478,11 +519,27 @@ class _Run:
         )
         self.bits = {fact: i for i, fact in enumerate(program.plan.facts)}
 
-    def _blank(self, facts: Iterable[str]) -> list[pl.Expr]:
+    def _blank(
+        self, facts: Iterable[str], frame: pl.DataFrame, key: Callable[[str], str]
+    ) -> list[pl.Expr]:
+        """Value columns not fetched yet."""
         cols = []
         for fact in sorted(facts):
             dtype = DTYPES[self.catalogue[fact].type]
             cols += [pl.lit(None, dtype=dtype).alias(_v(fact)), pl.lit(False).alias(_k(fact))]
+        return cols
+
+    def _filled(
+        self, facts: Iterable[str], frame: pl.DataFrame, key: Callable[[str], str]
+    ) -> list[pl.Expr | pl.Series]:
+        """Value columns with every fact at hand (read from the population's tables)."""
+        cols: list[pl.Expr | pl.Series] = []
+        for fact in sorted(facts):
+            keys = frame[key(fact)]
+            values = self.source(fact, keys)
+            if not _is_identity(keys, len(values)):
+                values = values.gather(keys)
+            cols += [values.alias(_v(fact)), pl.lit(True).alias(_k(fact))]
         return cols
 
     # ------------------------------------------------------------- one pass
@@ -496,16 +553,7 @@ class _Run:
         if m is not None:
             m = _materialise(m.lazy(), p.m_levels).collect()
             if p.aggs:
-                aggregated = m.lazy().group_by(SUBJECT).agg([_aggregate(a, p.col) for a in p.aggs])
-                s_lazy = s_lazy.join(aggregated, on=SUBJECT, how="left").with_columns(
-                    [
-                        pl.when(pl.col("size") == 0)
-                        .then(pl.lit(_empty_value(a), dtype=DTYPES[a.type]))
-                        .otherwise(pl.col(p.col[a]))
-                        .alias(p.col[a])
-                        for a in p.aggs
-                    ]
-                )
+                s_lazy = s_lazy.with_columns(self._aggregates(s, m))
         s_lazy = _materialise(s_lazy, p.s_levels)
         masks = _Masks(p)
         masks.subject_masks()
@@ -516,8 +564,7 @@ class _Run:
         if m is not None:
             masks.member_masks()
             if p.aggs:
-                agg_need = [f"need|{p.col[a]}" for a in p.aggs]
-                m = m.join(s.select(SUBJECT, *agg_need), on=SUBJECT, how="left")
+                m = m.with_columns(self._broadcast(s, f"need|{p.col[a]}", m, False) for a in p.aggs)
             m = m.with_columns(
                 [_any(masks.m_leaf.get(f, [])).alias(_missing(f)) for f in p.member_facts]
             )
@@ -530,12 +577,71 @@ class _Run:
             )
         return self._sync_shared(s, m)
 
+    def _aggregates(self, s: pl.DataFrame, m: pl.DataFrame) -> list[pl.Series]:
+        """Household aggregates per subject, aligned with the rows of `s`.
+
+        any/all/sum are counted with `numpy.bincount` over subject positions (Kleene: a null
+        member makes the result unknown unless a decisive member settles it); min/max group in
+        Polars. Subjects without members get the empty-set value (false, true, 0, unknown).
+        """
+        p = self.p
+        groups = m[SUBJECT].to_numpy()
+        total = len(self.subject_ids)
+        rows = s[SUBJECT]
+        out: list[pl.Series] = []
+        for agg in p.aggs:
+            name = p.col[agg]
+            if agg.fn in ("min", "max"):
+                grouped = m.group_by(SUBJECT).agg(_aggregate(agg, p.col))
+                aligned = s.select(SUBJECT).join(
+                    grouped, on=SUBJECT, how="left", maintain_order="left"
+                )
+                out.append(aligned[name])
+                continue
+            item = m[p.col[agg.item]]
+            unknown = np.bincount(groups, weights=item.is_null().to_numpy(), minlength=total)
+            if agg.fn == "sum":
+                values = item.fill_null(0).cast(pl.Float64()).to_numpy()
+                total_sum = np.bincount(groups, weights=values, minlength=total)
+                result = pl.Series(name, total_sum).cast(DTYPES[agg.type])
+                known = unknown == 0
+            else:
+                decisive = item.fill_null(agg.fn == "all") == (agg.fn == "any")
+                hits = np.bincount(groups, weights=decisive.to_numpy(), minlength=total)
+                result = (
+                    pl.Series(name, hits > 0) if agg.fn == "any" else pl.Series(name, hits == 0)
+                )
+                known = (hits > 0) | (unknown == 0)
+            result = result.gather(rows)
+            mask = pl.Series(known).gather(rows)
+            out.append(
+                pl.select(pl.when(mask).then(result).otherwise(None).alias(name)).to_series()
+            )
+        return out
+
+    def _broadcast(self, s: pl.DataFrame, column: str, m: pl.DataFrame, fill: Any) -> pl.Series:
+        """A subject-level column repeated on each of the subject's member rows."""
+        values = np.full(len(self.subject_ids), fill, dtype=np.bool_)
+        values[s[SUBJECT].to_numpy()] = s[column].to_numpy()
+        return pl.Series(column, values[m[SUBJECT].to_numpy()])
+
     def _sync_shared(
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """A subject's own fact is one fact, whether read as person.X or as a member's X."""
         if m is None or not self.shared:
             return s, m
+        own = (m[MEMBER] == m[SUBJECT]).to_numpy()
+        at_subject = m[SUBJECT].to_numpy()[own]
+        for fact in sorted(self.shared):
+            need = _need(fact)
+            by_subject = np.zeros(len(self.subject_ids), dtype=np.bool_)
+            by_subject[at_subject] = m[need].to_numpy()[own]
+            from_m = pl.Series(by_subject[s[SUBJECT].to_numpy()])
+            s = s.with_columns((pl.col(need) | from_m).alias(need))
+            from_s = self._broadcast(s, need, m, False).to_numpy() & own
+            m = m.with_columns((pl.col(need) | pl.Series(from_s)).alias(need))
+        return s, m
         own = pl.col(MEMBER) == pl.col(SUBJECT)
         facts = sorted(self.shared)
         from_m = m.filter(own).select(
@@ -641,7 +747,13 @@ class _Run:
                 m = m.filter(open_m) if m is not None and open_m is not None else None
             s, m = self.fetch(stage, s, m)
             s, m = self._strip(s), (self._strip(m) if m is not None else None)
-        return pl.concat(finished, how="vertical_relaxed") if len(finished) > 1 else finished[0]
+        if len(finished) == 1:
+            out = finished[0]
+        else:  # subjects in population order, whichever pass decided them
+            out = pl.concat(finished, how="vertical_relaxed").sort(SUBJECT)
+        return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
+            {SUBJECT: "subject_id"}
+        )
 
     def _undecided(
         self, s: pl.DataFrame, m: pl.DataFrame | None
@@ -670,6 +782,33 @@ class _Run:
         """A bitmask of facts (bit = position in the plan) from boolean columns."""
         parts = [pl.col(col).cast(pl.Int64()) * (1 << self.bits[fact]) for fact, col in columns]
         return pl.sum_horizontal(*parts, pl.lit(0, dtype=pl.Int64()))
+
+    def _member_bookkeeping(
+        self, m: pl.DataFrame, facts: list[str], rows: pl.Series
+    ) -> list[pl.Expr]:
+        """Fold member facts into the subjects' used/missing bitmasks and fetch counts."""
+        groups = m[SUBJECT].to_numpy()
+        total = len(self.subject_ids)
+        used = np.zeros(total, dtype=np.int64)
+        missing = np.zeros(total, dtype=np.int64)
+        count = np.zeros(total, dtype=np.float64)
+        own = (m[MEMBER] == m[SUBJECT]).to_numpy()
+        for fact in facts:
+            bit = np.int64(1 << self.bits[fact])
+            fetched = m[_k(fact)].to_numpy()
+            used |= (np.bincount(groups, weights=fetched, minlength=total) > 0) * bit
+            lacking = m[_missing(fact)].to_numpy()
+            missing |= (np.bincount(groups, weights=lacking, minlength=total) > 0) * bit
+            counted = fetched & ~own if fact in self.shared else fetched
+            count += np.bincount(groups, weights=counted, minlength=total)
+        at = rows.to_numpy()
+        return [
+            (pl.col("facts_used") | pl.lit(pl.Series(used[at]))).alias("facts_used"),
+            (pl.col("facts_missing") | pl.lit(pl.Series(missing[at]))).alias("facts_missing"),
+            (pl.col("fetch_count") + pl.lit(pl.Series(count[at].astype(np.int64)))).alias(
+                "fetch_count"
+            ),
+        ]
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
         p = self.p
@@ -715,33 +854,8 @@ class _Run:
         )
         m_facts = sorted(p.member_facts)
         if m is not None and m_facts:
-            own = pl.col(MEMBER) == pl.col(SUBJECT)
-            per_member = m.select(
-                SUBJECT,
-                self._mask((f, _k(f)) for f in m_facts).alias("u"),
-                self._mask((f, _missing(f)) for f in m_facts).alias("x"),
-                pl.sum_horizontal(
-                    *[
-                        (pl.col(_k(f)) & ~(own & pl.lit(f in self.shared))).cast(pl.Int64())
-                        for f in m_facts
-                    ]
-                ).alias("c"),
-            )
-            per_subject = per_member.group_by(SUBJECT).agg(
-                pl.col("u").bitwise_or(), pl.col("x").bitwise_or(), pl.col("c").sum()
-            )
-            out = (
-                out.join(per_subject, on=SUBJECT, how="left")
-                .with_columns(
-                    (pl.col("facts_used") | pl.col("u").fill_null(0)).alias("facts_used"),
-                    (pl.col("facts_missing") | pl.col("x").fill_null(0)).alias("facts_missing"),
-                    (pl.col("fetch_count") + pl.col("c").fill_null(0)).alias("fetch_count"),
-                )
-                .drop("u", "x", "c")
-            )
-        return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
-            {SUBJECT: "subject_id"}
-        )
+            out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
+        return out
 
 
 def fact_names(benefit: Benefit, mask: int, catalogue: Catalogue | None = None) -> list[str]:
@@ -756,16 +870,20 @@ def evaluate_population(
     as_of: date,
     provider: ColumnarProvider | None = None,
     catalogue: Catalogue | None = None,
+    *,
+    prefill: bool = False,
 ) -> pl.DataFrame:
     """Decide every subject of a population; facts fetched lazily from `provider`.
 
-    Without a provider the population's own tables answer (every fact available). The result has
+    Without a provider the population's own tables answer. With `prefill` every fact is taken as
+    already at hand (one pass, no fetch minimisation: outcomes and outputs are the same, but
+    conditions show every value and `facts_used` every fact read). The result has
     one row per subject: `subject_id`, `outcome`, `out_<name>`, `cond_<name>`, `valid_until`,
     `facts_used` and `facts_missing` (bitmasks, see `fact_names`) and `fetch_count`.
     """
     catalogue = catalogue or default_catalogue()
     program = compile_program(benefit, as_of, catalogue)
-    return _Run(program, population, provider, catalogue).run()
+    return _Run(program, population, provider, catalogue, prefill=prefill).run()
 
 
 # --------------------------------------------------------------------------- cases
