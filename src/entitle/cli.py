@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from entitle.insz import insz_report
+from entitle.registry.server_cli import registry_app
 from entitle.rules.cases import CaseError, DictProvider, parse_case
 from entitle.rules.casetest import benefit_path_for, run_file, test_files
 from entitle.rules.catalogue import default_catalogue
@@ -33,6 +34,7 @@ insz_app = typer.Typer(help="National register and bis numbers.", no_args_is_hel
 rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)
 app.add_typer(insz_app, name="insz")
 app.add_typer(rules_app, name="rules")
+app.add_typer(registry_app, name="registry")
 
 console = Console()
 errors = Console(stderr=True)

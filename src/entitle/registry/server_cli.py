@@ -1,0 +1,96 @@
+"""``entitle registry …``: run the MAGDA-compatible registry simulator.
+
+The lead wires `registry_app` into ``entitle.cli`` as ``entitle registry``; until then (and in the
+tests) ``python -m entitle.registry.server_cli serve …`` runs the same command.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["registry_app"]
+
+registry_app = typer.Typer(
+    help="The simulated federal registries: MAGDA SOAP services over a synthetic city.",
+    no_args_is_help=True,
+)
+
+
+@registry_app.callback()
+def _registry() -> None:
+    """The simulated federal registries: MAGDA SOAP services over a synthetic city."""
+
+
+@registry_app.command("serve")
+def serve(
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="The synthetic city (DIR with registry/ and local/)."),
+    ],
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8089,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML/JSON: authorisations, faults, admin_token."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed for fault injection (overrides config).")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Server certificate (PEM): serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Server key (PEM).")] = None,
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option("--tls-ca", help="CA (PEM) for client certificates: require mutual TLS."),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
+) -> None:
+    """Answer MAGDA SOAP requests from the registry view of a synthetic city."""
+    from entitle.registry.server import load_config
+    from entitle.registry.server import serve as run
+
+    errors: list[str] = []
+    if (
+        not (data / "registry" / "persons.parquet").is_file()
+        and not (data / "persons.parquet").is_file()
+    ):
+        errors.append(f"--data: no registry/persons.parquet under {data}")
+    if (tls_cert is None) != (tls_key is None):
+        errors.append("--tls-cert and --tls-key go together")
+    if tls_ca is not None and tls_cert is None:
+        errors.append("--tls-ca (mutual TLS) needs --tls-cert and --tls-key")
+    for option, path in (("--tls-cert", tls_cert), ("--tls-key", tls_key), ("--tls-ca", tls_ca)):
+        if path is not None and not path.is_file():
+            errors.append(f"{option}: no file {path}")
+    try:
+        settings = load_config(config)
+    except ValueError as exc:
+        errors.append(f"--config: {exc}")
+    if errors:
+        for error in errors:
+            typer.echo(error, err=True)
+        raise typer.Exit(2)
+    if seed is not None:
+        settings.faults = settings.faults.model_copy(update={"seed": seed})
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run(
+        data,
+        host=host,
+        port=port,
+        config=settings,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_ca=tls_ca,
+        log_level=log_level.lower(),
+    )
+
+
+if __name__ == "__main__":
+    registry_app()
