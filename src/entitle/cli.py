@@ -26,6 +26,7 @@ from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.model import Benefit, benefit_json_schema
 from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
+from entitle.sources.magda_cli import magda_app
 
 app = typer.Typer(
     help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True
@@ -35,6 +36,7 @@ rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help
 app.add_typer(insz_app, name="insz")
 app.add_typer(rules_app, name="rules")
 app.add_typer(registry_app, name="registry")
+app.add_typer(magda_app, name="magda")
 
 console = Console()
 errors = Console(stderr=True)

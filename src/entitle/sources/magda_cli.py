@@ -1,0 +1,67 @@
+"""`entitle magda …`: MAGDA messages from the command line.
+
+Wire it into the main app with ``app.add_typer(magda_app, name="magda")``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from entitle.sources.magda.errors import MagdaParseError
+from entitle.sources.magda.parsers import parse_response
+from entitle.sources.magda.services import SERVICES, service_spec
+
+magda_app = typer.Typer(help="MAGDA messages: read replies.", no_args_is_help=True)
+
+
+@magda_app.callback()
+def _magda() -> None:
+    """MAGDA messages: read replies."""
+
+
+def _hint_from_path(path: Path) -> str | None:
+    """A service named by a folder of the path (``…/GeefPersoon/02.02.0000/x.xml``): used only to
+    name the service of a SOAP fault, which does not say it."""
+    for part in reversed(path.parts[:-1]):
+        name = part.rpartition(".")[2] if part.count(".") == 1 else part
+        if name in SERVICES:
+            return name
+    return None
+
+
+@magda_app.command("parse")
+def parse_command(
+    file: Annotated[Path, typer.Argument(help="A MAGDA reply (XML), or - for standard input.")],
+    service: Annotated[
+        str | None,
+        typer.Option("--service", help="Service of a SOAP fault (default: from the path)."),
+    ] = None,
+) -> None:
+    """Print a MAGDA reply as normalised JSON: service, version, insz, errors, facts.
+
+    Exit 0 when the file was read (also with Uitzonderingen or a SOAP fault), 2 when it is not a
+    MAGDA reply of a known service.
+    """
+    if service is not None:
+        try:
+            service_spec(service)
+        except KeyError as exc:
+            typer.echo(f"entitle magda parse: {exc.args[0]}", err=True)
+            raise typer.Exit(2) from None
+    try:
+        data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"entitle magda parse: cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    hint = service or (None if str(file) == "-" else _hint_from_path(file))
+    try:
+        response = parse_response(data, service_hint=hint)
+    except MagdaParseError as exc:
+        typer.echo(f"entitle magda parse: {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
