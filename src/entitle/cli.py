@@ -174,6 +174,58 @@ def decide(
         _print_trace(decision.to_dict(explain=True))
 
 
+@app.command("check")
+def check_command(
+    benefit: str,
+    insz: str,
+    benefits: BenefitsOption = Path("benefits"),
+    as_of: AsOfOption = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", envvar="ENTITLE_MAGDA_BASE_URL", help="MAGDA / simulator URL."),
+    ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option("--local", help="Local datasets: a folder or URL (default: the registry's)."),
+    ] = None,
+) -> None:
+    """Decide one INSZ live, through the registries (MAGDA or the simulator); print JSON."""
+    from entitle.decide.check import check
+    from entitle.decide.wiring import make_gateway
+    from entitle.insz import InvalidInszError
+    from entitle.sources.magda import MagdaConfigError
+
+    loaded = _load(benefit, benefits)
+    when = _as_of(as_of)
+    gateway = make_gateway(purpose=loaded.purpose, as_of=when, registry=registry, local=local)
+    try:
+        result = check(loaded, insz, gateway, when, explain=explain)
+    except InvalidInszError as exc:
+        errors.print(f"invalid INSZ {insz!r}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except MagdaConfigError as exc:
+        errors.print(f"MAGDA configuration: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    catalogue = default_catalogue()
+    for fact, reason in result.reasons.items():
+        if reason.startswith("refused"):
+            source = catalogue[fact].source
+            service = source.get("service") or source.get("dataset")
+            errors.print(
+                f"refused: purpose {loaded.purpose!r} is not authorised for {service} "
+                f"(fact {fact}): {reason}",
+                markup=False,
+                highlight=False,
+            )
+    out = result.decision.to_dict(explain=explain)
+    out["reasons"] = result.reasons
+    out["questions"] = result.questions
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    if explain:
+        _print_trace(out)
+
+
 def _read_case_file(path: Path) -> dict[str, Any]:
 
     try:

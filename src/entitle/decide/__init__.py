@@ -1,0 +1,1 @@
+"""Use cases: a desk check of one subject, proactive campaigns over a population."""

@@ -1,0 +1,73 @@
+"""The desk check: one subject, one benefit, live through the gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from entitle.insz import parse_insz
+from entitle.rules.catalogue import default_catalogue
+from entitle.rules.decision import Decision, FactRequest
+from entitle.rules.expr import Name, walk
+from entitle.rules.logic import Outcome
+from entitle.rules.model import Benefit
+from entitle.rules.plan import plan_benefit
+from entitle.rules.scalar import evaluate
+from entitle.sources.gateway import Gateway
+
+
+@dataclass
+class CheckResult:
+    """A decision and, for each missing fact, why the source could not give it."""
+
+    decision: Decision
+    reasons: dict[str, str] = field(default_factory=dict)  # fact -> kind: reason (no values)
+    questions: int = 0  # questions sent to the registries and datasets
+
+
+def needs_household(benefit: Benefit) -> bool:
+    """Whether deciding needs the household composition (household facts, members or size)."""
+    if benefit.subject == "household":
+        return True
+    plan = plan_benefit(benefit, default_catalogue())
+    if plan.member_facts or any(f.startswith("household.") for f in plan.facts):
+        return True
+    roots = [c.node for c in benefit.conditions.values()] + [benefit.eligible]
+    roots += [o.node for o in benefit.outputs.values()]
+    return any(isinstance(n, Name) and n.kind == "size" for root in roots for n in walk(root))
+
+
+def check(
+    benefit: Benefit, insz: str, gateway: Gateway, as_of: date, *, explain: bool = True
+) -> CheckResult:
+    """Decide one INSZ (a person, or the household they live in) for a benefit.
+
+    Raises `InvalidInszError` for a malformed number. A household composition the register cannot
+    give makes the decision `undetermined`: members cannot be guessed.
+    """
+    number = parse_insz(insz).normalized
+    subject = gateway.subject(benefit.subject, number, needs_household(benefit))
+    if subject is None:
+        reason = gateway.reasons.get(FactRequest(number, "household.members"))
+        decision = Decision(
+            benefit=benefit.id,
+            version=benefit.version,
+            subject_kind=benefit.subject,
+            subject_id=number,
+            as_of=as_of,
+            outcome=Outcome.UNDETERMINED,
+            outputs={},
+            conditions={name: None for name in benefit.conditions},
+            facts_used=["household.members"],
+            facts_missing=["household.members"],
+            valid_until=None,
+            fetch_count=1,
+        )
+        why = f"{reason.kind}: {reason.reason}" if reason else "unavailable"
+        return CheckResult(decision, {"household.members": why}, gateway.questions)
+    decision = evaluate(benefit, subject, gateway, as_of, explain=explain)
+    reasons: dict[str, str] = {}
+    for request, unavailable in gateway.reasons.items():
+        if request.fact in decision.facts_missing and request.fact not in reasons:
+            reasons[request.fact] = f"{unavailable.kind}: {unavailable.reason}"
+    return CheckResult(decision, reasons, gateway.questions)

@@ -1,0 +1,277 @@
+"""The fact gateway: the provider both engines fetch through.
+
+It turns the engines' fact requests into MAGDA questions (grouped per service, at most five per
+request, one stage's questions concurrently) and local-dataset lookups; caches answers for the
+scope of one desk check or one campaign run; and records every access with its purpose, never a
+value. A fact the source could not give stays unknown, with its reason kept for the officer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from entitle.rules.catalogue import Catalogue, default_catalogue
+from entitle.rules.decision import FactRequest, Subject
+from entitle.sources.access import Access, AccessLog, Pseudonymiser, now_iso
+from entitle.sources.local import LocalSource, LocalSourceError
+from entitle.sources.magda import (
+    STATUS_FACTS,
+    AanslagbiljetCriteria,
+    Criteria,
+    ErrorKind,
+    GezinssamenstellingCriteria,
+    Known,
+    MagdaClient,
+    PersoonCriteria,
+    QuestionResult,
+    SociaalStatuutCriteria,
+    Unavailable,
+)
+from entitle.sources.magda.facts import map_facts
+from entitle.sources.magda.transport import facts_of
+
+HOUSEHOLD_PREFIX = "H"
+DEFAULT_TTL_SECONDS = 24 * 3600.0
+INCOME_YEARS_BACK = 2  # the latest assessment of the last two income years
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A household as the national register shows it."""
+
+    household_id: str
+    reference: str  # INSZ of the reference person (position 01), else the person asked
+    members: tuple[tuple[str, str | None], ...]  # (INSZ, position code)
+
+
+Outcome = Any  # a value, or Unavailable
+
+
+class Gateway:
+    """Fetches facts for one purpose and one as-of date; one instance per check or campaign run."""
+
+    def __init__(
+        self,
+        *,
+        client: MagdaClient,
+        local: LocalSource,
+        purpose: str,
+        as_of: date,
+        log: AccessLog,
+        pseudonymise: Pseudonymiser,
+        catalogue: Catalogue | None = None,
+        ttl: Mapping[str, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.local = local
+        self.purpose = purpose
+        self.as_of = as_of
+        self.log = log
+        self.pseudonymise = pseudonymise
+        self.catalogue = catalogue or default_catalogue()
+        self.ttl = dict(ttl or {})
+        self.clock = clock
+        self.cache: dict[FactRequest, tuple[Outcome, float]] = {}
+        self.compositions: dict[str, Composition] = {}
+        self.reasons: dict[FactRequest, Unavailable] = {}
+        self.questions = 0  # questions sent to sources (after the cache)
+
+    # ------------------------------------------------------------------ households
+
+    def subject(self, kind: str, insz: str, with_household: bool) -> Subject | None:
+        """The subject of a desk check; None when its household composition is unavailable."""
+        if not with_household:
+            return Subject(kind, insz, HOUSEHOLD_PREFIX + insz, (insz,))
+        [result] = self._ask([GezinssamenstellingCriteria(insz)], [("household.members",)])
+        outcome = result.facts(as_of=self.as_of, wanted=["household.members"])["household.members"]
+        if not isinstance(outcome, Known):
+            self.reasons[FactRequest(insz, "household.members")] = outcome
+            return None
+        members = tuple((m["insz"], m.get("position_code")) for m in outcome.value)
+        reference = next((i for i, code in members if code == "01"), insz)
+        composition = Composition(HOUSEHOLD_PREFIX + reference, reference, members)
+        self.compositions[composition.household_id] = composition
+        self._keep_household_answer(result, composition)
+        ids = tuple(i for i, _ in members) or (insz,)
+        if insz not in ids:
+            ids = (insz, *ids)
+        subject_id = insz if kind == "person" else composition.household_id
+        return Subject(kind, subject_id, composition.household_id, ids)
+
+    def register_households(self, persons: pl.DataFrame) -> None:
+        """Compositions from a register extract (campaigns): person_id, household_id, position."""
+        grouped = persons.group_by("household_id", maintain_order=True).agg(
+            pl.col("person_id"), pl.col("position_code")
+        )
+        for household_id, ids, codes in grouped.iter_rows():
+            members = tuple(zip(ids, codes, strict=True))
+            reference = next((i for i, code in members if code == "01"), ids[0])
+            self.compositions[household_id] = Composition(household_id, reference, members)
+
+    def _keep_household_answer(self, result: QuestionResult, composition: Composition) -> None:
+        """The composition answer also holds the members' positions and the household's facts."""
+        stamp = self.clock()
+        for insz, _ in composition.members:
+            position = map_facts(
+                result.service.naam,
+                result.answer,
+                subject=insz,
+                as_of=self.as_of,
+                wanted=["person.position_code"],
+            )["person.position_code"]
+            self.cache[FactRequest(insz, "person.position_code")] = (_value(position), stamp)
+
+    # ------------------------------------------------------------------ the provider
+
+    def __call__(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
+        """Scalar-engine provider: values for the requests that have one."""
+        outcomes = self.outcomes(requests)
+        answer: dict[FactRequest, Any] = {}
+        for request, outcome in outcomes.items():
+            if isinstance(outcome, Unavailable):
+                self.reasons[request] = outcome
+            else:
+                answer[request] = outcome
+        return answer
+
+    def fetch(self, fact: str, ids: pl.Series) -> pl.Series:
+        """Columnar-engine provider: one fact for many entities, aligned with `ids`."""
+        requests = [FactRequest(i, fact) for i in ids.to_list()]
+        answer = self(requests)
+        return pl.Series("value", [answer.get(r) for r in requests])
+
+    def outcomes(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Outcome]:
+        """A value or an `Unavailable` for each request, from the cache or the sources."""
+        now = self.clock()
+        result: dict[FactRequest, Outcome] = {}
+        missing: list[FactRequest] = []
+        for request in requests:
+            cached = self.cache.get(request)
+            if cached is not None and now - cached[1] <= self.ttl.get(
+                request.fact, DEFAULT_TTL_SECONDS
+            ):
+                result[request] = cached[0]
+            else:
+                missing.append(request)
+        fetched = self._from_local(missing) | self._from_magda(missing)
+        stamp = self.clock()
+        for request, outcome in fetched.items():
+            self.cache[request] = (outcome, stamp)
+            result[request] = outcome
+        return result
+
+    # ------------------------------------------------------------------ local datasets
+
+    def _from_local(self, requests: Iterable[FactRequest]) -> dict[FactRequest, Outcome]:
+        by_field: dict[tuple[str, str], list[FactRequest]] = defaultdict(list)
+        for request in requests:
+            source = self.catalogue[request.fact].source
+            if source.get("kind") == "local":
+                by_field[(source["dataset"], source["field"])].append(request)
+        out: dict[FactRequest, Outcome] = {}
+        for (dataset, field), group in by_field.items():
+            ids = sorted({r.entity_id for r in group})
+            self.questions += len(ids)
+            try:
+                values = self.local.lookup(dataset, field, ids, self.as_of)
+                kind = "ok"
+            except LocalSourceError as exc:
+                values, kind = {}, "error"
+                for request in group:
+                    out[request] = Unavailable(ErrorKind.ERROR, str(exc))
+            for request in group:
+                if kind == "ok":
+                    out[request] = values.get(request.entity_id)
+            facts = tuple(sorted({r.fact for r in group}))
+            for insz in ids:
+                self._record(dataset, insz, kind, facts)
+        return out
+
+    # ------------------------------------------------------------------ MAGDA
+
+    def _from_magda(self, requests: Iterable[FactRequest]) -> dict[FactRequest, Outcome]:
+        plan: dict[tuple[str, str], list[FactRequest]] = defaultdict(list)  # (service, INSZ)
+        for request in requests:
+            source = self.catalogue[request.fact].source
+            if source.get("kind") != "magda":
+                continue
+            insz = self._person_for(request)
+            if insz is None:
+                continue
+            plan[(source["service"], insz)].append(request)
+        criteria: list[Criteria] = []
+        keys: list[tuple[str, str]] = []
+        asked: list[tuple[str, ...]] = []
+        for (service, insz), group in plan.items():
+            facts = tuple(sorted({r.fact for r in group}))
+            for item in self._criteria(service, insz, facts):
+                criteria.append(item)
+                keys.append((service, insz))
+                asked.append(facts)
+        results = self._ask(criteria, asked)
+        by_key: dict[tuple[str, str], list[QuestionResult]] = defaultdict(list)
+        for key, result in zip(keys, results, strict=True):
+            by_key[key].append(result)
+        out: dict[FactRequest, Outcome] = {}
+        for (service, insz), group in plan.items():
+            answers = by_key[(service, insz)]
+            wanted = sorted({r.fact for r in group})
+            if service == "GeefAanslagbiljetPersonenbelasting":
+                given = facts_of(answers, as_of=self.as_of, wanted=wanted)
+            else:
+                given = answers[0].facts(as_of=self.as_of, wanted=wanted)
+            for request in group:
+                out[request] = _value(given[request.fact])
+        for request in requests:  # households whose composition is unknown
+            if request not in out and self.catalogue[request.fact].source.get("kind") == "magda":
+                out[request] = Unavailable(ErrorKind.NO_DATA, "household composition unknown")
+        return out
+
+    def _person_for(self, request: FactRequest) -> str | None:
+        """The INSZ to ask about: the person, or a household's reference person."""
+        if not request.fact.startswith("household."):
+            return request.entity_id
+        composition = self.compositions.get(request.entity_id)
+        return composition.reference if composition else None
+
+    def _criteria(self, service: str, insz: str, facts: tuple[str, ...]) -> list[Criteria]:
+        if service == "GeefPersoon":
+            return [PersoonCriteria(insz)]
+        if service == "GeefGezinssamenstelling":
+            return [GezinssamenstellingCriteria(insz)]
+        if service == "GeefSociaalStatuut":
+            statuses = tuple(sorted({STATUS_FACTS[f] for f in facts}))
+            return [SociaalStatuutCriteria(insz, statuses=statuses, on=self.as_of)]
+        if service == "GeefAanslagbiljetPersonenbelasting":
+            years = range(self.as_of.year - 1, self.as_of.year - 1 - INCOME_YEARS_BACK, -1)
+            return [AanslagbiljetCriteria(insz, income_year=year) for year in years]
+        raise ValueError(f"no MAGDA question for service {service}")
+
+    def _ask(self, criteria: list[Criteria], facts: list[tuple[str, ...]]) -> list[QuestionResult]:
+        if not criteria:
+            return []
+        self.questions += len(criteria)
+        results = self.client.ask(criteria, purpose=self.purpose)
+        for item, result, asked in zip(criteria, results, facts, strict=True):
+            self._record(item.service.naam, item.insz, result.outcome, asked)
+        return results
+
+    def _record(self, source: str, insz: str, result: str, facts: tuple[str, ...]) -> None:
+        self.log.record(
+            Access(now_iso(), self.purpose, source, self.pseudonymise(insz), result, facts)
+        )
+
+
+def _value(outcome: Known | Unavailable) -> Outcome:
+    return outcome.value if isinstance(outcome, Known) else outcome
+
+
+__all__ = ["Composition", "Gateway"]

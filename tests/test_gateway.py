@@ -1,0 +1,215 @@
+"""The gateway and the desk check, live against the registry simulator as a separate process."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_registry_city import City, write_city
+from test_registry_server import Server, running_server
+
+from entitle.decide.check import CheckResult, check
+from entitle.rules.loader import load_benefit
+from entitle.rules.model import Benefit
+from entitle.sources.access import MemoryAccessLog, Pseudonymiser
+from entitle.sources.gateway import Gateway
+from entitle.sources.local import HttpDatasets
+from entitle.sources.magda import MagdaClient, MagdaSettings
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = date(2025, 6, 30)
+BENEFITS = ["uitpas", "garbage-bags", "school-tariff", "lez"]
+SENDER, CAPACITY = "gent.be/entitle", "ENTITLE"
+ALL_SERVICES = (
+    "[GeefPersoon, GeefGezinssamenstelling, GeefSociaalStatuut, GeefAanslagbiljetPersonenbelasting]"
+)
+
+
+def config(statuses: str, faults: str = "") -> str:
+    return (
+        f"authorisations:\n  - sender: {SENDER}\n    capacity: {CAPACITY}\n"
+        f"    services: {ALL_SERVICES}\n    statuses: {statuses}\n" + faults
+    )
+
+
+FULL = config("[BIM_BVT, LIVING_WAGES_PCSA_HELP, GENT_PARKING_ADULT, GENT_PARKING_CHILD]")
+NO_PARKING = config("[BIM_BVT, LIVING_WAGES_PCSA_HELP]")
+FAULTY = config(
+    "[BIM_BVT, LIVING_WAGES_PCSA_HELP, GENT_PARKING_ADULT, GENT_PARKING_CHILD]",
+    "faults:\n  seed: 3\n  default: {error_rate: 0.2, overload_rate: 0.1, timeout_rate: 0.05,"
+    " timeout_hold_s: 2}\n",
+)
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> City:
+    return write_city(tmp_path_factory.mktemp("city"))
+
+
+@pytest.fixture(scope="module")
+def benefits() -> dict[str, Benefit]:
+    return {name: load_benefit(REPO / "benefits" / "ghent" / f"{name}.yaml") for name in BENEFITS}
+
+
+def serve(city: City, folder: Path, text: str) -> Any:
+    path = folder / "simulator.yaml"
+    path.write_text(text, encoding="utf-8")
+    return running_server(city.path, folder / "server.log", "--config", str(path))
+
+
+@pytest.fixture(scope="module")
+def server(city: City, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(city, tmp_path_factory.mktemp("full"), FULL) as running:
+        yield running
+
+
+def settings(url: str, **extra: Any) -> MagdaSettings:
+    base: dict[str, Any] = {
+        "base_url": url,
+        "sender": SENDER,
+        "default_capacity": CAPACITY,
+        "retry": {"max_attempts": 3, "base_delay": 0.01, "max_delay": 0.02},
+        "timeouts": {"connect": 1.0, "read": 0.5, "write": 1.0, "pool": 1.0},
+    }
+    return MagdaSettings(**(base | extra))
+
+
+def gateway(
+    url: str, benefit: Benefit, log: MemoryAccessLog, client: MagdaClient | None = None
+) -> Gateway:
+    return Gateway(
+        client=client or MagdaClient(settings(url)),
+        local=HttpDatasets(url),
+        purpose=benefit.purpose,
+        as_of=AS_OF,
+        log=log,
+        pseudonymise=Pseudonymiser(b"test-key-test-key-test-key"),
+    )
+
+
+def decide(url: str, benefit: Benefit, insz: str, client: MagdaClient | None = None) -> CheckResult:
+    return check(benefit, insz, gateway(url, benefit, MemoryAccessLog(), client), AS_OF)
+
+
+def test_desk_checks_decide_from_the_registries(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    uitpas = benefits["uitpas"]
+    assert decide(server.url, uitpas, city.ref).decision.outcome == "eligible"
+    assert decide(server.url, uitpas, city.leefloner).decision.outcome == "eligible"
+    assert decide(server.url, uitpas, city.pupil).decision.outcome == "not_eligible"
+    garbage = decide(server.url, benefits["garbage-bags"], city.pupil).decision
+    assert garbage.outcome == "eligible"  # the household of the pupil: OCMW budget guidance
+    assert garbage.subject_kind == "household"
+
+
+def test_no_data_is_undetermined_with_its_reason(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    result = decide(server.url, benefits["uitpas"], city.not_integrated)
+    assert result.decision.outcome == "undetermined"
+    assert "person.increased_allowance" in result.decision.facts_missing
+    assert result.reasons["person.increased_allowance"].startswith("no_data")
+
+
+def test_an_unknown_household_is_undetermined(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    result = decide(server.url, benefits["garbage-bags"], city.unknown)
+    assert result.decision.outcome == "undetermined"
+    assert result.decision.facts_missing == ["household.members"]
+
+
+def test_income_is_not_fetched_when_a_status_decides(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    log = MemoryAccessLog()
+    result = check(
+        benefits["uitpas"], city.ref, gateway(server.url, benefits["uitpas"], log), AS_OF
+    )
+    assert result.decision.outcome == "eligible"
+    sources = {entry.source for entry in log.entries}
+    assert "GeefAanslagbiljetPersonenbelasting" not in sources
+
+
+def test_every_access_is_logged_with_its_purpose_and_no_value(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    log = MemoryAccessLog()
+    for benefit in benefits.values():
+        for insz in city.everyone:
+            check(benefit, insz, gateway(server.url, benefit, log), AS_OF)
+    assert log.entries
+    text = json.dumps([entry.__dict__ for entry in log.entries])
+    for insz in city.everyone:
+        assert insz not in text  # pseudonyms only
+    assert {entry.purpose for entry in log.entries} == {b.purpose for b in benefits.values()}
+    assert all(
+        entry.result in {"ok", "partial", "no_data", "error", "retry"} for entry in log.entries
+    )
+
+
+def test_a_refused_purpose_names_purpose_and_service(
+    city: City, benefits: dict[str, Benefit], tmp_path: Path
+) -> None:
+    with serve(city, tmp_path, NO_PARKING) as running:
+        result = decide(running.url, benefits["lez"], city.disabled_child)
+    refused = {fact: why for fact, why in result.reasons.items() if why.startswith("refused")}
+    assert {"person.disability_parking_card", "person.disability_parking_card_child"} & set(refused)
+    assert result.decision.outcome != "not_eligible"
+
+
+def test_faults_never_give_a_wrong_decision(
+    server: Server, city: City, benefits: dict[str, Benefit], tmp_path: Path
+) -> None:
+    """With 20% errors, overloads and timeouts: the fault-free outcome, or undetermined."""
+    expected = {
+        (name, insz): decide(server.url, benefit, insz).decision
+        for name, benefit in benefits.items()
+        for insz in city.everyone
+    }
+    seen_undetermined = 0
+    with serve(city, tmp_path, FAULTY) as faulty:
+        for (name, insz), clean in expected.items():
+            result = decide(faulty.url, benefits[name], insz)
+            got = result.decision
+            if got.outcome == clean.outcome:
+                assert got.outputs == clean.outputs
+            else:
+                assert got.outcome == "undetermined", (name, insz, got.outcome, clean.outcome)
+                assert result.reasons, "an undetermined decision says why"
+                seen_undetermined += 1
+        stats = httpx.get(faulty.url + "/_admin/stats").json()
+    assert seen_undetermined or "injected" in json.dumps(stats)
+
+
+def test_an_outage_trips_the_breaker_and_recovery_closes_it(
+    city: City, benefits: dict[str, Benefit], tmp_path: Path
+) -> None:
+    with serve(city, tmp_path, FULL) as running:
+        client = MagdaClient(
+            settings(
+                running.url,
+                retry={"max_attempts": 2, "base_delay": 0.0, "max_delay": 0.0},
+                breaker={"failure_threshold": 2, "reset_timeout": 0.3},
+            )
+        )
+        uitpas = benefits["uitpas"]
+        running.admin("/_admin/services/GeefSociaalStatuut/down")
+        down = [decide(running.url, uitpas, city.ref, client) for _ in range(3)]
+        assert all(r.decision.outcome == "undetermined" for r in down)
+        assert all(r.reasons["person.increased_allowance"].startswith("retry") for r in down)
+        stats = httpx.get(running.url + "/_admin/stats").json()["GeefSociaalStatuut"]
+        refused_while_down = sum(n for outcome, n in stats.items() if outcome.startswith("down"))
+        # the open breaker stops calls: without it, 3 checks x 2 attempts reach the service
+        assert 0 < refused_while_down < 6
+        running.admin("/_admin/services/GeefSociaalStatuut/up")
+        time.sleep(0.35)  # the breaker's reset timeout: half-open, one trial call
+        again = decide(running.url, uitpas, city.ref, client)
+        assert again.decision.outcome == "eligible"
