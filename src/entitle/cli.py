@@ -16,6 +16,7 @@ from ruamel.yaml.error import YAMLError
 
 from entitle.insz import insz_report
 from entitle.registry.server_cli import registry_app
+from entitle.registry.synth_cli import synth
 from entitle.rules.cases import CaseError, DictProvider, parse_case
 from entitle.rules.casetest import benefit_path_for, run_file, test_files
 from entitle.rules.catalogue import default_catalogue
@@ -37,6 +38,7 @@ app.add_typer(insz_app, name="insz")
 app.add_typer(rules_app, name="rules")
 app.add_typer(registry_app, name="registry")
 app.add_typer(magda_app, name="magda")
+app.command("synth")(synth)
 
 console = Console()
 errors = Console(stderr=True)

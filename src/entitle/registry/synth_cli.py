@@ -1,0 +1,111 @@
+"""`entitle synth`: generate a synthetic municipality, or print the report of one.
+
+The lead wires `synth` into the `entitle` Typer app (`app.command("synth")(synth)`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from entitle.registry.synth import (
+    TOTAL_STEPS,
+    SynthError,
+    check_arguments,
+    prepare_out,
+    write_city,
+)
+
+DEFAULT_OUT = Path("synthetic-city")
+
+
+def synth(
+    persons: Annotated[
+        int,
+        typer.Option("--persons", help="Number of persons (Ghent ~270,000; Flanders 6,800,000)."),
+    ] = 270_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives identical files.")
+    ] = 1,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Folder to write the city to (new, empty, or holding an older city)."
+        ),
+    ] = DEFAULT_OUT,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Print the plausibility report of the city in this folder (no generation).",
+        ),
+    ] = None,
+) -> None:
+    """Generate a synthetic municipality as Parquet: registry view, local data, ground truth."""
+    errors = Console(stderr=True)
+    if report is not None:
+        from entitle.registry.report import print_report
+
+        try:
+            print_report(report, Console())
+        except SynthError as exc:
+            errors.print(f"[red]synth --report: {exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
+        return
+
+    try:  # fail before any work on bad arguments or an unusable folder
+        check_arguments(persons, seed)
+        prepare_out(out)
+    except SynthError as exc:
+        errors.print(f"[red]synth: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+    start = time.perf_counter()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )
+    try:
+        with progress:
+            task = progress.add_task(f"synth {persons:,} persons", total=TOTAL_STEPS)
+            steps = 0
+
+            def on_step(name: str) -> None:
+                nonlocal steps
+                if steps:
+                    progress.advance(task)
+                steps += 1
+                progress.update(task, description=name)
+
+            meta = write_city(persons, seed, out, on_step)
+            progress.update(task, completed=TOTAL_STEPS, description="done")
+    except SynthError as exc:
+        errors.print(f"[red]synth: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    except MemoryError:
+        errors.print(f"[red]synth: out of memory for {persons:,} persons[/red]")
+        raise typer.Exit(1) from None
+    elapsed = time.perf_counter() - start
+    errors.print(
+        f"{meta['persons']:,} persons in {meta['households']:,} households "
+        f"({meta['registry_households']:,} in the registry view), seed {seed}, "
+        f"written to {out} in {elapsed:.1f} s. Report: entitle synth --report {out}",
+        highlight=False,
+    )
