@@ -23,6 +23,8 @@ from typing import Final, Literal
 
 import polars as pl
 
+from entitle.rules.catalogue import assessment_years
+
 View = Literal["registry", "truth"]
 
 PERSON_COLUMNS: Final[dict[str, pl.DataType]] = {
@@ -68,11 +70,6 @@ def school_year(on: date) -> str:
     return f"{start}-{start + 1}"
 
 
-def latest_income_year(on: date) -> int:
-    """The latest income year whose assessment counts on a date (available from 1 July N + 1)."""
-    return on.year - 1 if on.month >= 7 else on.year - 2
-
-
 def _reference_date(directory: Path) -> date:
     path = directory / "meta.json"
     try:
@@ -108,7 +105,7 @@ def load_population(
         pl.scan_parquet(base / "tax_assessments.parquet")
         .filter(
             (pl.col("item_code") == pl.col("fiscal_status") + pl.lit("7555"))
-            & (pl.col("income_year") <= latest_income_year(when))
+            & pl.col("income_year").is_in(assessment_years(when))
         )
         .group_by("person_id")
         .agg(pl.col("item_value").sort_by("income_year").last().alias("taxable_income"))

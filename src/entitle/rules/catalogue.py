@@ -7,6 +7,7 @@ so the rules package stays free of any source or registry code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -83,3 +84,13 @@ def default_catalogue() -> Catalogue:
     """The catalogue shipped with Entitle (`entitle/facts/catalogue.yaml`)."""
     text = resources.files("entitle.facts").joinpath("catalogue.yaml").read_text(encoding="utf-8")
     return parse_catalogue(YAML(typ="safe").load(text))
+
+
+def assessment_years(as_of: date) -> tuple[int, int]:
+    """The income years whose tax assessment `person.taxable_income` reads, newest first.
+
+    Income year N is assessed during N+1 and N+2; an assessment counts from 1 July N+1. The fact is
+    the most recent assessment of the two latest income years that count (older ones are stale).
+    """
+    latest = as_of.year - 1 if as_of.month >= 7 else as_of.year - 2
+    return latest, latest - 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from entitle.rules.catalogue import Catalogue, default_catalogue
+from entitle.rules.catalogue import Catalogue, assessment_years, default_catalogue
 from entitle.rules.decision import FactRequest, Subject
 from entitle.sources.access import Access, AccessLog, Pseudonymiser, now_iso
 from entitle.sources.local import LocalSource, LocalSourceError
@@ -39,7 +39,6 @@ from entitle.sources.magda.transport import facts_of
 
 HOUSEHOLD_PREFIX = "H"
 DEFAULT_TTL_SECONDS = 24 * 3600.0
-INCOME_YEARS_BACK = 2  # the latest assessment of the last two income years
 
 
 @dataclass(frozen=True)
@@ -251,7 +250,7 @@ class Gateway:
             statuses = tuple(sorted({STATUS_FACTS[f] for f in facts}))
             return [SociaalStatuutCriteria(insz, statuses=statuses, on=self.as_of)]
         if service == "GeefAanslagbiljetPersonenbelasting":
-            years = range(self.as_of.year - 1, self.as_of.year - 1 - INCOME_YEARS_BACK, -1)
+            years = assessment_years(self.as_of)
             return [AanslagbiljetCriteria(insz, income_year=year) for year in years]
         raise ValueError(f"no MAGDA question for service {service}")
 
