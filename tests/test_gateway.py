@@ -175,9 +175,11 @@ def test_faults_never_give_a_wrong_decision(
         for insz in city.everyone
     }
     seen_undetermined = 0
+    exchanges: list[Any] = []
     with serve(city, tmp_path, FAULTY) as faulty:
+        client = MagdaClient(settings(faulty.url), audit=exchanges.append)
         for (name, insz), clean in expected.items():
-            result = decide(faulty.url, benefits[name], insz)
+            result = decide(faulty.url, benefits[name], insz, client)
             got = result.decision
             if got.outcome == clean.outcome:
                 assert got.outputs == clean.outputs
@@ -187,6 +189,10 @@ def test_faults_never_give_a_wrong_decision(
                 seen_undetermined += 1
         stats = httpx.get(faulty.url + "/_admin/stats").json()
     assert seen_undetermined or "injected" in json.dumps(stats)
+    assert "injected" in json.dumps(stats)  # faults really happened
+    bound = settings(server.url).retry.max_attempts
+    assert max(record.attempt for record in exchanges) <= bound  # retries stop at the bound
+    assert any(record.attempt > 1 for record in exchanges)  # transient failures were retried
 
 
 def test_an_outage_trips_the_breaker_and_recovery_closes_it(

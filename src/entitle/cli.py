@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -58,7 +59,12 @@ def _as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.print(f"[red]--as-of: {value!r} is not a date (YYYY-MM-DD)[/red]")
+        errors.print(
+            f"--as-of: {value!r} is not a date (YYYY-MM-DD)",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(2) from None
 
 
@@ -73,7 +79,7 @@ def find_benefit(name: str, benefits: Path) -> Path:
         head = path.read_text(encoding="utf-8").split("\n", 40)
         if any(line.strip() in (f"id: {name}", f'id: "{name}"') for line in head):
             return path
-    errors.print(f"[red]no benefit {name!r} in {benefits}[/red]")
+    errors.print(f"no benefit {name!r} in {benefits}", style="red", markup=False, highlight=False)
     raise typer.Exit(2)
 
 
@@ -102,14 +108,14 @@ def rules_test(
     """Run benefit test cases through the scalar engine, cross-checked by the columnar engine."""
     files = test_files(path)
     if not files:
-        errors.print(f"[red]no *.tests.yaml under {path}[/red]")
+        errors.print(f"no *.tests.yaml under {path}", style="red", markup=False, highlight=False)
         raise typer.Exit(2)
     total = failed = 0
     for test_file in files:
         result = run_file(test_file, cross_check=cross_check_cases)
         if result.error:
             failed += 1
-            console.print(f"[red]ERROR[/red] {test_file}")
+            console.print(f"[red]ERROR[/red] {escape(str(test_file))}")
             errors.print(result.error, markup=False, highlight=False)
             continue
         passed = sum(r.passed for r in result.results)
@@ -121,7 +127,7 @@ def rules_test(
         )
         for case in result.results:
             for failure in case.failures:
-                console.print(f"   [red]✗[/red] {case.name}: {failure}", highlight=False)
+                console.print(f"   [red]✗[/red] {escape(case.name)}: {escape(failure)}")
     console.print(f"{total - failed} passed, {failed} failed")
     raise typer.Exit(1 if failed else 0)
 
@@ -166,7 +172,7 @@ def decide(
     try:
         case = parse_case(raw, loaded.subject, default_catalogue(), default_as_of=when)
     except CaseError as exc:
-        errors.print(f"[red]{facts}: {exc}[/red]")
+        errors.print(f"{facts}: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
     if when is not None:
         case.as_of = when
@@ -237,7 +243,12 @@ def _read_case_file(path: Path) -> dict[str, Any]:
         errors.print(f"{path}: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     if not isinstance(data, dict):
-        errors.print(f"[red]{path}: expected an object with 'person' and/or 'household'[/red]")
+        errors.print(
+            f"{path}: expected an object with 'person' and/or 'household'",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(2)
     return data
 
@@ -259,7 +270,12 @@ def demo(benefits: BenefitsOption = Path("benefits")) -> None:
     colours = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
     files = test_files(benefits)
     if not files:
-        errors.print(f"[red]no benefits with test cases under {benefits}[/red]")
+        errors.print(
+            f"no benefits with test cases under {benefits}",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(2)
     for test_file in files:
         result = run_file(test_file, cross_check=cross_check_cases)

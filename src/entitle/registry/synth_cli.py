@@ -61,7 +61,7 @@ def synth(
         try:
             print_report(report, Console())
         except SynthError as exc:
-            errors.print(f"[red]synth --report: {exc}[/red]", highlight=False)
+            errors.print(f"synth --report: {exc}", style="red", markup=False, highlight=False)
             raise typer.Exit(2) from None
         return
 
@@ -69,7 +69,7 @@ def synth(
         check_arguments(persons, seed)
         prepare_out(out)
     except SynthError as exc:
-        errors.print(f"[red]synth: {exc}[/red]", highlight=False)
+        errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
     start = time.perf_counter()
@@ -97,10 +97,15 @@ def synth(
             meta = write_city(persons, seed, out, on_step)
             progress.update(task, completed=TOTAL_STEPS, description="done")
     except SynthError as exc:
-        errors.print(f"[red]synth: {exc}[/red]", highlight=False)
+        errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
     except MemoryError:
-        errors.print(f"[red]synth: out of memory for {persons:,} persons[/red]")
+        errors.print(
+            f"synth: out of memory for {persons:,} persons",
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(1) from None
     elapsed = time.perf_counter() - start
     errors.print(
