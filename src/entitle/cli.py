@@ -29,6 +29,7 @@ from entitle.rules.model import Benefit, benefit_json_schema
 from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
 from entitle.sources.magda_cli import magda_app
+from entitle.store.store_cli import audit_app, db_app, users_app
 
 app = typer.Typer(
     help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True
@@ -40,6 +41,9 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(registry_app, name="registry")
 app.add_typer(magda_app, name="magda")
 app.command("synth")(synth)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 
 console = Console()
 errors = Console(stderr=True)

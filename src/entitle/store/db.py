@@ -1,0 +1,125 @@
+"""Engines, sessions and migrations.
+
+SQLite: every transaction starts with `BEGIN IMMEDIATE` (it takes the write lock up front), so two
+workers appending to the audit chain serialise instead of failing or forking it; WAL journal,
+foreign keys on, a generous busy timeout. PostgreSQL: psycopg 3, pre-ping; appends lock the chain
+head row (`SELECT … FOR UPDATE`). Keep transactions short (commit before calling a registry).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def database_url() -> str:
+    """`ENTITLE_DATABASE_URL`, else `sqlite:///<data_dir>/entitle.db`."""
+    configured = os.environ.get("ENTITLE_DATABASE_URL")
+    if configured:
+        return configured
+    from entitle.decide.wiring import data_dir  # late: keeps `store` importable on its own
+
+    return f"sqlite:///{data_dir() / 'entitle.db'}"
+
+
+def normalise_url(url: str) -> URL:
+    """A SQLAlchemy URL; plain `postgresql://` / `postgres://` use psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def redacted(url: str | None = None) -> str:
+    """The URL with its password hidden, for messages."""
+    return normalise_url(url or database_url()).render_as_string(hide_password=True)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: `database_url()`), configured for safe concurrent use."""
+    parsed = normalise_url(url or database_url())
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if url.database and url.database != ":memory:":
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to `engine`; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option(
+        "sqlalchemy.url",
+        normalise_url(url or database_url()).render_as_string(False).replace("%", "%%"),
+    )
+    return config
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the database schema to the newest revision (`alembic upgrade head`)."""
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of Entitle."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None: not initialised)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest migration."""
+    return current_revision(engine) == head_revision()

@@ -1,0 +1,214 @@
+"""Stored decisions and officers' overrides.
+
+A stored decision keeps what officers see — outcome, outputs (e.g. the benefit's amount or tariff
+band), each condition's true/false/unknown, the names of the facts used and missing, and why
+missing facts were missing — and never raw sensitive values (incomes, allowance amounts,
+disability points) nor the INSZ: the subject is a pseudonym. The explanation trace is not stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from entitle.rules.decision import Decision
+from entitle.rules.logic import Outcome
+from entitle.store.audit import looks_like_insz
+from entitle.store.models import Override, StoredDecision, utc
+
+OVERRIDE_REASONS = ("registry_lag", "household_situation", "document_shown", "other")
+OUTCOMES = tuple(str(o) for o in Outcome)
+MAX_REASON_CHARS = 300
+MAX_NOTE_CHARS = 2000
+
+_INSZ_IN_TEXT = re.compile(r"(?<!\d)\d{2}\.?\d{2}\.?\d{2}[-.]?\d{3}\.?\d{2}(?!\d)")
+
+
+def redact(text: str, limit: int) -> str:
+    """`text` with INSZ-like numbers blanked out, cut to `limit` characters."""
+    cleaned = _INSZ_IN_TEXT.sub("[INSZ]", text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _pseudonym(value: str) -> str:
+    if not value or looks_like_insz(value):
+        raise ValueError("subject_pseudonym must be a pseudonym, never an INSZ")
+    return value
+
+
+def _output(name: str, value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValueError(f"output {name!r}: only plain values are stored, not {type(value).__name__}")
+
+
+def _condition(name: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(f"condition {name!r}: only true/false/unknown is stored")
+
+
+def save_decision(
+    session: Session,
+    decision: Decision,
+    *,
+    actor: str,
+    purpose: str,
+    subject_pseudonym: str,
+    reasons: dict[str, str],
+    now: datetime | None = None,
+) -> int:
+    """Store a decision (minimised, see the module doc); returns its id. Flushed, not committed.
+
+    `reasons`: fact name → why it is missing (`CheckResult.reasons`); INSZ-like numbers in it are
+    blanked out and each text is cut to MAX_REASON_CHARS.
+    """
+    row = StoredDecision(
+        benefit=decision.benefit,
+        version=decision.version,
+        subject_kind=decision.subject_kind,
+        subject_pseudonym=_pseudonym(subject_pseudonym),
+        as_of=decision.as_of,
+        outcome=str(decision.outcome),
+        outputs={str(k): _output(str(k), v) for k, v in decision.outputs.items()},
+        conditions={str(k): _condition(str(k), v) for k, v in decision.conditions.items()},
+        facts_used=[str(f) for f in decision.facts_used],
+        facts_missing=[str(f) for f in decision.facts_missing],
+        reasons={str(k): redact(str(v), MAX_REASON_CHARS) for k, v in reasons.items()},
+        valid_until=decision.valid_until,
+        actor=actor,
+        purpose=purpose,
+        created=utc(now),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def decision_dict(row: StoredDecision) -> dict[str, Any]:
+    """A stored decision, JSON-ready."""
+    return {
+        "id": row.id,
+        "benefit": row.benefit,
+        "version": row.version,
+        "subject": {"kind": row.subject_kind, "pseudonym": row.subject_pseudonym},
+        "as_of": row.as_of.isoformat(),
+        "outcome": row.outcome,
+        "outputs": row.outputs,
+        "conditions": row.conditions,
+        "facts_used": row.facts_used,
+        "facts_missing": row.facts_missing,
+        "reasons": row.reasons,
+        "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+        "actor": row.actor,
+        "purpose": row.purpose,
+        "created": utc(row.created).isoformat(),
+    }
+
+
+def get_decision(session: Session, decision_id: int) -> dict[str, Any] | None:
+    """One stored decision, JSON-ready; None if unknown."""
+    row = session.get(StoredDecision, decision_id)
+    return decision_dict(row) if row else None
+
+
+@dataclass(frozen=True)
+class OverrideView:
+    id: int
+    benefit: str
+    subject_pseudonym: str
+    outcome: str
+    reason: str  # registry_lag | household_situation | document_shown | other
+    note: str
+    valid_until: date
+    actor: str
+    created: datetime  # aware, UTC
+
+
+def _override_view(row: Override) -> OverrideView:
+    return OverrideView(
+        id=row.id,
+        benefit=row.benefit,
+        subject_pseudonym=row.subject_pseudonym,
+        outcome=row.outcome,
+        reason=row.reason,
+        note=row.note,
+        valid_until=row.valid_until,
+        actor=row.actor,
+        created=utc(row.created),
+    )
+
+
+def add_override(
+    session: Session,
+    *,
+    benefit: str,
+    subject_pseudonym: str,
+    outcome: str,
+    reason: str,
+    note: str,
+    valid_until: date,
+    actor: str,
+    now: datetime | None = None,
+) -> OverrideView:
+    """Record an officer's override; it applies to later checks up to and including
+    `valid_until`. The note is free text: INSZ-like numbers in it are blanked out."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
+    if reason not in OVERRIDE_REASONS:
+        raise ValueError(f"unknown reason {reason!r}; one of {', '.join(OVERRIDE_REASONS)}")
+    if reason == "other" and not note.strip():
+        raise ValueError("reason 'other' needs a note")
+    moment = utc(now)
+    if valid_until < moment.date():
+        raise ValueError("valid_until lies in the past")
+    row = Override(
+        benefit=benefit,
+        subject_pseudonym=_pseudonym(subject_pseudonym),
+        outcome=outcome,
+        reason=reason,
+        note=redact(note.strip(), MAX_NOTE_CHARS),
+        valid_until=valid_until,
+        actor=actor,
+        created=moment,
+    )
+    session.add(row)
+    session.flush()
+    return _override_view(row)
+
+
+def active_override(
+    session: Session, benefit: str, subject_pseudonym: str, on: date
+) -> OverrideView | None:
+    """The newest override for this benefit and subject still valid on `on`, if any."""
+    row = session.scalars(
+        select(Override)
+        .where(
+            Override.benefit == benefit,
+            Override.subject_pseudonym == subject_pseudonym,
+            Override.valid_until >= on,
+        )
+        .order_by(Override.created.desc(), Override.id.desc())
+        .limit(1)
+    ).first()
+    return _override_view(row) if row else None
+
+
+def overrides_for(session: Session, subject_pseudonym: str) -> list[OverrideView]:
+    """Every override about one subject (any benefit, expired ones too), newest first."""
+    rows = session.scalars(
+        select(Override)
+        .where(Override.subject_pseudonym == subject_pseudonym)
+        .order_by(Override.created.desc(), Override.id.desc())
+    )
+    return [_override_view(r) for r in rows]

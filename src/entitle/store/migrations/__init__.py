@@ -1,0 +1,1 @@
+"""Alembic migrations for `entitle.store` (configured in code by `entitle.store.db`)."""

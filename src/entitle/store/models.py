@@ -1,0 +1,200 @@
+"""Tables. Times are stored as naive UTC and read back as aware UTC datetimes.
+
+The initial migration (`migrations/versions/v0001_initial.py`) creates exactly these tables; a
+test compares both on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+GENESIS_HASH = "0" * 64
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc(value: datetime | None = None) -> datetime:
+    """`value` as an aware UTC datetime (naive means UTC); now when None."""
+    if value is None:
+        return datetime.now(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC on every backend, returned as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """An account. Local accounts have a password hash; an OIDC account would have
+    `auth_provider` = the issuer and `external_id` = its subject claim instead."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("auth_provider", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auth_provider: Mapped[str] = mapped_column(String(200), default="local")
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A machine client's bearer token (stored as its SHA-256: tokens are 256-bit random)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client: Mapped[str] = mapped_column(String(150), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purposes: Mapped[list[str]] = mapped_column(JSON)
+    benefits: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser session (the id is stored as its SHA-256)."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class StoredDecision(Base):
+    """A decision as shown to officers: outcomes, outputs, condition values, fact names."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_benefit_subject", "benefit", "subject_pseudonym"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    benefit: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(50))
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    facts_used: Mapped[list[str]] = mapped_column(JSON)
+    facts_missing: Mapped[list[str]] = mapped_column(JSON)
+    reasons: Mapped[dict[str, str]] = mapped_column(JSON)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(150))
+    purpose: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Override(Base):
+    """An officer's override of an outcome, with a reason category, a note and a validity."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (
+        Index("ix_overrides_benefit_subject", "benefit", "subject_pseudonym", "valid_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    benefit: Mapped[str] = mapped_column(String(200))
+    subject_pseudonym: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    valid_until: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(150))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """One link of the hash chain. `id` is assigned by `audit.append` (1, 2, 3, … no gaps)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_actor_time", "actor", "time"),
+        Index("ix_audit_log_kind_time", "kind", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(150))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head (one row, id 1), updated in the same transaction as each append: it
+    detects deleted last entries and is the row appends lock."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RateEvent(Base):
+    """One counted action for a rate-limit key (sliding window)."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key_time", "key", "time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    time: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,373 @@
+"""`entitle users …`, `entitle audit …` and `entitle db …`.
+
+The commands act with the operating-system user's authority (`cli:<login>` in the audit log);
+account changes and auditor look-ups are themselves audited.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from entitle.store import audit
+from entitle.store.db import (
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    redacted,
+    schema_is_current,
+    session_factory,
+)
+from entitle.store.users import (
+    ROLES,
+    UserError,
+    add_user,
+    create_api_token,
+    disable_user,
+    list_users,
+)
+
+users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="ENTITLE_DATABASE_URL",
+        help="Database URL (default: SQLite in the data folder).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+@contextmanager
+def _session(url: str | None) -> Iterator[Session]:
+    """A session on a migrated database; exit 2 with a hint otherwise. Commits on success."""
+    engine = make_engine(url)
+    try:
+        try:
+            current = schema_is_current(engine)
+        except OperationalError as exc:
+            errors.print(f"cannot reach the database {redacted(url)}: {exc.orig}", markup=False)
+            raise typer.Exit(2) from None
+        if not current:
+            errors.print(
+                f"the database {redacted(url)} is not initialised or not up to date: "
+                "run `entitle db upgrade`",
+                markup=False,
+            )
+            raise typer.Exit(2)
+        with session_factory(engine)() as session:
+            yield session
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+# --- entitle db --------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: UrlOption = None) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    try:
+        migrate(url)
+    except OperationalError as exc:
+        errors.print(f"cannot reach the database {redacted(url)}: {exc.orig}", markup=False)
+        raise typer.Exit(2) from None
+    console.print(f"database {redacted(url)} is at revision {head_revision()}", markup=False)
+
+
+@db_app.command("current")
+def db_current(url: UrlOption = None) -> None:
+    """Show the schema revision; exit 1 when the database needs `entitle db upgrade`."""
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        errors.print(f"cannot reach the database {redacted(url)}: {exc.orig}", markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    head = head_revision()
+    state = "up to date" if current == head else "needs `entitle db upgrade`"
+    console.print(
+        f"{redacted(url)}: revision {current or 'none'} (newest {head}): {state}", markup=False
+    )
+    raise typer.Exit(0 if current == head else 1)
+
+
+# --- entitle users ------------------------------------------------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    url: UrlOption = None,
+) -> None:
+    """Add a local account (the password is asked twice, or read from standard input)."""
+    if role not in ROLES:
+        errors.print(f"unknown role {role!r}; one of {', '.join(ROLES)}", markup=False)
+        raise typer.Exit(2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    with _session(url) as session:
+        try:
+            user = add_user(session, username, password, role)
+        except UserError as exc:
+            errors.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
+        audit.append(
+            session,
+            kind="admin",
+            actor=_actor(),
+            purpose="account-administration",
+            subject=None,
+            outcome="user_added",
+            details={"username": user.username, "role": user.role},
+        )
+    console.print(f"added {user.username} ({user.role})", markup=False)
+
+
+@users_app.command("list")
+def users_list(url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """List accounts."""
+    with _session(url) as session:
+        users = list_users(session)
+    if as_json:
+        print(json.dumps([u.__dict__ for u in users], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "username", "role", "active")
+    for user in users:
+        table.add_row(str(user.id), user.username, user.role, "yes" if user.active else "no")
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(username: str, url: UrlOption = None) -> None:
+    """Disable an account and end its sessions."""
+    with _session(url) as session:
+        try:
+            disable_user(session, username)
+        except UserError as exc:
+            errors.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
+        audit.append(
+            session,
+            kind="admin",
+            actor=_actor(),
+            purpose="account-administration",
+            subject=None,
+            outcome="user_disabled",
+            details={"username": username},
+        )
+    console.print(f"disabled {username}", markup=False)
+
+
+@users_app.command("token")
+def users_token(
+    client: str,
+    purpose: Annotated[list[str], typer.Option("--purpose", help="Allowed purpose (repeat).")],
+    benefit: Annotated[list[str], typer.Option("--benefit", help="Allowed benefit (repeat).")],
+    url: UrlOption = None,
+) -> None:
+    """Create an API token for a machine client; the secret is printed once."""
+    with _session(url) as session:
+        try:
+            secret = create_api_token(session, client, purpose, benefit)
+        except UserError as exc:
+            errors.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
+        audit.append(
+            session,
+            kind="admin",
+            actor=_actor(),
+            purpose="account-administration",
+            subject=None,
+            outcome="token_created",
+            details={"client": client, "purposes": purpose, "benefits": benefit},
+        )
+    print(secret)
+
+
+# --- entitle audit ------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(url: UrlOption = None) -> None:
+    """Check the whole hash chain; exit 0 when intact, 1 when tampered with."""
+    with _session(url) as session:
+        report = audit.verify(session)
+    if report.ok:
+        console.print(
+            f"audit log intact: {report.entries} entries, head {report.head_hash}", markup=False
+        )
+        return
+    console.print(
+        f"audit log TAMPERED: first bad entry {report.first_bad}: {report.problem} "
+        f"({report.entries} entries before it are intact)",
+        markup=False,
+    )
+    raise typer.Exit(1)
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        errors.print(f"{option}: {value!r} is not a date or time (ISO 8601)", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _print_entries(entries: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "time", "kind", "actor", "purpose", "subject", "outcome")
+    for e in entries:
+        table.add_row(
+            str(e["id"]),
+            e["time"][:19],
+            e["kind"],
+            e["actor"],
+            e["purpose"] or "",
+            e["subject"] or "",
+            e["outcome"] or "",
+        )
+    console.print(table)
+
+
+@audit_app.command("search")
+def audit_search(
+    actor: Annotated[str | None, typer.Option(help="Who acted.")] = None,
+    subject: Annotated[str | None, typer.Option(help="Subject pseudonym.")] = None,
+    kind: Annotated[str | None, typer.Option(help="check, override, login, export, …")] = None,
+    since: Annotated[str | None, typer.Option(help="From (ISO 8601, inclusive).")] = None,
+    until: Annotated[str | None, typer.Option(help="Until (ISO 8601, exclusive).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search the audit log (the search is itself audited)."""
+    filters = {"actor": actor, "subject": subject, "kind": kind, "since": since, "until": until}
+    with _session(url) as session:
+        entries = audit.search(
+            session,
+            actor=actor,
+            subject=subject,
+            kind=kind,
+            since=_when(since, "--since"),
+            until=_when(until, "--until"),
+            limit=limit,
+        )
+        audit.append(
+            session,
+            kind="audit_search",
+            actor=_actor(),
+            purpose="audit",
+            subject=subject,
+            outcome=f"{len(entries)} entries",
+            details={k: v for k, v in filters.items() if v is not None and k != "subject"},
+        )
+    _print_entries(entries, as_json)
+
+
+@audit_app.command("subject")
+def audit_subject(
+    insz: str,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="Pseudonym key (default: <data dir>/pseudonym.key)."),
+    ] = None,
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Subject-access report: every logged access to one person's data, by INSZ."""
+    from entitle.decide.wiring import data_dir
+    from entitle.insz import InvalidInszError, parse_insz
+    from entitle.sources.access import Pseudonymiser
+
+    try:
+        number = parse_insz(insz).normalized
+    except InvalidInszError as exc:
+        errors.print(f"invalid INSZ {insz!r}: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    path = key_file or data_dir() / "pseudonym.key"
+    if not path.exists():
+        errors.print(f"no pseudonym key at {path}: nothing can have been logged", markup=False)
+        raise typer.Exit(2)
+    pseudonym = Pseudonymiser.from_key_file(path)(number)
+    with _session(url) as session:
+        entries = audit.subject_report(session, pseudonym)
+        audit.append(
+            session,
+            kind="subject_report",
+            actor=_actor(),
+            purpose="subject-access-request",
+            subject=pseudonym,
+            outcome=f"{len(entries)} entries",
+        )
+    if as_json:
+        print(json.dumps({"subject": pseudonym, "entries": entries}, ensure_ascii=False, indent=2))
+        return
+    console.print(f"subject {pseudonym}: {len(entries)} entries", markup=False)
+    _print_entries(entries, as_json=False)
+
+
+@audit_app.command("alerts")
+def audit_alerts(url: UrlOption = None, as_json: JsonOption = False) -> None:
+    """Unusual check volumes per officer in the last 24 hours."""
+    with _session(url) as session:
+        alerts = audit.unusual_activity(session)
+    if as_json:
+        print(json.dumps(alerts, ensure_ascii=False, indent=2))
+        return
+    if not alerts:
+        console.print("no unusual activity in the last 24 hours")
+        return
+    table = Table("hour (UTC)", "actor", "checks", "subjects", "usual", "why")
+    for a in alerts:
+        usual = "" if a["baseline_median"] is None else f"{a['baseline_median']:g}"
+        table.add_row(
+            a["hour"][:16],
+            a["actor"],
+            str(a["checks"]),
+            str(a["distinct_subjects"]),
+            usual,
+            "; ".join(a["reasons"]),
+        )
+    console.print(table)
