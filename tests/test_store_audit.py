@@ -135,7 +135,12 @@ def test_verify_reports_an_edited_and_rehashed_entry(
     factory: sessionmaker[Session], engine: Engine, migrated_database_url: str
 ) -> None:
     append_checks(factory, 5)
-    raw(engine, "UPDATE audit_log SET hash = 'f' || substr(hash, 2) WHERE id = 3")
+    # flip the first hex digit (always a change, whatever the hash starts with)
+    raw(
+        engine,
+        "UPDATE audit_log SET hash = "
+        "CASE WHEN substr(hash, 1, 1) = 'f' THEN 'e' ELSE 'f' END || substr(hash, 2) WHERE id = 3",
+    )
     code, output = verify_cli(migrated_database_url)
     assert code == 1
     assert "entry 3" in output
