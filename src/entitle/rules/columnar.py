@@ -501,7 +501,21 @@ class _Run:
             fill(program.subject_facts, subjects, lambda f: HOUSEHOLD if f[0] == "h" else SUBJECT)
         )
         self.m: pl.DataFrame | None = None
-        if program.uses_members:
+        self.households = households.height
+        self.person_rows, self.sizes = person_rows, sizes
+        # Person subjects: until a member fact is needed, every subject of a household sees the
+        # same (unfetched) members, so one member row per person, grouped by household, suffices;
+        # the subject x member frame is built later, for the subjects still undecided then.
+        self.deferred = program.uses_members and program.benefit.subject == "person" and not prefill
+        if self.deferred:
+            keep = np.zeros(households.height, dtype=np.bool_)
+            keep[subjects[HOUSEHOLD].to_numpy()] = True
+            rows = person_rows.filter(pl.Series(keep).gather(person_rows[HOUSEHOLD]))
+            members = rows.select(pl.col(HOUSEHOLD).alias(SUBJECT), HOUSEHOLD, MEMBER).with_columns(
+                size=sizes.gather(rows[HOUSEHOLD])
+            )
+            self.m = members.with_columns(self._blank(program.member_facts, members, str))
+        elif program.uses_members:
             if program.benefit.subject == "household" and population.subjects is None:
                 # every household is a subject: its members are simply the person rows
                 members = person_rows.select(
@@ -518,6 +532,14 @@ class _Run:
             else set()
         )
         self.bits = {fact: i for i, fact in enumerate(program.plan.facts)}
+
+    def _expand(self, s: pl.DataFrame) -> pl.DataFrame:
+        """The subject x member frame for the subjects of `s`, member facts not fetched yet."""
+        members = s.select(SUBJECT, HOUSEHOLD, "size").join(
+            self.person_rows.select(HOUSEHOLD, MEMBER), on=HOUSEHOLD, how="inner"
+        )
+        self.deferred = False
+        return members.with_columns(self._blank(self.p.member_facts, members, str))
 
     def _blank(
         self, facts: Iterable[str], frame: pl.DataFrame, key: Callable[[str], str]
@@ -564,7 +586,7 @@ class _Run:
         if m is not None:
             masks.member_masks()
             if p.aggs:
-                m = m.with_columns(self._broadcast(s, f"need|{p.col[a]}", m, False) for a in p.aggs)
+                m = m.with_columns(self._broadcast(s, f"need|{p.col[a]}", m) for a in p.aggs)
             m = m.with_columns(
                 [_any(masks.m_leaf.get(f, [])).alias(_missing(f)) for f in p.member_facts]
             )
@@ -585,17 +607,15 @@ class _Run:
         Polars. Subjects without members get the empty-set value (false, true, 0, unknown).
         """
         p = self.p
+        key, total = self._group()
         groups = m[SUBJECT].to_numpy()
-        total = len(self.subject_ids)
-        rows = s[SUBJECT]
+        rows = s[key]
         out: list[pl.Series] = []
         for agg in p.aggs:
             name = p.col[agg]
             if agg.fn in ("min", "max"):
-                grouped = m.group_by(SUBJECT).agg(_aggregate(agg, p.col))
-                aligned = s.select(SUBJECT).join(
-                    grouped, on=SUBJECT, how="left", maintain_order="left"
-                )
+                grouped = m.group_by(SUBJECT).agg(_aggregate(agg, p.col)).rename({SUBJECT: key})
+                aligned = s.select(key).join(grouped, on=key, how="left", maintain_order="left")
                 out.append(aligned[name])
                 continue
             item = m[p.col[agg.item]]
@@ -619,17 +639,23 @@ class _Run:
             )
         return out
 
-    def _broadcast(self, s: pl.DataFrame, column: str, m: pl.DataFrame, fill: Any) -> pl.Series:
-        """A subject-level column repeated on each of the subject's member rows."""
-        values = np.full(len(self.subject_ids), fill, dtype=np.bool_)
-        values[s[SUBJECT].to_numpy()] = s[column].to_numpy()
-        return pl.Series(column, values[m[SUBJECT].to_numpy()])
+    def _group(self) -> tuple[str, int]:
+        """How member rows group: per subject, or per household while deferred."""
+        if self.deferred:
+            return HOUSEHOLD, self.households
+        return SUBJECT, len(self.subject_ids)
+
+    def _broadcast(self, s: pl.DataFrame, column: str, m: pl.DataFrame) -> pl.Series:
+        """A subject-level flag on each member row (while deferred: any subject of the household)."""
+        key, total = self._group()
+        hits = np.bincount(s[key].to_numpy(), weights=s[column].to_numpy(), minlength=total)
+        return pl.Series(column, (hits > 0)[m[SUBJECT].to_numpy()])
 
     def _sync_shared(
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """A subject's own fact is one fact, whether read as person.X or as a member's X."""
-        if m is None or not self.shared:
+        if m is None or not self.shared or self.deferred:
             return s, m
         own = (m[MEMBER] == m[SUBJECT]).to_numpy()
         at_subject = m[SUBJECT].to_numpy()[own]
@@ -639,35 +665,8 @@ class _Run:
             by_subject[at_subject] = m[need].to_numpy()[own]
             from_m = pl.Series(by_subject[s[SUBJECT].to_numpy()])
             s = s.with_columns((pl.col(need) | from_m).alias(need))
-            from_s = self._broadcast(s, need, m, False).to_numpy() & own
+            from_s = self._broadcast(s, need, m).to_numpy() & own
             m = m.with_columns((pl.col(need) | pl.Series(from_s)).alias(need))
-        return s, m
-        own = pl.col(MEMBER) == pl.col(SUBJECT)
-        facts = sorted(self.shared)
-        from_m = m.filter(own).select(
-            SUBJECT, *[pl.col(_need(f)).alias(f"mneed|{f}") for f in facts]
-        )
-        s = (
-            s.join(from_m, on=SUBJECT, how="left")
-            .with_columns(
-                [
-                    (pl.col(_need(f)) | pl.col(f"mneed|{f}").fill_null(False)).alias(_need(f))
-                    for f in facts
-                ]
-            )
-            .drop([f"mneed|{f}" for f in facts])
-        )
-        m = (
-            m.join(
-                s.select(SUBJECT, *[pl.col(_need(f)).alias(f"sneed|{f}") for f in facts]),
-                on=SUBJECT,
-                how="left",
-            )
-            .with_columns(
-                [(pl.col(_need(f)) | (own & pl.col(f"sneed|{f}"))).alias(_need(f)) for f in facts]
-            )
-            .drop([f"sneed|{f}" for f in facts])
-        )
         return s, m
 
     # ------------------------------------------------------------- fetching
@@ -736,6 +735,9 @@ class _Run:
         while True:
             s, m = self.evaluate(s, m)
             stage = self.pending_stage(s, m)
+            if self.deferred and stage is not None and self._members_needed(s, m, stage):
+                s, m = self._strip(s), self._expand(s)
+                continue
             if stage is None:
                 finished.append(self.results(s, m))
                 break
@@ -755,6 +757,12 @@ class _Run:
             {SUBJECT: "subject_id"}
         )
 
+    def _members_needed(self, s: pl.DataFrame, m: pl.DataFrame | None, stage: int) -> bool:
+        """Whether the next fetch concerns members (or a subject's own fact shared with them)."""
+        if m is not None and any(m[_need(f)].any() for f in self.p.member_facts):
+            return True
+        return any(self.stage_of[f] == stage and s[_need(f)].any() for f in self.shared)
+
     def _undecided(
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.Series, pl.Series | None]:
@@ -762,6 +770,10 @@ class _Run:
         open_s = s.select(_any(pl.col(_need(f)) for f in self.p.subject_facts)).to_series()
         if m is None:
             return open_s, None
+        if self.deferred:  # no member fact is pending: keep the households still in use
+            keep = np.zeros(self.households, dtype=np.bool_)
+            keep[s[HOUSEHOLD].filter(open_s).to_numpy()] = True
+            return open_s, pl.Series(keep).gather(m[SUBJECT])
         total = len(self.subject_ids)
         flags = np.zeros(total, dtype=np.bool_)
         flags[s[SUBJECT].filter(open_s).to_numpy()] = True
@@ -853,7 +865,7 @@ class _Run:
             ),
         )
         m_facts = sorted(p.member_facts)
-        if m is not None and m_facts:
+        if m is not None and m_facts and not self.deferred:
             out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
         return out
 
