@@ -646,7 +646,7 @@ class _Run:
         return SUBJECT, len(self.subject_ids)
 
     def _broadcast(self, s: pl.DataFrame, column: str, m: pl.DataFrame) -> pl.Series:
-        """A subject-level flag on each member row (while deferred: any subject of the household)."""
+        """A subject-level flag on its member rows (deferred: any subject of the household)."""
         key, total = self._group()
         hits = np.bincount(s[key].to_numpy(), weights=s[column].to_numpy(), minlength=total)
         return pl.Series(column, (hits > 0)[m[SUBJECT].to_numpy()])
