@@ -25,9 +25,10 @@ from entitle.registry.population import (
     HOUSEHOLD_COLUMNS,
     PERSON_COLUMNS,
     PopulationError,
+    View,
     load_population,
 )
-from entitle.registry.report import summarize
+from entitle.registry.report import DEFAULT_BENEFITS, GARBAGE_FILE, SCHOOL_FILE, summarize
 from entitle.registry.synth import (
     FILES,
     GREY_KINDS,
@@ -36,13 +37,16 @@ from entitle.registry.synth import (
     generate_city,
     write_city,
 )
+from entitle.registry.synth_cli import DEFAULT_BENEFITS as CLI_DEFAULT_BENEFITS
 from entitle.registry.synth_cli import synth
 from entitle.registry.synth_people import date_parts, insz_numbers
 from entitle.rules.catalogue import default_catalogue
-from entitle.rules.columnar import DTYPES
+from entitle.rules.columnar import DTYPES, Population, evaluate_population
+from entitle.rules.loader import load_benefit
 
 POSITIONS = {"01", "02", "03", "05", "06", "09", "12", "13", "20", "21", "22"}
 CITY_PERSONS = 20_000
+GHENT = Path(__file__).resolve().parents[1] / "benefits" / "ghent"
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +311,7 @@ def test_each_grey_zone_shows_in_the_data(city: Path) -> None:
 
 
 def test_rates_are_plausible_for_a_small_city(city: Path) -> None:
-    summary = summarize(city)
+    summary = summarize(city, GHENT)
     value = summary.value
     households = value("private households")
     assert households is not None
@@ -342,6 +346,71 @@ def test_rates_are_plausible_for_a_small_city(city: Path) -> None:
     for kind in GREY_KINDS:
         count = value(kind)
         assert count is not None and 0.0005 < count / CITY_PERSONS < 0.05, (kind, count)
+
+
+def test_report_benefits_are_the_engines_decisions(city: Path) -> None:
+    """The report decides with the YAML rules through the columnar engine, so it cannot drift."""
+    summary = summarize(city, GHENT)
+    as_of = date.fromisoformat(summary.reference_date)
+    garbage = load_benefit(GHENT / GARBAGE_FILE)
+    school = load_benefit(GHENT / SCHOOL_FILE)
+    views: tuple[View, ...] = ("registry", "truth")
+    for view in views:
+        persons, households = load_population(city, view, as_of=as_of)
+        population = Population(persons, households)
+        bags = evaluate_population(garbage, population, as_of, prefill=True)["outcome"]
+        pupils = evaluate_population(school, population, as_of, prefill=True).filter(
+            pl.col("cond_city_school_pupil")
+        )
+        expected = {
+            "garbage-bag households": (bags == "eligible").sum(),
+            "garbage-bag undetermined": (bags == "undetermined").sum(),
+            "city-school pupils": persons["city_school_pupil"].sum(),
+            "pupils none": (pupils["outcome"] == "not_eligible").sum(),
+            "pupils undetermined": (pupils["outcome"] == "undetermined").sum(),
+        }
+        for category in ("A", "B", "C"):
+            expected[f"pupils {category}"] = (pupils["out_category"] == category).sum()
+        for row in summary.rows:
+            if row.label in expected:
+                got = row.synthetic if view == "registry" else row.truth
+                assert got == expected[row.label], (view, row.label)
+        if view == "registry":
+            eligible = evaluate_population(garbage, population, as_of, prefill=True).filter(
+                pl.col("outcome") == "eligible"
+            )
+            assert summary.value("garbage-bag households") == eligible.height > 0
+
+
+def test_report_follows_the_rule_files(city: Path, tmp_path: Path) -> None:
+    """A changed ceiling in the YAML changes the report: no copy of the rules lives in it."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / GARBAGE_FILE).write_text((GHENT / GARBAGE_FILE).read_text())
+    school = (GHENT / SCHOOL_FILE).read_text()
+    assert "value: 33000}" in school
+    (rules / SCHOOL_FILE).write_text(school.replace("value: 33000}", "value: 0}"))
+    before, after = summarize(city, GHENT), summarize(city, rules)
+    assert before.value("pupils C") and after.value("pupils C") == 0
+    assert after.value("pupils A") == before.value("pupils A")
+    assert after.value("garbage-bag households") == before.value("garbage-bag households")
+
+
+def test_report_needs_the_benefit_files(city: Path, tmp_path: Path) -> None:
+    assert DEFAULT_BENEFITS == CLI_DEFAULT_BENEFITS
+    with pytest.raises(SynthError, match=f"{GARBAGE_FILE} not found"):
+        summarize(city, tmp_path)
+    (tmp_path / GARBAGE_FILE).write_text((GHENT / GARBAGE_FILE).read_text())
+    (tmp_path / SCHOOL_FILE).write_text("id: 3\n")
+    with pytest.raises(SynthError, match=f"cannot load benefit file .*{SCHOOL_FILE}"):
+        summarize(city, tmp_path)
+    result = CliRunner().invoke(
+        _cli(),
+        ["synth", "--report", str(city), "--benefits", str(tmp_path / "none")],
+        env={"COLUMNS": "500"},
+    )
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'none' / GARBAGE_FILE} not found" in result.output
 
 
 # ----------------------------------------------------------------------------- engine input
@@ -457,7 +526,9 @@ def test_cli_generates_and_reports(tmp_path: Path) -> None:
     result = runner.invoke(_cli(), ["synth", "--persons", "2500", "--seed", "4", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "meta.json").is_file()
-    result = runner.invoke(_cli(), ["synth", "--report", str(out)], env={"COLUMNS": "200"})
+    result = runner.invoke(
+        _cli(), ["synth", "--report", str(out), "--benefits", str(GHENT)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert "garbage-bag households" in result.output and "25,000" in result.output
 

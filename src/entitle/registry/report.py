@@ -1,15 +1,17 @@
 """Is the synthetic city plausible? Its key figures beside Ghent's published ones.
 
-`summarize(dir)` computes, on the city's reference date, household sizes, the increased allowance
-(VT), leefloon, the households a garbage-bag campaign would reach, city-school pupils by tariff
-category and the grey zones, for the registry view and the ground truth. Ghent's figures are
-scaled to the city's size. Benefit outcomes here are a quick polars reading of the Ghent rules
-(three-valued like the engine: unknown stays unknown), not the engine's decisions.
+`summarize(dir, benefits)` computes, on the city's reference date, household sizes, the increased
+allowance (VT), leefloon, the households a garbage-bag campaign would reach, city-school pupils by
+tariff category and the grey zones, for the registry view and the ground truth. Ghent's figures
+are scaled to the city's size. Benefit figures are the columnar engine's decisions on the Ghent
+rules in the benefits folder (`garbage-bags.yaml`, `school-tariff.yaml`), so they cannot drift
+from them: undetermined stays undetermined.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +21,9 @@ from rich.table import Table
 
 from entitle.registry.population import PopulationError, View, load_population
 from entitle.registry.synth import GREY_KINDS, SynthError, read_meta
+from entitle.rules.columnar import Population, evaluate_population
+from entitle.rules.loader import RuleFileError, load_benefit
+from entitle.rules.model import Benefit
 
 GHENT_PERSONS: Final = 269_191  # end 2023, BELGIUM.md
 GHENT_HOUSEHOLDS: Final = 120_000  # private households, BELGIUM.md
@@ -31,9 +36,9 @@ NATIONAL_VT_SHARE: Final = 2.1 / 11.5  # ~2.1 million of ~11.5 million (2021), B
 GHENT_LEEFLOON: Final = (5_140, 6_077)  # Ghent 2010-2012 (knack.be); no figure in BELGIUM.md
 GHENT_GARBAGE_HOUSEHOLDS: Final = 25_000  # BELGIUM.md
 GHENT_CATEGORY_A_FAMILIES: Final = 800  # "from 200 to 800 families on social allowances" (context)
-PARENT_POSITIONS: Final = ["01", "02", "21", "22"]
-MEAL_CEILING_CENTS: Final = 2_300_000
-CARE_CEILING_CENTS: Final = 3_300_000
+DEFAULT_BENEFITS: Final = Path("benefits/ghent")
+GARBAGE_FILE: Final = "garbage-bags.yaml"
+SCHOOL_FILE: Final = "school-tariff.yaml"
 
 _BELGIUM = "BELGIUM.md"
 _SIZES = "stad.gent 2020"
@@ -70,66 +75,42 @@ class Summary:
         raise KeyError(label)
 
 
-def _households_view(persons: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
-    """Per household: size, single parent, Kleene any() of the facts the Ghent rules read."""
-    per_household = persons.group_by("household_id", maintain_order=True).agg(
-        pl.len().alias("size"),
-        pl.col("increased_allowance").any(ignore_nulls=False).alias("any_vt"),
-        pl.col("ocmw_budget_guidance").any(ignore_nulls=False).alias("any_budget"),
-        (pl.col("ocmw_leefloon") | pl.col("leefloon")).any(ignore_nulls=False).alias("any_leef"),
-        (
-            (pl.col("position_code").is_in(["02", "21", "22"]).sum() == 0)
-            & ((pl.col("position_code") == "03").sum() > 0)
-        ).alias("no_partner_with_child"),
-        pl.when(
-            pl.col("taxable_income")
-            .filter(pl.col("position_code").is_in(PARENT_POSITIONS))
-            .null_count()
-            > 0
+@dataclass(frozen=True)
+class Benefits:
+    """The Ghent rules the report decides with."""
+
+    garbage: Benefit  # subject household
+    school: Benefit  # subject person; output `category`, condition `city_school_pupil`
+
+
+def load_benefits(folder: Path | str = DEFAULT_BENEFITS) -> Benefits:
+    """The garbage-bag and school-tariff rules of a benefits folder; SynthError if unusable."""
+    root = Path(folder)
+    loaded: list[Benefit] = []
+    for name in (GARBAGE_FILE, SCHOOL_FILE):
+        path = root / name
+        if not path.is_file():
+            raise SynthError(
+                f"benefit file {path} not found: --benefits must name the folder holding "
+                f"{GARBAGE_FILE} and {SCHOOL_FILE} (default {DEFAULT_BENEFITS})"
+            )
+        try:
+            loaded.append(load_benefit(path))
+        except (OSError, RuleFileError) as exc:
+            raise SynthError(f"cannot load benefit file {path}:\n{exc}") from None
+    garbage, school = loaded
+    if garbage.subject != "household":
+        raise SynthError(f"{root / GARBAGE_FILE}: the subject must be household")
+    if (
+        school.subject != "person"
+        or "category" not in school.outputs
+        or "city_school_pupil" not in school.conditions
+    ):
+        raise SynthError(
+            f"{root / SCHOOL_FILE}: expected a person benefit with a `category` output and a "
+            "`city_school_pupil` condition"
         )
-        .then(None)
-        .otherwise(
-            pl.col("taxable_income").filter(pl.col("position_code").is_in(PARENT_POSITIONS)).sum()
-        )
-        .alias("parents_income"),
-    )
-    return households.join(per_household, on="household_id", how="left", maintain_order="left")
-
-
-def _garbage(view: pl.DataFrame) -> pl.Series:
-    own_address = pl.when(pl.col("reference_address")).then(None).otherwise(True)
-    eligible = (
-        (pl.col("municipality_nis") == "44021")
-        & ~pl.col("collective")
-        & own_address
-        & (pl.col("any_vt") | pl.col("any_budget"))
-    )
-    return view.select(eligible.alias("eligible")).to_series()
-
-
-def _school_categories(persons: pl.DataFrame, view: pl.DataFrame) -> pl.DataFrame:
-    pupils = persons.filter(pl.col("city_school_pupil")).join(
-        view.select("household_id", "any_leef", "parents_income"),
-        on="household_id",
-        how="left",
-        maintain_order="left",
-    )
-    income = pl.when(pl.col("shared_residence")).then(None).otherwise(pl.col("parents_income"))
-    leef = pl.col("any_leef")
-    below_care = income < CARE_CEILING_CENTS
-    below_meal = income < MEAL_CEILING_CENTS
-    category = (
-        pl.when(leef)
-        .then(pl.lit("A"))
-        .when(leef.is_null() | below_care.is_null())
-        .then(pl.lit("undetermined"))
-        .when(below_meal)
-        .then(pl.lit("B"))
-        .when(below_care)
-        .then(pl.lit("C"))
-        .otherwise(pl.lit("none"))
-    )
-    return pupils.select("household_id", category.alias("category"))
+    return Benefits(garbage, school)
 
 
 def _num(value: Any) -> float:
@@ -137,14 +118,53 @@ def _num(value: Any) -> float:
     return 0.0 if value is None else float(value)
 
 
-def _figures(directory: Path, view: View) -> dict[str, float]:
-    persons, households = load_population(directory, view)
+def _households_view(persons: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """Per household: size and whether it is a single parent with a child."""
+    per_household = persons.group_by("household_id", maintain_order=True).agg(
+        pl.len().alias("size"),
+        (
+            (pl.col("position_code").is_in(["02", "21", "22"]).sum() == 0)
+            & ((pl.col("position_code") == "03").sum() > 0)
+        ).alias("no_partner_with_child"),
+    )
+    return households.join(per_household, on="household_id", how="left", maintain_order="left")
+
+
+def _school_categories(school: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """Per city-school pupil (engine result of the school tariff): household and category.
+
+    The category is the engine's `category` output when eligible, `none` when not eligible,
+    `undetermined` otherwise.
+    """
+    category = (
+        pl.when(pl.col("outcome") == "eligible")
+        .then(pl.col("out_category"))
+        .when(pl.col("outcome") == "not_eligible")
+        .then(pl.lit("none"))
+        .otherwise(pl.lit("undetermined"))
+    )
+    return (
+        school.filter(pl.col("cond_city_school_pupil"))
+        .join(
+            persons.select(pl.col("person_id").alias("subject_id"), "household_id"),
+            on="subject_id",
+            how="left",
+            maintain_order="left",
+        )
+        .select("household_id", category.alias("category"))
+    )
+
+
+def _figures(directory: Path, view: View, benefits: Benefits, as_of: date) -> dict[str, float]:
+    persons, households = load_population(directory, view, as_of=as_of)
+    population = Population(persons, households)
     hh_view = _households_view(persons, households)
     private = hh_view.filter(~pl.col("collective"))
     sizes = private["size"]
     vt = persons["increased_allowance"]
-    garbage = _garbage(hh_view)
-    categories = _school_categories(persons, hh_view)
+    garbage = evaluate_population(benefits.garbage, population, as_of, prefill=True)["outcome"]
+    school = evaluate_population(benefits.school, population, as_of, prefill=True)
+    categories = _school_categories(school, persons)
     figures: dict[str, float] = {
         "persons": persons.height,
         "private households": private.height,
@@ -164,8 +184,8 @@ def _figures(directory: Path, view: View) -> dict[str, float]:
         "leefloon persons (OCMW)": _num(persons["ocmw_leefloon"].sum()),
         "OCMW budget guidance": _num(persons["ocmw_budget_guidance"].sum()),
         "OCMW debt help": _num(persons["ocmw_debt_help"].sum()),
-        "garbage-bag households": _num(garbage.sum()),
-        "garbage-bag undetermined": garbage.null_count(),
+        "garbage-bag households": _num((garbage == "eligible").sum()),
+        "garbage-bag undetermined": _num((garbage == "undetermined").sum()),
         "city-school pupils": categories.height,
         "families with a category A pupil": categories.filter(pl.col("category") == "A")[
             "household_id"
@@ -176,14 +196,19 @@ def _figures(directory: Path, view: View) -> dict[str, float]:
     return figures
 
 
-def summarize(directory: Path | str) -> Summary:
-    """The report's figures for a generated city."""
+def summarize(directory: Path | str, benefits: Path | str = DEFAULT_BENEFITS) -> Summary:
+    """The report's figures for a generated city, deciding with the rules in `benefits`."""
     root = Path(directory)
     meta = read_meta(root)
+    rules = load_benefits(benefits)
     persons = int(meta["persons"])
     scale = persons / GHENT_PERSONS
-    registry = _figures(root, "registry")
-    truth = _figures(root, "truth")
+    try:
+        as_of = date.fromisoformat(str(meta["reference_date"]))
+    except (KeyError, ValueError) as exc:
+        raise SynthError(f"{root / 'meta.json'}: bad reference_date ({exc})") from None
+    registry = _figures(root, "registry", rules, as_of)
+    truth = _figures(root, "truth", rules, as_of)
     grey = (
         pl.read_parquet(root / "truth" / "grey_zones.parquet")
         .group_by("kind")
@@ -312,10 +337,15 @@ def render(summary: Summary) -> Table:
     return table
 
 
-def print_report(directory: Path | str, console: Console | None = None) -> Summary:
-    """Print the report of a generated city; raise SynthError when the folder holds none."""
+def print_report(
+    directory: Path | str,
+    console: Console | None = None,
+    benefits: Path | str = DEFAULT_BENEFITS,
+) -> Summary:
+    """Print the report of a generated city; SynthError when the folder holds none or the
+    benefits folder lacks the Ghent rules."""
     try:
-        summary = summarize(directory)
+        summary = summarize(directory, benefits)
     except PopulationError as exc:
         raise SynthError(str(exc)) from None
     (console or Console()).print(render(summary))

@@ -29,6 +29,7 @@ from entitle.registry.synth import (
 )
 
 DEFAULT_OUT = Path("synthetic-city")
+DEFAULT_BENEFITS = Path("benefits/ghent")  # the same as entitle.registry.report.DEFAULT_BENEFITS
 
 
 def synth(
@@ -52,6 +53,13 @@ def synth(
             help="Print the plausibility report of the city in this folder (no generation).",
         ),
     ] = None,
+    benefits: Annotated[
+        Path,
+        typer.Option(
+            "--benefits",
+            help="With --report: folder holding garbage-bags.yaml and school-tariff.yaml.",
+        ),
+    ] = DEFAULT_BENEFITS,
 ) -> None:
     """Generate a synthetic municipality as Parquet: registry view, local data, ground truth."""
     errors = Console(stderr=True)
@@ -59,7 +67,7 @@ def synth(
         from entitle.registry.report import print_report
 
         try:
-            print_report(report, Console())
+            print_report(report, Console(), benefits)
         except SynthError as exc:
             errors.print(f"synth --report: {exc}", style="red", markup=False, highlight=False)
             raise typer.Exit(2) from None
