@@ -582,20 +582,25 @@ class _Run:
         s_cols = [_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs] + [
             _any(masks.s_leaf.get(f, [])).alias(_missing(f)) for f in p.subject_facts
         ]
-        s = s_lazy.with_columns(s_cols).collect()
-        if m is not None:
-            masks.member_masks()
-            if p.aggs:
-                m = m.with_columns(self._broadcast(s, f"need|{p.col[a]}", m) for a in p.aggs)
-            m = m.with_columns(
-                [_any(masks.m_leaf.get(f, [])).alias(_missing(f)) for f in p.member_facts]
+        s = (
+            s_lazy.with_columns(s_cols)
+            .with_columns(
+                (pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.subject_facts
             )
-        s = s.with_columns(
-            [(pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.subject_facts]
+            .collect()
         )
         if m is not None:
-            m = m.with_columns(
-                [(pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.member_facts]
+            masks.member_masks()
+            m = (
+                m.lazy()
+                .with_columns(self._broadcast(s, f"need|{p.col[a]}", m) for a in p.aggs)
+                .with_columns(
+                    _any(masks.m_leaf.get(f, [])).alias(_missing(f)) for f in p.member_facts
+                )
+                .with_columns(
+                    (pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.member_facts
+                )
+                .collect()
             )
         return self._sync_shared(s, m)
 
