@@ -219,3 +219,28 @@ def test_an_outage_trips_the_breaker_and_recovery_closes_it(
         time.sleep(0.35)  # the breaker's reset timeout: half-open, one trial call
         again = decide(running.url, uitpas, city.ref, client)
         assert again.decision.outcome == "eligible"
+
+
+def test_the_check_command_names_a_refused_purpose_and_service(city: City, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from entitle.cli import app
+
+    with serve(city, tmp_path, NO_PARKING) as running:
+        result = CliRunner().invoke(
+            app,
+            ["check", "ghent.lez", city.disabled_child, "--as-of", AS_OF.isoformat()],
+            env={
+                "ENTITLE_MAGDA_BASE_URL": running.url,
+                "ENTITLE_MAGDA_SENDER": SENDER,
+                "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
+                "ENTITLE_DATA_DIR": str(tmp_path / "state"),
+                "ENTITLE_BENEFITS": str(REPO / "benefits"),
+            },
+        )
+    assert result.exit_code == 0, result.output
+    assert "refused: purpose 'ghent-lez' is not authorised for GeefSociaalStatuut" in result.output
+    decision = json.loads(result.stdout[result.stdout.index("{") :])
+    assert decision["outcome"] != "not_eligible"
+    access_log = (tmp_path / "state" / "access.jsonl").read_text(encoding="utf-8")
+    assert city.disabled_child not in access_log  # pseudonyms only
