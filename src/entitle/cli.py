@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,18 +18,11 @@ from ruamel.yaml.error import YAMLError
 from entitle.insz import insz_report
 from entitle.registry.server_cli import registry_app
 from entitle.registry.synth_cli import synth
-from entitle.rules.cases import CaseError, DictProvider, parse_case
-from entitle.rules.casetest import benefit_path_for, run_file, test_files
-from entitle.rules.catalogue import default_catalogue
-from entitle.rules.columnar import cross_check_cases
-from entitle.rules.describe import describe_benefit, describe_plan
-from entitle.rules.expr import T
-from entitle.rules.loader import RuleFileError, load_benefit
-from entitle.rules.model import Benefit, benefit_json_schema
-from entitle.rules.plan import plan_benefit
-from entitle.rules.scalar import evaluate
 from entitle.sources.magda_cli import magda_app
 from entitle.store.store_cli import audit_app, db_app, users_app
+
+if TYPE_CHECKING:
+    from entitle.rules.model import Benefit
 
 app = typer.Typer(
     help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True
@@ -88,6 +81,8 @@ def find_benefit(name: str, benefits: Path) -> Path:
 
 
 def _load(name: str, benefits: Path) -> Benefit:
+    from entitle.rules.loader import RuleFileError, load_benefit
+
     try:
         return load_benefit(find_benefit(name, benefits))
     except RuleFileError as exc:
@@ -110,6 +105,9 @@ def rules_test(
     ),
 ) -> None:
     """Run benefit test cases through the scalar engine, cross-checked by the columnar engine."""
+    from entitle.rules.casetest import run_file, test_files
+    from entitle.rules.columnar import cross_check_cases
+
     files = test_files(path)
     if not files:
         errors.print(f"no *.tests.yaml under {path}", style="red", markup=False, highlight=False)
@@ -144,6 +142,8 @@ def rules_show(
     lang: Annotated[str, typer.Option(help="nl or en")] = "nl",
 ) -> None:
     """Show a benefit in words: legal basis, parameters in force, conditions, outputs."""
+    from entitle.rules.describe import describe_benefit
+
     loaded = _load(benefit, benefits)
     console.print(Markdown(describe_benefit(loaded, _as_of(as_of), lang)))
 
@@ -151,6 +151,9 @@ def rules_show(
 @rules_app.command("plan")
 def rules_plan(benefit: str, benefits: BenefitsOption = Path("benefits")) -> None:
     """Show a benefit's maximal data need and its fetch stages (for a DPIA)."""
+    from entitle.rules.catalogue import default_catalogue
+    from entitle.rules.describe import describe_plan
+
     loaded = _load(benefit, benefits)
     console.print(Markdown(describe_plan(loaded, default_catalogue())))
 
@@ -158,6 +161,8 @@ def rules_plan(benefit: str, benefits: BenefitsOption = Path("benefits")) -> Non
 @rules_app.command("schema")
 def rules_schema() -> None:
     """Print the JSON Schema of benefit files."""
+    from entitle.rules.model import benefit_json_schema
+
     print(json.dumps(benefit_json_schema(), indent=2, ensure_ascii=False))
 
 
@@ -170,6 +175,10 @@ def decide(
     explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
 ) -> None:
     """Decide one subject from facts given in a file; print the decision as JSON."""
+    from entitle.rules.cases import CaseError, DictProvider, parse_case
+    from entitle.rules.catalogue import default_catalogue
+    from entitle.rules.scalar import evaluate
+
     loaded = _load(benefit, benefits)
     raw = _read_case_file(facts)
     when = _as_of(as_of) if as_of or "as_of" not in raw else None
@@ -206,6 +215,7 @@ def check_command(
     from entitle.decide.check import check
     from entitle.decide.wiring import make_gateway
     from entitle.insz import InvalidInszError
+    from entitle.rules.catalogue import default_catalogue
     from entitle.sources.magda import MagdaConfigError
 
     loaded = _load(benefit, benefits)
@@ -271,6 +281,13 @@ def _print_trace(decision: dict[str, Any]) -> None:
 @app.command("demo")
 def demo(benefits: BenefitsOption = Path("benefits")) -> None:
     """Decide the example cases of every benefit and show the decisions, one table per benefit."""
+    from entitle.rules.casetest import benefit_path_for, run_file, test_files
+    from entitle.rules.catalogue import default_catalogue
+    from entitle.rules.columnar import cross_check_cases
+    from entitle.rules.expr import T
+    from entitle.rules.loader import load_benefit
+    from entitle.rules.plan import plan_benefit
+
     colours = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
     files = test_files(benefits)
     if not files:

@@ -20,14 +20,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from entitle.registry.synth import (
-    TOTAL_STEPS,
-    SynthError,
-    check_arguments,
-    prepare_out,
-    write_city,
-)
-
 DEFAULT_OUT = Path("synthetic-city")
 DEFAULT_BENEFITS = Path("benefits/ghent")  # the same as entitle.registry.report.DEFAULT_BENEFITS
 
@@ -62,6 +54,14 @@ def synth(
     ] = DEFAULT_BENEFITS,
 ) -> None:
     """Generate a synthetic municipality as Parquet: registry view, local data, ground truth."""
+    from entitle.registry.synth import (
+        TOTAL_STEPS,
+        SynthError,
+        check_arguments,
+        prepare_out,
+        write_city,
+    )
+
     errors = Console(stderr=True)
     if report is not None:
         from entitle.registry.report import print_report

@@ -12,10 +12,6 @@ from typing import Annotated
 
 import typer
 
-from entitle.sources.magda.errors import MagdaParseError
-from entitle.sources.magda.parsers import parse_response
-from entitle.sources.magda.services import SERVICES, service_spec
-
 magda_app = typer.Typer(help="MAGDA messages: read replies.", no_args_is_help=True)
 
 
@@ -27,6 +23,8 @@ def _magda() -> None:
 def _hint_from_path(path: Path) -> str | None:
     """A service named by a folder of the path (``…/GeefPersoon/02.02.0000/x.xml``): used only to
     name the service of a SOAP fault, which does not say it."""
+    from entitle.sources.magda.services import SERVICES
+
     for part in reversed(path.parts[:-1]):
         name = part.rpartition(".")[2] if part.count(".") == 1 else part
         if name in SERVICES:
@@ -47,6 +45,10 @@ def parse_command(
     Exit 0 when the file was read (also with Uitzonderingen or a SOAP fault), 2 when it is not a
     MAGDA reply of a known service.
     """
+    from entitle.sources.magda.errors import MagdaParseError
+    from entitle.sources.magda.parsers import parse_response
+    from entitle.sources.magda.services import service_spec
+
     if service is not None:
         try:
             service_spec(service)
