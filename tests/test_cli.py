@@ -491,3 +491,13 @@ def test_the_schema_rejects_mistakes() -> None:
     assert not check.is_valid({**data, "id": "Ghent UiTPAS"})  # pattern
     periods = {"values": [{"from": "2024-13-01", "value": 1}], "type": "int"}
     assert not check.is_valid({**data, "parameters": {"p": periods}})  # not a date
+
+
+def test_demo_shows_every_benefit_s_example_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for benefit in ("ghent.uitpas", "ghent.garbage-bags", "ghent.school-tariff", "ghent.lez"):
+        assert benefit in result.output
+    for outcome in ("eligible", "not_eligible", "undetermined"):
+        assert outcome in result.output

@@ -319,7 +319,9 @@ def demo(benefits: BenefitsOption = Path("benefits")) -> None:
             d = case.decision
             assert d is not None
             outputs = ", ".join(
-                f"{k}=€{v:,.2f}" if benefit.outputs[k].type == T.MONEY else f"{k}={v}"
+                f"{k}=€{v:,.2f}"
+                if benefit.outputs[k].type == T.MONEY and v is not None
+                else f"{k}={'?' if v is None else v}"
                 for k, v in d.outputs.items()
             )
             table.add_row(
