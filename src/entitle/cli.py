@@ -20,6 +20,7 @@ from entitle.registry.server_cli import registry_app
 from entitle.registry.synth_cli import synth
 from entitle.sources.magda_cli import magda_app
 from entitle.store.store_cli import audit_app, db_app, users_app
+from entitle.web.web_cli import serve as web_serve
 
 if TYPE_CHECKING:
     from entitle.rules.model import Benefit
@@ -37,6 +38,7 @@ app.command("synth")(synth)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.command("serve")(web_serve)
 
 console = Console()
 errors = Console(stderr=True)

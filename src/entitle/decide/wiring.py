@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from entitle.rules.catalogue import Catalogue
 from entitle.sources.access import AccessLog, JsonlAccessLog, Pseudonymiser
 from entitle.sources.gateway import Gateway
 from entitle.sources.local import FileDatasets, HttpDatasets, LocalSource
@@ -29,6 +32,65 @@ def local_source(spec: str | None, registry_url: str) -> LocalSource:
     return HttpDatasets(spec or registry_url)
 
 
+class Registries:
+    """A process's links to the registries: one MAGDA client (and its circuit breakers), the local
+    datasets, the access log and the pseudonymiser, shared by every check it runs.
+
+    Clients open on first use and close with `close` (a closed instance reopens when used).
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: str | None = None,
+        local: str | None = None,
+        state: Path | None = None,
+        log: AccessLog | None = None,
+        magda: dict[str, Any] | None = None,
+    ) -> None:
+        overrides = dict(magda or {})
+        if registry:
+            overrides["base_url"] = registry
+        self.settings = load_settings(**overrides)
+        folder = state or data_dir()
+        self.local_spec = local
+        self.log = log or JsonlAccessLog(folder / "access.jsonl")
+        self.pseudonymise = Pseudonymiser.from_key_file(folder / "pseudonym.key")
+        self._lock = threading.Lock()
+        self._client: MagdaClient | None = None
+        self._local: LocalSource | None = None
+
+    def _clients(self) -> tuple[MagdaClient, LocalSource]:
+        with self._lock:
+            if self._client is None or self._local is None:
+                self._client = MagdaClient(self.settings)
+                self._local = local_source(self.local_spec, self.settings.base_url)
+            return self._client, self._local
+
+    def gateway(self, purpose: str, as_of: date, catalogue: Catalogue | None = None) -> Gateway:
+        """A gateway for one check or campaign run (its own cache, the shared clients)."""
+        client, local = self._clients()
+        return Gateway(
+            client=client,
+            local=local,
+            purpose=purpose,
+            as_of=as_of,
+            log=self.log,
+            pseudonymise=self.pseudonymise,
+            catalogue=catalogue,
+        )
+
+    def close(self) -> None:
+        """Close the network clients."""
+        with self._lock:
+            client, local = self._client, self._local
+            self._client = self._local = None
+        if client is not None:
+            client.close()
+        if isinstance(local, HttpDatasets):
+            local.client.close()
+
+
 def make_gateway(
     *,
     purpose: str,
@@ -38,14 +100,4 @@ def make_gateway(
     log: AccessLog | None = None,
 ) -> Gateway:
     """A gateway for one check or run, configured from the environment (ENTITLE_MAGDA_*)."""
-    overrides = {"base_url": registry} if registry else {}
-    settings = load_settings(**overrides)
-    state = data_dir()
-    return Gateway(
-        client=MagdaClient(settings),
-        local=local_source(local, settings.base_url),
-        purpose=purpose,
-        as_of=as_of,
-        log=log or JsonlAccessLog(state / "access.jsonl"),
-        pseudonymise=Pseudonymiser.from_key_file(state / "pseudonym.key"),
-    )
+    return Registries(registry=registry, local=local, log=log).gateway(purpose, as_of)

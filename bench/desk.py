@@ -1,0 +1,308 @@
+"""The desk API under concurrent load: POST /api/v1/checks from many clients at once.
+
+A generated city is served by the registry simulator (a separate process) with a fixed latency
+per registry call; `entitle serve` runs as another process (uvicorn, SQLite or the database you
+give); N asynchronous clients (httpx) each send checks back to back for a fixed time. Printed:
+checks/s, latency p50/p90/p99/max as the clients see it, status codes and outcomes.
+
+    .venv/bin/python bench/desk.py [--clients 50] [--duration 20] [--latency-ms 20]
+        [--workers 1] [--persons 20000] [--benefit ghent.uitpas|all]
+        [--database-url postgresql://…]
+
+Targets (issue "The desk"): p99 ≤ 250 ms at 50 clients, ≥ 150 checks/s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+BENEFITS = {
+    "ghent.uitpas": "ghent-uitpas",
+    "ghent.garbage-bags": "ghent-garbage-bags",
+    "ghent.school-tariff": "ghent-school-tariff",
+    "ghent.lez": "ghent-lez",
+}
+SENDER, CAPACITY = "gent.be/entitle", "ENTITLE"
+console = Console()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{what} did not start:\n{log.read_text(errors='replace')}")
+
+
+def start_simulator(
+    city: Path, latency_ms: int, folder: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The simulator with `faults.default.latency_ms` fixed (every registry call waits)."""
+    config = folder / "simulator.yaml"
+    config.write_text(
+        f"faults:\n  default: {{latency_ms: {{distribution: fixed, value: {latency_ms}}}}}\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "entitle.registry.server_cli", "serve", "--data", str(city)]
+    command += ["--port", str(port), "--config", str(config), "--log-level", "warning"]
+    log = folder / "simulator.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/health", process, "the registry simulator", log)
+    return process, url
+
+
+def start_desk(
+    registry: str, database: str, folder: Path, workers: int
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """`entitle serve` with one wildcard API token; returns the process, URL and token."""
+    from entitle.web.backend import Backend
+
+    backend = Backend(database)
+    token = backend.create_api_token("bench", ["*"], ["*"])
+    backend.close()
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENTITLE_MAGDA_SENDER": SENDER,
+        "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
+        "ENTITLE_API_CHECKS_PER_MINUTE": "10000000",
+    }
+    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--database-url", database, "--registry", registry]
+    command += ["--benefits", str(REPO / "benefits" / "ghent"), "--data-dir", str(folder)]
+    command += ["--log-level", "warning"]
+    log = folder / "desk.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
+        )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/healthz", process, "entitle serve", log)
+    return process, url, token
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(c) for c in children)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    answered: int = 0  # every answer, warm-up included (for CPU per check)
+
+
+async def client_loop(
+    client: httpx.AsyncClient,
+    people: list[str],
+    benefits: list[str],
+    seed: int,
+    start: float,
+    stop: float,
+    results: Results,
+) -> None:
+    rng = random.Random(seed)
+    while True:
+        now = time.perf_counter()
+        if now >= stop:
+            return
+        benefit = rng.choice(benefits)
+        body = {"insz": rng.choice(people), "benefit": benefit, "purpose": BENEFITS[benefit]}
+        sent = time.perf_counter()
+        try:
+            response = await client.post("/api/v1/checks", json=body)
+        except httpx.HTTPError as exc:
+            if sent >= start:
+                results.errors[type(exc).__name__] += 1
+            continue
+        elapsed = time.perf_counter() - sent
+        results.answered += 1
+        if sent < start:  # warm-up
+            continue
+        results.statuses[response.status_code] += 1
+        if response.status_code == 201:
+            results.latencies.append(elapsed)
+            results.outcomes[response.json()["outcome"]] += 1
+
+
+async def load(
+    url: str,
+    token: str,
+    people: list[str],
+    benefits: list[str],
+    clients: int,
+    warmup: float,
+    duration: float,
+    seed: int,
+) -> tuple[Results, float]:
+    results = Results()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=url,
+        headers={"Authorization": f"Bearer {token}"},
+        limits=limits,
+        timeout=30.0,
+    ) as client:
+        begin = time.perf_counter()
+        start, stop = begin + warmup, begin + warmup + duration
+        await asyncio.gather(
+            *(
+                client_loop(client, people, benefits, seed + i, start, stop, results)
+                for i in range(clients)
+            )
+        )
+        # requests still in flight at `stop` finish after it: count the time they took
+        measured = max(time.perf_counter(), stop) - start
+    return results, measured
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
+    parser.add_argument("--latency-ms", type=int, default=20, help="per registry call")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--benefit", default="ghent.uitpas", help="a benefit id, or all")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
+    args = parser.parse_args(argv)
+    benefits = list(BENEFITS) if args.benefit == "all" else [args.benefit]
+    if any(b not in BENEFITS for b in benefits):
+        parser.error(f"--benefit: one of {', '.join(BENEFITS)} or all")
+
+    from entitle.registry.synth import write_city
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        begin = time.perf_counter()
+        write_city(args.persons, args.seed, folder / "city")
+        console.print(f"city: {args.persons:,} persons in {time.perf_counter() - begin:.1f} s")
+        people = pl.read_parquet(folder / "city" / "registry" / "persons.parquet")[
+            "person_id"
+        ].to_list()
+        database = args.database_url or f"sqlite:///{folder / 'entitle.db'}"
+        simulator, registry = start_simulator(folder / "city", args.latency_ms, folder)
+        desk = None
+        try:
+            desk, url, token = start_desk(registry, database, folder, args.workers)
+            cpu_before = (cpu_seconds(desk.pid), cpu_seconds(simulator.pid))
+            results, measured = asyncio.run(
+                load(
+                    url,
+                    token,
+                    people,
+                    benefits,
+                    args.clients,
+                    args.warmup,
+                    args.duration,
+                    args.seed,
+                )
+            )
+            cpu_after = (cpu_seconds(desk.pid), cpu_seconds(simulator.pid))
+        finally:
+            for process in (desk, simulator):
+                if process is not None:
+                    process.terminate()
+                    try:
+                        process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+
+    ordered = sorted(results.latencies)
+    if not ordered:
+        console.print(f"no successful check: statuses {dict(results.statuses)}")
+        return 1
+    rate = len(ordered) / measured
+    p50, p90, p99 = (percentile(ordered, q) * 1000 for q in (0.5, 0.9, 0.99))
+    table = Table(
+        title=f"Desk API: {args.clients} clients, {', '.join(benefits)}, simulator at "
+        f"{args.latency_ms} ms per registry call, {args.workers} worker(s), "
+        f"{os.cpu_count()} CPU(s), {'SQLite' if args.database_url is None else 'given DB'}"
+    )
+    for column in ("checks", "checks/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{len(ordered):,}",
+        f"{rate:.1f}",
+        f"{p50:.0f}",
+        f"{p90:.0f}",
+        f"{p99:.0f}",
+        f"{ordered[-1] * 1000:.0f}",
+        f"{statistics.mean(ordered) * 1000:.0f}",
+    )
+    console.print(table)
+    console.print(
+        f"status codes: {dict(results.statuses)}; transport errors: {dict(results.errors)}"
+    )
+    console.print(f"outcomes: {dict(results.outcomes)}")
+    done = results.answered or 1
+    web_cpu, sim_cpu = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    console.print(
+        f"CPU per check (warm-up included): entitle serve {web_cpu * 1000 / done:.1f} ms, "
+        f"simulator {sim_cpu * 1000 / done:.1f} ms; load average {os.getloadavg()[0]:.1f}"
+    )
+    console.print(
+        f"targets: p99 ≤ 250 ms: {'met' if p99 <= 250 else 'NOT met'} ({p99:.0f}); "
+        f"≥ 150 checks/s: {'met' if rate >= 150 else 'NOT met'} ({rate:.0f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,297 @@
+"""REST API ``/api/v1``: checks, decisions by id, benefits and their rules.
+
+Clients authenticate with ``Authorization: Bearer <token>``. A token is scoped to purposes and
+benefits (``*`` for any): asking a check for a purpose or benefit outside its scope gives 403 with
+a message naming both. Malformed bodies get 422 with a message naming each field. Benefit rules are
+public (they are the city's regulations in words); checks and decisions need a token.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from entitle.insz import InvalidInszError
+from entitle.sources.magda import MagdaConfigError
+from entitle.web.auth import web_state
+from entitle.web.backend import TokenView
+from entitle.web.desk import rendered_rules
+from entitle.web.pages import run_check
+
+router = APIRouter(prefix="/api/v1", tags=["desk"])
+
+WILDCARD = "*"
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    type: str | None = None
+
+
+class ValidationProblem(BaseModel):
+    detail: str
+    errors: list[FieldProblem]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No or unknown bearer token."},
+    403: {"model": Problem, "description": "The token's scope does not cover this request."},
+    422: {"model": ValidationProblem, "description": "The request is malformed."},
+}
+
+
+class CheckRequest(BaseModel):
+    """One subject, one benefit, one purpose."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"insz": "85.07.30-033.28", "benefit": "ghent.uitpas", "purpose": "ghent-uitpas"}
+            ]
+        },
+    )
+
+    insz: str = Field(
+        min_length=11,
+        max_length=20,
+        description="National register or bis number: 11 digits, dots, spaces and a dash allowed.",
+    )
+    benefit: str = Field(min_length=1, max_length=100, description="Benefit id, e.g. ghent.uitpas")
+    purpose: str = Field(
+        min_length=1, max_length=100, description="The purpose: the benefit's own purpose."
+    )
+
+
+class Text(BaseModel):
+    nl: str = ""
+    en: str = ""
+
+
+class ConditionOut(BaseModel):
+    name: str
+    text: dict[str, str]
+    value: bool | None = Field(description="true/false; null when unknown, skipped or protected")
+    status: Literal["yes", "no", "unknown", "skipped", "protected"]
+    missing: list[str]
+
+
+class MissingOut(BaseModel):
+    fact: str
+    description: dict[str, str]
+    reason: str
+
+
+class SourceOut(BaseModel):
+    name: str = Field(description="MAGDA service or local dataset")
+    kind: Literal["magda", "local"]
+    label: dict[str, str]
+
+
+class OverrideOut(BaseModel):
+    outcome: str
+    reason: str
+    note: str
+    valid_until: str | None
+    actor: str
+    created: str
+
+
+class CheckResponse(BaseModel):
+    id: int | None
+    benefit: str
+    version: str
+    purpose: str
+    as_of: str
+    subject_kind: str
+    outcome: Literal["eligible", "not_eligible", "undetermined"]
+    computed_outcome: Literal["eligible", "not_eligible", "undetermined"]
+    valid_until: str | None
+    outputs: dict[str, Any]
+    conditions: list[ConditionOut]
+    missing: list[MissingOut]
+    sources: list[SourceOut]
+    guidance: dict[str, str]
+    override: OverrideOut | None
+    questions: int
+
+
+class BenefitSummary(BaseModel):
+    id: str
+    version: str
+    title: dict[str, str]
+    purpose: str
+    subject: str
+
+
+class ConditionRule(BaseModel):
+    name: str
+    text: dict[str, str]
+    rule: str
+
+
+class OutputRule(BaseModel):
+    name: str
+    text: dict[str, str]
+    type: str
+    rule: str
+
+
+class BenefitRules(BaseModel):
+    id: str
+    version: str
+    title: dict[str, str]
+    description: dict[str, str]
+    authority: str
+    legal_basis: dict[str, Any]
+    purpose: str
+    subject: str
+    validity: str | dict[str, int]
+    as_of: str
+    conditions: list[ConditionRule]
+    eligible: str
+    outputs: list[OutputRule]
+    guidance: dict[str, dict[str, str]]
+
+
+async def bearer_token(request: Request) -> TokenView:
+    """The client's token, or 401 (async: a token this worker checked recently costs no thread)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    challenge = {"WWW-Authenticate": 'Bearer realm="entitle"'}
+    if scheme.lower() != "bearer" or not secret:
+        raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)", challenge)
+    if len(secret) > 512:
+        raise HTTPException(401, "unknown or revoked token", challenge)
+    backend = web_state(request).backend
+    hit, token = backend.cached_token(secret)
+    if not hit:
+        token = await run_in_threadpool(backend.check_api_token, secret)
+    if token is None:
+        raise HTTPException(401, "unknown or revoked token", challenge)
+    return token
+
+
+def allows(scope: tuple[str, ...], value: str) -> bool:
+    return WILDCARD in scope or value in scope
+
+
+@router.post(
+    "/checks",
+    status_code=201,
+    response_model=CheckResponse,
+    responses={**ERRORS, 429: {"model": Problem, "description": "Rate limit reached."}},
+    summary="Check one subject for one benefit",
+)
+def post_check(
+    request: Request, body: CheckRequest, token: Annotated[TokenView, Depends(bearer_token)]
+) -> Any:
+    state = web_state(request)
+    if not allows(token.purposes, body.purpose):
+        raise HTTPException(
+            403,
+            f"token of client {token.client!r} is not authorised for purpose {body.purpose!r}",
+        )
+    if not allows(token.benefits, body.benefit):
+        raise HTTPException(
+            403,
+            f"token of client {token.client!r} is not authorised for benefit {body.benefit!r}",
+        )
+    benefit = state.engine.benefit(body.benefit)
+    if benefit is None:
+        return _invalid("benefit", f"unknown benefit {body.benefit!r}")
+    if body.purpose != benefit.purpose:
+        return _invalid(
+            "purpose",
+            f"benefit {benefit.id!r} may only be checked for its purpose {benefit.purpose!r}, "
+            f"not {body.purpose!r}",
+        )
+    limit = state.settings.api_checks_per_minute
+    if not state.backend.allow(f"api-check:{token.client}", limit, 60):
+        raise HTTPException(
+            429, f"rate limit: {limit} checks a minute for this client", {"Retry-After": "60"}
+        )
+    try:
+        card = run_check(
+            request, None, benefit, body.insz, kind="api_check", actor=f"api:{token.client}"
+        )
+    except InvalidInszError as exc:
+        return _invalid("insz", f"not a valid INSZ: {exc}")
+    except MagdaConfigError as exc:
+        raise HTTPException(503, f"registry configuration: {exc}") from None
+    return card.to_json()
+
+
+def _invalid(field: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": f"invalid request: {field}: {message}",
+            "errors": [{"field": field, "message": message, "type": "value_error"}],
+        },
+        status_code=422,
+    )
+
+
+@router.get(
+    "/decisions/{decision_id}",
+    response_model=dict[str, Any],
+    responses={**ERRORS, 404: {"model": Problem, "description": "No such decision."}},
+    summary="A stored decision",
+)
+def get_decision(
+    request: Request, decision_id: int, token: Annotated[TokenView, Depends(bearer_token)]
+) -> Any:
+    state = web_state(request)
+    if decision_id < 1 or decision_id > 2**62:
+        raise HTTPException(404, f"no decision {decision_id}")
+    found = state.backend.get_decision(decision_id)
+    if found is None:
+        raise HTTPException(404, f"no decision {decision_id}")
+    benefit = str(found.get("benefit", ""))
+    if not allows(token.benefits, benefit):
+        raise HTTPException(
+            403, f"token of client {token.client!r} is not authorised for benefit {benefit!r}"
+        )
+    return found
+
+
+@router.get("/benefits", response_model=list[BenefitSummary], summary="The benefits")
+def list_benefits(request: Request) -> Any:
+    return [
+        {
+            "id": b.id,
+            "version": b.version,
+            "title": b.title,
+            "purpose": b.purpose,
+            "subject": b.subject,
+        }
+        for b in web_state(request).engine.ordered()
+    ]
+
+
+@router.get(
+    "/benefits/{benefit_id}",
+    response_model=BenefitRules,
+    responses={
+        404: {"model": Problem, "description": "No such benefit."},
+        422: ERRORS[422],
+    },
+    summary="A benefit and its rules in words",
+)
+def get_benefit(request: Request, benefit_id: str, as_of: date | None = None) -> Any:
+    state = web_state(request)
+    benefit = state.engine.benefit(benefit_id)
+    if benefit is None:
+        raise HTTPException(404, f"no benefit {benefit_id!r}")
+    return rendered_rules(benefit, as_of or state.today())

@@ -1,0 +1,209 @@
+"""The web application: `create_app(settings)` builds the desk UI, the auditor pages and the API.
+
+```python
+from entitle.web.app import create_app
+from entitle.web.settings import Settings
+app = create_app(Settings.from_env())            # what `entitle serve` runs
+```
+
+Pages are rendered on the server (Jinja2). Forms work without JavaScript; with it, ``desk.js``
+checks the INSZ as it is typed and swaps only the result card in (requests with the header
+``HX-Request: true`` get the fragment, as with HTMX).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entitle.web.auth import LoginRequired, PageError
+from entitle.web.backend import Backend
+from entitle.web.desk import DeskEngine
+from entitle.web.settings import Settings
+from entitle.web.views import is_partial, render
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+BRUSSELS = ZoneInfo("Europe/Brussels")
+API_PREFIX = "/api/"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+@dataclass
+class WebState:
+    """What every request needs: settings, the store, the desk engine, the templates."""
+
+    settings: Settings
+    backend: Backend
+    engine: DeskEngine
+    templates: Jinja2Templates
+
+    def today(self) -> date:
+        """The decision date: today in Brussels (or the fixed clock's date)."""
+        if self.settings.clock is not None:
+            return self.settings.clock().date()
+        from datetime import datetime
+
+        return datetime.now(BRUSSELS).date()
+
+
+class SecurityHeaders:
+    """Headers on every response; pages are never cached (they show personal outcomes)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _api_error_message(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    problems: list[dict[str, Any]] = []
+    parts: list[str] = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        where = ".".join(p for p in loc if p != "body") or "body"
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "json_invalid":
+            where, message = "body", "the body is not valid JSON"
+        elif error.get("type") == "missing":
+            message = "this field is required"
+        elif error.get("type") == "extra_forbidden":
+            message = "this field is not allowed"
+        problems.append({"field": where, "message": message, "type": error.get("type")})
+        parts.append(f"{where}: {message}")
+    return "invalid request: " + "; ".join(parts), problems
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if is_partial(request):
+            response = Response(status_code=401)
+            response.headers["HX-Redirect"] = "/login"
+            return response
+        target = request.url.path if request.method == "GET" else "/desk"
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(PageError)
+    async def _page(request: Request, exc: PageError) -> Response:
+        template = "_error.html" if is_partial(request) else "error.html"
+        return render(request, template, {"message": exc.message}, status=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith(API_PREFIX):
+            message, problems = _api_error_message(exc)
+            return JSONResponse({"detail": message, "errors": problems}, status_code=422)
+        return render(request, "error.html", {"message": "error.csrf"}, status=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(API_PREFIX):
+            if exc.status_code == 400:  # a body that cannot be read at all: malformed too
+                message = "the body cannot be read (send UTF-8 JSON)"
+                return JSONResponse(
+                    {
+                        "detail": f"invalid request: body: {message}",
+                        "errors": [{"field": "body", "message": message, "type": "body_error"}],
+                    },
+                    status_code=422,
+                )
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code, "error.server")
+        return render(request, "error.html", {"message": key}, status=exc.status_code)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application for these settings (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    engine = DeskEngine(settings)
+    backend = Backend(
+        settings.database_url,
+        migrate=settings.migrate,
+        clock=settings.clock,
+        token_ttl=settings.token_cache_seconds,
+    )
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["outcomes"] = ("eligible", "not_eligible", "undetermined")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # Checks wait on the registries in worker threads. A few more threads than the
+        # registries' latency needs: many more only fight over the GIL (and the database lock).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        try:
+            yield
+        finally:
+            engine.close()
+            backend.close()
+
+    from entitle.web.api import router as api_router
+    from entitle.web.audit_pages import router as audit_router
+    from entitle.web.pages import router as pages_router
+
+    app = FastAPI(
+        title="Entitle desk API",
+        version="1",
+        description=(
+            "Desk checks of one subject for one benefit, decisions by id, and the benefits' "
+            "rules in words. Authenticate with `Authorization: Bearer <token>`; a token is "
+            "scoped to purposes and benefits. Answers hold outcomes and reasons, never the "
+            "values read from the registries."
+        ),
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.web = WebState(settings, backend, engine, templates)
+    install_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(pages_router)
+    app.include_router(audit_router)
+    app.include_router(api_router)
+    return app

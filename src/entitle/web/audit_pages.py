@@ -1,0 +1,226 @@
+"""Auditor pages: search the audit log, a citizen's access report, unusual-activity alerts.
+
+Only auditors see them (a desk officer gets 403). An INSZ never travels in a URL: searches by
+person are POSTed, and the store is asked by pseudonym. Making an access report is itself logged
+(kind ``export``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from entitle.insz import parse_insz
+from entitle.web import inszcheck
+from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
+from entitle.web.views import render, translator
+
+router = APIRouter(include_in_schema=False)
+
+KINDS = (
+    "check",
+    "api_check",
+    "override",
+    "login",
+    "login_failed",
+    "logout",
+    "export",
+    "audit_search",
+    "subject_report",
+    "admin",
+)
+MAX_FIELD = 200
+PAGE = 200
+
+
+def _as_auditor(officer: Officer) -> Officer:
+    if not officer.can_audit():
+        raise PageError(403, "error.forbidden")
+    return officer
+
+
+def _day(value: str, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    day = date.fromisoformat(value)
+    if end:
+        return datetime.combine(day + timedelta(days=1), time.min)
+    return datetime.combine(day, time.min)
+
+
+def _details(entry: dict[str, Any]) -> str:
+    details = entry.get("details")
+    if not details:
+        return ""
+    if isinstance(details, dict):
+        return ", ".join(f"{k}={v}" for k, v in details.items())
+    return json.dumps(details, ensure_ascii=False)
+
+
+def _audit_page(
+    request: Request,
+    entries: list[dict[str, Any]],
+    filters: dict[str, str],
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    state = web_state(request)
+    report = state.backend.verify()
+    return render(
+        request,
+        "audit.html",
+        {
+            "entries": entries,
+            "filters": filters,
+            "kinds": KINDS,
+            "error": error,
+            "verify": report,
+            "details": _details,
+        },
+        status=status,
+    )
+
+
+@router.get("/audit")
+def audit_page(request: Request, officer: Annotated[Officer, Depends(require_auditor)]) -> Response:
+    entries = web_state(request).backend.search(limit=50)
+    return _audit_page(request, entries, {})
+
+
+@router.post("/audit")
+def audit_search(
+    request: Request,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    actor: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    kind: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    since: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    until: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    _as_auditor(officer)
+    state = web_state(request)
+    t = translator(request)
+    filters = {"actor": actor, "insz": insz, "kind": kind, "since": since, "until": until}
+    query: dict[str, Any] = {"limit": PAGE}
+    if actor.strip():
+        query["actor"] = actor.strip()
+    if kind in KINDS:
+        query["kind"] = kind
+    if insz.strip():
+        why = inszcheck.explain(insz, t.lang)
+        if why is not None:
+            return _audit_page(request, [], filters, t("desk.insz_invalid", why=why), 422)
+        query["subject"] = state.engine.pseudonymise(parse_insz(insz).normalized)
+    try:
+        query["since"] = _day(since)
+        query["until"] = _day(until, end=True)
+    except ValueError:
+        return _audit_page(request, [], filters, t("audit.bad_date"), 422)
+    entries = state.backend.search(**query)
+    searched = {k: v for k, v in query.items() if k not in ("subject", "limit") and v is not None}
+    state.backend.audit(
+        kind="audit_search",
+        actor=officer.username,
+        subject=query.get("subject"),
+        details={
+            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in searched.items()},
+            "by_subject": "subject" in query,
+            "results": len(entries),
+        },
+    )
+    return _audit_page(request, entries, filters)
+
+
+@router.get("/audit/subject")
+def subject_form(
+    request: Request, officer: Annotated[Officer, Depends(require_auditor)]
+) -> Response:
+    return render(request, "subject.html", {"entries": None, "insz": "", "error": None})
+
+
+def _report(
+    request: Request, officer: Officer, insz: str, fmt: str
+) -> tuple[str, list[dict[str, Any]]] | Response:
+    _as_auditor(officer)
+    state = web_state(request)
+    t = translator(request)
+    why = inszcheck.explain(insz, t.lang)
+    if why is not None:
+        return render(
+            request,
+            "subject.html",
+            {"entries": None, "insz": insz, "error": t("desk.insz_invalid", why=why)},
+            status=422,
+        )
+    pseudonym = state.engine.pseudonymise(parse_insz(insz).normalized)
+    entries = state.backend.subject_report(pseudonym)
+    state.backend.audit(
+        kind="subject_report" if fmt == "html" else "export",
+        actor=officer.username,
+        subject=pseudonym,
+        details={"report": "subject_access", "format": fmt, "entries": len(entries)},
+    )
+    return pseudonym, entries
+
+
+@router.post("/audit/subject")
+def subject_report(
+    request: Request,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    found = _report(request, officer, insz, "html")
+    if isinstance(found, Response):
+        return found
+    _pseudonym, entries = found
+    return render(
+        request,
+        "subject.html",
+        {
+            "entries": entries,
+            "insz": parse_insz(insz).formatted,
+            "error": None,
+            "details": _details,
+        },
+    )
+
+
+@router.post("/audit/subject.csv")
+def subject_report_csv(
+    request: Request,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    found = _report(request, officer, insz, "csv")
+    if isinstance(found, Response):
+        return found
+    _pseudonym, entries = found
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = ["time", "kind", "actor", "purpose", "outcome", "details"]
+    writer.writerow(columns)
+    for entry in entries:
+        writer.writerow([*(entry.get(c, "") for c in columns[:-1]), _details(entry)])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="inzageverslag.csv"'},
+    )
+
+
+@router.get("/audit/alerts")
+def alerts(request: Request, officer: Annotated[Officer, Depends(require_auditor)]) -> Response:
+    state = web_state(request)
+    found = state.backend.unusual_activity()
+    columns: list[str] = []
+    for alert in found:
+        for key in alert:
+            if key not in columns:
+                columns.append(key)
+    return render(request, "alerts.html", {"alerts": found, "columns": columns})

@@ -1,0 +1,429 @@
+"""The desk engine: benefits, one shared MAGDA client, and the result card an officer reads.
+
+One `DeskEngine` per worker process: it keeps the MAGDA client (its connection pool and circuit
+breakers are shared by every check of the worker), the city's datasets, the access log and the
+pseudonymiser. Each check gets its own `Gateway` (the cache of one check), as `decide.check`
+expects.
+
+The card shows outcomes, reasons and the names of the sources consulted — never a value read from
+them. Conditions that read special-category data (income, health: sensitivity 3) are shown
+without their value: the outcome says enough, and the officer must not learn, say, that a citizen
+has a disability parking card.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from entitle.decide.check import CheckResult, check, needs_household
+from entitle.decide.wiring import Registries
+from entitle.rules.catalogue import Catalogue, default_catalogue
+from entitle.rules.decision import Decision
+from entitle.rules.expr import T
+from entitle.rules.loader import RuleFileError, load_benefit
+from entitle.rules.model import Benefit
+from entitle.rules.render import render
+from entitle.web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Mark = Literal["yes", "no", "unknown", "skipped", "protected"]
+OUTCOMES = ("eligible", "not_eligible", "undetermined")
+OVERRIDE_OUTCOMES = ("eligible", "not_eligible")
+OVERRIDE_REASONS = ("registry_lag", "household_situation", "document_shown", "other")
+PROTECTED_SENSITIVITY = 3  # income and health: never shown, not even as true/false
+
+# Readable names of the sources, next to their technical names (MAGDA service / dataset).
+SOURCE_LABELS: dict[str, dict[str, str]] = {
+    "GeefPersoon": {
+        "nl": "Rijksregister: persoon en hoofdverblijfplaats",
+        "en": "National register: person and main residence",
+    },
+    "GeefGezinssamenstelling": {
+        "nl": "Rijksregister: gezinssamenstelling",
+        "en": "National register: household composition",
+    },
+    "GeefHistoriekGezinssamenstelling": {
+        "nl": "Rijksregister: historiek gezinssamenstelling",
+        "en": "National register: household history",
+    },
+    "GeefSociaalStatuut": {
+        "nl": "Kruispuntbank van de Sociale Zekerheid: sociaal statuut",
+        "en": "Crossroads Bank for Social Security: social status",
+    },
+    "GeefAanslagbiljetPersonenbelasting": {
+        "nl": "FOD Financiën: aanslagbiljet personenbelasting",
+        "en": "Federal Public Service Finance: income tax assessment",
+    },
+    "GeefDossierHandicap": {
+        "nl": "FOD Sociale Zekerheid: dossier handicap",
+        "en": "Federal Public Service Social Security: disability file",
+    },
+    "GeefLeefloonbedragen": {
+        "nl": "POD Maatschappelijke Integratie: leefloon",
+        "en": "PPS Social Integration: leefloon",
+    },
+    "Onderwijs.GeefHistoriekInschrijving": {
+        "nl": "Onderwijs Vlaanderen: inschrijvingen",
+        "en": "Flemish education: enrolments",
+    },
+    "ocmw_clients": {
+        "nl": "OCMW Gent: cliëntenbestand (lokale dataset)",
+        "en": "Ghent OCMW: client file (local dataset)",
+    },
+    "school_enrolments": {
+        "nl": "Stad Gent: inschrijvingen stedelijke scholen en opvang (lokale dataset)",
+        "en": "City of Ghent: city school and after-school enrolments (local dataset)",
+    },
+}
+
+HOUSEHOLD_MEMBERS = "household.members"
+HOUSEHOLD_MEMBERS_TEXT = {
+    "nl": "de gezinssamenstelling (rijksregister)",
+    "en": "the household composition (national register)",
+}
+
+# why a fact is missing, by the kind the gateway gives (never the source's raw message)
+MISSING_KINDS: dict[str, dict[str, str]] = {
+    "no_data": {
+        "nl": "geen gegevens bij de bron (bv. niet geïntegreerd bij de Kruispuntbank, of nog niet "
+        "geregistreerd)",
+        "en": "no data at the source (e.g. not integrated at the Crossroads Bank, or not "
+        "registered yet)",
+    },
+    "retry": {
+        "nl": "bron tijdelijk niet bereikbaar: later opnieuw proberen",
+        "en": "source temporarily unavailable: try again later",
+    },
+    "refused": {
+        "nl": "geen toegang tot deze bron voor dit doel (machtiging): meld het aan de beheerder",
+        "en": "no access to this source for this purpose (authorisation): tell the administrator",
+    },
+    "bad_request": {
+        "nl": "de bron kent dit nummer niet",
+        "en": "the source does not know this number",
+    },
+    "error": {
+        "nl": "fout bij de bron",
+        "en": "error at the source",
+    },
+}
+
+
+class BenefitConfigError(RuntimeError):
+    """The benefits folder cannot be read."""
+
+
+def load_benefits(folder: Path) -> dict[str, Benefit]:
+    """Every benefit file under `folder` (test files excluded), by id."""
+    if not folder.is_dir():
+        raise BenefitConfigError(f"benefits folder {folder} does not exist (ENTITLE_BENEFITS)")
+    found: dict[str, Benefit] = {}
+    for path in sorted(folder.rglob("*.yaml")):
+        if path.name.endswith(".tests.yaml"):
+            continue
+        try:
+            benefit = load_benefit(path)
+        except RuleFileError as exc:
+            raise BenefitConfigError(f"benefit file {path} is not valid:\n{exc}") from None
+        if benefit.id in found:
+            raise BenefitConfigError(f"benefit {benefit.id} is defined twice (in {path})")
+        found[benefit.id] = benefit
+    if not found:
+        raise BenefitConfigError(f"no benefit files in {folder}")
+    return found
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    condition: str
+    text: dict[str, str]
+    mark: Mark
+    missing: tuple[str, ...]  # fact names without data
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    name: str  # MAGDA service or local dataset
+    kind: str  # magda | local
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class MissingFact:
+    fact: str
+    description: dict[str, str]
+    why: dict[str, str]
+    kind: str
+
+
+@dataclass(frozen=True)
+class OutputLine:
+    name: str
+    label: dict[str, str]
+    value: Any  # as presented (money in euros)
+    money: bool
+
+
+@dataclass
+class Card:
+    """Everything the result card shows; no value read from a source."""
+
+    benefit: Benefit
+    purpose: str
+    as_of: date
+    outcome: str  # as decided from the data
+    valid_until: date | None
+    reasons: list[ReasonLine]
+    sources: list[SourceLine]
+    missing: list[MissingFact]
+    outputs: list[OutputLine]
+    questions: int
+    subject_kind: str
+    decision_id: int | None = None
+    override: Any = None  # the store's OverrideView, when one is active
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_outcome(self) -> str:
+        return str(self.override.outcome) if self.override is not None else self.outcome
+
+    @property
+    def effective_valid_until(self) -> date | None:
+        if self.override is not None:
+            valid: date = self.override.valid_until
+            return valid
+        return self.valid_until
+
+    def guidance(self, lang: str) -> str:
+        text = self.benefit.guidance.get(self.effective_outcome, {})
+        return text.get(lang) or text.get("nl", "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The card as the API gives it (both languages; no values from the sources)."""
+        override = self.override
+        return {
+            "id": self.decision_id,
+            "benefit": self.benefit.id,
+            "version": self.benefit.version,
+            "purpose": self.purpose,
+            "as_of": self.as_of.isoformat(),
+            "subject_kind": self.subject_kind,
+            "outcome": self.effective_outcome,
+            "computed_outcome": self.outcome,
+            "valid_until": _iso(self.effective_valid_until),
+            "outputs": {line.name: line.value for line in self.outputs},
+            "conditions": [
+                {
+                    "name": line.condition,
+                    "text": line.text,
+                    "value": {"yes": True, "no": False}.get(line.mark),
+                    "status": line.mark,
+                    "missing": list(line.missing),
+                }
+                for line in self.reasons
+            ],
+            "missing": [
+                {"fact": m.fact, "description": m.description, "reason": m.kind}
+                for m in self.missing
+            ],
+            "sources": [{"name": s.name, "kind": s.kind, "label": s.label} for s in self.sources],
+            "guidance": {
+                lang: self.benefit.guidance.get(self.effective_outcome, {}).get(lang, "")
+                for lang in ("nl", "en")
+            },
+            "override": None
+            if override is None
+            else {
+                "outcome": override.outcome,
+                "reason": override.reason,
+                "note": override.note,
+                "valid_until": _iso(override.valid_until),
+                "actor": override.actor,
+                "created": override.created.isoformat(),
+            },
+            "questions": self.questions,
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def build_card(
+    benefit: Benefit, result: CheckResult, purpose: str, catalogue: Catalogue | None = None
+) -> Card:
+    """The result card of one check."""
+    catalogue = catalogue or default_catalogue()
+    decision = result.decision
+    return Card(
+        benefit=benefit,
+        purpose=purpose,
+        as_of=decision.as_of,
+        outcome=str(decision.outcome),
+        valid_until=decision.valid_until,
+        reasons=reason_lines(benefit, decision, catalogue),
+        sources=source_lines(benefit, decision, catalogue),
+        missing=missing_facts(decision, result.reasons, catalogue),
+        outputs=output_lines(benefit, decision),
+        questions=result.questions,
+        subject_kind=decision.subject_kind,
+    )
+
+
+def _protected(facts: Iterable[str], catalogue: Catalogue) -> bool:
+    for fact in facts:
+        spec = catalogue.get(fact)
+        if spec is not None and spec.sensitivity >= PROTECTED_SENSITIVITY:
+            return True
+    return False
+
+
+def reason_lines(benefit: Benefit, decision: Decision, catalogue: Catalogue) -> list[ReasonLine]:
+    """Each condition's text with ✔/✘/? — protected when it reads income or health data."""
+    lines: list[ReasonLine] = []
+    if decision.trace:
+        for trace in decision.trace:
+            mark: Mark
+            if not trace.consulted:
+                mark = "skipped"
+            elif trace.value is None:
+                mark = "unknown"
+            elif _protected(trace.facts, catalogue):
+                mark = "protected"
+            else:
+                mark = "yes" if trace.value else "no"
+            lines.append(ReasonLine(trace.condition, dict(trace.text), mark, trace.missing))
+        return lines
+    for name, condition in benefit.conditions.items():  # no trace: e.g. no household
+        value = decision.conditions.get(name)
+        mark = "unknown" if value is None else ("yes" if value else "no")
+        lines.append(ReasonLine(name, dict(condition.text), mark, ()))
+    return lines
+
+
+def _source_of(fact: str, catalogue: Catalogue) -> tuple[str, str] | None:
+    if fact == HOUSEHOLD_MEMBERS:
+        return ("GeefGezinssamenstelling", "magda")
+    spec = catalogue.get(fact)
+    if spec is None:
+        return None
+    source = spec.source
+    if source.get("kind") == "magda":
+        return (source["service"], "magda")
+    return (source.get("dataset", "?"), "local")
+
+
+def source_lines(benefit: Benefit, decision: Decision, catalogue: Catalogue) -> list[SourceLine]:
+    """The sources asked for this check, by name (MAGDA services, then local datasets)."""
+    seen: dict[str, str] = {}
+    facts = list(decision.facts_used)
+    if needs_household(benefit):
+        facts.insert(0, HOUSEHOLD_MEMBERS)
+    for fact in facts:
+        found = _source_of(fact, catalogue)
+        if found is not None and found[0] not in seen:
+            seen[found[0]] = found[1]
+    ordered = sorted(seen.items(), key=lambda item: (item[1] != "magda", item[0]))
+    return [
+        SourceLine(name, kind, SOURCE_LABELS.get(name, {"nl": name, "en": name}))
+        for name, kind in ordered
+    ]
+
+
+def missing_facts(
+    decision: Decision, reasons: dict[str, str], catalogue: Catalogue
+) -> list[MissingFact]:
+    """What is missing, in words, and why (the kind of failure, not the source's message)."""
+    out: list[MissingFact] = []
+    for fact in decision.facts_missing:
+        spec = catalogue.get(fact)
+        if fact == HOUSEHOLD_MEMBERS:
+            description = dict(HOUSEHOLD_MEMBERS_TEXT)
+        elif spec is not None:
+            description = dict(spec.description) or {"nl": fact, "en": fact}
+        else:
+            description = {"nl": fact, "en": fact}
+        kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
+        why = MISSING_KINDS.get(kind, MISSING_KINDS["error"])
+        out.append(MissingFact(fact, description, dict(why), kind))
+    return out
+
+
+def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
+    lines: list[OutputLine] = []
+    for name, value in decision.outputs.items():
+        output = benefit.outputs.get(name)
+        if output is None:
+            continue
+        lines.append(OutputLine(name, dict(output.text), value, output.type == T.MONEY))
+    return lines
+
+
+def rendered_rules(benefit: Benefit, as_of: date) -> dict[str, Any]:
+    """A benefit's rules in words (conditions with parameters filled in), for the API."""
+    params = benefit.params_at(as_of)
+    return {
+        "id": benefit.id,
+        "version": benefit.version,
+        "title": benefit.title,
+        "description": benefit.description,
+        "authority": benefit.authority,
+        "legal_basis": benefit.legal_basis,
+        "purpose": benefit.purpose,
+        "subject": benefit.subject,
+        "validity": benefit.validity,
+        "as_of": as_of.isoformat(),
+        "conditions": [
+            {"name": c.name, "text": c.text, "rule": render(c.node, params)}
+            for c in benefit.conditions.values()
+        ],
+        "eligible": render(benefit.eligible, params),
+        "outputs": [
+            {"name": o.name, "text": o.text, "type": str(o.type), "rule": render(o.node, params)}
+            for o in benefit.outputs.values()
+        ],
+        "guidance": benefit.guidance,
+    }
+
+
+class DeskEngine:
+    """Runs desk checks for one worker: shared MAGDA client, datasets, log and pseudonyms.
+
+    The network clients are opened on first use and closed by `close` (at shutdown); a closed
+    engine opens them again when used.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        overrides: dict[str, Any] = dict(settings.magda)
+        overrides.setdefault("max_concurrency", settings.magda_concurrency)
+        self.settings = settings
+        self.registries = Registries(
+            registry=settings.registry_url,
+            local=settings.local,
+            state=settings.data_dir,
+            magda=overrides,
+        )
+        self.pseudonymise = self.registries.pseudonymise
+        self.catalogue = default_catalogue()
+        self.benefits = load_benefits(settings.benefits)
+
+    def benefit(self, benefit_id: str) -> Benefit | None:
+        return self.benefits.get(benefit_id)
+
+    def ordered(self) -> Sequence[Benefit]:
+        return sorted(self.benefits.values(), key=lambda b: b.title.get("nl", b.id))
+
+    def check(self, benefit: Benefit, insz: str, as_of: date) -> CheckResult:
+        """One desk check (raises `InvalidInszError` for a malformed number)."""
+        gateway = self.registries.gateway(benefit.purpose, as_of, self.catalogue)
+        return check(benefit, insz, gateway, as_of, explain=True)
+
+    def close(self) -> None:
+        """Close the network clients (reopened on the next check)."""
+        self.registries.close()

@@ -1,0 +1,96 @@
+"""Settings of the web application, from the environment or given by tests.
+
+``create_app(Settings(...))`` takes everything it needs from here: where the database is, where
+MAGDA (or the registry simulator) answers, where the benefit files are, and optionally a fixed
+clock. `Settings.from_env()` reads the environment:
+
+| variable | meaning | default |
+|---|---|---|
+| ``ENTITLE_DATABASE_URL`` | SQLAlchemy URL of the store | ``sqlite:///<data dir>/entitle.db`` |
+| ``ENTITLE_MAGDA_BASE_URL`` | MAGDA or the simulator (every other ``ENTITLE_MAGDA_*`` too) | |
+| ``ENTITLE_LOCAL`` | the city's datasets: a folder or URL | the registry URL's ``/local`` |
+| ``ENTITLE_BENEFITS`` | folder of benefit files | ``./benefits`` |
+| ``ENTITLE_DATA_DIR`` | state: pseudonym key, access log | the user's data folder |
+| ``ENTITLE_SECURE_COOKIES`` | ``auto`` (Secure on https), ``true`` or ``false`` | ``auto`` |
+| ``ENTITLE_CHECKS_PER_MINUTE`` | desk checks one officer may make per minute | 30 |
+| ``ENTITLE_API_CHECKS_PER_MINUTE`` | API checks one client may make per minute | 600 |
+| ``ENTITLE_WORKER_THREADS`` | blocking requests (checks) served at once per worker | 16 |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+CookiePolicy = Literal["auto", "always", "never"]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+def _cookies(raw: str | None) -> CookiePolicy:
+    value = (raw or "auto").strip().lower()
+    if value in ("auto", ""):
+        return "auto"
+    if value in ("1", "true", "yes", "always"):
+        return "always"
+    if value in ("0", "false", "no", "never"):
+        return "never"
+    raise ValueError(f"ENTITLE_SECURE_COOKIES={raw!r}: use auto, true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the web application needs; every field has a sensible default."""
+
+    database_url: str | None = None  # None: the store's default (ENTITLE_DATABASE_URL or SQLite)
+    registry_url: str | None = None  # None: MagdaSettings' own (ENTITLE_MAGDA_BASE_URL, file)
+    magda: Mapping[str, Any] = field(default_factory=dict)  # more MagdaSettings overrides
+    local: str | None = None  # the city's datasets: a folder or URL (None: registry's /local)
+    benefits: Path = Path("benefits")
+    data_dir: Path | None = None  # None: entitle.decide.wiring.data_dir()
+    secure_cookies: CookiePolicy = "auto"
+    checks_per_minute: int = 30
+    api_checks_per_minute: int = 600
+    session_ttl_seconds: int = 8 * 3600
+    migrate: bool = True  # bring the database schema up to date at start-up
+    clock: Callable[[], datetime] | None = None  # a fixed clock for tests (local time)
+    magda_concurrency: int = 64  # requests in flight to MAGDA across all checks of one worker
+    worker_threads: int = 16  # checks (and other blocking work) running at once per worker
+    token_cache_seconds: float = 10.0  # how long a worker trusts an API token it has checked
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment (see the module docstring), then `overrides`."""
+        env = os.environ if env is None else env
+        data_dir = env.get("ENTITLE_DATA_DIR")
+        settings = cls(
+            database_url=env.get("ENTITLE_DATABASE_URL") or None,
+            registry_url=env.get("ENTITLE_MAGDA_BASE_URL") or None,
+            local=env.get("ENTITLE_LOCAL") or None,
+            benefits=Path(env.get("ENTITLE_BENEFITS") or "benefits"),
+            data_dir=Path(data_dir) if data_dir else None,
+            secure_cookies=_cookies(env.get("ENTITLE_SECURE_COOKIES")),
+            checks_per_minute=_int(env, "ENTITLE_CHECKS_PER_MINUTE", 30),
+            api_checks_per_minute=_int(env, "ENTITLE_API_CHECKS_PER_MINUTE", 600),
+            worker_threads=_int(env, "ENTITLE_WORKER_THREADS", 16),
+        )
+        return replace(settings, **overrides)
+
+    def now(self) -> datetime:
+        """The current local time (or the fixed clock's)."""
+        return self.clock() if self.clock is not None else datetime.now().astimezone()

@@ -1,0 +1,150 @@
+/* Entitle desk: progressive enhancement, no dependencies.
+ *
+ * 1. The INSZ field is checked as it is typed, with the rules of entitle.insz (11 digits, dots,
+ *    spaces and a dash allowed; month 00-12, +20/+40 bis, +60 test; day 00-31; counter 001-998;
+ *    check digits 97 - (N mod 97), N prefixed with 2 for births from 2000). A wrong number is
+ *    refused before it is sent; the server checks again.
+ * 2. Forms with data-partial="#target" are sent in the background (header HX-Request: true) and
+ *    only the target is replaced, as HTMX would; without JavaScript they post as usual.
+ * A card reader types 11 digits and Enter: Enter submits the form.
+ */
+(function () {
+  "use strict";
+
+  var SEPARATORS = ".- /";
+
+  function inszProblem(text) {
+    var digits = "";
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charAt(i);
+      if (SEPARATORS.indexOf(c) >= 0) continue;
+      if (c < "0" || c > "9") return { code: "chars" };
+      digits += c;
+    }
+    if (digits.length !== 11) return { code: "length", n: digits.length };
+    var mm = parseInt(digits.substring(2, 4), 10);
+    var dd = parseInt(digits.substring(4, 6), 10);
+    var sss = parseInt(digits.substring(6, 9), 10);
+    var check = parseInt(digits.substring(9, 11), 10);
+    if (mm % 20 > 12 || mm >= 80) return { code: "month", mm: digits.substring(2, 4) };
+    if (dd > 31) return { code: "day", dd: digits.substring(4, 6) };
+    if (sss === 0 || sss === 999) return { code: "counter", sss: digits.substring(6, 9) };
+    var first9 = parseInt(digits.substring(0, 9), 10);
+    var before2000 = 97 - (first9 % 97);
+    var from2000 = 97 - ((2000000000 + first9) % 97);
+    if (check !== before2000 && check !== from2000) return { code: "check" };
+    return null;
+  }
+
+  function message(input, problem) {
+    var template = input.getAttribute("data-msg-" + problem.code) || problem.code;
+    return template.replace(/\{(\w+)\}/g, function (_, key) {
+      return problem[key] !== undefined ? String(problem[key]) : "";
+    });
+  }
+
+  function showStatus(input, problem, final) {
+    var status = document.getElementById(input.id + "-status");
+    if (!status) return;
+    if (!problem) {
+      input.removeAttribute("aria-invalid");
+      status.className = "status ok";
+      status.textContent = input.value.trim() ? input.getAttribute("data-msg-ok") || "" : "";
+      return;
+    }
+    // while typing, a number that is merely too short is not yet an error
+    if (!final && problem.code === "length" && problem.n < 11) {
+      input.removeAttribute("aria-invalid");
+      status.className = "status";
+      status.textContent = "";
+      return;
+    }
+    input.setAttribute("aria-invalid", "true");
+    status.className = "status error";
+    status.textContent = (input.getAttribute("data-msg-prefix") || "") + message(input, problem);
+  }
+
+  function focusResult(target) {
+    var focus =
+      target.querySelector("[role=alert]") ||
+      target.querySelector("#card") ||
+      target.querySelector("#notice");
+    if (focus) {
+      if (!focus.hasAttribute("tabindex")) focus.setAttribute("tabindex", "-1");
+      focus.focus();
+    }
+  }
+
+  function submitPartial(form, target, button) {
+    var body = new URLSearchParams(new FormData(form));
+    form.setAttribute("aria-busy", "true");
+    if (button) button.disabled = true;
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", Accept: "text/html" },
+    })
+      .then(function (response) {
+        var redirect = response.headers.get("HX-Redirect");
+        if (redirect) {
+          window.location.assign(redirect);
+          return null;
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        if (html === null) return;
+        target.innerHTML = html;
+        focusResult(target);
+        var insz = document.getElementById("insz");
+        var error = target.querySelector("[data-field=insz]");
+        if (insz && error) {
+          insz.setAttribute("aria-invalid", "true");
+          insz.focus();
+        }
+      })
+      .catch(function () {
+        form.submit(); // the network failed: fall back to an ordinary post
+      })
+      .then(function () {
+        form.removeAttribute("aria-busy");
+        if (button) button.disabled = false;
+      });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var insz = document.getElementById("insz");
+    if (insz) {
+      insz.addEventListener("input", function () {
+        showStatus(insz, inszProblem(insz.value), false);
+      });
+      insz.addEventListener("focus", function () {
+        insz.select(); // the next card read replaces the previous number
+      });
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    var field = form.querySelector("#insz");
+    if (field) {
+      var problem = inszProblem(field.value);
+      showStatus(field, problem, true);
+      if (problem) {
+        event.preventDefault();
+        field.focus();
+        return;
+      }
+    }
+    var selector = form.getAttribute("data-partial");
+    if (!selector || !window.fetch || !window.URLSearchParams) return;
+    var target = document.querySelector(selector);
+    if (!target) return;
+    event.preventDefault();
+    submitPartial(form, target, event.submitter || form.querySelector("button[type=submit]"));
+  });
+
+  window.entitleInszProblem = inszProblem; // for the browser tests
+})();

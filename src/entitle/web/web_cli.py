@@ -1,0 +1,112 @@
+"""``entitle serve``: the desk UI and the REST API.
+
+The lead wires it into ``entitle.cli`` with ``app.command("serve")(serve)``; until then (and in
+the tests and benchmark) ``python -m entitle.web.web_cli serve …`` runs the same command.
+Options set the environment that `Settings.from_env()` reads, so several worker processes
+(``--workers``) share one configuration and one database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["serve", "web_app"]
+
+web_app = typer.Typer(help="The desk UI and REST API.", no_args_is_help=True)
+
+
+@web_app.callback()
+def _web() -> None:
+    """The desk UI and REST API."""
+
+
+def app_from_env() -> object:
+    """The ASGI application from the environment (uvicorn's factory)."""
+    from entitle.web.app import create_app
+    from entitle.web.settings import Settings
+
+    return create_app(Settings.from_env())
+
+
+@web_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
+    benefits: Annotated[
+        Path | None,
+        typer.Option("--benefits", help="Folder of benefit files [env ENTITLE_BENEFITS]."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="SQLAlchemy URL [env ENTITLE_DATABASE_URL]."),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", help="MAGDA / simulator URL [env ENTITLE_MAGDA_BASE_URL]."),
+    ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option("--local", help="City datasets: folder or URL [env ENTITLE_LOCAL]."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="State folder: pseudonym key, access log."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Certificate (PEM): serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Key (PEM).")] = None,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Trust X-Forwarded-Proto from the reverse proxy (Secure cookies behind TLS).",
+        ),
+    ] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
+) -> None:
+    """Serve the desk UI and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from entitle.web.desk import BenefitConfigError, load_benefits
+    from entitle.web.settings import Settings
+
+    for name, value in (
+        ("ENTITLE_BENEFITS", benefits),
+        ("ENTITLE_DATABASE_URL", database_url),
+        ("ENTITLE_MAGDA_BASE_URL", registry),
+        ("ENTITLE_LOCAL", local),
+        ("ENTITLE_DATA_DIR", data_dir),
+    ):
+        if value is not None:
+            os.environ[name] = str(value)
+    if (tls_cert is None) != (tls_key is None):
+        typer.echo("--tls-cert and --tls-key go together", err=True)
+        raise typer.Exit(2)
+    try:
+        settings = Settings.from_env()
+        load_benefits(settings.benefits)
+    except (ValueError, BenefitConfigError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(
+        "entitle.web.web_cli:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,  # paths are harmless, but keep one log: the audit log
+        proxy_headers=proxy_headers,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )
+
+
+if __name__ == "__main__":
+    web_app()
