@@ -48,17 +48,23 @@ class MemoryAccessLog:
 
 
 class JsonlAccessLog:
-    """Appends accesses to a JSON-lines file."""
+    """Appends accesses to a JSON-lines file (kept open; each line written through at once)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = path.open("a", encoding="utf-8", buffering=1)
 
     def record(self, access: Access) -> None:
         line = json.dumps(asdict(access), ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self._lock:
+            self._handle.write(line + "\n")
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._handle.close()
 
 
 class Pseudonymiser:

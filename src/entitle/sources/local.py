@@ -37,20 +37,23 @@ def school_year(as_of: date) -> str:
     return f"{first}-{first + 1}"
 
 
-def _values(rows: pl.DataFrame, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
-    """One value per id: the field of its row (any row true for booleans), else false."""
+def _values(
+    rows: Sequence[dict[str, Any]], field: str, ids: Sequence[str], as_of: date
+) -> dict[str, Any]:
+    """One value per id: the field of its rows (true if any row is), else false."""
+    year = school_year(as_of)
     found: dict[str, Any] = {}
-    if rows.height and "school_year" in rows.columns:
-        rows = rows.filter(pl.col("school_year") == school_year(as_of))
-    if field == PRESENCE_FIELD:
-        present = set(rows["person_id"].to_list()) if rows.height else set()
-        return {i: i in present for i in ids}
-    if rows.height and field not in rows.columns:
-        raise LocalSourceError(f"dataset has no field {field!r}")
-    if rows.height:
-        value = pl.col(field).any() if rows[field].dtype == pl.Boolean else pl.col(field).first()
-        grouped = rows.group_by("person_id").agg(value)
-        found = dict(zip(grouped["person_id"].to_list(), grouped[field].to_list(), strict=True))
+    for row in rows:
+        if row.get("school_year", year) != year:
+            continue
+        person = str(row["person_id"])
+        if field == PRESENCE_FIELD:
+            found[person] = True
+            continue
+        if field not in row:
+            raise LocalSourceError(f"dataset has no field {field!r}")
+        value = row[field]
+        found[person] = (found.get(person) or value) if isinstance(value, bool) else value
     return {i: found.get(i, False) for i in ids}
 
 
@@ -80,7 +83,7 @@ class FileDatasets:
     def lookup(self, dataset: str, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
         table = self.table(dataset)
         rows = table.filter(pl.col("person_id").is_in(list(ids)))
-        return _values(rows, field, ids, as_of)
+        return _values(rows.to_dicts(), field, ids, as_of)
 
 
 class HttpDatasets:
@@ -94,7 +97,7 @@ class HttpDatasets:
         self.batch = batch
 
     def lookup(self, dataset: str, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
-        frames = []
+        rows: list[dict[str, Any]] = []
         for start in range(0, len(ids), self.batch):
             chunk = list(ids[start : start + self.batch])
             try:
@@ -102,12 +105,7 @@ class HttpDatasets:
                     f"{self.base_url}/local/{dataset}", json={"insz": chunk}
                 )
                 response.raise_for_status()
-                rows = response.json()["rows"]
+                rows.extend(response.json()["rows"])
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 raise LocalSourceError(f"dataset {dataset} unavailable: {exc}") from exc
-            if rows:
-                frames.append(
-                    pl.DataFrame(rows).with_columns(pl.col("person_id").cast(pl.String()))
-                )
-        rows_df = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-        return _values(rows_df, field, ids, as_of)
+        return _values(rows, field, ids, as_of)
