@@ -69,6 +69,10 @@ def _sqlite_engine(url: URL) -> Engine:
             cursor.execute("PRAGMA foreign_keys = ON")
             if url.database and url.database != ":memory:":
                 cursor.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: a commit is not fsynced (checkpoints are); the database stays
+                # consistent on a crash, a power loss may drop the last commits. Production
+                # deployments use PostgreSQL; this keeps the embedded default fast at the desk.
+                cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
 
