@@ -495,7 +495,7 @@ def test_the_schema_rejects_mistakes() -> None:
 
 def test_demo_shows_every_benefit_s_example_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["demo", "--examples"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for benefit in ("ghent.uitpas", "ghent.garbage-bags", "ghent.school-tariff", "ghent.lez"):
         assert benefit in result.output

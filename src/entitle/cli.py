@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
-from rich.table import Table
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from entitle.decide.campaign_cli import campaign_app
 from entitle.insz import insz_report
 from entitle.registry.server_cli import registry_app
 from entitle.registry.synth_cli import synth
@@ -39,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.command("serve")(web_serve)
+app.add_typer(campaign_app, name="campaign")
 
 console = Console()
 errors = Console(stderr=True)
@@ -281,63 +282,65 @@ def _print_trace(decision: dict[str, Any]) -> None:
 
 
 @app.command("demo")
-def demo(benefits: BenefitsOption = Path("benefits")) -> None:
-    """Decide the example cases of every benefit and show the decisions, one table per benefit."""
-    from entitle.rules.casetest import benefit_path_for, run_file, test_files
-    from entitle.rules.catalogue import default_catalogue
-    from entitle.rules.columnar import cross_check_cases
-    from entitle.rules.expr import T
-    from entitle.rules.loader import load_benefit
-    from entitle.rules.plan import plan_benefit
+def demo(
+    persons: Annotated[
+        int,
+        typer.Option("--persons", help="Persons in the synthetic city (Ghent ~270,000).", min=1),
+    ] = 270_000,
+    seed: Annotated[int, typer.Option("--seed", help="The city's random seed.", min=0)] = 1,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Folder for everything: city, database, logs (default: <data dir>/demo).",
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            help="The web app's port (default: 8000, or any free port when it is taken).",
+            min=1,
+            max=65535,
+        ),
+    ] = None,
+    benefits: Annotated[
+        Path | None,
+        typer.Option(
+            "--benefits",
+            envvar="ENTITLE_BENEFITS",
+            help="Folder of benefit files (default: ./benefits, else the checkout's).",
+        ),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the desk in a web browser when ready.")
+    ] = False,
+    examples: Annotated[
+        bool,
+        typer.Option(
+            "--examples",
+            help="Only show every benefit's test cases decided by both engines (no servers).",
+        ),
+    ] = False,
+) -> None:
+    """The whole system on its embedded default: synthetic city, registry simulator, accounts,
+    web app, garbage-bag campaign; prints the URL, logins and INSZ to try. Ctrl-C stops every
+    process it started."""
+    from entitle.demo import DemoOptions, default_benefits, default_data_dir, run_demo
+    from entitle.demo_examples import print_case_tables
 
-    colours = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
-    files = test_files(benefits)
-    if not files:
-        errors.print(
-            f"no benefits with test cases under {benefits}",
-            style="red",
-            markup=False,
-            highlight=False,
-        )
-        raise typer.Exit(2)
-    for test_file in files:
-        result = run_file(test_file, cross_check=cross_check_cases)
-        if result.error:
-            errors.print(result.error, markup=False, highlight=False)
-            raise typer.Exit(2)
-        benefit = load_benefit(benefit_path_for(test_file))
-        plan = plan_benefit(benefit, default_catalogue())
-        table = Table(
-            title=f"{benefit.title['nl']} / {benefit.title['en']} ({benefit.id})",
-            title_justify="left",
-            expand=True,
-        )
-        table.add_column("case", ratio=5)
-        table.add_column("outcome", ratio=2)
-        table.add_column("outputs", ratio=3)
-        table.add_column("facts read", ratio=1, justify="right")
-        table.add_column("missing (would decide)", ratio=3)
-        for case in result.results:
-            d = case.decision
-            assert d is not None
-            outputs = ", ".join(
-                f"{k}=€{v:,.2f}"
-                if benefit.outputs[k].type == T.MONEY and v is not None
-                else f"{k}={'?' if v is None else v}"
-                for k, v in d.outputs.items()
-            )
-            table.add_row(
-                case.name,
-                f"[{colours[d.outcome]}]{d.outcome}[/]",
-                outputs,
-                f"{len(d.facts_used)}/{len(plan.facts)}",
-                ", ".join(d.facts_missing),
-            )
-        console.print(table)
-    console.print(
-        "Both engines (scalar and columnar) agreed on every case. Facts read: distinct facts "
-        "fetched / the benefit's maximal need."
+    folder = benefits if benefits is not None else default_benefits()
+    if examples:
+        raise typer.Exit(print_case_tables(folder, console, errors))
+    options = DemoOptions(
+        data=data if data is not None else default_data_dir(),
+        benefits=folder,
+        persons=persons,
+        seed=seed,
+        port=port,
+        open_browser=open_browser,
     )
+    raise typer.Exit(run_demo(options, console, errors))
 
 
 def main() -> None:

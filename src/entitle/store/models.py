@@ -198,3 +198,120 @@ class RateEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- campaigns (v0002)
+
+
+class CampaignRun(Base):
+    """One run of a campaign: running → draft → approved / rejected → issued.
+
+    `active_key` holds the campaign name while the run is running and is NULL otherwise: the
+    unique constraint allows at most one running run per campaign (NULLs never collide).
+    """
+
+    __tablename__ = "campaign_runs"
+    __table_args__ = (Index("ix_campaign_runs_campaign_as_of", "campaign", "as_of"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    benefit: Mapped[str] = mapped_column(String(200))
+    benefit_version: Mapped[str] = mapped_column(String(50))
+    as_of: Mapped[date] = mapped_column(Date)
+    period: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    active_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    scheduled_for: Mapped[str | None] = mapped_column(String(40))
+    previous_run_id: Mapped[int | None] = mapped_column(Integer)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    chunks_total: Mapped[int] = mapped_column(Integer)
+    subjects_total: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    approvals_required: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_by: Mapped[str] = mapped_column(String(150))
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CampaignChunk(Base):
+    """A checkpoint: this chunk of subjects is decided and its decisions are stored."""
+
+    __tablename__ = "campaign_chunks"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subjects: Mapped[int] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CampaignDecision(Base):
+    """One subject's decision in a run, compared with the previous run (`change`).
+
+    Minimised like desk decisions: outcome, band, outputs, condition values, fact names and why
+    facts were missing; the subject is a pseudonym, never an INSZ or a raw value.
+    """
+
+    __tablename__ = "campaign_decisions"
+    __table_args__ = (UniqueConstraint("run_id", "subject_pseudonym"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
+    chunk_no: Mapped[int] = mapped_column(Integer)
+    subject_pseudonym: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    change: Mapped[str] = mapped_column(String(20))
+    band: Mapped[str | None] = mapped_column(String(64))
+    previous_band: Mapped[str | None] = mapped_column(String(64))
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    facts_used: Mapped[list[str]] = mapped_column(JSON)
+    facts_missing: Mapped[list[str]] = mapped_column(JSON)
+    reasons: Mapped[dict[str, str]] = mapped_column(JSON)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class CampaignApproval(Base):
+    """A campaign manager's verdict on a draft run (one per person: four eyes)."""
+
+    __tablename__ = "campaign_approvals"
+    __table_args__ = (UniqueConstraint("run_id", "actor"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(150))
+    verdict: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CampaignLetter(Base):
+    """A letter issued to a subject: at most one of each kind per campaign period (the unique
+    constraint makes issuing idempotent); coupon letters carry a unique, verifiable code."""
+
+    __tablename__ = "campaign_letters"
+    __table_args__ = (
+        UniqueConstraint("campaign", "period", "subject_pseudonym", "kind"),
+        Index("ix_campaign_letters_run_id_seq", "run_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="RESTRICT"))
+    seq: Mapped[int] = mapped_column(Integer)
+    campaign: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(40))
+    subject_pseudonym: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    band: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    issued: Mapped[datetime] = mapped_column(UTCDateTime)
+    used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[str | None] = mapped_column(String(150))

@@ -183,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from entitle.web.api import router as api_router
     from entitle.web.audit_pages import router as audit_router
+    from entitle.web.campaign_pages import install as install_campaigns
     from entitle.web.pages import router as pages_router
 
     app = FastAPI(
@@ -206,4 +207,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(audit_router)
     app.include_router(api_router)
+    install_campaigns(app, settings, backend)  # campaign dashboard, coupons
     return app

@@ -173,6 +173,239 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.server": "Er ging iets mis. Probeer opnieuw of meld het aan de beheerder.",
         "js.insz_length": "Nog {n} cijfer(s) nodig.",
         "js.insz_ok": "Geldig nummer.",
+        "nav.campaigns": "Campagnes",
+        "nav.coupons": "Bonnen",
+        "campaign.title": "Campagnes",
+        "campaign.intro": (
+            "Proactieve campagnes: per run de beslissingen, wie er bijkomt of wegvalt en welke "
+            "brieven vertrekken. Niets wordt verstuurd voor een campagnebeheerder de run goedkeurt."
+        ),
+        "campaign.none": "Er zijn geen campagnes ingesteld.",
+        "campaign.load_error": "De campagnebestanden konden niet gelezen worden: {error}",
+        "campaign.no_runs": "Nog geen runs.",
+        "campaign.runs": "Runs van {campaign}",
+        "campaign.benefit": "Voordeel",
+        "campaign.target": "Doelgroep",
+        "campaign.review": "Nazicht",
+        "campaign.review_one": "één campagnebeheerder keurt goed",
+        "campaign.review_two": "twee verschillende campagnebeheerders keuren goed (vier ogen)",
+        "campaign.run_link": "Run {id}",
+        "campaign.col.run": "Run",
+        "campaign.col.as_of": "Peildatum",
+        "campaign.col.status": "Status",
+        "campaign.col.new": "Nieuw",
+        "campaign.col.ended": "Beëindigd",
+        "campaign.col.letters": "Brieven",
+        "campaign.col.approvals": "Goedkeuringen",
+        "campaign.status.running": "bezig",
+        "campaign.status.draft": "ontwerp: wacht op nazicht",
+        "campaign.status.approved": "goedgekeurd",
+        "campaign.status.rejected": "afgewezen",
+        "campaign.status.issued": "verstuurd",
+        "campaign.target.households": "alle gezinnen van de gemeente",
+        "campaign.target.persons": "de inwoners van de gemeente",
+        "campaign.target.pupils": "de leerlingen van de stedelijke scholen en opvang",
+        "campaign.change.new": "nieuw",
+        "campaign.change.continued": "verlengd (zelfde band)",
+        "campaign.change.changed": "andere band",
+        "campaign.change.ended": "beëindigd",
+        "campaign.change.unknown": "vroeger recht, nu onbepaald",
+        "campaign.change.none": "geen recht, ook vroeger niet",
+        "run.title": "{campaign}: run {id}",
+        "run.back": "Terug naar de campagnes",
+        "run.as_of": "Peildatum",
+        "run.period": "Periode",
+        "run.status": "Status",
+        "run.benefit": "Voordeel (versie)",
+        "run.started": "Gestart",
+        "run.finished": "Beslist",
+        "run.progress": (
+            "Deze run is nog bezig: {done} van {total} delen beslist ({subjects} van {all})."
+        ),
+        "run.review": "Nazicht voor verzending",
+        "run.review_intro": (
+            "Bekijk de cijfers en de steekproef hieronder. Pas na goedkeuring worden de brieven en "
+            "lijsten aangemaakt; een afgewezen run verstuurt niets."
+        ),
+        "run.four_eyes": (
+            "Vier ogen: deze run heeft {required} goedkeuringen nodig van verschillende "
+            "campagnebeheerders. Nu: {n}."
+        ),
+        "run.you_reviewed": (
+            "U hebt deze run al nagekeken. Een andere campagnebeheerder moet de volgende "
+            "goedkeuring geven."
+        ),
+        "run.note": "Opmerking (verplicht bij afwijzen)",
+        "run.approve": "Goedkeuren en versturen",
+        "run.approve_partly": "Goedkeuren",
+        "run.reject": "Afwijzen",
+        "run.reject_note_needed": "Geef een reden voor de afwijzing.",
+        "run.due": "Bij goedkeuring: {coupon} brieven met een bon en {invitation} uitnodigingen.",
+        "run.verdicts": "Nazicht",
+        "run.verdict_approve": "Goedgekeurd door {actor} op {time}",
+        "run.verdict_reject": "Afgewezen door {actor} op {time}",
+        "run.notice.approved": "De run is goedgekeurd. De brieven en lijsten worden aangemaakt.",
+        "run.notice.approved_partly": (
+            "Uw goedkeuring is genoteerd. Een tweede campagnebeheerder moet nog goedkeuren."
+        ),
+        "run.notice.rejected": "De run is afgewezen. Er wordt niets verstuurd.",
+        "run.notice.issuing": "De brieven en lijsten worden aangemaakt.",
+        "run.issuing": (
+            "De brieven en lijsten worden nu aangemaakt. Vernieuw deze pagina binnen enkele "
+            "ogenblikken."
+        ),
+        "run.not_issued": "Goedgekeurd, maar de brieven en lijsten zijn nog niet aangemaakt.",
+        "run.issue": "Brieven en lijsten aanmaken",
+        "run.reissue": "Bestanden opnieuw aanmaken",
+        "run.files": "Brieven en lijsten",
+        "run.file_letters": "Alle brieven in één PDF om af te drukken ({pages} pagina's)",
+        "run.file_billing": "Facturatielijst {name}",
+        "run.file_one_letter": "Eén brief apart (nr. 1)",
+        "run.issued_counts": (
+            "{coupon} brieven met een bon en {invitation} uitnodigingen aangemaakt."
+        ),
+        "run.skipped": (
+            "{n} brieven niet aangemaakt: geen adres in het uittreksel uit het register."
+        ),
+        "run.refused_status": "Deze run kan niet meer nagekeken worden: hij is {status}.",
+        "run.refused_already": (
+            "U hebt deze run al nagekeken. Een andere campagnebeheerder moet de volgende "
+            "goedkeuring geven."
+        ),
+        "run.refused": "Niet toegestaan: {why}",
+        "run.refused_issue": "Enkel een goedgekeurde run maakt brieven en lijsten aan.",
+        "run.unknown_campaign": "De campagne van deze run is niet (meer) ingesteld.",
+        "run.figures": "Cijfers",
+        "run.subjects": "{n} beslist",
+        "run.outcomes": "Uitkomsten",
+        "run.changes": "Tegenover de vorige goedgekeurde run",
+        "run.first_run": "Er is geen vorige goedgekeurde run: wie recht heeft, is nieuw.",
+        "run.bands": "Per band",
+        "run.col.band": "Band",
+        "run.col.count": "Aantal",
+        "run.col.cost": "Kost",
+        "run.col.outcome": "Uitkomst",
+        "run.col.change": "Verandering",
+        "run.col.reason": "Reden",
+        "run.col.fact": "Gegeven",
+        "run.cost_total": "Geschatte kost van alle toekenningen: {cost}",
+        "run.undetermined": "Waarom onbepaald",
+        "run.undetermined_none": "Niemand is onbepaald.",
+        "run.reason_condition": "voorwaarde niet te beslissen: {text}",
+        "run.reason_outputs": "bedrag niet te berekenen",
+        "run.reason_not_in_register": "niet in het uittreksel uit het register",
+        "run.letters": "Brieven",
+        "run.letters_issued": "Aangemaakt",
+        "run.letters_due": "Bij goedkeuring",
+        "run.letter_coupon": "Brieven met een bon",
+        "run.letter_invitation": "Uitnodigingen aan de balie",
+        "run.reach": "Bereik tegenover de werkelijkheid (synthetische stad)",
+        "run.reach_intro": (
+            "Op de synthetische stad is bekend wie echt recht heeft. Zo zien we hoeveel van hen "
+            "de campagne vindt, en of iemand ten onrechte recht krijgt."
+        ),
+        "run.reach_truly_entitled": "Echt rechthebbend",
+        "run.reach_reached": "Automatisch bereikt",
+        "run.reach_flagged": "Onbepaald gelaten, uitgenodigd aan de balie",
+        "run.reach_missed": "Gemist",
+        "run.reach_share_reached": "Aandeel bereikt",
+        "run.reach_share_reached_or_flagged": "Aandeel bereikt of uitgenodigd",
+        "run.reach_wrongly_eligible": "Ten onrechte recht gegeven",
+        "run.reach_wrongly_eligible_current": (
+            "Ten onrechte recht gegeven terwijl het register actueel was (moet 0 zijn)"
+        ),
+        "run.reach_truth_undetermined": "Recht gegeven, werkelijkheid onduidelijk",
+        "run.reach_chart": "Echt rechthebbenden",
+        "run.sample": "Steekproef van beslissingen",
+        "run.sample_intro": (
+            "Enkele beslissingen per uitkomst, met hun redenen. Geen namen, geen "
+            "rijksregisternummers en geen waarden uit de bronnen: een pseudoniem, de uitkomst, "
+            "de voorwaarden en wat ontbreekt."
+        ),
+        "run.sample_changes": "Steekproef van veranderingen",
+        "run.sample_subject": "Pseudoniem",
+        "run.sample_grant": "Toegekend",
+        "run.sample_conditions": "Voorwaarden",
+        "run.sample_missing": "Ontbreekt",
+        "run.sample_none": "Geen beslissingen.",
+        "run.sample_previous": "vroeger: {band}",
+        "run.fetched": "Opgevraagde gegevens",
+        "run.fetched_intro": (
+            "{questions} vragen aan de bronnen; per gegeven het aantal opgevraagd."
+        ),
+        "whatif.title": "Wat als?",
+        "whatif.intro": (
+            "Bereken een campagne opnieuw met andere waarden voor de parameters van het voordeel, "
+            "op dezelfde gegevens, en vergelijk. Er wordt niets opgeslagen en niets verstuurd. "
+            "Dit kan even duren: de gegevens worden bij de bronnen opgevraagd."
+        ),
+        "whatif.campaign": "Campagne",
+        "whatif.choose": "Kiezen",
+        "whatif.as_of": "Peildatum",
+        "whatif.parameters": "Parameters van {benefit}",
+        "whatif.hint": (
+            "Laat een veld leeg om de waarde te behouden. Bedragen in euro (bv. 45000); tabellen "
+            "en banden zoals de huidige waarde geschreven is."
+        ),
+        "whatif.col.parameter": "Parameter",
+        "whatif.col.now": "Nu van kracht",
+        "whatif.col.new": "Nieuwe waarde",
+        "whatif.submit": "Berekenen",
+        "whatif.none_changed": "Geef minstens één parameter een nieuwe waarde.",
+        "whatif.invalid": "Ongeldige waarde: {why}",
+        "whatif.bad_date": "Ongeldige datum.",
+        "whatif.failed": "De berekening kon niet lopen: {why}",
+        "whatif.result": "Resultaat",
+        "whatif.nothing_stored": "Niets werd opgeslagen of verstuurd.",
+        "whatif.subjects": "{n} beslist op {as_of}.",
+        "whatif.reached": "Bereikt: nu {baseline}, met de nieuwe waarden {variant}",
+        "whatif.reached_difference": "{difference} {noun}",
+        "whatif.cost": "Kost: nu {baseline}, met de nieuwe waarden {variant}",
+        "whatif.noun.households": "gezinnen",
+        "whatif.noun.persons": "personen",
+        "whatif.noun.pupils": "leerlingen",
+        "whatif.by_band": "Per band",
+        "whatif.col.baseline": "Nu",
+        "whatif.col.variant": "Nieuw",
+        "whatif.col.difference": "Verschil",
+        "whatif.col.cost_baseline": "Kost nu",
+        "whatif.col.cost_variant": "Kost nieuw",
+        "whatif.outcomes": "Uitkomsten",
+        "whatif.transitions": "Wie van uitkomst verandert",
+        "whatif.transitions_none": "Niemand verandert van uitkomst.",
+        "whatif.chart": "Aantal per band, nu en met de nieuwe waarden",
+        "whatif.bar_baseline": "{band}: nu",
+        "whatif.bar_variant": "{band}: nieuw",
+        "coupon.title": "Bon controleren",
+        "coupon.intro": (
+            "Voor verkooppunten en IVAGO: typ of scan de code op de brief. U ziet of de bon "
+            "geldig is en of hij al gebruikt werd, niet van wie hij is."
+        ),
+        "coupon.code": "Code van de bon",
+        "coupon.code_hint": (
+            "16 tekens, bv. 7KQ2-M9XD-4HTR-ZB1C. Kleine letters, spaties en streepjes mogen; een "
+            "gescande QR-code ook."
+        ),
+        "coupon.verify": "Controleren",
+        "coupon.use": "Bon gebruiken (kan maar één keer)",
+        "coupon.valid": "Geldige bon: nog niet gebruikt.",
+        "coupon.invalid": "Onbekende of ongeldige code. Controleer de code op de brief.",
+        "coupon.used_on": "Al gebruikt op {when}.",
+        "coupon.already_used": (
+            "Deze bon werd al gebruikt op {when}. Hij kan geen tweede keer gebruikt worden."
+        ),
+        "coupon.just_used": "De bon is nu gebruikt ({when}).",
+        "coupon.expired": "Vervallen: deze bon was geldig tot en met {until}.",
+        "coupon.campaign": "Campagne",
+        "coupon.period": "Periode",
+        "coupon.value": "Waarde",
+        "coupon.band": "Band",
+        "coupon.valid_until": "Geldig tot en met",
+        "coupon.rate_limited": "Te veel controles op korte tijd ({limit} per minuut). Wacht even.",
+        "coupon.api": (
+            "Voor kassasystemen: POST /api/v1/coupons/verify en /api/v1/coupons/use met een "
+            "API-sleutel voor het doel coupon-verification."
+        ),
     },
     "en": {
         "app.name": "Entitle",
@@ -322,6 +555,226 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.server": "Something went wrong. Try again or tell the administrator.",
         "js.insz_length": "{n} more digit(s) needed.",
         "js.insz_ok": "Valid number.",
+        "nav.campaigns": "Campaigns",
+        "nav.coupons": "Coupons",
+        "campaign.title": "Campaigns",
+        "campaign.intro": (
+            "Proactive campaigns: per run the decisions, who is new or ended, and which letters "
+            "go out. Nothing is sent before a campaign manager approves the run."
+        ),
+        "campaign.none": "No campaigns are configured.",
+        "campaign.load_error": "The campaign files could not be read: {error}",
+        "campaign.no_runs": "No runs yet.",
+        "campaign.runs": "Runs of {campaign}",
+        "campaign.benefit": "Benefit",
+        "campaign.target": "Target",
+        "campaign.review": "Review",
+        "campaign.review_one": "one campaign manager approves",
+        "campaign.review_two": "two different campaign managers approve (four eyes)",
+        "campaign.run_link": "Run {id}",
+        "campaign.col.run": "Run",
+        "campaign.col.as_of": "As of",
+        "campaign.col.status": "Status",
+        "campaign.col.new": "New",
+        "campaign.col.ended": "Ended",
+        "campaign.col.letters": "Letters",
+        "campaign.col.approvals": "Approvals",
+        "campaign.status.running": "running",
+        "campaign.status.draft": "draft: awaiting review",
+        "campaign.status.approved": "approved",
+        "campaign.status.rejected": "rejected",
+        "campaign.status.issued": "issued",
+        "campaign.target.households": "every household of the municipality",
+        "campaign.target.persons": "the residents of the municipality",
+        "campaign.target.pupils": "the pupils of the city's schools and after-school care",
+        "campaign.change.new": "new",
+        "campaign.change.continued": "continued (same band)",
+        "campaign.change.changed": "changed band",
+        "campaign.change.ended": "ended",
+        "campaign.change.unknown": "eligible before, undetermined now",
+        "campaign.change.none": "not eligible, nor before",
+        "run.title": "{campaign}: run {id}",
+        "run.back": "Back to the campaigns",
+        "run.as_of": "As of",
+        "run.period": "Period",
+        "run.status": "Status",
+        "run.benefit": "Benefit (version)",
+        "run.started": "Started",
+        "run.finished": "Decided",
+        "run.progress": (
+            "This run is still going: {done} of {total} chunks decided ({subjects} of {all})."
+        ),
+        "run.review": "Review before sending",
+        "run.review_intro": (
+            "Look at the figures and the sample below. Letters and lists are made only after "
+            "approval; a rejected run sends nothing."
+        ),
+        "run.four_eyes": (
+            "Four eyes: this run needs {required} approvals by different campaign managers. "
+            "So far: {n}."
+        ),
+        "run.you_reviewed": (
+            "You already reviewed this run. Another campaign manager must give the next approval."
+        ),
+        "run.note": "Note (required to reject)",
+        "run.approve": "Approve and send",
+        "run.approve_partly": "Approve",
+        "run.reject": "Reject",
+        "run.reject_note_needed": "Give a reason for the rejection.",
+        "run.due": "On approval: {coupon} letters with a coupon and {invitation} invitations.",
+        "run.verdicts": "Review",
+        "run.verdict_approve": "Approved by {actor} on {time}",
+        "run.verdict_reject": "Rejected by {actor} on {time}",
+        "run.notice.approved": "The run is approved. The letters and lists are being made.",
+        "run.notice.approved_partly": (
+            "Your approval is recorded. A second campaign manager must still approve."
+        ),
+        "run.notice.rejected": "The run is rejected. Nothing will be sent.",
+        "run.notice.issuing": "The letters and lists are being made.",
+        "run.issuing": "The letters and lists are being made now. Reload this page in a moment.",
+        "run.not_issued": "Approved, but the letters and lists have not been made yet.",
+        "run.issue": "Make the letters and lists",
+        "run.reissue": "Make the files again",
+        "run.files": "Letters and lists",
+        "run.file_letters": "All letters in one PDF for printing ({pages} pages)",
+        "run.file_billing": "Billing list {name}",
+        "run.file_one_letter": "One letter on its own (no. 1)",
+        "run.issued_counts": "{coupon} letters with a coupon and {invitation} invitations made.",
+        "run.skipped": "{n} letters not made: no address in the register extract.",
+        "run.refused_status": "This run can no longer be reviewed: it is {status}.",
+        "run.refused_already": (
+            "You already reviewed this run. Another campaign manager must give the next approval."
+        ),
+        "run.refused": "Not allowed: {why}",
+        "run.refused_issue": "Only an approved run makes letters and lists.",
+        "run.unknown_campaign": "This run's campaign is not configured (any more).",
+        "run.figures": "Figures",
+        "run.subjects": "{n} decided",
+        "run.outcomes": "Outcomes",
+        "run.changes": "Compared with the previous approved run",
+        "run.first_run": "There is no previous approved run: everyone eligible is new.",
+        "run.bands": "By band",
+        "run.col.band": "Band",
+        "run.col.count": "Number",
+        "run.col.cost": "Cost",
+        "run.col.outcome": "Outcome",
+        "run.col.change": "Change",
+        "run.col.reason": "Reason",
+        "run.col.fact": "Fact",
+        "run.cost_total": "Estimated cost of all grants: {cost}",
+        "run.undetermined": "Why undetermined",
+        "run.undetermined_none": "Nobody is undetermined.",
+        "run.reason_condition": "condition cannot be decided: {text}",
+        "run.reason_outputs": "amount cannot be computed",
+        "run.reason_not_in_register": "not in the register extract",
+        "run.letters": "Letters",
+        "run.letters_issued": "Made",
+        "run.letters_due": "On approval",
+        "run.letter_coupon": "Letters with a coupon",
+        "run.letter_invitation": "Invitations to the desk",
+        "run.reach": "Reach against the ground truth (synthetic city)",
+        "run.reach_intro": (
+            "On the synthetic city we know who is truly entitled. This shows how many of them "
+            "the campaign finds, and whether anyone is wrongly told they are eligible."
+        ),
+        "run.reach_truly_entitled": "Truly entitled",
+        "run.reach_reached": "Reached automatically",
+        "run.reach_flagged": "Left undetermined, invited to the desk",
+        "run.reach_missed": "Missed",
+        "run.reach_share_reached": "Share reached",
+        "run.reach_share_reached_or_flagged": "Share reached or invited",
+        "run.reach_wrongly_eligible": "Wrongly told eligible",
+        "run.reach_wrongly_eligible_current": (
+            "Wrongly told eligible while the register was current (must be 0)"
+        ),
+        "run.reach_truth_undetermined": "Told eligible, truth unclear",
+        "run.reach_chart": "Truly entitled",
+        "run.sample": "Sample of decisions",
+        "run.sample_intro": (
+            "A few decisions per outcome, with their reasons. No names, no national register "
+            "numbers and no values from the sources: a pseudonym, the outcome, the conditions and "
+            "what is missing."
+        ),
+        "run.sample_changes": "Sample of changes",
+        "run.sample_subject": "Pseudonym",
+        "run.sample_grant": "Granted",
+        "run.sample_conditions": "Conditions",
+        "run.sample_missing": "Missing",
+        "run.sample_none": "No decisions.",
+        "run.sample_previous": "before: {band}",
+        "run.fetched": "Facts asked",
+        "run.fetched_intro": "{questions} questions to the sources; per fact the number asked.",
+        "whatif.title": "What if?",
+        "whatif.intro": (
+            "Evaluate a campaign again with other values for the benefit's parameters, on the "
+            "same facts, and compare. Nothing is stored and nothing is sent. This may take a "
+            "while: the facts are asked from the sources."
+        ),
+        "whatif.campaign": "Campaign",
+        "whatif.choose": "Choose",
+        "whatif.as_of": "As of",
+        "whatif.parameters": "Parameters of {benefit}",
+        "whatif.hint": (
+            "Leave a field empty to keep its value. Amounts in euro (e.g. 45000); tables and "
+            "bands written like the current value."
+        ),
+        "whatif.col.parameter": "Parameter",
+        "whatif.col.now": "In force",
+        "whatif.col.new": "New value",
+        "whatif.submit": "Compute",
+        "whatif.none_changed": "Give at least one parameter a new value.",
+        "whatif.invalid": "Invalid value: {why}",
+        "whatif.bad_date": "Invalid date.",
+        "whatif.failed": "The computation could not run: {why}",
+        "whatif.result": "Result",
+        "whatif.nothing_stored": "Nothing was stored or sent.",
+        "whatif.subjects": "{n} decided on {as_of}.",
+        "whatif.reached": "Reached: now {baseline}, with the new values {variant}",
+        "whatif.reached_difference": "{difference} {noun}",
+        "whatif.cost": "Cost: now {baseline}, with the new values {variant}",
+        "whatif.noun.households": "households",
+        "whatif.noun.persons": "persons",
+        "whatif.noun.pupils": "pupils",
+        "whatif.by_band": "By band",
+        "whatif.col.baseline": "Now",
+        "whatif.col.variant": "New",
+        "whatif.col.difference": "Difference",
+        "whatif.col.cost_baseline": "Cost now",
+        "whatif.col.cost_variant": "Cost new",
+        "whatif.outcomes": "Outcomes",
+        "whatif.transitions": "Who changes outcome",
+        "whatif.transitions_none": "Nobody changes outcome.",
+        "whatif.chart": "Number per band, now and with the new values",
+        "whatif.bar_baseline": "{band}: now",
+        "whatif.bar_variant": "{band}: new",
+        "coupon.title": "Check a coupon",
+        "coupon.intro": (
+            "For shops and IVAGO: type or scan the code on the letter. You see whether the coupon "
+            "is valid and whether it was used, not whose it is."
+        ),
+        "coupon.code": "Coupon code",
+        "coupon.code_hint": (
+            "16 characters, e.g. 7KQ2-M9XD-4HTR-ZB1C. Lower case, spaces and dashes are fine; so "
+            "is a scanned QR code."
+        ),
+        "coupon.verify": "Check",
+        "coupon.use": "Use the coupon (once only)",
+        "coupon.valid": "Valid coupon: not used yet.",
+        "coupon.invalid": "Unknown or invalid code. Check the code on the letter.",
+        "coupon.used_on": "Already used on {when}.",
+        "coupon.already_used": "This coupon was already used on {when}. It cannot be used twice.",
+        "coupon.just_used": "The coupon is now used ({when}).",
+        "coupon.expired": "Expired: this coupon was valid until {until}.",
+        "coupon.campaign": "Campaign",
+        "coupon.period": "Period",
+        "coupon.value": "Value",
+        "coupon.band": "Band",
+        "coupon.valid_until": "Valid until",
+        "coupon.rate_limited": "Too many checks in a short time ({limit} a minute). Wait a moment.",
+        "coupon.api": (
+            "For till systems: POST /api/v1/coupons/verify and /api/v1/coupons/use with an API "
+            "key for the purpose coupon-verification."
+        ),
     },
 }
 

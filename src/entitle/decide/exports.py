@@ -1,0 +1,120 @@
+"""Billing lists for the schools' billing offices: per school, XLSX and CSV.
+
+A list says, per pupil with a social tariff: the school, the pupil's name, the class, the tariff
+category and until when it holds. Nothing else — no income, no status, no household: the billing
+office needs the category, not the reason (and a pupil without a social tariff is not listed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+
+HEADER = ("School", "Schoolnaam", "Naam", "Voornaam", "Klas", "Tariefcategorie", "Geldig tot")
+
+
+@dataclass(frozen=True, order=True)
+class BillingRow:
+    school_id: str
+    school_name: str
+    last_name: str
+    first_name: str
+    class_name: str
+    category: str
+    valid_until: date | None
+
+    def cells(self) -> tuple[str, str, str, str, str, str, str]:
+        return (
+            self.school_id,
+            self.school_name,
+            self.last_name,
+            self.first_name,
+            self.class_name,
+            self.category,
+            self.valid_until.isoformat() if self.valid_until else "",
+        )
+
+
+def by_school(rows: Iterable[BillingRow]) -> dict[str, list[BillingRow]]:
+    """Rows per school id, each list sorted by class and name."""
+    out: dict[str, list[BillingRow]] = {}
+    for row in rows:
+        out.setdefault(row.school_id, []).append(row)
+    return {
+        school: sorted(items, key=lambda r: (r.class_name, r.last_name, r.first_name))
+        for school, items in sorted(out.items())
+    }
+
+
+def _slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60] or "school"
+
+
+def _atomic(path: Path, data: bytes) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    with partial.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def csv_bytes(rows: Sequence[BillingRow]) -> bytes:
+    """Semicolon-separated UTF-8 with a byte-order mark (what Excel in Belgium opens as is)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow(row.cells())
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(rows: Sequence[BillingRow], *, title: str, stamp: datetime) -> bytes:
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = "Entitle"
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    sheet = workbook.create_sheet(title=title[:31] or "Lijst")
+    bold = Font(bold=True)
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
+    sheet.append([_header_cell(sheet, WriteOnlyCell, name, bold) for name in HEADER])
+    for row in rows:
+        cells = list(row.cells())
+        sheet.append([*cells[:6], row.valid_until])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _header_cell(sheet: object, cell_type: type, value: str, font: object) -> object:
+    cell = cell_type(sheet, value=value)
+    cell.font = font
+    return cell
+
+
+def write_billing_lists(
+    rows: Iterable[BillingRow], folder: Path, *, label: str, stamp: datetime
+) -> list[Path]:
+    """One XLSX and one CSV per school in `folder`; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for school, items in by_school(rows).items():
+        base = f"{school}-{_slug(items[0].school_name)}"
+        csv_path, xlsx_path = folder / f"{base}.csv", folder / f"{base}.xlsx"
+        _atomic(csv_path, csv_bytes(items))
+        _atomic(xlsx_path, xlsx_bytes(items, title=label, stamp=stamp))
+        written += [xlsx_path, csv_path]
+    return written

@@ -1,0 +1,659 @@
+"""`entitle demo`: the whole system on its embedded default, in one command.
+
+    1. the synthetic city (Ghent-sized by default), generated once and reused while its persons and
+       seed stay the same;
+    2. the registry simulator — MAGDA's stand-in — as a separate process, on a free port;
+    3. the database (SQLite) and one demo account per role, with random passwords;
+    4. the web app (desk, audit pages, API) as a separate process, configured through the
+       environment as in production;
+    5. "ready", the URL, the logins and INSZ to try at the desk, one per outcome and benefit;
+    6. the campaigns (`run_demo_campaigns`), in the background: a Ghent-sized run takes minutes;
+    7. Ctrl-C (or SIGTERM, SIGHUP) stops every process it started, also when start-up fails.
+
+Everything lives in one folder (`DemoLayout`): ``city/``, ``entitle.db``, ``state/`` (pseudonym
+and coupon keys, access log), ``campaigns/`` (letters), ``logs/`` (the children's output) and
+``demo-accounts.json``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from entitle.demo_campaigns import DEMO_CAMPAIGNS
+from entitle.demo_examples import BenefitExamples, desk_examples, print_desk_examples
+from entitle.demo_procs import (
+    Child,
+    DemoError,
+    Stop,
+    StopSignals,
+    free_port,
+    port_is_free,
+    start_child,
+    stop_children,
+    wait_until_ready,
+)
+
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DemoError",
+    "DemoLayout",
+    "DemoOptions",
+    "default_benefits",
+    "default_campaigns",
+    "default_data_dir",
+    "desk_date",
+    "ensure_accounts",
+    "ensure_city",
+    "run_demo",
+    "run_demo_campaigns",
+]
+
+DEFAULT_PERSONS = 270_000  # Ghent
+DEFAULT_SEED = 1
+DEFAULT_WEB_PORT = 8000
+HOST = "127.0.0.1"
+# The simulator without an authorisation file allows every sender and capacity (development
+# mode); the web app must still send some, as it would to MAGDA.
+DEMO_SENDER = "demo.entitle.local"
+DEMO_CAPACITY = "DEMO"
+# (username, role, what the role is called)
+DEMO_ACCOUNTS = (
+    ("desk", "desk_officer", "desk officer"),
+    ("campaign", "campaign_manager", "campaign manager"),
+    ("admin", "administrator", "administrator"),
+    ("auditor", "auditor", "auditor"),
+)
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+WEB_START_TIMEOUT = 90.0
+
+
+def default_data_dir() -> Path:
+    """The demo's folder under the user's data folder (ENTITLE_DATA_DIR or XDG_DATA_HOME)."""
+    from entitle.decide.wiring import data_dir
+
+    return data_dir() / "demo"
+
+
+def default_benefits() -> Path:
+    """ENTITLE_BENEFITS, else ./benefits, else the benefits/ folder of this source checkout."""
+    configured = os.environ.get("ENTITLE_BENEFITS")
+    if configured:
+        return Path(configured)
+    here = Path("benefits")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "benefits"
+
+
+def default_campaigns(benefits: Path) -> Path:
+    """ENTITLE_CAMPAIGNS, else the campaigns/ folder beside the benefits folder."""
+    configured = os.environ.get("ENTITLE_CAMPAIGNS")
+    if configured:
+        return Path(configured)
+    return benefits.expanduser().resolve().parent / "campaigns"
+
+
+def desk_date() -> date:
+    """The date the web app decides on: today in Brussels (`entitle.web.app.WebState.today`)."""
+    from entitle.web.app import BRUSSELS
+
+    return datetime.now(BRUSSELS).date()
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    data: Path
+    benefits: Path
+    campaigns: Path | None = None  # None: beside the benefits folder (`default_campaigns`)
+    persons: int = DEFAULT_PERSONS
+    seed: int = DEFAULT_SEED
+    port: int | None = None  # the web app's; None: 8000 when free, else any free port
+    open_browser: bool = False
+
+
+@dataclass(frozen=True)
+class DemoLayout:
+    """Where the demo keeps everything, under one folder."""
+
+    root: Path
+
+    @property
+    def city(self) -> Path:
+        return self.root / "city"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "entitle.db"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database}"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def campaigns(self) -> Path:
+        return self.root / "campaigns"
+
+    @property
+    def accounts(self) -> Path:
+        return self.root / "demo-accounts.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "demo.lock"
+
+
+# --------------------------------------------------------------------------- the data folder
+
+
+@contextmanager
+def _locked(layout: DemoLayout) -> Iterator[None]:
+    """One demo per folder: a second one would share the SQLite database and the city."""
+    try:
+        layout.root.mkdir(parents=True, exist_ok=True)
+        handle = layout.lock.open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise DemoError(f"cannot use the data folder {layout.root}: {exc}") from None
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise DemoError(
+                f"another `entitle demo` (pid {holder}) is running on {layout.root}; stop it "
+                "first or choose another folder with --data"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def ensure_city(
+    city: Path, persons: int, seed: int, console: Console
+) -> tuple[dict[str, Any], bool]:
+    """The synthetic city in `city`: reused when its meta.json has these persons and seed (and
+    this generator version) and every file is there, else generated with a progress bar.
+    Returns (meta, reused)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from entitle.registry.synth import (
+        FILES,
+        GENERATOR_VERSION,
+        TOTAL_STEPS,
+        SynthError,
+        check_arguments,
+        read_meta,
+        write_city,
+    )
+
+    try:
+        check_arguments(persons, seed)
+    except SynthError as exc:
+        raise DemoError(str(exc)) from None
+    try:
+        meta = read_meta(city)
+    except SynthError:
+        meta = None
+    if (
+        meta is not None
+        and meta.get("persons") == persons
+        and meta.get("seed") == seed
+        and meta.get("version") == GENERATOR_VERSION
+        and all((city / path).is_file() for path in FILES)
+    ):
+        return meta, True
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    try:
+        with progress:
+            task = progress.add_task(f"synthetic city: {persons:,} persons", total=TOTAL_STEPS)
+            steps = 0
+
+            def on_step(name: str) -> None:
+                nonlocal steps
+                if steps:
+                    progress.advance(task)
+                steps += 1
+                progress.update(task, description=f"synthetic city: {name}")
+
+            meta = write_city(persons, seed, city, on_step)
+            progress.update(task, completed=TOTAL_STEPS, description="synthetic city: done")
+    except SynthError as exc:
+        raise DemoError(f"synthetic city: {exc}") from None
+    except MemoryError:
+        raise DemoError(f"synthetic city: out of memory for {persons:,} persons") from None
+    return meta, False
+
+
+def _new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(14))
+
+
+def _read_accounts(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        return {}  # unreadable: new passwords (the accounts are reset to them)
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def _write_accounts(path: Path, passwords: dict[str, str]) -> None:
+    text = json.dumps(passwords, indent=2, sort_keys=True) + "\n"
+    partial = path.with_suffix(".tmp")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(partial, path)
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from entitle.store import users
+
+    if not password_hash:
+        return False
+    try:
+        return users.hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def ensure_accounts(database_url: str, accounts_file: Path) -> dict[str, str]:
+    """Migrate the database and make sure every demo account exists, is active and unlocked, and
+    has its password from `accounts_file` (random passwords, made on the first start).
+    Idempotent: a restart keeps the accounts and their passwords. Returns username -> password."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from entitle.store import users
+    from entitle.store.db import make_engine, migrate, session_factory
+    from entitle.store.models import User
+
+    passwords = _read_accounts(accounts_file)
+    missing = [name for name, _, _ in DEMO_ACCOUNTS if name not in passwords]
+    try:
+        if missing:
+            passwords.update({name: _new_password() for name in missing})
+            _write_accounts(accounts_file, passwords)
+    except OSError as exc:
+        raise DemoError(f"cannot write {accounts_file}: {exc}") from None
+    engine = None
+    try:
+        migrate(database_url)
+        engine = make_engine(database_url)
+        with session_factory(engine)() as session:
+            for username, role, _ in DEMO_ACCOUNTS:
+                password = passwords[username]
+                user = session.scalar(select(User).where(User.username == username))
+                if user is None:
+                    users.add_user(session, username, password, role)
+                    continue
+                user.role, user.active = role, True
+                user.failed_logins, user.failed_since, user.locked_until = 0, None, None
+                if not _password_matches(user.password_hash, password):
+                    user.password_hash = users.hasher.hash(password)
+            session.commit()
+    except (SQLAlchemyError, users.UserError) as exc:
+        raise DemoError(f"database {database_url}: {exc}") from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return {name: passwords[name] for name, _, _ in DEMO_ACCOUNTS}
+
+
+# --------------------------------------------------------------------------- campaigns
+
+
+def run_demo_campaigns(
+    *,
+    layout: DemoLayout,
+    registry_url: str,
+    benefits: Path,
+    campaigns: Path,
+    env: dict[str, str],
+) -> Child | None:
+    """Start the demo's proactive campaigns (`entitle.demo_campaigns.DEMO_CAMPAIGNS`: the
+    garbage-bag campaign) against the registry simulator, in a process of their own that runs in
+    the background once the desk is ready: a Ghent-sized run takes minutes, longer than the
+    set-up may. Each run ends as a draft for the campaign manager; a campaign that already has a
+    finished run is not run again. None when there are no campaign files."""
+    if not campaigns.is_dir():
+        return None
+    layout.campaigns.mkdir(parents=True, exist_ok=True)
+    return start_child(
+        "campaigns",
+        [
+            sys.executable,
+            "-m",
+            "entitle.demo_campaigns",
+            "--database-url",
+            layout.database_url,
+            "--register",
+            str(layout.city / "registry"),
+            "--state",
+            str(layout.state),
+            "--output",
+            str(layout.campaigns),
+            "--campaigns",
+            str(campaigns),
+            "--benefits",
+            str(benefits),
+            "--registry",
+            registry_url,
+            *DEMO_CAMPAIGNS,
+        ],
+        env=env,
+        log_path=layout.logs / "campaigns.log",
+        cwd=layout.root,
+    )
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _child_env(layout: DemoLayout, benefits: Path, registry_url: str | None) -> dict[str, str]:
+    """The parent's environment without its Entitle settings (the demo is self-contained), and
+    the demo's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENTITLE_")}
+    env["PYTHONUNBUFFERED"] = "1"  # the logs show what happened up to a crash
+    if registry_url is not None:
+        env.update(
+            ENTITLE_DATABASE_URL=layout.database_url,
+            ENTITLE_MAGDA_BASE_URL=registry_url,
+            ENTITLE_MAGDA_SENDER=DEMO_SENDER,
+            ENTITLE_MAGDA_DEFAULT_CAPACITY=DEMO_CAPACITY,
+            ENTITLE_DATA_DIR=str(layout.state),
+            ENTITLE_BENEFITS=str(benefits),
+        )
+    return env
+
+
+def _web_port(requested: int | None) -> int:
+    if requested is not None:
+        if not port_is_free(requested, HOST):
+            raise DemoError(f"--port {requested}: the port is in use; choose another one")
+        return requested
+    return DEFAULT_WEB_PORT if port_is_free(DEFAULT_WEB_PORT, HOST) else free_port(HOST)
+
+
+def _print_ready(
+    console: Console,
+    *,
+    layout: DemoLayout,
+    url: str,
+    registry_url: str,
+    children: list[Child],
+    passwords: dict[str, str],
+    examples: list[BenefitExamples],
+    as_of: date,
+    seconds: float,
+) -> None:
+    registry, web = children[0], children[1]
+    console.print()
+    console.print(
+        f"Registry simulator (stands in for MAGDA): {registry_url}   pid {registry.pid}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"Web app (desk, audit, API):               {url}   pid {web.pid}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"Data: {layout.root}   (city, database, logs: {layout.logs})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print()
+    console.print(
+        "[bold]Demo accounts[/bold] — for this demo only, never for real data: anyone who can "
+        f"read this can sign in. Random passwords, kept in {layout.accounts}:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for username, _role, label in DEMO_ACCOUNTS:
+        console.print(
+            f"  {label:<17} {username:<9} {passwords[username]}", highlight=False, soft_wrap=True
+        )
+    console.print()
+    print_desk_examples(console, examples, as_of)
+    console.print()
+    console.print(
+        f"[bold green]ready[/bold green] in {seconds:.1f} s: {url}   "
+        "(sign in as [bold]desk[/bold]; Ctrl-C stops everything)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _start(
+    name: str,
+    module: str,
+    arguments: list[str],
+    *,
+    layout: DemoLayout,
+    env: dict[str, str],
+    children: list[Child],
+    signals: StopSignals,
+) -> Child:
+    """Start `python -m module arguments…` and note it at once (no signal in between)."""
+    with signals.shield():
+        child = start_child(
+            name,
+            [sys.executable, "-m", module, *arguments],
+            env=env,
+            log_path=layout.logs / f"{name.split()[0]}.log",
+            cwd=layout.root,
+        )
+        children.append(child)
+    return child
+
+
+def _campaigns_ended(console: Console, child: Child) -> None:
+    """Say how the background campaigns ended (the last lines of their log)."""
+    code = child.process.poll()
+    lines = [line for line in child.log_tail(40).splitlines() if ": run #" in line]
+    if code == 0:
+        for line in lines:
+            console.print(f"Campaign {line}", highlight=False, soft_wrap=True)
+        return
+    console.print(
+        f"[yellow]The campaigns stopped with exit code {code}[/yellow] (the desk works on); "
+        f"{child.log_path} ends with:\n{child.log_tail(5)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _watch(
+    children: list[Child], campaigns: Child | None, console: Console, signals: StopSignals
+) -> None:
+    """Until a stop signal: the servers must keep running; the campaigns may end."""
+    servers = [child for child in children if child is not campaigns]
+    watching = campaigns
+    while True:
+        signals.check()
+        for child in servers:
+            exit_code = child.process.poll()
+            if exit_code is not None:
+                raise DemoError(
+                    f"the {child.name} stopped unexpectedly (exit code {exit_code}); "
+                    f"its log {child.log_path} ends with:\n{child.log_tail()}"
+                )
+        if watching is not None and not watching.alive():
+            _campaigns_ended(console, watching)
+            watching = None
+        time.sleep(0.5)
+
+
+def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
+    """Start everything, wait for a stop signal, stop everything. Returns the exit code."""
+    from entitle.registry.population import PopulationError
+    from entitle.web.desk import BenefitConfigError, load_benefits
+
+    layout = DemoLayout(options.data.expanduser().resolve())
+    benefits_dir = options.benefits.expanduser().resolve()
+    campaigns_dir = (options.campaigns or default_campaigns(benefits_dir)).expanduser().resolve()
+    signals = StopSignals()
+    signals.install()
+    children: list[Child] = []
+    code = 0
+    started = time.perf_counter()
+    try:
+        with _locked(layout):
+            try:
+                benefits = load_benefits(benefits_dir)
+                meta, reused = ensure_city(layout.city, options.persons, options.seed, console)
+                console.print(
+                    f"{'Reusing the' if reused else 'Generated a'} synthetic city of "
+                    f"{meta['persons']:,} persons, seed {meta['seed']}, in {layout.city}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                registry_port = free_port(HOST)
+                registry_url = f"http://{HOST}:{registry_port}"
+                registry = _start(
+                    "registry simulator",
+                    "entitle.registry.server_cli",
+                    ["serve", "--data", str(layout.city), "--port", str(registry_port)],
+                    layout=layout,
+                    env=_child_env(layout, benefits_dir, None),
+                    children=children,
+                    signals=signals,
+                )
+                console.print(
+                    f"Starting the registry simulator (pid {registry.pid}) on {registry_url}",
+                    highlight=False,
+                )
+                # while the simulator loads the city: the database, the accounts, the examples
+                passwords = ensure_accounts(layout.database_url, layout.accounts)
+                console.print(
+                    f"Database {layout.database} is up to date; {len(passwords)} demo accounts",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                as_of = desk_date()
+                examples = desk_examples(layout.city, benefits, as_of)
+                timeout = max(60.0, options.persons / 5_000)
+                wait_until_ready(registry, f"{registry_url}/health", timeout, signals)
+                console.print("Registry simulator ready", highlight=False)
+                web_port = _web_port(options.port)
+                url = f"http://{HOST}:{web_port}/"
+                env = _child_env(layout, benefits_dir, registry_url)
+                web = _start(
+                    "web app",
+                    "entitle.web.web_cli",
+                    ["serve", "--host", HOST, "--port", str(web_port)],
+                    layout=layout,
+                    env=env,
+                    children=children,
+                    signals=signals,
+                )
+                console.print(f"Starting the web app (pid {web.pid}) on {url}", highlight=False)
+                wait_until_ready(web, f"{url}healthz", WEB_START_TIMEOUT, signals)
+                with signals.shield():
+                    campaigns = run_demo_campaigns(
+                        layout=layout,
+                        registry_url=registry_url,
+                        benefits=benefits_dir,
+                        campaigns=campaigns_dir,
+                        env=env,
+                    )
+                    if campaigns is not None:
+                        children.append(campaigns)
+            except (BenefitConfigError, PopulationError) as exc:
+                raise DemoError(str(exc)) from None
+            except OSError as exc:
+                raise DemoError(f"{exc}") from None
+            _print_ready(
+                console,
+                layout=layout,
+                url=url,
+                registry_url=registry_url,
+                children=children,
+                passwords=passwords,
+                examples=examples,
+                as_of=as_of,
+                seconds=time.perf_counter() - started,
+            )
+            if campaigns is not None:
+                console.print(
+                    f"Campaigns run in the background (pid {campaigns.pid}; progress in "
+                    f"{campaigns.log_path}): {', '.join(DEMO_CAMPAIGNS)}. Each run ends as a "
+                    "draft for the campaign manager; a Ghent-sized city takes minutes.",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            if options.open_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+            _watch(children, campaigns, console, signals)
+    except Stop as stop:
+        console.print(f"\n{stop.name}: stopping …", highlight=False)
+    except DemoError as exc:
+        errors.print(f"demo: {exc}", style="red", markup=False, highlight=False)
+        code = 1
+    finally:
+        signals.stopping()
+        left = stop_children(children, signals)
+        signals.restore()
+        if left:
+            errors.print(
+                f"demo: still running after SIGKILL: {', '.join(left)}",
+                style="red",
+                markup=False,
+                highlight=False,
+            )
+            code = 1
+        elif children:
+            stopped = ", ".join(f"{c.name} (pid {c.pid})" for c in children)
+            console.print(
+                f"Stopped {stopped}; nothing left running.", highlight=False, soft_wrap=True
+            )
+    return code

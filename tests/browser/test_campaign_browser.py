@@ -1,0 +1,170 @@
+"""The campaign dashboard in a real browser (Chromium, as the desk's browser tests launch it).
+
+A garbage-bag campaign is run on a small synthetic city into a SQLite database (facts from the
+city's registry view, reach against its ground truth), then ``entitle serve`` runs on that
+database in a subprocess; a campaign manager signs in with the keyboard, opens the run's
+dashboard, and a screenshot goes to ``tests/browser/artifacts/dashboard.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+from test_desk_browser import ARGS, ARTIFACTS, CHROMIUM, _require_chromium, sign_in  # noqa: E402
+from test_registry_server import free_port  # noqa: E402
+from test_web_support import BENEFITS, CAPACITY, PASSWORD, SENDER  # noqa: E402
+
+REPO = TESTS.parent
+
+
+@dataclass
+class Dashboard:
+    url: str
+    run_id: int
+    eligible: int
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
+    _require_chromium()
+    from test_campaign_review import AS_OF
+
+    from entitle.decide.campaign import CampaignContext, run_campaign
+    from entitle.decide.campaign_def import find_campaign
+    from entitle.decide.campaign_sources import TableSource
+    from entitle.registry.population import load_population
+    from entitle.registry.synth import write_city
+    from entitle.store.db import make_engine, session_factory
+    from entitle.web.backend import Backend
+
+    folder = tmp_path_factory.mktemp("campaign-browser")
+    city = folder / "city"
+    write_city(2000, 7, city)
+    database = f"sqlite:///{folder / 'entitle.db'}"
+    backend = Backend(database)  # creates the schema
+    backend.add_user("campaign", PASSWORD, "campaign_manager")
+    backend.close()
+    persons, households = load_population(city, "registry", as_of=AS_OF)
+    engine = make_engine(database)
+    ctx = CampaignContext(
+        factory=session_factory(engine),
+        register=city / "registry",
+        state_dir=folder / "state",
+        output_dir=folder / "out",
+        local=str(city / "local"),
+        source=TableSource(persons, households),
+        truth=city,
+    )
+    bags = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
+    run = run_campaign(ctx, bags, AS_OF, chunk_size=500)
+    engine.dispose()
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENTITLE_MAGDA_SENDER": SENDER,
+        "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
+        "ENTITLE_CAMPAIGNS": str(REPO / "campaigns"),
+        "ENTITLE_REGISTER_EXTRACT": str(city / "registry"),
+        "ENTITLE_CAMPAIGN_OUTPUT": str(folder / "out"),
+    }
+    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
+    command += ["--database-url", database, "--registry", "http://127.0.0.1:9"]
+    command += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
+    command += ["--local", str(city / "local")]
+    log = folder / "web.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"entitle serve exited: {log.read_text(errors='replace')}")
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"entitle serve not ready: {log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield Dashboard(url, run.id, int((run.summary or {})["outcomes"]["eligible"]))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def page(dashboard: Dashboard) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = chromium.new_context(
+            base_url=dashboard.url, viewport={"width": 1280, "height": 1000}, locale="nl-BE"
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            chromium.close()
+
+
+def test_the_dashboard_of_a_run(page: Any, dashboard: Dashboard) -> None:
+    errors: list[str] = []
+
+    def console(message: Any) -> None:
+        if message.type == "error" and "favicon.ico" not in str(message.location):
+            errors.append(message.text)  # e.g. a script or style refused by the CSP
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "response",
+        lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None,
+    )
+    sign_in(page, "campaign")
+    with page.expect_navigation():
+        page.locator("nav a[href='/campaigns']").click()
+    assert page.locator("h1").inner_text() == "Campagnes"
+    link = page.locator(f"a[href='/campaigns/runs/{dashboard.run_id}']")
+    link.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # keyboard only
+    assert page.locator("h1").inner_text().endswith(f"run {dashboard.run_id}")
+    assert page.locator("#run-status").inner_text() == "ontwerp: wacht op nazicht"
+    charts = page.locator("svg.bars")
+    assert charts.count() >= 4 and charts.first.is_visible()
+    box = charts.first.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 60  # drawn, not collapsed
+    eligible = page.locator("tr.outcome-row-eligible td").inner_text()
+    assert eligible.replace(".", "") == str(dashboard.eligible)
+    assert "Bereik tegenover de werkelijkheid" in page.locator("#reach").inner_text()
+    page.locator("#approve-button").focus()  # the review is reachable with the keyboard
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "reject-button"
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    assert errors == []

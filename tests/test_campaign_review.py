@@ -1,0 +1,490 @@
+"""Campaign runs decided from tables (no simulator): review, idempotent issuing, the diff with
+the previous run, resuming, the schedule, the definitions and the what-if.
+
+The facts come from the registry view of a small synthetic city through `TableSource`; the
+register extract is the city's registry folder (or a changed copy of it).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+
+from entitle.decide.campaign import (
+    CampaignContext,
+    approve_run,
+    due_runs,
+    issue_run,
+    reject_run,
+    render_letter,
+    run_campaign,
+    run_due,
+    run_figures,
+    simulate,
+)
+from entitle.decide.campaign_def import (
+    Campaign,
+    CampaignError,
+    Schedule,
+    find_campaign,
+    load_campaign,
+    load_campaigns,
+)
+from entitle.decide.campaign_sources import TableSource
+from entitle.registry.population import load_population
+from entitle.registry.synth import write_city
+from entitle.store import audit
+from entitle.store import campaigns as store
+from entitle.store.campaigns import CampaignStateError
+from entitle.store.db import make_engine, migrate, session_factory
+from entitle.store.models import CampaignLetter
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = date(2026, 3, 1)
+
+
+@dataclass
+class City:
+    path: Path
+    persons: pl.DataFrame
+    households: pl.DataFrame
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> City:
+    folder = tmp_path_factory.mktemp("review") / "city"
+    write_city(3000, 11, folder)
+    persons, households = load_population(folder, "registry", as_of=AS_OF)
+    return City(folder, persons, households)
+
+
+def context(
+    tmp_path: Path,
+    city: City,
+    *,
+    persons: pl.DataFrame | None = None,
+    register: Path | None = None,
+    name: str = "db",
+) -> CampaignContext:
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    migrate(url)
+    return CampaignContext(
+        factory=session_factory(make_engine(url)),
+        register=register or city.path / "registry",
+        state_dir=tmp_path / "state",
+        output_dir=tmp_path / "out",
+        local=str(city.path / "local"),
+        source=TableSource(city.persons if persons is None else persons, city.households),
+    )
+
+
+def bags() -> Campaign:
+    return find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
+
+
+def approve_and_issue(ctx: CampaignContext, campaign: Campaign, run_id: int) -> Any:
+    with ctx.factory() as session:
+        approve_run(session, campaign, run_id, actor="alice")
+        session.commit()
+    return issue_run(ctx, campaign, run_id, actor="alice")
+
+
+def letter_rows(ctx: CampaignContext) -> int:
+    with ctx.factory() as session:
+        return int(session.scalar(select(func.count()).select_from(CampaignLetter)) or 0)
+
+
+def by_subject(ctx: CampaignContext, run_id: int) -> dict[str, Any]:
+    with ctx.factory() as session:
+        return {row.subject_pseudonym: row for row in store.decision_rows(session, run_id)}
+
+
+# --------------------------------------------------------------------------- review
+
+
+def test_nothing_is_issued_before_approval_and_a_rejected_run_issues_nothing(
+    tmp_path: Path, city: City
+) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    first = run_campaign(ctx, campaign, AS_OF, chunk_size=400)
+    assert first.status == "draft" and (first.summary or {})["letters_due"]["coupon"] > 0
+    with pytest.raises(CampaignStateError):
+        issue_run(ctx, campaign, first.id, actor="alice")
+    assert letter_rows(ctx) == 0 and not ctx.output_dir.exists()
+    with ctx.factory() as session:
+        rejected = reject_run(session, campaign, first.id, actor="bob", note="wrong date")
+        session.commit()
+    assert rejected.status == "rejected"
+    with ctx.factory() as session, pytest.raises(CampaignStateError):
+        approve_run(session, campaign, first.id, actor="alice")
+    with pytest.raises(CampaignStateError):
+        issue_run(ctx, campaign, first.id, actor="alice")
+    assert letter_rows(ctx) == 0
+
+    second = run_campaign(ctx, campaign, AS_OF, chunk_size=400)
+    assert second.previous_run_id is None  # a rejected run is no baseline
+    result = approve_and_issue(ctx, campaign, second.id)
+    assert result.run.status == "issued" and result.new_letters == letter_rows(ctx) > 0
+    assert (ctx.output_dir / "garbage-bags" / f"run-{second.id}" / "letters.pdf").exists()
+    with ctx.factory() as session:
+        entries = audit.search(session, kind="admin", limit=50)
+        exports = audit.search(session, kind="export", limit=50)
+        report = audit.verify(session)
+    outcomes = [(e["actor"], e["outcome"], e["details"]["run"]) for e in entries]
+    assert ("bob", "campaign_reject", first.id) in outcomes
+    assert ("alice", "campaign_approve", second.id) in outcomes
+    assert [e["outcome"] for e in exports] == ["campaign_issued"]
+    assert report.ok
+
+
+def test_four_eyes_needs_two_different_campaign_managers(tmp_path: Path, city: City) -> None:
+    text = (REPO / "campaigns" / "ghent" / "garbage-bags.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "four-eyes.yaml"
+    path.write_text(text.replace("approvals: 1 ", "approvals: 2 "), encoding="utf-8")
+    campaign = load_campaign(path, REPO / "benefits")
+    assert campaign.approvals_required == 2
+    ctx = context(tmp_path, city)
+    run = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    with ctx.factory() as session:
+        once = approve_run(session, campaign, run.id, actor="alice")
+        session.commit()
+    assert once.status == "draft" and once.approvals == ("alice",)
+    with ctx.factory() as session, pytest.raises(CampaignStateError):
+        approve_run(session, campaign, run.id, actor="alice")
+    with pytest.raises(CampaignStateError):
+        issue_run(ctx, campaign, run.id, actor="alice")
+    with ctx.factory() as session:
+        twice = approve_run(session, campaign, run.id, actor="bob", note="checked the sample")
+        session.commit()
+    assert twice.status == "approved" and twice.approvals == ("alice", "bob")
+
+
+# --------------------------------------------------------------------------- idempotent issuing
+
+
+def test_running_twice_issues_no_second_letter(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    first = run_campaign(ctx, campaign, AS_OF, chunk_size=500)
+    issued = approve_and_issue(ctx, campaign, first.id)
+    count = letter_rows(ctx)
+    assert count == issued.new_letters > 0
+    pdf = issued.files[0]
+    printed = pdf.read_bytes()
+
+    again = issue_run(ctx, campaign, first.id, actor="alice")  # a retry after a crash
+    assert again.new_letters == 0 and letter_rows(ctx) == count
+    assert pdf.read_bytes() == printed
+
+    second = run_campaign(ctx, campaign, AS_OF, chunk_size=500)
+    summary = second.summary or {}
+    assert second.previous_run_id == first.id
+    assert summary["changes"]["new"] == 0
+    assert summary["changes"]["continued"] == summary["outcomes"]["eligible"]
+    assert summary["letters_due"] == {"coupon": 0, "invitation": 0}
+    result = approve_and_issue(ctx, campaign, second.id)
+    assert result.new_letters == 0 and result.letters == {} and letter_rows(ctx) == count
+    assert result.pages == 0
+
+
+def test_letters_can_be_shown_one_by_one(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    run = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    approve_and_issue(ctx, campaign, run.id)
+    pdf = render_letter(ctx, campaign, run.id, 1)
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    with pytest.raises(KeyError):
+        render_letter(ctx, campaign, run.id, 10**6)
+
+
+# --------------------------------------------------------------------------- the diff
+
+
+def test_ended_changed_and_new_against_the_previous_run(tmp_path: Path, city: City) -> None:
+    campaign = bags()
+    ctx = context(tmp_path, city)
+    first = run_campaign(ctx, campaign, AS_OF, chunk_size=500)
+    approve_and_issue(ctx, campaign, first.id)
+    before = by_subject(ctx, first.id)
+    pseudonymise = ctx.pseudonymiser()
+
+    persons = city.persons
+    members = persons.group_by("household_id", maintain_order=True).agg(
+        pl.col("person_id"),
+        pl.col("increased_allowance").sum().alias("vt"),
+        pl.col("ocmw_budget_guidance").any().alias("guided"),
+        pl.len().alias("size"),
+    )
+    eligible = {s for s, row in before.items() if row.outcome == "eligible"}
+    candidates = [
+        row
+        for row in members.iter_rows(named=True)
+        if pseudonymise(row["household_id"]) in eligible and not row["guided"]
+    ]
+    ends = next(r for r in candidates if r["vt"] >= 1)  # its allowance ends
+    # one member fewer moves the household to a lower amount band (4 and 5 share a band)
+    shrinks = next(
+        r for r in candidates if r["vt"] >= 2 and r["size"] in (2, 3, 4, 6) and r is not ends
+    )
+    leaves = next(r for r in candidates if r not in (ends, shrinks))  # moves out of the city
+    not_eligible = next(
+        row
+        for row in members.iter_rows(named=True)
+        if before[pseudonymise(row["household_id"])].outcome == "not_eligible" and row["size"] == 1
+    )
+
+    # the registries now say: no allowance for `ends`; the allowance for `not_eligible`
+    changed = persons.with_columns(
+        pl.when(pl.col("person_id").is_in(ends["person_id"]))
+        .then(False)
+        .when(pl.col("person_id").is_in(not_eligible["person_id"]))
+        .then(True)
+        .otherwise(pl.col("increased_allowance"))
+        .alias("increased_allowance")
+    )
+    # the register extract: one member of `shrinks` left, `leaves` is gone
+    register = tmp_path / "register"
+    register.mkdir()
+    gone = shrinks["person_id"][-1]
+    reg_persons = pl.read_parquet(city.path / "registry" / "persons.parquet")
+    reg_households = pl.read_parquet(city.path / "registry" / "households.parquet")
+    reg_persons.filter(
+        (pl.col("person_id") != gone) & (pl.col("household_id") != leaves["household_id"])
+    ).write_parquet(register / "persons.parquet")
+    reg_households.filter(pl.col("household_id") != leaves["household_id"]).write_parquet(
+        register / "households.parquet"
+    )
+    removed = persons.filter(pl.col("person_id") != gone)
+    still_vt = removed.filter(pl.col("household_id") == shrinks["household_id"])[
+        "increased_allowance"
+    ].any()
+    assert still_vt
+
+    later = context(tmp_path, city, persons=changed, register=register, name="db")
+    second = run_campaign(later, campaign, AS_OF, chunk_size=500)
+    after = by_subject(later, second.id)
+    summary = second.summary or {}
+
+    row = after[pseudonymise(ends["household_id"])]
+    assert (row.outcome, row.change) == ("not_eligible", "ended")
+    assert row.previous_band == before[pseudonymise(ends["household_id"])].band
+    row = after[pseudonymise(leaves["household_id"])]
+    assert (row.outcome, row.change) == ("absent", "ended")
+    row = after[pseudonymise(shrinks["household_id"])]
+    assert row.outcome == "eligible" and row.change == "changed"
+    assert float(row.band) < float(row.previous_band)
+    row = after[pseudonymise(not_eligible["household_id"])]
+    assert (row.outcome, row.change) == ("eligible", "new")
+    assert summary["changes"]["ended"] == 2 and summary["changes"]["new"] == 1
+    assert summary["changes"]["changed"] >= 1
+    assert summary["letters_due"]["coupon"] == 1  # only the new one: the others had theirs
+
+    with later.factory() as session:
+        figures = run_figures(session, second.id)
+    ended = {d["subject"] for d in figures["sample_changes"]["ended"]}
+    assert pseudonymise(ends["household_id"]) in ended
+
+
+def test_stopping_between_chunks_and_resuming_equals_one_run(tmp_path: Path, city: City) -> None:
+    campaign = bags()
+    whole = context(tmp_path, city, name="whole")
+    parts = context(tmp_path, city, name="parts")
+    reference = run_campaign(whole, campaign, AS_OF, chunk_size=300)
+    first = run_campaign(parts, campaign, AS_OF, chunk_size=300, max_chunks=2)
+    assert first.status == "running"
+    with parts.factory() as session:
+        figures = run_figures(session, first.id)
+    assert figures["progress"]["chunks_done"] == 2 and "sample" not in figures
+    resumed = run_campaign(parts, campaign, chunk_size=999)  # the run's own chunks and date
+    assert resumed.id == first.id and resumed.status == "draft"
+    timeless = ("decide_seconds",)
+    assert {k: v for k, v in (resumed.summary or {}).items() if k not in timeless} == {
+        k: v for k, v in (reference.summary or {}).items() if k not in timeless
+    }
+    keep = ("outcome", "change", "band", "outputs", "conditions", "facts_missing", "valid_until")
+
+    def rows(ctx: CampaignContext, run_id: int) -> dict[str, tuple[Any, ...]]:
+        return {s: tuple(getattr(r, k) for k in keep) for s, r in by_subject(ctx, run_id).items()}
+
+    assert rows(parts, resumed.id) == rows(whole, reference.id)
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def test_schedule_slots() -> None:
+    cron = Schedule(cron="0 6 5 1 *")
+    assert cron.last_slot(datetime(2026, 3, 1, 12)) == datetime(2026, 1, 5, 6)
+    assert cron.last_slot(datetime(2026, 1, 5, 5, 59)) == datetime(2025, 1, 5, 6)
+    school = Schedule(school_year=["09-20", "11-05", "01-10", "02-25", "04-20", "06-05"])
+    assert school.last_slot(datetime(2026, 3, 1)) == datetime(2026, 2, 25)
+    assert school.last_slot(datetime(2026, 1, 1)) == datetime(2025, 11, 5)
+    dates = Schedule(dates=[date(2026, 2, 1), date(2026, 6, 1)])
+    assert dates.last_slot(datetime(2026, 1, 1)) is None
+    assert dates.last_slot(datetime(2026, 3, 1)) == datetime(2026, 2, 1)
+    with pytest.raises(ValueError):
+        Schedule(cron="every day")
+    with pytest.raises(ValueError):
+        Schedule(school_year=["02-30"])
+
+
+def test_schedule_runs_each_due_moment_once(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    now = datetime(2026, 1, 6, 7, 0)
+    due = due_runs(ctx, [campaign], now)
+    assert [(d.slot, d.as_of, d.resume) for d in due] == [
+        ("2026-01-05T06:00", date(2026, 1, 5), False)
+    ]
+    views = run_due(ctx, [campaign], now)
+    assert [(v.scheduled_for, v.as_of, v.status) for v in views] == [
+        ("2026-01-05T06:00", date(2026, 1, 5), "draft")
+    ]
+    assert due_runs(ctx, [campaign], now) == []
+    assert run_due(ctx, [campaign], datetime(2026, 12, 31)) == []
+    assert [d.slot for d in due_runs(ctx, [campaign], datetime(2027, 1, 5, 6, 0))] == [
+        "2027-01-05T06:00"
+    ]
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_the_shipped_campaigns_load() -> None:
+    loaded = {c.name: c for c in load_campaigns(REPO / "campaigns", REPO / "benefits")}
+    assert set(loaded) == {"garbage-bags", "school-tariff", "lez"}
+    assert loaded["garbage-bags"].benefit.id == "ghent.garbage-bags"
+    assert loaded["garbage-bags"].period(AS_OF) == "2026"
+    assert loaded["school-tariff"].period(AS_OF) == "2025-2026"
+    assert loaded["school-tariff"].period(date(2026, 9, 20)) == "2026-2027"
+    assert len(loaded["school-tariff"].spec.schedule.school_year) == 6
+    assert loaded["school-tariff"].approvals_required == 2
+    by_id = find_campaign("ghent.garbage-bags", REPO / "campaigns", REPO / "benefits")
+    assert by_id.name == "garbage-bags"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("band: amount", "band: tariff"), "band"),
+        (("kind: households", "kind: persons"), "person benefit"),
+        (("[any_increased_allowance, any_budget_guidance]", "[rich]"), "no condition"),
+        (("chunk_size: 2000", "chunk_size: 0"), "chunk_size"),
+        (("benefit: ghent.garbage-bags", "benefit: ghent.nothing"), "no benefit"),
+        (
+            ("[household.municipality_nis,", "[person.increased_allowance,"),
+            "not in the register extract",
+        ),
+    ],
+)
+def test_bad_campaign_definitions_are_refused(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = (REPO / "campaigns" / "ghent" / "garbage-bags.yaml").read_text(encoding="utf-8")
+    assert change[0] in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    with pytest.raises(CampaignError, match=message):
+        load_campaign(path, REPO / "benefits")
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+def test_what_if_on_amounts_changes_the_cost_not_the_reach(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    result = simulate(
+        ctx,
+        campaign,
+        ["amount_by_size={1: 50, 2: 70, 3: 90, 4: 110, 5: 110, 6: 130}"],
+        AS_OF,
+        chunk_size=1000,
+    )
+    assert result.baseline == result.variant and result.reached_difference == 0
+    assert result.cost_difference > 0
+    assert letter_rows(ctx) == 0
+    with ctx.factory() as session:
+        assert store.list_runs(session) == []
+    with pytest.raises(CampaignError, match="no parameter"):
+        simulate(ctx, campaign, ["income=1"], AS_OF)
+    with pytest.raises(CampaignError, match="PARAM=VALUE"):
+        simulate(ctx, campaign, ["amount_by_size"], AS_OF)
+
+
+def test_outputs_folder_is_per_run(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    run = run_campaign(ctx, campaign, AS_OF, chunk_size=2000)
+    result = approve_and_issue(ctx, campaign, run.id)
+    assert result.files == [ctx.output_dir / "garbage-bags" / f"run-{run.id}" / "letters.pdf"]
+    shutil.rmtree(ctx.output_dir)
+    again = issue_run(ctx, campaign, run.id, actor="alice")  # the file is made again
+    assert again.files[0].exists() and again.new_letters == 0
+
+
+def test_a_whole_campaign_on_sqlite_and_postgresql(
+    migrated_database_url: str, city: City, tmp_path: Path
+) -> None:
+    from entitle.decide.coupons import use_coupon, verify_coupon
+
+    ctx = CampaignContext(
+        factory=session_factory(make_engine(migrated_database_url)),
+        register=city.path / "registry",
+        state_dir=tmp_path / "state",
+        output_dir=tmp_path / "out",
+        source=TableSource(city.persons, city.households),
+    )
+    campaign = bags()
+    first = run_campaign(ctx, campaign, AS_OF, chunk_size=700)
+    issued = approve_and_issue(ctx, campaign, first.id)
+    assert issued.new_letters == letter_rows(ctx) > 0
+    second = run_campaign(ctx, campaign, AS_OF, chunk_size=700)
+    assert (second.summary or {})["changes"]["new"] == 0
+    assert approve_and_issue(ctx, campaign, second.id).new_letters == 0
+    with ctx.factory() as session:
+        code = session.scalars(
+            select(CampaignLetter.code).where(CampaignLetter.kind == "coupon").limit(1)
+        ).one()
+        assert code is not None
+        key = ctx.coupon_key()
+        assert verify_coupon(session, code, key=key, today=AS_OF).usable
+        assert use_coupon(session, code, key=key, actor="ivago")[0] == "used"
+        session.commit()
+        assert use_coupon(session, code, key=key, actor="ivago")[0] == "already_used"
+        assert audit.verify(session).ok
+
+
+def test_the_lez_campaign_writes_a_letter_per_tariff(tmp_path: Path, city: City) -> None:
+    from test_letters import pdf_pages
+
+    ctx = context(tmp_path, city)
+    lez = find_campaign("lez", REPO / "campaigns", REPO / "benefits")
+    run = run_campaign(ctx, lez, AS_OF, chunk_size=1000)
+    summary = run.summary or {}
+    adults = city.persons.filter(
+        (pl.col("municipality_nis") == "44021") & (pl.col("birth_date") <= date(2008, 3, 1))
+    )
+    assert summary["subjects"] == adults.height
+    assert set(summary["bands"]) <= {"exemption", "reduced"} and summary["bands"]["reduced"] > 0
+    result = approve_and_issue(ctx, lez, run.id)
+    assert result.letters == {"coupon": summary["outcomes"]["eligible"]}  # no invitations
+    pages = pdf_pages(result.files[0])
+    with ctx.factory() as session:
+        issued = store.letters_of_run(session, run.id)
+    for letter in issued[:40]:
+        text = pages[letter.seq - 1]
+        assert letter.code in text
+        if letter.band == "reduced":
+            assert "€ 10,00" in text and "€ 140,00" in text
+        else:
+            assert "gratis vrijstelling" in text and "€" not in text

@@ -1,0 +1,317 @@
+"""`entitle demo` end to end, as a real process: a small city, the simulator and the web app as
+separate processes, a desk officer signing in over HTTP and checking the printed INSZ (one per
+outcome, per benefit), the auditor's page, then Ctrl-C — after which no process may be left.
+
+Also the parts a restart relies on: the city is reused, the demo accounts keep their passwords.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+from sqlalchemy import select
+
+from entitle.demo import DEMO_ACCOUNTS, ensure_accounts, ensure_city
+from entitle.store.db import make_engine, session_factory
+from entitle.store.models import User
+from entitle.store.users import authenticate
+
+REPO = Path(__file__).resolve().parents[1]
+PERSONS = 3000
+START_TIMEOUT = 75.0  # a 3,000-person demo is ready in a few seconds; this only bounds a hang
+STOP_TIMEOUT = 30.0
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+OUTCOME = re.compile(r'<section class="card outcome-(\w+)"')
+BENEFIT_LINE = re.compile(r"\((ghent\.[a-z-]+)\) — ")
+EXAMPLE_LINE = re.compile(
+    r"^\s+(eligible|not_eligible|undetermined)\s+(\d\d\.\d\d\.\d\d-\d{3}\.\d\d)\b"
+)
+ACCOUNT_LINE = re.compile(
+    r"^\s+(desk officer|campaign manager|administrator|auditor)\s+(\S+)\s+(\S+)\s*$"
+)
+READY_LINE = re.compile(r"\bready\b.*?(http://127\.0\.0\.1:\d+/)")
+PID = re.compile(r"\bpid (\d+)\b")
+CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+)")
+CAMPAIGN_DONE = re.compile(r"^Campaign garbage-bags: run #\d+ (\w+): ([\d,]+) eligible")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def entitle_command() -> list[str]:
+    script = Path(sys.executable).with_name("entitle")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from entitle.cli import main; main()"]
+
+
+def demo_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENTITLE_")}
+    env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
+    return env
+
+
+def process_groups() -> dict[int, list[int]]:
+    """Process group id -> the ids of the processes in it (from /proc)."""
+    groups: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        groups.setdefault(int(fields[2]), []).append(int(stat.parent.name))
+    return groups
+
+
+def alive(pid: int) -> bool:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2 :].split()[0] != "Z"
+
+
+@dataclass
+class Demo:
+    """A running `entitle demo` and what it printed."""
+
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    _queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def start_reading(self) -> None:
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self._queue.put(line.rstrip("\n"))
+            self._queue.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {pattern.pattern!r} within {timeout} s:\n" + self.output
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                continue
+            assert line is not None, "the demo ended early:\n" + self.output
+            self.lines.append(line)
+            found = pattern.search(line)
+            if found:
+                return found
+
+    def drain(self) -> None:
+        with suppress(queue.Empty):
+            while (line := self._queue.get(timeout=1.0)) is not None:
+                self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    command = [
+        *entitle_command(),
+        "demo",
+        "--persons",
+        str(PERSONS),
+        "--data",
+        str(tmp_path / "demo"),
+        "--port",
+        str(free_port()),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=demo_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: what it leaves behind is easy to find
+    )
+    running = Demo(process)
+    running.start_reading()
+    try:
+        yield running
+    finally:  # whatever happened: nothing of this test may outlive it
+        groups = process_groups()
+        for pid in {process.pid, *(int(p) for p in PID.findall(running.output))}:
+            if pid in groups:
+                with suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+
+
+def sign_in(client: httpx.Client, username: str, password: str) -> str:
+    """Sign in through the login form; returns the CSRF token of the page it lands on."""
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    token = CSRF.search(page.text)
+    assert token, "no CSRF token on the login page"
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token[1]}
+    )
+    assert response.status_code == 303, response.text
+    home = client.get(response.headers["location"])
+    assert home.status_code == 200, home.text
+    found = CSRF.search(home.text)
+    assert found, "no CSRF token after signing in"
+    return found[1]
+
+
+def printed_examples(lines: list[str]) -> dict[str, dict[str, str]]:
+    """benefit id -> outcome -> INSZ, from the demo's output."""
+    examples: dict[str, dict[str, str]] = {}
+    benefit = None
+    for line in lines:
+        heading = BENEFIT_LINE.search(line)
+        if heading:
+            benefit = heading[1]
+            continue
+        example = EXAMPLE_LINE.match(line)
+        if example and benefit is not None:
+            examples.setdefault(benefit, {})[example[1]] = example[2]
+    return examples
+
+
+def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
+    url = demo.wait_for(READY_LINE, START_TIMEOUT)[1]
+    output = demo.output
+    assert "for this demo only" in output
+    pids = sorted({int(p) for p in PID.findall(output)})
+    assert len(pids) == 2, output  # the simulator and the web app
+    assert all(alive(pid) for pid in pids)
+    campaigns = demo.wait_for(CAMPAIGNS_LINE, 5.0)  # they start once the desk is ready
+    pids.append(int(campaigns[1]))
+    logins = {m[1]: (m[2], m[3]) for m in map(ACCOUNT_LINE.match, demo.lines) if m}
+    assert set(logins) == {label for _, _, label in DEMO_ACCOUNTS}, output
+    examples = printed_examples(demo.lines)
+    assert set(examples) == {"ghent.uitpas", "ghent.garbage-bags"}, output
+    for benefit, by_outcome in examples.items():
+        assert set(by_outcome) == {"eligible", "not_eligible", "undetermined"}, (benefit, output)
+
+    with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+        csrf = sign_in(client, *logins["desk officer"])
+        for benefit, by_outcome in examples.items():
+            for outcome, insz in by_outcome.items():
+                card = client.post(
+                    "/desk/check", data={"insz": insz, "benefit": benefit, "csrf_token": csrf}
+                )
+                assert card.status_code == 200, card.text
+                shown = OUTCOME.search(card.text)
+                assert shown, card.text
+                assert shown[1] == outcome, f"{benefit} {insz}: desk says {shown[1]}"
+    with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+        sign_in(client, *logins["auditor"])
+        audit = client.get("/audit")  # the auditor's page lists the desk's checks
+        assert audit.status_code == 200, audit.text
+        assert "desk" in audit.text
+
+    # the garbage-bag campaign ran in the background against the simulator: a draft to review
+    done = demo.wait_for(CAMPAIGN_DONE, 60.0)
+    assert done[1] == "draft", demo.output
+    assert int(done[2].replace(",", "")) > 0
+
+    demo.process.send_signal(signal.SIGINT)
+    assert demo.process.wait(timeout=STOP_TIMEOUT) == 0
+    demo.drain()
+    assert "nothing left running" in demo.output
+    groups = process_groups()
+    for group in (demo.process.pid, *pids):
+        assert group not in groups, f"left in process group {group}: {groups[group]}"
+    assert not any(alive(pid) for pid in pids)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url, timeout=2.0, trust_env=False)
+
+
+def test_a_failed_start_stops_what_it_started(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                *entitle_command(),
+                "demo",
+                "--persons",
+                "500",
+                "--data",
+                str(tmp_path / "demo"),
+                "--port",
+                str(port),
+            ],
+            cwd=REPO,
+            env=demo_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT,
+            start_new_session=True,
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"--port {port}" in result.stderr
+    registry = int(PID.findall(result.stdout)[0])  # started before the web port was found taken
+    assert "nothing left running" in result.stdout
+    assert registry not in process_groups()
+    assert not alive(registry)
+
+
+def test_a_restart_reuses_the_city_and_keeps_the_accounts(tmp_path: Path) -> None:
+    console = Console(file=open(os.devnull, "w"))  # noqa: SIM115 (closed below)
+    try:
+        first, reused = ensure_city(tmp_path / "city", 300, 5, console)
+        assert not reused
+        again, reused = ensure_city(tmp_path / "city", 300, 5, console)
+        assert reused and again == first
+        _, reused = ensure_city(tmp_path / "city", 400, 5, console)
+        assert not reused  # another size: a new city
+    finally:
+        console.file.close()
+
+    url = f"sqlite:///{tmp_path / 'entitle.db'}"
+    accounts = tmp_path / "demo-accounts.json"
+    passwords = ensure_accounts(url, accounts)
+    assert set(passwords) == {name for name, _, _ in DEMO_ACCOUNTS}
+    assert accounts.stat().st_mode & 0o077 == 0  # the passwords file is the user's alone
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            desk = session.scalar(select(User).where(User.username == "desk"))
+            assert desk is not None
+            desk.active = False
+            session.commit()
+        assert ensure_accounts(url, accounts) == passwords  # a restart: same passwords
+        with session_factory(engine)() as session:
+            for name, role, _ in DEMO_ACCOUNTS:
+                user = authenticate(session, name, passwords[name])  # and active again
+                assert user.role == role
+    finally:
+        engine.dispose()

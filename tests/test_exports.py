@@ -1,0 +1,99 @@
+"""Billing lists: per school, XLSX and CSV, with only the pupil, the class, the tariff category
+and the validity."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+from entitle.decide.exports import HEADER, BillingRow, by_school, csv_bytes, write_billing_lists
+
+ROWS = [
+    BillingRow(
+        "100002", "Stedelijke Basisschool Het Anker", "Yılmaz", "Ayşe", "L2", "A", date(2026, 8, 31)
+    ),
+    BillingRow(
+        "100001",
+        "Stedelijke Basisschool De Regenboog",
+        "Peeters",
+        "Lotte",
+        "L1",
+        "B",
+        date(2026, 8, 31),
+    ),
+    BillingRow(
+        "100001",
+        "Stedelijke Basisschool De Regenboog",
+        "Claes",
+        "Noor",
+        "L1",
+        "C",
+        date(2026, 8, 31),
+    ),
+    BillingRow(
+        "100001",
+        "Stedelijke Basisschool De Regenboog",
+        "Aerts",
+        "Finn",
+        "K3",
+        "A",
+        date(2026, 8, 31),
+    ),
+]
+
+
+def test_rows_per_school_sorted_by_class_and_name() -> None:
+    grouped = by_school(ROWS)
+    assert list(grouped) == ["100001", "100002"]
+    assert [(r.class_name, r.last_name) for r in grouped["100001"]] == [
+        ("K3", "Aerts"),
+        ("L1", "Claes"),
+        ("L1", "Peeters"),
+    ]
+
+
+def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
+    files = write_billing_lists(
+        ROWS, tmp_path / "billing", label="Sociaal tarief 2025-2026", stamp=datetime(2026, 3, 1)
+    )
+    names = sorted(p.name for p in files)
+    assert names == [
+        "100001-stedelijke-basisschool-de-regenboog.csv",
+        "100001-stedelijke-basisschool-de-regenboog.xlsx",
+        "100002-stedelijke-basisschool-het-anker.csv",
+        "100002-stedelijke-basisschool-het-anker.xlsx",
+    ]
+    csv_text = (tmp_path / "billing" / names[0]).read_text(encoding="utf-8-sig")
+    lines = csv_text.splitlines()
+    assert lines[0] == ";".join(HEADER)
+    assert lines[1] == "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;2026-08-31"
+    assert len(lines) == 4
+    sheet = load_workbook(tmp_path / "billing" / names[3], read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == HEADER
+    assert values[1][:6] == (
+        "100002",
+        "Stedelijke Basisschool Het Anker",
+        "Yılmaz",
+        "Ayşe",
+        "L2",
+        "A",
+    )
+    assert values[1][6].date() == date(2026, 8, 31)
+    assert not list((tmp_path / "billing").glob("*.partial"))
+
+
+def test_the_csv_holds_nothing_but_the_columns() -> None:
+    data = csv_bytes(ROWS[:1]).decode("utf-8-sig").splitlines()
+    assert [len(line.split(";")) for line in data] == [len(HEADER), len(HEADER)]
+    assert HEADER == (
+        "School",
+        "Schoolnaam",
+        "Naam",
+        "Voornaam",
+        "Klas",
+        "Tariefcategorie",
+        "Geldig tot",
+    )
