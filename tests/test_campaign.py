@@ -26,6 +26,7 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
+from test_letters import pdf_pages
 from test_registry_server import Server, running_server
 
 from entitle.decide.campaign import (
@@ -51,26 +52,6 @@ AS_OF = date(2026, 3, 1)
 PERSONS = 5000
 CHUNK = 300
 MAGDA = {"default_capacity": "ENTITLE", "sender": "gent.be/entitle", "max_concurrency": 8}
-
-
-def pdf_pages(path: Path) -> list[str]:
-    """The text of each page (pypdf, else pdftotext from poppler-utils)."""
-    try:
-        from pypdf import PdfReader
-    except ImportError:
-        if not _has("pdftotext"):
-            pytest.skip("neither pypdf nor pdftotext is installed")
-        out = subprocess.run(
-            ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-        ).stdout
-        return out.split("\f")[:-1]
-    return [page.extract_text() for page in PdfReader(str(path)).pages]
-
-
-def _has(command: str) -> bool:
-    return any(
-        (Path(folder) / command).exists() for folder in os.environ.get("PATH", "").split(":")
-    )
 
 
 @dataclass

@@ -7,6 +7,9 @@ The ``test_web_*`` modules import from here (this module holds no tests of its o
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import polars as pl
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from test_registry_city import City, write_city
-from test_registry_server import Server, running_server
+from test_registry_server import Server, free_port, running_server
 
 from entitle.web.app import WebState, create_app
 from entitle.web.settings import Settings
@@ -204,3 +208,38 @@ def assert_no_raw_values(text: str) -> None:
     compact = text.replace("\u202f", "").replace("\xa0", "")
     for value in RAW_VALUES:
         assert value not in compact, f"raw value {value!r} shown"
+
+
+@contextmanager
+def running_web(
+    options: list[str], env: dict[str, str], log: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`entitle serve` as a real process on a free port, waited for and always stopped."""
+    port = free_port()
+    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port), *options]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"entitle serve exited: {log.read_text(errors='replace')}")
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"entitle serve not ready: {log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -9,15 +9,12 @@ dashboard, and a screenshot goes to ``tests/browser/artifacts/dashboard.png``.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -25,8 +22,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from test_desk_browser import ARGS, ARTIFACTS, CHROMIUM, _require_chromium, sign_in  # noqa: E402
-from test_registry_server import free_port  # noqa: E402
-from test_web_support import BENEFITS, CAPACITY, PASSWORD, SENDER  # noqa: E402
+from test_web_support import BENEFITS, CAPACITY, PASSWORD, SENDER, running_web  # noqa: E402
 
 REPO = TESTS.parent
 
@@ -72,7 +68,6 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     bags = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
     run = run_campaign(ctx, bags, AS_OF, chunk_size=500)
     engine.dispose()
-    port = free_port()
     env = {
         **os.environ,
         "ENTITLE_MAGDA_SENDER": SENDER,
@@ -81,37 +76,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         "ENTITLE_REGISTER_EXTRACT": str(city / "registry"),
         "ENTITLE_CAMPAIGN_OUTPUT": str(folder / "out"),
     }
-    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
-    command += ["--database-url", database, "--registry", "http://127.0.0.1:9"]
-    command += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
-    command += ["--local", str(city / "local")]
-    log = folder / "web.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"entitle serve exited: {log.read_text(errors='replace')}")
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"entitle serve not ready: {log.read_text(errors='replace')}")
-            time.sleep(0.1)
+    options = ["--database-url", database, "--registry", "http://127.0.0.1:9"]
+    options += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
+    options += ["--local", str(city / "local")]
+    with running_web(options, env, folder / "web.log") as (url, _):
         yield Dashboard(url, run.id, int((run.summary or {})["outcomes"]["eligible"]))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

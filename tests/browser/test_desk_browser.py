@@ -15,13 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -29,13 +27,13 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from test_registry_city import City  # noqa: E402
-from test_registry_server import free_port  # noqa: E402
 from test_web_support import (  # noqa: E402
     BENEFITS,
     CAPACITY,
     PASSWORD,
     SENDER,
     assert_no_raw_values,
+    running_web,
     simulator,
     write_web_city,
 )
@@ -89,42 +87,16 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         backend.add_user(username, PASSWORD, role)
     backend.close()
     with simulator(city, folder) as registry:
-        port = free_port()
         env = {
             **os.environ,
             "ENTITLE_MAGDA_SENDER": SENDER,
             "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
         }
-        command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
-        command += ["--database-url", database, "--registry", registry.url]
-        command += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
+        options = ["--database-url", database, "--registry", registry.url]
+        options += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
         log = folder / "web.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"entitle serve exited: {log.read_text(errors='replace')}")
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"entitle serve not ready: {log.read_text(errors='replace')}")
-                time.sleep(0.1)
+        with running_web(options, env, log) as (url, process):
             yield Desk(url, city, process, log)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture(scope="module")
