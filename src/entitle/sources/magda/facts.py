@@ -153,7 +153,7 @@ def _persoon(facts: dict[str, Any], name: str, as_of: date) -> FactOutcome:
         if day is not None:
             return Known(day)
         if raw:
-            return _no_data(f"birth date only partly known ({raw})")
+            return _no_data("birth date only partly known (day or month unknown)")
         return _no_data("no birth date in the answer")
     if name == "person.municipality_nis":
         return _municipality(facts.get("address"), facts.get("abroad"))
