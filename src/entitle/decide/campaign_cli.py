@@ -21,7 +21,7 @@ Exit codes: 0 done, 1 refused (state, review rules), 2 bad input or configuratio
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +37,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from entitle.decide.campaign import (
     CampaignContext,
@@ -58,7 +59,7 @@ from entitle.decide.campaign_def import (
 from entitle.rules.loader import RuleFileError
 from entitle.sources.magda import MagdaConfigError
 from entitle.store import campaigns as store
-from entitle.store.campaigns import CampaignStateError
+from entitle.store.campaigns import CampaignStateError, RunView
 
 campaign_app = typer.Typer(
     help="Proactive campaigns: run, review, issue, simulate.", no_args_is_help=True
@@ -502,12 +503,9 @@ def approve_command(
     ctx = _context(url, register, registry, local, output, None)
     _check_manager(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
-    try:
-        with ctx.factory() as session:
-            view = approve_run(session, campaign, run, actor=actor, note=note)
-            session.commit()
-    except CampaignStateError as exc:
-        raise _fail(str(exc), 1) from None
+    view = _verdict(
+        ctx, lambda session: approve_run(session, campaign, run, actor=actor, note=note)
+    )
     console.print(
         f"run #{run}: {view.status} ({len(view.approvals)}/{view.approvals_required} approvals)"
     )
@@ -528,13 +526,19 @@ def reject_command(
     ctx = _context(url, None, None, None, None, None)
     _check_manager(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
+    view = _verdict(ctx, lambda session: reject_run(session, campaign, run, actor=actor, note=note))
+    console.print(f"run #{run}: {view.status}")
+
+
+def _verdict(ctx: CampaignContext, give: Callable[[Session], RunView]) -> RunView:
+    """Record an approval or rejection in one transaction; a refused one exits with its reason."""
     try:
         with ctx.factory() as session:
-            view = reject_run(session, campaign, run, actor=actor, note=note)
+            view = give(session)
             session.commit()
     except CampaignStateError as exc:
         raise _fail(str(exc), 1) from None
-    console.print(f"run #{run}: {view.status}")
+    return view
 
 
 @campaign_app.command("issue")

@@ -87,7 +87,7 @@ _CMP: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _arith(op: str, result_type: T) -> Callable[[Any, Any], Any]:
+def _arith(op: str) -> Callable[[Any, Any], Any]:
     if op == "+":
         return operator.add
     if op == "-":
@@ -168,7 +168,7 @@ class _Compiler:
 
     def _binary(self, node: Binary) -> Fn:
         left, right = self.compile(node.left), self.compile(node.right)
-        op = _CMP.get(node.op) or _arith(node.op, node.type)
+        op = _CMP.get(node.op) or _arith(node.op)
 
         def binary(ctx: Ctx, m: str | None) -> Result:
             a, da = left(ctx, m)
@@ -386,7 +386,7 @@ def evaluate(
     }
     known_outputs = eligible is True and all(v is not None for v in outputs.values())
     outcome = outcome_of(eligible, known_outputs)
-    fetched = [key for key, value in values.items()]
+    fetched = list(values)
     decision = Decision(
         benefit=benefit.id,
         version=benefit.version,

@@ -182,13 +182,12 @@ class Gateway:
             try:
                 values = self.local.lookup(dataset, field, ids, self.as_of)
                 kind = "ok"
+                for request in group:
+                    out[request] = values.get(request.entity_id)
             except LocalSourceError as exc:
-                values, kind = {}, "error"
+                kind = "error"
                 for request in group:
                     out[request] = Unavailable(ErrorKind.ERROR, str(exc))
-            for request in group:
-                if kind == "ok":
-                    out[request] = values.get(request.entity_id)
             facts = tuple(sorted({r.fact for r in group}))
             for insz in ids:
                 self._record(dataset, insz, kind, facts)
