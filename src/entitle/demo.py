@@ -1,7 +1,10 @@
 """`entitle demo`: the whole system on its embedded default, in one command.
 
-    1. the synthetic city (Ghent-sized by default), generated once and reused while its persons and
-       seed stay the same;
+The municipality (`entitle.municipality`: Ghent unless ENTITLE_MUNICIPALITY or --municipality
+says otherwise) gives the benefits, the campaigns, the city's size and place, and the examples.
+
+    1. the synthetic city (Ghent-sized by default), generated once and reused while its persons,
+       seed and municipality stay the same;
     2. the registry simulator — MAGDA's stand-in — as a separate process, on a free port;
     3. the database (SQLite) and one demo account per role, with random passwords;
     4. the web app (desk, audit pages, API) as a separate process, configured through the
@@ -32,7 +35,6 @@ from typing import Any
 
 from rich.console import Console
 
-from entitle.demo_campaigns import DEMO_CAMPAIGNS
 from entitle.demo_examples import BenefitExamples, desk_examples, print_desk_examples
 from entitle.demo_procs import (
     Child,
@@ -45,6 +47,7 @@ from entitle.demo_procs import (
     stop_children,
     wait_until_ready,
 )
+from entitle.municipality import Municipality, MunicipalityError, load_municipality
 
 __all__ = [
     "DEMO_ACCOUNTS",
@@ -61,7 +64,6 @@ __all__ = [
     "run_demo_campaigns",
 ]
 
-DEFAULT_PERSONS = 270_000  # Ghent
 DEFAULT_SEED = 1
 DEFAULT_WEB_PORT = 8000
 HOST = "127.0.0.1"
@@ -87,23 +89,16 @@ def default_data_dir() -> Path:
     return data_dir() / "demo"
 
 
-def default_benefits() -> Path:
-    """ENTITLE_BENEFITS, else ./benefits, else the benefits/ folder of this source checkout."""
+def default_benefits(municipality: Municipality) -> Path:
+    """ENTITLE_BENEFITS, else the municipality's benefits folder."""
     configured = os.environ.get("ENTITLE_BENEFITS")
-    if configured:
-        return Path(configured)
-    here = Path("benefits")
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "benefits"
+    return Path(configured) if configured else municipality.benefits
 
 
-def default_campaigns(benefits: Path) -> Path:
-    """ENTITLE_CAMPAIGNS, else the campaigns/ folder beside the benefits folder."""
+def default_campaigns(municipality: Municipality) -> Path:
+    """ENTITLE_CAMPAIGNS, else the municipality's campaigns folder."""
     configured = os.environ.get("ENTITLE_CAMPAIGNS")
-    if configured:
-        return Path(configured)
-    return benefits.expanduser().resolve().parent / "campaigns"
+    return Path(configured) if configured else municipality.campaigns
 
 
 def desk_date() -> date:
@@ -116,9 +111,10 @@ def desk_date() -> date:
 @dataclass(frozen=True)
 class DemoOptions:
     data: Path
-    benefits: Path
-    campaigns: Path | None = None  # None: beside the benefits folder (`default_campaigns`)
-    persons: int = DEFAULT_PERSONS
+    municipality: str | None = None  # None: the configured one (ENTITLE_MUNICIPALITY, else Ghent)
+    benefits: Path | None = None  # None: the municipality's (`default_benefits`)
+    campaigns: Path | None = None  # None: the municipality's (`default_campaigns`)
+    persons: int | None = None  # None: the municipality's demo size
     seed: int = DEFAULT_SEED
     port: int | None = None  # the web app's; None: 8000 when free, else any free port
     open_browser: bool = False
@@ -194,11 +190,11 @@ def _locked(layout: DemoLayout) -> Iterator[None]:
 
 
 def ensure_city(
-    city: Path, persons: int, seed: int, console: Console
+    city: Path, persons: int, seed: int, console: Console, municipality: str = "ghent"
 ) -> tuple[dict[str, Any], bool]:
-    """The synthetic city in `city`: reused when its meta.json has these persons and seed (and
-    this generator version) and every file is there, else generated with a progress bar.
-    Returns (meta, reused)."""
+    """The synthetic city of `municipality` in `city`: reused when its meta.json has these
+    persons, seed and NIS code (and this generator version) and every file is there, else
+    generated with a progress bar. Returns (meta, reused)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -217,10 +213,12 @@ def ensure_city(
         read_meta,
         write_city,
     )
+    from entitle.registry.synth_place import place_for
 
     try:
+        place = place_for(municipality)
         check_arguments(persons, seed)
-    except SynthError as exc:
+    except (SynthError, ValueError) as exc:
         raise DemoError(str(exc)) from None
     try:
         meta = read_meta(city)
@@ -230,6 +228,7 @@ def ensure_city(
         meta is not None
         and meta.get("persons") == persons
         and meta.get("seed") == seed
+        and meta.get("municipality_nis") == place.nis
         and meta.get("version") == GENERATOR_VERSION
         and all((city / path).is_file() for path in FILES)
     ):
@@ -245,7 +244,9 @@ def ensure_city(
     )
     try:
         with progress:
-            task = progress.add_task(f"synthetic city: {persons:,} persons", total=TOTAL_STEPS)
+            task = progress.add_task(
+                f"synthetic city ({place.name}): {persons:,} persons", total=TOTAL_STEPS
+            )
             steps = 0
 
             def on_step(name: str) -> None:
@@ -255,7 +256,7 @@ def ensure_city(
                 steps += 1
                 progress.update(task, description=f"synthetic city: {name}")
 
-            meta = write_city(persons, seed, city, on_step)
+            meta = write_city(persons, seed, city, on_step, place)
             progress.update(task, completed=TOTAL_STEPS, description="synthetic city: done")
     except SynthError as exc:
         raise DemoError(f"synthetic city: {exc}") from None
@@ -354,14 +355,15 @@ def run_demo_campaigns(
     registry_url: str,
     benefits: Path,
     campaigns: Path,
+    names: tuple[str, ...],
     env: dict[str, str],
 ) -> Child | None:
-    """Start the demo's proactive campaigns (`entitle.demo_campaigns.DEMO_CAMPAIGNS`: the
-    garbage-bag campaign) against the registry simulator, in a process of their own that runs in
-    the background once the desk is ready: a Ghent-sized run takes minutes, longer than the
-    set-up may. Each run ends as a draft for the campaign manager; a campaign that already has a
-    finished run is not run again. None when there are no campaign files."""
-    if not campaigns.is_dir():
+    """Start the demo's proactive campaigns `names` (the municipality's demo campaigns; Ghent's:
+    garbage bags) against the registry simulator, in a process of their own that runs in the
+    background once the desk is ready: a Ghent-sized run takes minutes, longer than the set-up
+    may. Each run ends as a draft for the campaign manager; a campaign that already has a
+    finished run is not run again. None when there are no campaign files or names."""
+    if not campaigns.is_dir() or not names:
         return None
     layout.campaigns.mkdir(parents=True, exist_ok=True)
     return start_child(
@@ -384,7 +386,7 @@ def run_demo_campaigns(
             str(benefits),
             "--registry",
             registry_url,
-            *DEMO_CAMPAIGNS,
+            *names,
         ],
         env=env,
         log_path=layout.logs / "campaigns.log",
@@ -395,11 +397,15 @@ def run_demo_campaigns(
 # --------------------------------------------------------------------------- run
 
 
-def _child_env(layout: DemoLayout, benefits: Path, registry_url: str | None) -> dict[str, str]:
+def _child_env(
+    layout: DemoLayout, municipality: Municipality, benefits: Path, registry_url: str | None
+) -> dict[str, str]:
     """The parent's environment without its Entitle settings (the demo is self-contained), and
     the demo's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENTITLE_")}
     env["PYTHONUNBUFFERED"] = "1"  # the logs show what happened up to a crash
+    env["ENTITLE_MUNICIPALITY"] = municipality.id
+    env["ENTITLE_MUNICIPALITIES"] = str(municipality.path.parent.resolve())
     if registry_url is not None:
         env.update(
             ENTITLE_DATABASE_URL=layout.database_url,
@@ -536,9 +542,15 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
     from entitle.registry.population import PopulationError
     from entitle.web.desk import BenefitConfigError, load_benefits
 
+    try:
+        municipality = load_municipality(options.municipality)
+    except MunicipalityError as exc:
+        errors.print(f"demo: {exc}", style="red", markup=False, highlight=False)
+        return 1
+    persons = options.persons or municipality.demo_persons
     layout = DemoLayout(options.data.expanduser().resolve())
-    benefits_dir = options.benefits.expanduser().resolve()
-    campaigns_dir = (options.campaigns or default_campaigns(benefits_dir)).expanduser().resolve()
+    benefits_dir = (options.benefits or default_benefits(municipality)).expanduser().resolve()
+    campaigns_dir = (options.campaigns or default_campaigns(municipality)).expanduser().resolve()
     signals = StopSignals()
     signals.install()
     children: list[Child] = []
@@ -548,10 +560,13 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
         with _locked(layout):
             try:
                 benefits = load_benefits(benefits_dir)
-                meta, reused = ensure_city(layout.city, options.persons, options.seed, console)
+                meta, reused = ensure_city(
+                    layout.city, persons, options.seed, console, municipality.id
+                )
                 console.print(
                     f"{'Reusing the' if reused else 'Generated a'} synthetic city of "
-                    f"{meta['persons']:,} persons, seed {meta['seed']}, in {layout.city}",
+                    f"{meta['persons']:,} persons ({municipality.name['en']}), seed "
+                    f"{meta['seed']}, in {layout.city}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -562,7 +577,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                     "entitle.registry.server_cli",
                     ["serve", "--data", str(layout.city), "--port", str(registry_port)],
                     layout=layout,
-                    env=_child_env(layout, benefits_dir, None),
+                    env=_child_env(layout, municipality, benefits_dir, None),
                     children=children,
                     signals=signals,
                 )
@@ -578,13 +593,21 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                     soft_wrap=True,
                 )
                 as_of = desk_date()
-                examples = desk_examples(layout.city, benefits, as_of)
-                timeout = max(60.0, options.persons / 5_000)
+                examples = desk_examples(layout.city, benefits, as_of, municipality.demo_examples)
+                timeout = max(60.0, persons / 5_000)
                 wait_until_ready(registry, f"{registry_url}/health", timeout, signals)
                 console.print("Registry simulator ready", highlight=False)
                 web_port = _web_port(options.port)
                 url = f"http://{HOST}:{web_port}/"
-                env = _child_env(layout, benefits_dir, registry_url)
+                env = _child_env(layout, municipality, benefits_dir, registry_url)
+                # the dashboard reviews and issues the runs: it needs the campaign files, the
+                # register extract, the letters folder and the city's truth (reach figures)
+                env.update(
+                    ENTITLE_CAMPAIGNS=str(campaigns_dir),
+                    ENTITLE_REGISTER_EXTRACT=str(layout.city / "registry"),
+                    ENTITLE_CAMPAIGN_OUTPUT=str(layout.campaigns),
+                    ENTITLE_TRUTH=str(layout.city),
+                )
                 web = _start(
                     "web app",
                     "entitle.web.web_cli",
@@ -602,6 +625,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                         registry_url=registry_url,
                         benefits=benefits_dir,
                         campaigns=campaigns_dir,
+                        names=municipality.demo_campaigns,
                         env=env,
                     )
                     if campaigns is not None:
@@ -624,8 +648,8 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
             if campaigns is not None:
                 console.print(
                     f"Campaigns run in the background (pid {campaigns.pid}; progress in "
-                    f"{campaigns.log_path}): {', '.join(DEMO_CAMPAIGNS)}. Each run ends as a "
-                    "draft for the campaign manager; a Ghent-sized city takes minutes.",
+                    f"{campaigns.log_path}): {', '.join(municipality.demo_campaigns)}. Each run "
+                    "ends as a draft for the campaign manager; a Ghent-sized city takes minutes.",
                     highlight=False,
                     soft_wrap=True,
                 )

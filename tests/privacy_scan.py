@@ -1,0 +1,176 @@
+"""Find raw sensitive values of a synthetic city in what Entitle wrote: databases, logs, letters,
+lists and pages.
+
+The city's files hold the values no output may quote: every taxable income item, every leefloon
+payment, the yearly income per person and per household, and each person's disability points
+(next to a disability word). A value is searched in the forms a leak would take — cents as an
+integer, euros with a decimal point or a comma, with thousands separators — as a whole number:
+a digit run inside a longer number, a time stamp or a hash never counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+MIN_CENTS = 10_000  # €100: smaller sums are benefit amounts or counts, not incomes
+DISABILITY_WORDS = ("punten", "points", "handicap", "disability", "beperking")
+NARROW_SPACE = "\u202f"  # Babel writes French-style groups with it
+TEXT_SUFFIXES = {".log", ".jsonl", ".json", ".txt", ".csv", ".html", ".md", ".yaml"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A sensitive value found where it must not be."""
+
+    where: str
+    value: str
+    context: str
+
+
+def money_forms(cents: int) -> set[str]:
+    """The ways a sum of money is written: 1234567 cents, 12345.67, 12345,67, 12.345,67, 12,345.67,
+    12 345,67 and, for whole euros, 12345 and 12.345."""
+    euros, rest = divmod(abs(cents), 100)
+    grouped = f"{euros:,}"
+    forms = {str(cents), f"{euros}.{rest:02d}", f"{euros},{rest:02d}"}
+    if euros >= 1000:
+        forms |= {
+            f"{grouped.replace(',', '.')},{rest:02d}",
+            f"{grouped}.{rest:02d}",
+            f"{grouped.replace(',', ' ')},{rest:02d}",
+            f"{grouped.replace(',', NARROW_SPACE)},{rest:02d}",
+        }
+    if rest == 0 and euros >= MIN_CENTS // 100:
+        forms.add(str(euros))
+        if euros >= 1000:
+            forms.add(grouped.replace(",", "."))
+    return forms
+
+
+def sensitive_amounts(city: Path) -> set[int]:
+    """Every income item, yearly income per person and household, and leefloon payment of the
+    city (registry and truth views), in cents, from €100 up."""
+    amounts: set[int] = set()
+    for view in ("registry", "truth"):
+        tax_file = city / view / "tax_assessments.parquet"
+        if not tax_file.exists():
+            continue
+        tax = pl.read_parquet(tax_file)
+        amounts |= set(tax["item_value"].to_list())
+        per_person = tax.group_by("person_id", "income_year").agg(pl.col("item_value").sum())
+        amounts |= set(per_person["item_value"].to_list())
+        persons = pl.read_parquet(
+            city / view / "persons.parquet", columns=["person_id", "household_id"]
+        )
+        per_household = (
+            per_person.join(persons, on="person_id")
+            .group_by("household_id", "income_year")
+            .agg(pl.col("item_value").sum())
+        )
+        amounts |= set(per_household["item_value"].to_list())
+    payments = city / "registry" / "leefloon_payments.parquet"
+    if payments.exists():
+        amounts |= set(pl.read_parquet(payments)["amount"].to_list())
+    return {int(a) for a in amounts if a is not None and abs(int(a)) >= MIN_CENTS}
+
+
+def disability_points(city: Path) -> set[int]:
+    """The disability points recorded in the city."""
+    path = city / "registry" / "disability.parquet"
+    if not path.exists():
+        return set()
+    points = pl.read_parquet(path)["points"].drop_nulls().to_list()
+    return {int(p) for p in points}
+
+
+class Scanner:
+    """Searches texts for the city's sensitive values."""
+
+    def __init__(self, city: Path) -> None:
+        forms: set[str] = set()
+        for cents in sensitive_amounts(city):
+            forms |= money_forms(cents)
+        # longest first, so 12.345,67 is reported rather than a part of it
+        alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        self._money = re.compile(rf"(?<![\w.,:\-/])(?:{alternatives})(?![\w]|[.,:]\d)")
+        points = "|".join(str(p) for p in sorted(disability_points(city), reverse=True))
+        words = "|".join(DISABILITY_WORDS)
+        self._points = (
+            re.compile(
+                rf"(?i)(?:{words})\W{{0,20}}(?:{points})\b|\b(?:{points})\W{{0,3}}(?:{words})"
+            )
+            if points
+            else None
+        )
+
+    def scan(self, where: str, text: str) -> Iterator[Finding]:
+        """Every sensitive value in one text."""
+        patterns = [self._money] + ([self._points] if self._points else [])
+        for pattern in patterns:
+            for found in pattern.finditer(text):
+                start, end = max(0, found.start() - 40), found.end() + 40
+                yield Finding(where, found.group(0), text[start:end].replace("\n", " "))
+
+
+def sqlite_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """Each row of each table of an SQLite database as text, named table:rowid."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        for table in tables:
+            for number, row in enumerate(connection.execute(f'SELECT * FROM "{table}"')):
+                yield f"{path.name}:{table}:{number}", json.dumps(row, default=str)
+    finally:
+        connection.close()
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a PDF."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def xlsx_text(path: Path) -> str:
+    """The cells of a workbook, one line per row."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return "\n".join(
+            "\t".join("" if cell is None else str(cell) for cell in row)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+        )
+    finally:
+        book.close()
+
+
+def folder_texts(root: Path, skip: Iterable[Path] = ()) -> Iterator[tuple[str, str]]:
+    """The readable content of every file under root (databases row by row), except the folders
+    to skip; what kind of file it is decides how it is read."""
+    skipped = [s.resolve() for s in skip]
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        resolved = path.resolve()
+        if any(resolved.is_relative_to(s) for s in skipped):
+            continue
+        name = str(path.relative_to(root))
+        suffix = path.suffix.lower()
+        if suffix in (".db", ".sqlite", ".sqlite3"):
+            yield from sqlite_texts(path)
+        elif suffix == ".pdf":
+            yield name, pdf_text(path)
+        elif suffix == ".xlsx":
+            yield name, xlsx_text(path)
+        elif suffix in TEXT_SUFFIXES or suffix.startswith(".log"):
+            yield name, path.read_text(encoding="utf-8", errors="replace")
