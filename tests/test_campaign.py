@@ -41,8 +41,9 @@ from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_sources import RegisterExtract
 from entitle.decide.coupons import use_coupon, verify_coupon
 from entitle.decide.exports import HEADER
-from entitle.decide.letters import euro
+from entitle.decide.letters import euro, euro_en
 from entitle.registry.synth import write_city
+from entitle.sources.access import monthly_files
 from entitle.store import campaigns as store
 from entitle.store.db import make_engine, migrate, session_factory
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun
@@ -177,7 +178,8 @@ def test_garbage_bags_end_to_end_against_the_simulator(garbage: Issued) -> None:
     assert issued["letters"]["coupon"] == outcomes["eligible"]
     assert issued["letters"]["invitation"] == outcomes["undetermined"]
     pdf = garbage.folder / "letters.pdf"
-    assert pdf.exists() and issued["pages"] == sum(issued["letters"].values())
+    # each letter: the Dutch page, then the English translation's page
+    assert pdf.exists() and issued["pages"] == 2 * sum(issued["letters"].values())
     with garbage.ctx.factory() as session:
         figures = run_figures(session, garbage.run.id)
     assert figures["letters_issued"] == issued["letters"]
@@ -195,9 +197,10 @@ def test_reach_against_the_ground_truth(garbage: Issued) -> None:
 
 
 def test_letters_say_name_amount_and_code_and_never_an_income(garbage: Issued, env: Env) -> None:
+    """In both versions of each letter: Dutch (the official one) first, then English."""
     pages = pdf_pages(garbage.folder / "letters.pdf")
     issued = letters(garbage.ctx)
-    assert len(pages) == len(issued)
+    assert len(pages) == 2 * len(issued)
     extract = RegisterExtract.load(env.city / "registry")
     pseudonymise = garbage.ctx.pseudonymiser()
     households = extract.households.join(
@@ -217,23 +220,30 @@ def test_letters_say_name_amount_and_code_and_never_an_income(garbage: Issued, e
     rng = random.Random(5)
     checked = 0
     for seq, pseudonym, kind, code, _band, value in rng.sample(issued, 60):
-        text = pages[seq - 1]
+        dutch, english = pages[2 * (seq - 1)], pages[2 * (seq - 1) + 1]
         household = by_pseudonym[pseudonym]
-        assert f"{household['first_name']} {household['last_name']}" in text
-        assert f"{household['street']} {household['house_number']}" in text
-        amounts = set(re.findall(r"€ [\d.]+,\d\d", text))
+        name = f"{household['first_name']} {household['last_name']}"
+        assert f"Beste {name}," in dutch and f"Dear {name}," in english
+        assert "English translation" in english and "English translation" not in dutch
+        for text in (dutch, english):
+            assert f"{household['street']} {household['house_number']}" in text
+        amounts = set(re.findall(r"€ [\d.]+,\d\d", dutch))
+        amounts_en = set(re.findall(r"€[\d,]+\.\d\d", english))
         if kind == "coupon":
-            assert code and code in text
-            assert euro(value["amount"]) in text and euro(value["extra_credit"]) in text
+            assert code and code in dutch and code in english
             assert amounts == {euro(value["amount"]), euro(value["extra_credit"])}
-            assert "huisvuilzakken" in text and "bezwaar" in text
+            assert amounts_en == {euro_en(value["amount"]), euro_en(value["extra_credit"])}
+            assert "huisvuilzakken" in dutch and "bezwaar" in dutch
+            assert "garbage bags" in english and "disagree" in english
         else:
-            assert code is None and "Breng mee" in text and not amounts
-        assert "inkomen" not in text.lower()
+            assert code is None and "Breng mee" in dutch and "Please bring" in english
+            assert not amounts and not amounts_en
+        assert "inkomen" not in dutch.lower() and "income" not in english.lower()
         for cents in incomes_by_household.get(household["household_id"], []):
             if cents and cents > 100_00:
-                assert euro(cents / 100) not in text
-                assert str(cents // 100) not in text.replace(" ", "")
+                for text in (dutch, english):
+                    assert euro(cents / 100) not in text and euro_en(cents / 100) not in text
+                    assert str(cents // 100) not in text.replace(" ", "").replace(",", "")
         checked += 1
     assert checked == 60
 
@@ -369,8 +379,10 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(
     codes = [row[3] for row in killed_letters if row[3]]
     assert len({(row[1], row[2]) for row in killed_letters}) == len(killed_letters)
     assert len(set(codes)) == len(codes)
-    pdf = Path(runs[0].outputs["folder"]) / "letters.pdf"  # type: ignore[index]
-    assert pdf.read_bytes() == (garbage.folder / "letters.pdf").read_bytes()
+    folder = Path(runs[0].outputs["folder"])  # type: ignore[index]
+    for name in ("letters.pdf", "notifications.jsonl"):
+        assert (folder / name).read_bytes() == (garbage.folder / name).read_bytes()
+    assert not list(out.rglob("*.partial"))  # a killed attempt's half-written files are gone
 
 
 # --------------------------------------------------------------------------- school
@@ -499,7 +511,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "ENTITLE_MAGDA_MAX_CONCURRENCY": "8",
         "ENTITLE_REGISTER_EXTRACT": str(env.city / "registry"),
         "ENTITLE_CAMPAIGN_OUTPUT": str(tmp_path / "out"),
-        "ENTITLE_CAMPAIGNS": str(REPO / "campaigns"),
+        "ENTITLE_CAMPAIGNS": str(REPO / "campaigns" / "ghent"),
         "ENTITLE_BENEFITS": str(REPO / "benefits"),
         "COLUMNS": "200",
     }
@@ -569,7 +581,8 @@ def test_residence_facts_from_the_register_extract_decide_the_same_as_magda(
     assert reference["questions"] < 0.7 * summary["questions"]
     access = [
         line
-        for line in (env.state / "access.jsonl").read_text().splitlines()
+        for file in monthly_files(env.state / "access.jsonl").values()
+        for line in file.read_text().splitlines()
         if '"register_extract"' in line
     ]
     assert len(access) >= 3 * summary["subjects"]

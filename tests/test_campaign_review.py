@@ -7,7 +7,10 @@ register extract is the city's registry folder (or a changed copy of it).
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -293,6 +296,155 @@ def test_ended_changed_and_new_against_the_previous_run(tmp_path: Path, city: Ci
     ended = {d["subject"] for d in figures["sample_changes"]["ended"]}
     assert pseudonymise(ends["household_id"]) in ended
 
+    # the notifications: one record per new, changed and ended household, made on issuing
+    notices = ctx.output_dir / "garbage-bags" / f"run-{second.id}" / "notifications.jsonl"
+    assert not notices.exists()  # a draft issues nothing
+    issued = approve_and_issue(later, campaign, second.id)
+    assert notices in issued.files
+    records = {r["reference"]: r for r in map(json.loads, notices.read_text().splitlines())}
+    outputs = issued.run.outputs or {}
+    assert outputs["notifications"] == len(records)
+    assert outputs["notifications_not_in_register"] == 1  # `leaves` is no longer registered
+    assert leaves["household_id"] not in records
+    assert len(records) == summary["changes"]["new"] + summary["changes"]["changed"] + 1
+    codes = {(c.subject_pseudonym, c.code) for c in letters_of(later)}
+    got = records[ends["household_id"]]
+    assert (got["change"], got["outcome"], got["coupon"], got["valid_until"]) == (
+        "ended",
+        "not_eligible",
+        None,
+        None,
+    )
+    for household, change in ((not_eligible, "new"), (shrinks, "changed")):
+        got = records[household["household_id"]]
+        pseudonym = pseudonymise(household["household_id"])
+        assert (got["change"], got["outcome"]) == (change, "eligible")
+        assert (pseudonym, got["coupon"]) in codes  # the period's coupon (new: just issued)
+        assert got["valid_until"] == after[pseudonym].valid_until.isoformat()
+        assert got["person"] == household_reference(city, household["household_id"])
+        assert got["languages"] == ["nl", "en"] and got["run"] == second.id
+    for record in records.values():  # who, what changed, the coupon: nothing else
+        assert set(record) == NOTIFICATION_FIELDS
+    printed = notices.read_bytes()
+    again = issue_run(later, campaign, second.id, actor="alice")
+    assert again.new_letters == 0 and notices.read_bytes() == printed
+
+
+NOTIFICATION_FIELDS = {
+    "id",
+    "campaign",
+    "period",
+    "run",
+    "reference",
+    "person",
+    "change",
+    "outcome",
+    "coupon",
+    "valid_until",
+    "languages",
+}
+
+
+def letters_of(ctx: CampaignContext) -> list[CampaignLetter]:
+    with ctx.factory() as session:
+        return list(session.scalars(select(CampaignLetter)))
+
+
+def household_reference(city: City, household: str) -> str:
+    households = pl.read_parquet(city.path / "registry" / "households.parquet")
+    row = households.filter(pl.col("household_id") == household).row(0, named=True)
+    return str(row["reference_person_id"])
+
+
+def test_the_first_run_notifies_every_new_household_once(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    run = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    result = approve_and_issue(ctx, campaign, run.id)
+    path = ctx.output_dir / "garbage-bags" / f"run-{run.id}" / "notifications.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    eligible = (run.summary or {})["outcomes"]["eligible"]
+    assert len(records) == eligible == (result.run.outputs or {})["notifications"]
+    assert {r["change"] for r in records} == {"new"}
+    assert len({r["id"] for r in records}) == len({r["reference"] for r in records}) == eligible
+    coupons = {c.code for c in letters_of(ctx) if c.kind == "coupon"}
+    assert {r["coupon"] for r in records} == coupons
+    # the same run again: no second letter, and the same notification file
+    second = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    approve_and_issue(ctx, campaign, second.id)
+    path = ctx.output_dir / "garbage-bags" / f"run-{second.id}" / "notifications.jsonl"
+    assert path.read_text(encoding="utf-8") == ""  # nothing changed: nobody to notify
+
+
+def test_a_draft_made_before_another_run_was_approved_cannot_be_approved(
+    tmp_path: Path, city: City
+) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    first = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    with ctx.factory() as session:
+        reject_run(session, campaign, first.id, actor="bob", note="later")
+        session.commit()
+    older = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    newer = run_campaign(ctx, campaign, AS_OF, chunk_size=1000)
+    assert older.previous_run_id is None and newer.previous_run_id is None
+    approve_and_issue(ctx, campaign, newer.id)
+    with ctx.factory() as session, pytest.raises(CampaignStateError, match="out of date"):
+        approve_run(session, campaign, older.id, actor="alice")
+    with ctx.factory() as session:  # it can still be rejected
+        assert reject_run(session, campaign, older.id, actor="alice").status == "rejected"
+
+
+def test_issuing_removes_what_a_killed_writer_left_behind(tmp_path: Path, city: City) -> None:
+    ctx = context(tmp_path, city)
+    campaign = bags()
+    run = run_campaign(ctx, campaign, AS_OF, chunk_size=2000)
+    result = approve_and_issue(ctx, campaign, run.id)
+    folder = result.files[0].parent
+    dead = subprocess.Popen(["true"])  # a process id that no longer runs
+    dead.wait()
+    stale = folder / f"letters.pdf.{dead.pid}.0badc0de.partial"
+    stale_list = folder / "billing" / f"x.csv.{dead.pid}.12345678.partial"
+    busy = folder / f"letters.pdf.{os.getpid()}.0123abcd.partial"  # a live writer: left alone
+    other = folder / "notes.partial"  # not a partial file of ours
+    for path in (stale, stale_list, busy, other):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.4 half")
+    again = issue_run(ctx, campaign, run.id, actor="alice")
+    assert again.new_letters == 0
+    assert not stale.exists() and not stale_list.exists()
+    assert busy.exists() and other.exists()
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".partial") == [
+        "billing",
+        "letters.pdf",
+        "notifications.jsonl",
+    ]
+
+
+def test_letter_languages_are_checked(tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    data = yaml.load((REPO / "campaigns" / "ghent" / "garbage-bags.yaml").read_text("utf-8"))
+    letters = data["outputs"]["letters"]
+    for languages, translations, message in (
+        (["en", "nl"], letters["translations"], "starts with nl"),
+        (["nl", "nl"], letters["translations"], "each language once"),
+        (["nl", "en"], {}, "no 'en' version"),
+        (["nl", "en"], {"en": {"coupon": letters["translations"]["en"]["coupon"]}}, "invitation"),
+    ):
+        path = tmp_path / "bags.yaml"
+        changed = {**letters, "languages": languages, "translations": translations}
+        with path.open("w", encoding="utf-8") as handle:
+            yaml.dump({**data, "outputs": {**data["outputs"], "letters": changed}}, handle)
+        with pytest.raises(CampaignError, match=message):
+            load_campaign(path, REPO / "benefits")
+    dutch = {**letters, "languages": ["nl"], "translations": {}}
+    path = tmp_path / "dutch.yaml"
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump({**data, "outputs": {**data["outputs"], "letters": dutch}}, handle)
+    assert load_campaign(path, REPO / "benefits").spec.outputs.letters
+
 
 def test_stopping_between_chunks_and_resuming_equals_one_run(tmp_path: Path, city: City) -> None:
     campaign = bags()
@@ -360,7 +512,7 @@ def test_schedule_runs_each_due_moment_once(tmp_path: Path, city: City) -> None:
 
 
 def test_the_shipped_campaigns_load() -> None:
-    loaded = {c.name: c for c in load_campaigns(REPO / "campaigns", REPO / "benefits")}
+    loaded = {c.name: c for c in load_campaigns(REPO / "campaigns" / "ghent", REPO / "benefits")}
     assert set(loaded) == {"garbage-bags", "school-tariff", "lez"}
     assert loaded["garbage-bags"].benefit.id == "ghent.garbage-bags"
     assert loaded["garbage-bags"].period(AS_OF) == "2026"
@@ -426,7 +578,8 @@ def test_outputs_folder_is_per_run(tmp_path: Path, city: City) -> None:
     campaign = bags()
     run = run_campaign(ctx, campaign, AS_OF, chunk_size=2000)
     result = approve_and_issue(ctx, campaign, run.id)
-    assert result.files == [ctx.output_dir / "garbage-bags" / f"run-{run.id}" / "letters.pdf"]
+    folder = ctx.output_dir / "garbage-bags" / f"run-{run.id}"
+    assert result.files == [folder / "letters.pdf", folder / "notifications.jsonl"]
     shutil.rmtree(ctx.output_dir)
     again = issue_run(ctx, campaign, run.id, actor="alice")  # the file is made again
     assert again.files[0].exists() and again.new_letters == 0
@@ -481,10 +634,13 @@ def test_the_lez_campaign_writes_a_letter_per_tariff(tmp_path: Path, city: City)
     pages = pdf_pages(result.files[0])
     with ctx.factory() as session:
         issued = store.letters_of_run(session, run.id)
+    assert len(pages) == 2 * len(issued)  # each letter in Dutch, then in English
     for letter in issued[:40]:
-        text = pages[letter.seq - 1]
-        assert letter.code is not None and letter.code in text
+        text, english = pages[2 * letter.seq - 2], pages[2 * letter.seq - 1]
+        assert letter.code is not None and letter.code in text and letter.code in english
         if letter.band == "reduced":
             assert "€ 10,00" in text and "€ 140,00" in text
+            assert "€10.00" in english and "€140.00" in english and "permit" in english
         else:
             assert "gratis vrijstelling" in text and "€" not in text
+            assert "free exemption" in english and "€" not in english

@@ -141,6 +141,7 @@ def test_rules_test_reports_a_broken_benefit(tmp_path: Path) -> None:
     assert f"ERROR {tests}" in flat(result.stdout)
     assert "unknown fact 'person.ocmw_debthelp'" in result.stderr
     assert f"{benefit}:" in result.stderr
+    assert "0 passed, 0 failed, 1 file not read" in flat(result.stdout)
 
 
 def test_rules_test_without_test_files(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from test_registry_server import Server, running_server
 from entitle.decide.check import CheckResult, check
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
-from entitle.sources.access import MemoryAccessLog, Pseudonymiser
+from entitle.sources.access import MemoryAccessLog, Pseudonymiser, monthly_files
 from entitle.sources.gateway import Gateway
 from entitle.sources.local import HttpDatasets
 from entitle.sources.magda import MagdaClient, MagdaSettings
@@ -242,5 +242,7 @@ def test_the_check_command_names_a_refused_purpose_and_service(city: City, tmp_p
     assert "refused: purpose 'ghent-lez' is not authorised for GeefSociaalStatuut" in result.output
     decision = json.loads(result.stdout[result.stdout.index("{") :])
     assert decision["outcome"] != "not_eligible"
-    access_log = (tmp_path / "state" / "access.jsonl").read_text(encoding="utf-8")
+    files = monthly_files(tmp_path / "state" / "access.jsonl").values()
+    access_log = "".join(f.read_text(encoding="utf-8") for f in files)
+    assert access_log
     assert city.disabled_child not in access_log  # pseudonyms only

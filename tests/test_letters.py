@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from entitle.decide.letters import (
     TEXT_WIDTH,
     Letter,
     PdfWriter,
+    date_en,
     date_nl,
     encode,
     euro,
+    euro_en,
     letter_pdf,
     text_width,
     wrap,
@@ -165,3 +174,48 @@ def test_text_helpers() -> None:
     lines = wrap("woord " * 200, "F1", 10, TEXT_WIDTH)
     assert len(lines) > 5 and all(text_width(x, "F1", 10) <= TEXT_WIDTH for x in lines)
     assert date_nl(__import__("datetime").date(2026, 12, 31)) == "31 december 2026"
+
+
+def test_a_bilingual_letter_prints_the_dutch_version_then_the_english_one(tmp_path: Path) -> None:
+    dutch = letter("Şükrü Yılmaz", code="ABCD-EFGH-JKMN-0001")
+    english = replace(
+        dutch,
+        greeting="Dear Şükrü Yılmaz,",
+        subject="Your voucher for free garbage bags 2026",
+        blocks=(("p", f"This year you get a voucher worth {euro_en(84)}."),),
+        note="English translation, for your information.",
+        closing=("Kind regards,", "Stad Gent"),
+    )
+    path = tmp_path / "letters.pdf"
+    count, pages = write_letters([replace(dutch, translation=english), letter("Jan Peeters")], path)
+    assert (count, pages) == (2, 3)
+    first, second, third = pdf_pages(path)
+    assert "Beste Şükrü Yılmaz," in first and "€ 84,00" in first
+    assert "Dear" not in first and "English translation" not in first
+    assert "Dear Şükrü Yılmaz," in second and "€84.00" in second and "€ 84,00" not in second
+    assert "ABCD-EFGH-JKMN-0001" in second and "English translation" in second
+    assert "Kind regards," in second and "Met vriendelijke groeten" not in second
+    assert "Beste Jan Peeters," in third
+
+
+@given(st.integers(min_value=-(10**9), max_value=10**9))
+def test_dutch_and_english_money_say_the_same_amount(cents: int) -> None:
+    dutch = euro(cents / 100).replace("€ ", "").replace(".", "").replace(",", ".")
+    english = euro_en(cents / 100).replace("€", "").replace(",", "")
+    assert dutch == english and round(float(english) * 100) == cents
+
+
+def test_english_dates() -> None:
+    assert date_en(date(2026, 1, 5)) == "5 January 2026"
+    assert date_en(date(2026, 12, 31)) == "31 December 2026"
+
+
+def test_a_failed_print_run_leaves_neither_a_file_nor_a_partial_one(tmp_path: Path) -> None:
+    def letters() -> Iterator[Letter]:
+        yield letter("An Claes")
+        raise OSError(28, "No space left on device")
+
+    path = tmp_path / "letters.pdf"
+    with pytest.raises(OSError, match="No space"):
+        write_letters(letters(), path)
+    assert list(tmp_path.iterdir()) == []

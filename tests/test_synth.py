@@ -18,6 +18,8 @@ import numpy as np
 import polars as pl
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from entitle.insz import is_valid_insz, make_insz, parse_insz
@@ -31,6 +33,7 @@ from entitle.registry.population import (
 from entitle.registry.report import DEFAULT_BENEFITS, GARBAGE_FILE, SCHOOL_FILE, summarize
 from entitle.registry.synth import (
     FILES,
+    GENERATOR_VERSION,
     GREY_KINDS,
     REFERENCE_DATE,
     SynthError,
@@ -40,13 +43,15 @@ from entitle.registry.synth import (
 from entitle.registry.synth_cli import DEFAULT_BENEFITS as CLI_DEFAULT_BENEFITS
 from entitle.registry.synth_cli import synth
 from entitle.registry.synth_people import date_parts, insz_numbers
+from entitle.registry.synth_place import GHENT, PLACES, VLASBEKE
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.columnar import DTYPES, Population, evaluate_population
 from entitle.rules.loader import load_benefit
 
 POSITIONS = {"01", "02", "03", "05", "06", "09", "12", "13", "20", "21", "22"}
 CITY_PERSONS = 20_000
-GHENT = Path(__file__).resolve().parents[1] / "benefits" / "ghent"
+GHENT_BENEFITS = Path(__file__).resolve().parents[1] / "benefits" / "ghent"
+GHENT_600_SEED_5 = "97483bec0c52f48ec07c96b1b308f4fd481815ae075a70c2fbe77255580bb87c"
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +96,23 @@ def test_identical_bytes_with_one_polars_thread(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(tmp_path / "single")], check=True, env=env, timeout=120
     )
     assert hashes(tmp_path / "threads") == hashes(tmp_path / "single")
+
+
+def content_digest(tables: dict[str, pl.DataFrame]) -> str:
+    """One digest of every table's content (as CSV: independent of the Parquet writer)."""
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode())
+        digest.update(tables[name].write_csv().encode())
+    return digest.hexdigest()
+
+
+def test_ghent_is_the_city_generator_version_1_made() -> None:
+    """Pinned: a second municipality must not change Ghent's city. A deliberate change to the
+    generator bumps GENERATOR_VERSION and this digest together."""
+    assert GENERATOR_VERSION == 1
+    assert content_digest(generate_city(600, 5)) == GHENT_600_SEED_5
+    assert content_digest(generate_city(600, 5, GHENT)) == GHENT_600_SEED_5
 
 
 def test_different_seed_gives_a_different_city(tmp_path: Path) -> None:
@@ -311,7 +333,7 @@ def test_each_grey_zone_shows_in_the_data(city: Path) -> None:
 
 
 def test_rates_are_plausible_for_a_small_city(city: Path) -> None:
-    summary = summarize(city, GHENT)
+    summary = summarize(city, GHENT_BENEFITS)
     value = summary.value
     households = value("private households")
     assert households is not None
@@ -350,10 +372,10 @@ def test_rates_are_plausible_for_a_small_city(city: Path) -> None:
 
 def test_report_benefits_are_the_engines_decisions(city: Path) -> None:
     """The report decides with the YAML rules through the columnar engine, so it cannot drift."""
-    summary = summarize(city, GHENT)
+    summary = summarize(city, GHENT_BENEFITS)
     as_of = date.fromisoformat(summary.reference_date)
-    garbage = load_benefit(GHENT / GARBAGE_FILE)
-    school = load_benefit(GHENT / SCHOOL_FILE)
+    garbage = load_benefit(GHENT_BENEFITS / GARBAGE_FILE)
+    school = load_benefit(GHENT_BENEFITS / SCHOOL_FILE)
     views: tuple[View, ...] = ("registry", "truth")
     for view in views:
         persons, households = load_population(city, view, as_of=as_of)
@@ -386,11 +408,11 @@ def test_report_follows_the_rule_files(city: Path, tmp_path: Path) -> None:
     """A changed ceiling in the YAML changes the report: no copy of the rules lives in it."""
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / GARBAGE_FILE).write_text((GHENT / GARBAGE_FILE).read_text())
-    school = (GHENT / SCHOOL_FILE).read_text()
+    (rules / GARBAGE_FILE).write_text((GHENT_BENEFITS / GARBAGE_FILE).read_text())
+    school = (GHENT_BENEFITS / SCHOOL_FILE).read_text()
     assert "value: 33000}" in school
     (rules / SCHOOL_FILE).write_text(school.replace("value: 33000}", "value: 0}"))
-    before, after = summarize(city, GHENT), summarize(city, rules)
+    before, after = summarize(city, GHENT_BENEFITS), summarize(city, rules)
     assert before.value("pupils C") and after.value("pupils C") == 0
     assert after.value("pupils A") == before.value("pupils A")
     assert after.value("garbage-bag households") == before.value("garbage-bag households")
@@ -400,7 +422,7 @@ def test_report_needs_the_benefit_files(city: Path, tmp_path: Path) -> None:
     assert DEFAULT_BENEFITS == CLI_DEFAULT_BENEFITS
     with pytest.raises(SynthError, match=f"{GARBAGE_FILE} not found"):
         summarize(city, tmp_path)
-    (tmp_path / GARBAGE_FILE).write_text((GHENT / GARBAGE_FILE).read_text())
+    (tmp_path / GARBAGE_FILE).write_text((GHENT_BENEFITS / GARBAGE_FILE).read_text())
     (tmp_path / SCHOOL_FILE).write_text("id: 3\n")
     with pytest.raises(SynthError, match=f"cannot load benefit file .*{SCHOOL_FILE}"):
         summarize(city, tmp_path)
@@ -527,7 +549,9 @@ def test_cli_generates_and_reports(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (out / "meta.json").is_file()
     result = runner.invoke(
-        _cli(), ["synth", "--report", str(out), "--benefits", str(GHENT)], env={"COLUMNS": "200"}
+        _cli(),
+        ["synth", "--report", str(out), "--benefits", str(GHENT_BENEFITS)],
+        env={"COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output
     assert "garbage-bag households" in result.output and "25,000" in result.output
@@ -543,3 +567,78 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not writable" in result.output
     result = runner.invoke(_cli(), ["synth", "--report", str(tmp_path)])
     assert result.exit_code == 2 and "no synthetic city" in result.output
+
+
+# ----------------------------------------------------------------------------- another town
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("town")
+    write_city(3_000, 5, out, place="vlasbeke")
+    return out
+
+
+def test_the_town_is_deterministic_and_not_ghent(town: Path, tmp_path: Path) -> None:
+    write_city(3_000, 5, tmp_path / "again", place=VLASBEKE)
+    assert hashes(tmp_path / "again") == hashes(town)
+    write_city(3_000, 5, tmp_path / "ghent")
+    assert (
+        hashes(tmp_path / "ghent")["registry/persons.parquet"]
+        != hashes(town)["registry/persons.parquet"]
+    )
+    meta = json.loads((town / "meta.json").read_text())
+    assert meta["municipality_nis"] == "49901" and meta["persons"] == 3_000
+
+
+def test_the_town_s_residents_live_in_the_town(town: Path) -> None:
+    registry = read(town, "registry/persons.parquet")
+    grey = read(town, "truth/grey_zones.parquet")
+    elsewhere = grey.filter(pl.col("kind") == "unregistered_cohabitant")["person_id"]
+    moved = registry.filter(pl.col("person_id").is_in(elsewhere.implode()))
+    stayed = registry.filter(~pl.col("person_id").is_in(elsewhere.implode()))
+    assert (stayed["municipality_nis"] == "49901").all()
+    assert set(stayed["postcode"]) == {"9995", "9996"}
+    assert set(registry["street"].drop_nulls()) <= set(VLASBEKE.streets)
+    ghent_only = set(GHENT.streets) - set(VLASBEKE.streets)
+    assert not set(registry["street"].drop_nulls()) & ghent_only
+    neighbours = {nis for nis, _ in VLASBEKE.neighbours} | {"49901"}
+    assert set(moved["municipality_nis"]) <= neighbours
+    homeless = registry.filter(pl.col("reference_address"))
+    assert homeless.height > 0
+    assert (homeless["street"] == "Kerkplein").all() and (homeless["house_number"] == "3").all()
+    schools = read(town, "local/school_enrolments.parquet")["school_id"].unique()
+    assert schools.len() >= 2  # the city's own schools and after-school care
+
+
+def test_cli_makes_the_town(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "town"
+    result = runner.invoke(
+        _cli(), ["synth", "--municipality", "vlasbeke", "--persons", "400", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Vlasbeke" in result.output
+    assert json.loads((out / "meta.json").read_text())["municipality_nis"] == "49901"
+    result = runner.invoke(_cli(), ["synth", "--municipality", "atlantis", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "no synthetic city for municipality 'atlantis'" in result.output
+    with pytest.raises(SynthError, match="known: ghent, vlasbeke"):
+        write_city(10, 1, tmp_path / "x", place="atlantis")
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    persons=st.integers(1, 400),
+    seed=st.integers(0, 2**31),
+    key=st.sampled_from(["ghent", "vlasbeke"]),
+)
+def test_every_address_belongs_to_the_place(persons: int, seed: int, key: str) -> None:
+    place = PLACES[key]
+    tables = generate_city(persons, seed, place)
+    for name in ("registry/persons.parquet", "registry/households.parquet"):
+        frame = tables[name]
+        here = frame.filter(pl.col("municipality_nis") == place.nis)
+        assert set(here["postcode"]) <= {code for code, _ in place.postcodes}
+        assert set(frame["municipality_nis"]) <= set(place.nis_list)
+        assert set(frame["street"].drop_nulls()) <= set(place.street_list())

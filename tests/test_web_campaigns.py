@@ -10,6 +10,7 @@ used once through the API and the page. No page shows an income or a national re
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -346,6 +347,15 @@ def test_approving_a_run_issues_its_letters(site: Site, approved: httpx.Response
     assert pdf.headers["content-type"] == "application/pdf"
     one = client.get(f"{path}/letters/1")
     assert one.status_code == 200 and one.content.startswith(b"%PDF")
+    notices = client.get(f"{path}/files/notifications.jsonl")
+    assert f'href="{path}/files/notifications.jsonl"' in page
+    assert "Meldingen voor e-mail, sms en het digitale loket" in page
+    assert notices.status_code == 200 and notices.headers["content-type"].startswith(
+        "application/jsonl"
+    )
+    records = [json.loads(line) for line in notices.text.splitlines()]
+    assert {r["change"] for r in records} == {"new"}  # the first approved run: all new
+    assert {r["coupon"] for r in records} == {row[2] for row in issued if row[1] == "coupon"}
     assert client.get(f"{path}/files/%2E%2E/%2E%2E/db.db").status_code == 404
     assert client.get(f"{path}/files/letters.csv").status_code == 404
     desk, _ = signed_in(site, "desk")
@@ -429,6 +439,10 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
     found = re.search(r'id="reached-difference">\+(\d+) leerlingen<', html)
     assert found and int(found.group(1)) > 0
     assert re.search(r'id="cost-difference">\+€', html.replace("\xa0", " "))
+    # per band (the school categories A, B, C): pupils and cost, before and after
+    table = html.split('id="whatif-bands"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([ABC])</th>', table)
+    assert rows and set(rows) <= {"A", "B", "C"} and "+" in table
     assert "Niets werd opgeslagen of verstuurd" in html
     assert "Geen recht → Recht" in html and "<svg" in html
     assert snapshot() == before  # no stored decision, run or letter changed

@@ -15,10 +15,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from entitle.decide.campaign_cli import campaign_app
+from entitle.decide.scale_cli import scale_app
 from entitle.insz import insz_report
 from entitle.registry.server_cli import registry_app
 from entitle.registry.synth_cli import synth
 from entitle.sources.magda_cli import magda_app
+from entitle.store.retention_cli import retention_app
 from entitle.store.store_cli import audit_app, db_app, users_app
 from entitle.web.web_cli import serve as web_serve
 
@@ -38,8 +40,10 @@ app.command("synth")(synth)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(retention_app, name="retention")
 app.command("serve")(web_serve)
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(scale_app, name="scale")
 
 console = Console()
 errors = Console(stderr=True)
@@ -115,17 +119,17 @@ def rules_test(
     if not files:
         errors.print(f"no *.tests.yaml under {path}", style="red", markup=False, highlight=False)
         raise typer.Exit(2)
-    total = failed = 0
+    passed_cases = failed_cases = unreadable = 0
     for test_file in files:
         result = run_file(test_file, cross_check=cross_check_cases)
         if result.error:
-            failed += 1
+            unreadable += 1
             console.print(f"[red]ERROR[/red] {escape(str(test_file))}")
             errors.print(result.error, markup=False, highlight=False)
             continue
         passed = sum(r.passed for r in result.results)
-        total += len(result.results)
-        failed += len(result.results) - passed
+        passed_cases += passed
+        failed_cases += len(result.results) - passed
         mark = "[green]ok[/green]" if result.passed else "[red]FAIL[/red]"
         console.print(
             f"{mark} {result.benefit_id}: {passed}/{len(result.results)} cases ({test_file})"
@@ -133,8 +137,11 @@ def rules_test(
         for case in result.results:
             for failure in case.failures:
                 console.print(f"   [red]✗[/red] {escape(case.name)}: {escape(failure)}")
-    console.print(f"{total - failed} passed, {failed} failed")
-    raise typer.Exit(1 if failed else 0)
+    summary = f"{passed_cases} passed, {failed_cases} failed"
+    if unreadable:
+        summary += f", {unreadable} file{'s' if unreadable > 1 else ''} not read"
+    console.print(summary)
+    raise typer.Exit(1 if failed_cases or unreadable else 0)
 
 
 @rules_app.command("show")
@@ -284,9 +291,21 @@ def _print_trace(decision: dict[str, Any]) -> None:
 @app.command("demo")
 def demo(
     persons: Annotated[
-        int,
-        typer.Option("--persons", help="Persons in the synthetic city (Ghent ~270,000).", min=1),
-    ] = 270_000,
+        int | None,
+        typer.Option(
+            "--persons",
+            help="Persons in the synthetic city (default: the municipality's; Ghent 270,000).",
+            min=1,
+        ),
+    ] = None,
+    municipality: Annotated[
+        str | None,
+        typer.Option(
+            "--municipality",
+            envvar="ENTITLE_MUNICIPALITY",
+            help="Which municipality: ghent (default) or vlasbeke (fictional).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The city's random seed.", min=0)] = 1,
     data: Annotated[
         Path | None,
@@ -328,13 +347,19 @@ def demo(
     process it started."""
     from entitle.demo import DemoOptions, default_benefits, default_data_dir, run_demo
     from entitle.demo_examples import print_case_tables
+    from entitle.municipality import MunicipalityError, load_municipality
 
-    folder = benefits if benefits is not None else default_benefits()
     if examples:
+        try:
+            folder = benefits or default_benefits(load_municipality(municipality))
+        except MunicipalityError as exc:
+            errors.print(f"demo: {exc}", style="red", markup=False, highlight=False)
+            raise typer.Exit(2) from None
         raise typer.Exit(print_case_tables(folder, console, errors))
     options = DemoOptions(
         data=data if data is not None else default_data_dir(),
-        benefits=folder,
+        municipality=municipality,
+        benefits=benefits,
         persons=persons,
         seed=seed,
         port=port,

@@ -78,7 +78,9 @@ DEMO_ACCOUNTS = (
     ("admin", "administrator", "administrator"),
     ("auditor", "auditor", "auditor"),
 )
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_ALPHABET = (  # nosec B105  # an alphabet for demo passwords, not a password
+    "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+)
 WEB_START_TIMEOUT = 90.0
 
 

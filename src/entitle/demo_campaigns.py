@@ -20,7 +20,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-DEMO_CAMPAIGNS = ("garbage-bags",)
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
 
 
@@ -117,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--campaigns", type=Path, required=True)
     parser.add_argument("--benefits", type=Path, required=True)
     parser.add_argument("--registry", required=True, help="MAGDA / simulator URL")
-    parser.add_argument("names", nargs="*", default=list(DEMO_CAMPAIGNS))
+    parser.add_argument("names", nargs="+", help="the campaigns to run")
     return run(parser.parse_args(argv))
 
 

@@ -21,7 +21,6 @@ from entitle.insz import InvalidInszError, parse_insz
 from entitle.rules.model import Benefit
 
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
-EXAMPLE_BENEFITS = ("ghent.uitpas", "ghent.garbage-bags")
 COLOURS = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
 
 
@@ -81,9 +80,10 @@ def desk_examples(
     city: Path,
     benefits: dict[str, Benefit],
     as_of: date,
-    wanted: Sequence[str] = EXAMPLE_BENEFITS,
+    wanted: Sequence[str],
 ) -> list[BenefitExamples]:
-    """One example per outcome for each wanted benefit (those not configured are skipped)."""
+    """One example per outcome for each wanted benefit (the municipality's demo examples; those
+    not configured are skipped)."""
     from entitle.registry.population import load_population
     from entitle.rules.columnar import Population, evaluate_population, fact_names
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404  # the demo starts its own processes
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -140,7 +140,7 @@ def start_child(
     log = log_path.open("wb")
     command = [sys.executable, "-m", "entitle.demo_launch", str(os.getpid()), "--", *argv]
     try:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # nosec B603  # fixed argv, no shell
             command,
             stdin=subprocess.DEVNULL,
             stdout=log,

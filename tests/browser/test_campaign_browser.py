@@ -65,14 +65,14 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         source=TableSource(persons, households),
         truth=city,
     )
-    bags = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
+    bags = find_campaign("garbage-bags", REPO / "campaigns" / "ghent", BENEFITS)
     run = run_campaign(ctx, bags, AS_OF, chunk_size=500)
     engine.dispose()
     env = {
         **os.environ,
         "ENTITLE_MAGDA_SENDER": SENDER,
         "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
-        "ENTITLE_CAMPAIGNS": str(REPO / "campaigns"),
+        "ENTITLE_CAMPAIGNS": str(REPO / "campaigns" / "ghent"),
         "ENTITLE_REGISTER_EXTRACT": str(city / "registry"),
         "ENTITLE_CAMPAIGN_OUTPUT": str(folder / "out"),
     }

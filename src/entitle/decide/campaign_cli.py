@@ -13,13 +13,15 @@
 
 Where: --campaigns (ENTITLE_CAMPAIGNS, default ./campaigns), --benefits (ENTITLE_BENEFITS,
 ./benefits), --register (ENTITLE_REGISTER_EXTRACT), --registry (ENTITLE_MAGDA_BASE_URL),
---local (ENTITLE_LOCAL_DATASETS), --url (ENTITLE_DATABASE_URL), --output
+--local (ENTITLE_LOCAL), --url (ENTITLE_DATABASE_URL), --output
 (ENTITLE_CAMPAIGN_OUTPUT), --truth (ENTITLE_TRUTH: a synthetic city, to measure reach).
-Exit codes: 0 done, 1 refused (state, review rules), 2 bad input or configuration.
+Exit codes: 0 done, 1 refused (state, review rules), 2 bad input or configuration,
+3 output not written (disk full, folder not writable): fix it and issue again.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -88,7 +90,7 @@ RegistryOption = Annotated[
 ]
 LocalOption = Annotated[
     str | None,
-    typer.Option("--local", envvar="ENTITLE_LOCAL_DATASETS", help="Local datasets folder or URL."),
+    typer.Option("--local", envvar="ENTITLE_LOCAL", help="Local datasets folder or URL."),
 ]
 UrlOption = Annotated[
     str | None,
@@ -419,6 +421,15 @@ def run_command(
         return
     console.print(f"run #{view.id} of {campaign.name} as of {view.as_of}: {view.status}")
     _print_summary(view.summary or {})
+    reasons = (view.summary or {}).get("undetermined_reasons", {})
+    transient = sum(n for reason, n in reasons.items() if reason.endswith("(retry)"))
+    if transient:
+        console.print(
+            f"warning: {transient:,} undetermined because a registry did not answer (a "
+            "transient failure: see the undetermined reasons). Approving invites them; once "
+            "the registry is back you may reject this run and run it again.",
+            markup=False,
+        )
     if view.status == "draft":
         console.print(
             f"review it, then: entitle campaign approve {view.id} --as USER "
@@ -573,6 +584,15 @@ def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> No
         result = issue_run(ctx, campaign, run, actor=actor)
     except CampaignStateError as exc:
         raise _fail(str(exc), 1) from None
+    except OSError as exc:  # disk full, folder not writable: nothing counts as issued
+        where = Path(exc.filename).parent if exc.filename else ctx.output_dir
+        why = "disk full (no space left on device)" if exc.errno == errno.ENOSPC else exc.strerror
+        raise _fail(
+            f"run #{run}: cannot write the letters and lists in {where}: {why}. The run is not "
+            f"issued; fix it, then run `entitle campaign issue {run} --as {actor}` again "
+            "(no letter is issued twice).",
+            3,
+        ) from None
     console.print(
         f"run #{run} issued: letters {result.letters} ({result.new_letters} new), "
         f"{result.pages} pages, {len(result.files)} file(s) in {result.seconds:.1f} s"

@@ -1,7 +1,8 @@
 """Campaign definitions: YAML files beside the benefits (`campaigns/<municipality>/<name>.yaml`).
 
 A definition names the benefit, the target population, the schedule, the review rule and the
-outputs (letters with their Dutch texts, billing lists). See docs/campaigns.md for every field.
+outputs (letters with their Dutch texts and, optionally, an English version; billing lists;
+notifications). See docs/campaigns.md for every field.
 """
 
 from __future__ import annotations
@@ -114,20 +115,73 @@ class InvitationLetter(_Strict):
     objection: str = ""
 
 
+class CouponTranslation(_Strict):
+    """The coupon letter's texts in another language (same placeholders as the Dutch ones)."""
+
+    subject: str
+    what: str = ""
+    what_by_band: dict[str, str] = Field(default_factory=dict)
+    why_intro: str = "You get this because, according to government records:"
+    how: str
+    objection: str
+
+
+class InvitationTranslation(_Strict):
+    subject: str
+    body: str
+    bring_intro: str = "Please bring:"
+    always_bring: list[str] = Field(default_factory=list)
+    bring: dict[str, str] = Field(default_factory=dict)
+    objection: str = ""
+
+
+class Translation(_Strict):
+    """A letter's version in another language, printed after the Dutch one."""
+
+    sender: list[str] = Field(default_factory=list)  # empty: the Dutch sender lines
+    coupon: CouponTranslation
+    invitation: InvitationTranslation | Literal[False] = False
+
+
+Language = Literal["nl", "en"]
+
+
+def _dutch() -> list[Language]:
+    return ["nl"]
+
+
 class Letters(_Strict):
     municipality_name: str = ""
     sender: list[str] = Field(default_factory=list)
     coupon: CouponLetter
     invitation: InvitationLetter | Literal[False] = False
+    # The versions each letter has, Dutch first (the official one): [nl] or [nl, en].
+    languages: list[Language] = Field(default_factory=_dutch)
+    translations: dict[Language, Translation] = Field(default_factory=dict)
 
 
 class BillingLists(_Strict):
     dataset: str = "school_enrolments"
 
 
+Change = Literal["new", "changed", "ended"]
+
+
+def _all_changes() -> list[Change]:
+    return ["new", "changed", "ended"]
+
+
+class Notifications(_Strict):
+    """A notification file per issued run for the city's channel (e-mail, SMS, my-city inbox):
+    one record per subject whose situation changed in these ways."""
+
+    changes: list[Change] = Field(default_factory=_all_changes, min_length=1)
+
+
 class Outputs(_Strict):
     letters: Letters | Literal[False] = False
     billing_lists: BillingLists | Literal[False] = False
+    notifications: Notifications | Literal[False] = False
 
 
 class CampaignFile(_Strict):
@@ -188,8 +242,27 @@ class Campaign:
                     raise CampaignError(f"{where}: why_conditions: no condition {name!r}")
             if not letters.coupon.what and not letters.coupon.what_by_band:
                 raise CampaignError(f"{where}: a coupon letter needs 'what' or 'what_by_band'")
+            self._check_languages(letters)
         if spec.outputs.billing_lists and spec.target.kind != "pupils":
             raise CampaignError(f"{where}: billing lists are made for pupil campaigns")
+
+    def _check_languages(self, letters: Letters) -> None:
+        where = str(self.path)
+        languages = letters.languages
+        if not languages or languages[0] != "nl" or len(set(languages)) != len(languages):
+            raise CampaignError(
+                f"{where}: letters.languages starts with nl (the official version) and names "
+                f"each language once, not {languages}"
+            )
+        for language in languages[1:]:
+            translation = letters.translations.get(language)
+            if translation is None:
+                raise CampaignError(f"{where}: letters.translations has no {language!r} version")
+            coupon = translation.coupon
+            if not coupon.what and not coupon.what_by_band:
+                raise CampaignError(f"{where}: translations.{language}.coupon needs 'what'")
+            if letters.invitation and not translation.invitation:
+                raise CampaignError(f"{where}: translations.{language} needs an 'invitation'")
 
     def period(self, as_of: date) -> str:
         """The period a decision on `as_of` covers: one letter per subject per period."""

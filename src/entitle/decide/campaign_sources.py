@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -446,34 +444,6 @@ class GatewayChunk:
             "questions": self.gateway.questions,
             "from_register": dict(self.from_register),
         }
-
-
-class LineAccessLog:
-    """The access log as JSON lines, one write per access on a file kept open (a campaign makes
-    hundreds of thousands: opening the file for each would cost more than the question)."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._handle = path.open("a", encoding="utf-8", buffering=1)
-        self._lock = threading.Lock()
-
-    def record(self, access: Access) -> None:
-        entry = {
-            "time": access.time,
-            "purpose": access.purpose,
-            "source": access.source,
-            "subject": access.subject,
-            "result": access.result,
-            "facts": list(access.facts),
-        }
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
-        with self._lock:
-            self._handle.write(line)
-
-    def close(self) -> None:
-        with self._lock:
-            self._handle.close()
 
 
 class CachingPseudonymiser(Pseudonymiser):

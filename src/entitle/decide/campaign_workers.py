@@ -53,7 +53,7 @@ def _watch_parent(parent: int) -> None:
 
 def _init(spec: WorkerSpec, events: Any, parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    from entitle.decide.campaign import CampaignContext
+    from entitle.decide.campaign_context import CampaignContext
     from entitle.decide.campaign_def import load_campaign
 
     campaign = load_campaign(Path(spec.campaign_path), Path(spec.benefits_dir))
@@ -76,7 +76,7 @@ def _init(spec: WorkerSpec, events: Any, parent: int) -> None:
 
 
 def _decide(task: ChunkTask) -> ChunkDone:
-    from entitle.decide.campaign import decide_chunk_rows
+    from entitle.decide.campaign_evaluate import decide_chunk_rows
 
     number, subjects, persons, households = task
     events = _state["events"]

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import unicodedata
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +18,8 @@ from pathlib import Path
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
+
+from entitle.decide.atomic import write_atomic
 
 HEADER = ("School", "Schoolnaam", "Naam", "Voornaam", "Klas", "Tariefcategorie", "Geldig tot")
 
@@ -60,15 +60,6 @@ def by_school(rows: Iterable[BillingRow]) -> dict[str, list[BillingRow]]:
 def _slug(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60] or "school"
-
-
-def _atomic(path: Path, data: bytes) -> None:
-    partial = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
-    with partial.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
 
 
 def csv_bytes(rows: Sequence[BillingRow]) -> bytes:
@@ -114,7 +105,7 @@ def write_billing_lists(
     for school, items in by_school(rows).items():
         base = f"{school}-{_slug(items[0].school_name)}"
         csv_path, xlsx_path = folder / f"{base}.csv", folder / f"{base}.xlsx"
-        _atomic(csv_path, csv_bytes(items))
-        _atomic(xlsx_path, xlsx_bytes(items, title=label, stamp=stamp))
+        write_atomic(csv_path, csv_bytes(items))
+        write_atomic(xlsx_path, xlsx_bytes(items, title=label, stamp=stamp))
         written += [xlsx_path, csv_path]
     return written

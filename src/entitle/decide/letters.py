@@ -12,15 +12,14 @@ that differ in a name, an address, an amount and a code. So this module writes t
 - pages are streamed into the file as they are made (Flate-compressed), then the page tree and
   cross-reference table are written.
 
-`Letter` holds what one letter says; the campaign layer fills it in plain Dutch.
+`Letter` holds what one letter says; the campaign layer fills it in plain Dutch, with an English
+version after it (`Letter.translation`, its own pages) when the campaign asks for one.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import unicodedata
-import uuid
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from typing import BinaryIO, Literal
 
 import segno
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+
+from entitle.decide.atomic import atomic_file
 
 PAGE_WIDTH, PAGE_HEIGHT = 595.28, 841.89  # A4 in points
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_BOTTOM = 62.0, 56.0, 60.0
@@ -142,6 +143,12 @@ def _escape(data: bytes) -> bytes:
     return b"".join(_ESCAPE_TABLE[b] for b in data)
 
 
+@lru_cache(maxsize=65536)
+def _literal(text: str) -> bytes:
+    """Text as the inside of a PDF string (most lines recur from letter to letter)."""
+    return _escape(encode(text))
+
+
 @lru_cache(maxsize=8192)
 def wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
     """Greedy word wrap to `width` points."""
@@ -182,9 +189,11 @@ class Letter:
     qr: str | None = None  # what the QR code holds (the verification URL)
     code_label: str = "Uw persoonlijke code"
     code_hint: str = "Scan de QR-code om de code te controleren."
-    closing: tuple[str, ...] = ("Met vriendelijke groeten,", "Stad Gent")
+    closing: tuple[str, ...] = ()  # () : "Met vriendelijke groeten," and the sender's first line
     footer: str = ""
     reference: str = ""
+    note: str = ""  # printed above the subject (a translation says it is one)
+    translation: Letter | None = None  # the same letter in another language, on its own pages
 
 
 MONTHS_NL = (
@@ -207,6 +216,35 @@ def date_nl(day: date) -> str:
     return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
 
 
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def date_en(day: date) -> str:
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def euro_en(amount: float | int | None) -> str:
+    """Money as English text: €1,234.50."""
+    if amount is None:
+        return "€–"
+    cents = round(float(amount) * 100)
+    whole, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}€{whole:,}.{rest:02d}"
+
+
 def euro(amount: float | int | None) -> str:
     """Money as Dutch text: € 1.234,50."""
     if amount is None:
@@ -224,7 +262,7 @@ class _Page:
     def text(self, x: float, y: float, text: str, font: str = "F1", size: float = 10) -> None:
         self.ops.append(
             b"BT /%s %.1f Tf %.2f %.2f Td (%s) Tj ET"
-            % (font.encode(), size, x, y, _escape(encode(text)))
+            % (font.encode(), size, x, y, _literal(text))
         )
 
     def lines(
@@ -234,7 +272,7 @@ class _Page:
             return
         parts = [b"BT /%s %.1f Tf %.2f TL %.2f %.2f Td" % (font.encode(), size, leading, x, y)]
         for i, line in enumerate(lines):
-            parts.append(b"(%s) %s" % (_escape(encode(line)), b"Tj" if i == 0 else b"'"))
+            parts.append(b"(%s) %s" % (_literal(line), b"Tj" if i == 0 else b"'"))
         parts.append(b"ET")
         self.ops.append(b" ".join(parts))
 
@@ -243,11 +281,16 @@ class _Page:
 
     def qr(self, content: str, x: float, y: float, size: float) -> None:
         """A QR code as filled rectangles, `size` points wide, top-left corner at (x, y)."""
-        matrix = _qr_matrix(content)
-        self.ops.append(_qr_ops(matrix, x, y, size))
+        self.ops.append(b"q 1 0 0 1 %.2f %.2f cm\n%s\nQ" % (x, y, _qr_drawing(content, size)))
 
     def content(self) -> bytes:
         return b"\n".join(self.ops)
+
+
+@lru_cache(maxsize=8)  # a letter's versions in other languages show the same code
+def _qr_drawing(content: str, size: float) -> bytes:
+    """The QR code's rectangles with its top-left corner at the origin."""
+    return _qr_ops(_qr_matrix(content), 0.0, 0.0, size)
 
 
 def _qr_matrix(content: str) -> tuple[bytes, ...]:
@@ -291,6 +334,10 @@ def _layout(letter: Letter) -> list[_Page]:
     if letter.reference:
         page.text(MARGIN_LEFT, y - 13, letter.reference, "F1", 8.5)
     y -= 40
+    if letter.note:
+        note = wrap(letter.note, "F2", 8.5, TEXT_WIDTH)
+        page.lines(MARGIN_LEFT, y + 8, note, "F2", 8.5, 11)
+        y -= 11 * len(note) + 6
     subject_lines = wrap(letter.subject, "F2", 13, TEXT_WIDTH)
     page.lines(MARGIN_LEFT, y, subject_lines, "F2", 13, 16)
     y -= 16 * len(subject_lines) + 12
@@ -338,8 +385,9 @@ def _layout(letter: Letter) -> list[_Page]:
         if letter.qr:
             page.qr(letter.qr, MARGIN_LEFT + TEXT_WIDTH - 108, top - 2, 104)
         y = top - box - 22
-    room(14 * len(letter.closing) + 6)
-    page.lines(MARGIN_LEFT, y, letter.closing, "F1", 10, 14)
+    closing = letter.closing or ("Met vriendelijke groeten,", *letter.sender[:1])
+    room(14 * len(closing) + 6)
+    page.lines(MARGIN_LEFT, y, closing, "F1", 10, 14)
     if letter.footer:
         footer = wrap(letter.footer, "F1", 7, TEXT_WIDTH)
         pages[-1].lines(MARGIN_LEFT, 26 + 9 * (len(footer) - 1), footer, "F1", 7, 9)
@@ -408,7 +456,13 @@ class PdfWriter:
         self.page_ids.append(page_id)
 
     def add_letter(self, letter: Letter) -> int:
-        pages = _layout(letter)
+        """The letter's pages, then its translation's (a version per language); returns the
+        number of pages."""
+        pages: list[_Page] = []
+        version: Letter | None = letter
+        while version is not None:
+            pages += _layout(version)
+            version = version.translation
         for page in pages:
             self.add_page(page.content())
         return len(pages)
@@ -438,18 +492,13 @@ def write_letters(letters: Iterable[Letter], path: Path, *, title: str = "") -> 
     """One merged print file (written to a temporary name, then moved into place).
 
     Returns (letters, pages)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
     count = pages = 0
-    with partial.open("wb") as handle:
+    with atomic_file(path) as handle:
         writer = PdfWriter(handle, title=title)
         for letter in letters:
             pages += writer.add_letter(letter)
             count += 1
         writer.close()
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
     return count, pages
 
 

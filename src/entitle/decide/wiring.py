@@ -88,7 +88,7 @@ class Registries:
         if client is not None:
             client.close()
         if isinstance(local, HttpDatasets):
-            local.client.close()
+            local.close()
 
 
 def make_gateway(

@@ -200,7 +200,7 @@ class FaultInjector:
         faults = self.config.for_service(service)
         number = self._counters.get(service, 0)
         self._counters[service] = number + 1
-        rng = random.Random(f"{self._seed}:{service}:{number}")
+        rng = random.Random(f"{self._seed}:{service}:{number}")  # nosec B311  # faults
         latency_s = faults.latency_ms.draw_ms(rng) / 1000.0
         draw = rng.random()
         kind = rng.choice(faults.malformed_kinds)

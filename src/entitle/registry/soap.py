@@ -130,7 +130,7 @@ class MagdaRequest:
 
 
 def _local(element: Element) -> str:
-    return str(etree.QName(element).localname)
+    return str(element.tag).rpartition("}")[2]  # Clark notation: "{namespace}local"
 
 
 def child(parent: Element | None, *path: str) -> Element | None:
@@ -139,10 +139,7 @@ def child(parent: Element | None, *path: str) -> Element | None:
     for name in path:
         if node is None:
             return None
-        node = next(
-            (c for c in node if isinstance(c.tag, str) and _local(c) == name),
-            None,
-        )
+        node = node.find("{*}" + name)  # any namespace or none, in C
     return node
 
 
@@ -159,7 +156,7 @@ def children(parent: Element | None, name: str) -> list[Element]:
     """All direct children with this local name."""
     if parent is None:
         return []
-    return [c for c in parent if isinstance(c.tag, str) and _local(c) == name]
+    return list(parent.iterchildren("{*}" + name))
 
 
 def parse_request(body: bytes) -> MagdaRequest:

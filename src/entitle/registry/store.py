@@ -376,6 +376,8 @@ class LocalDatasets:
     def __init__(self, data_dir: Path) -> None:
         folder = data_dir / "local"
         self._datasets: dict[str, _Dataset] = {}
+        self._rows_of: dict[str, list[dict[str, Any]]] = {}
+        self._indexes: dict[str, dict[str, list[int]]] = {}
         if not folder.is_dir():
             return
         for path in sorted(folder.iterdir()):
@@ -417,11 +419,30 @@ class LocalDatasets:
         return None if dataset is None else dataset.frame
 
     def lookup(self, name: str, insz: Sequence[str]) -> list[dict[str, Any]]:
-        """The rows of a dataset for these persons (JSON-ready: dates as ISO strings)."""
+        """The rows of a dataset for these persons (JSON-ready: dates as ISO strings), in the
+        dataset's order."""
+        index = self._index(name)
+        if index is None:
+            return []
+        found = sorted(i for person in set(insz) for i in index.get(person, ()))
+        rows = self._rows_of[name]
+        return [dict(rows[i]) for i in found]
+
+    def _index(self, name: str) -> dict[str, list[int]] | None:
+        """Row numbers by person_id, built on first use (a lookup is then a dict access)."""
+        index = self._indexes.get(name)
+        if index is not None:
+            return index
         frame = self.frame(name)
         if frame is None or "person_id" not in frame.columns:
-            return []
-        rows = frame.filter(pl.col("person_id").is_in(list(insz))).to_dicts()
-        return [
-            {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows
+            return None
+        rows = [
+            {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
+            for row in frame.iter_rows(named=True)
         ]
+        index = {}
+        for i, row in enumerate(rows):
+            index.setdefault(str(row["person_id"]), []).append(i)
+        self._rows_of[name] = rows
+        self._indexes[name] = index
+        return index

@@ -1,9 +1,10 @@
 """The synthetic city: a deterministic municipality as Parquet, in two views.
 
-`write_city(persons, seed, out)` writes the data contract of docs/synthetic-city.md: the registry
-view (what the federal registries show; the simulator serves it), the city's local datasets and
-the ground truth (who is really in which situation), which differs from the registry view exactly
-in the grey zones listed in `truth/grey_zones.parquet`.
+`write_city(persons, seed, out, place=…)` writes the data contract of docs/synthetic-city.md: the
+registry view (what the federal registries show; the simulator serves it), the city's local
+datasets and the ground truth (who is really in which situation), which differs from the registry
+view exactly in the grey zones listed in `truth/grey_zones.parquet`. The place (`synth_place`) is
+Ghent unless another municipality is asked for.
 
 Everything is vectorised (numpy with one seeded stream per stage, polars for strings and files),
 and deterministic: the same persons and seed give byte-identical files (fixed row order, no
@@ -32,14 +33,7 @@ from entitle.registry.synth_money import (
     build_economy,
     leefloon_category,
 )
-from entitle.registry.synth_names import (
-    GHENT_NIS,
-    GHENT_POSTCODES,
-    NATIONALITIES,
-    OCMW_ADDRESS,
-    OTHER_MUNICIPALITIES,
-    street_names,
-)
+from entitle.registry.synth_names import NATIONALITIES
 from entitle.registry.synth_people import (
     PARTNER,
     POSITION_CODES,
@@ -55,6 +49,7 @@ from entitle.registry.synth_people import (
     last_name_list,
     rng_for,
 )
+from entitle.registry.synth_place import GHENT, Place, place_for
 from entitle.registry.synth_school import (
     CLASSES,
     LEVELS,
@@ -170,6 +165,7 @@ class _Core:
 
     persons: int
     seed: int
+    place: Place
     hh: Households
     p: Persons
     grey: Grey
@@ -189,16 +185,14 @@ class _Core:
         return self.hh.count + int(self.grey.unregistered.sum())
 
 
-def _build_core(persons: int, seed: int, step: Step) -> _Core:
+def _build_core(persons: int, seed: int, place: Place, step: Step) -> _Core:
     step(_CORE_STEPS[0])
-    hh = build_households(persons, seed)
+    hh = build_households(persons, seed, place)
     step(_CORE_STEPS[1])
     p = build_persons(hh, seed)
-    streets = street_names()
-    if OCMW_ADDRESS[1] not in streets:
-        streets.append(OCMW_ADDRESS[1])
+    streets = place.street_list()
     step(_CORE_STEPS[2])
-    grey = build_grey(hh, p, len(streets), seed)
+    grey = build_grey(hh, p, len(streets), seed, place)
     step(_CORE_STEPS[3])
     economy = build_economy(hh, p, grey, seed)
     step(_CORE_STEPS[4])
@@ -216,6 +210,7 @@ def _build_core(persons: int, seed: int, step: Step) -> _Core:
     return _Core(
         persons=persons,
         seed=seed,
+        place=place,
         hh=hh,
         p=p,
         grey=grey,
@@ -234,9 +229,6 @@ def _build_core(persons: int, seed: int, step: Step) -> _Core:
 
 # ----------------------------------------------------------------------------- addresses
 
-_POSTCODES: Final = [code for code, _ in GHENT_POSTCODES] + [pc for _, pc in OTHER_MUNICIPALITIES]
-_NIS: Final = [GHENT_NIS] + [nis for nis, _ in OTHER_MUNICIPALITIES]
-
 
 def _house_numbers(number: Array, box: Array) -> pl.Series:
     """ "12", "12A" or "12 bus 3"."""
@@ -253,7 +245,8 @@ def _house_numbers(number: Array, box: Array) -> pl.Series:
 
 def _household_addresses(core: _Core, view: str) -> pl.DataFrame:
     """Address columns of every household of a view (registry: with the cohabitants' homes)."""
-    hh, grey = core.hh, core.grey
+    hh, grey, place = core.hh, core.grey, core.place
+    postcodes = place.postcode_list
     nis = np.zeros(hh.count, dtype=np.int64)
     postcode = hh.postcode.copy()
     street = hh.street.copy()
@@ -261,24 +254,23 @@ def _household_addresses(core: _Core, view: str) -> pl.DataFrame:
     box = hh.box.copy()
     if view == "registry":
         ocmw = hh.reference_address
-        postcode[ocmw] = _POSTCODES.index(OCMW_ADDRESS[0])
-        street[ocmw] = core.streets.index(OCMW_ADDRESS[1])
-        number[ocmw] = int(OCMW_ADDRESS[2])
+        ocmw_postcode, ocmw_street, ocmw_number = place.ocmw_address
+        postcode[ocmw] = postcodes.index(ocmw_postcode)
+        street[ocmw] = core.streets.index(ocmw_street)
+        number[ocmw] = int(ocmw_number)
         box[ocmw] = 0
         moved = np.flatnonzero(grey.unregistered)
-        in_ghent = grey.unregistered_ghent[moved]
+        here = grey.unregistered_here[moved]
         other = grey.unregistered_postcode[moved]
-        nis = np.concatenate([nis, np.where(in_ghent, 0, 1 + other)])
-        postcode = np.concatenate(
-            [postcode, np.where(in_ghent, other, len(GHENT_POSTCODES) + other)]
-        )
+        nis = np.concatenate([nis, np.where(here, 0, 1 + other)])
+        postcode = np.concatenate([postcode, np.where(here, other, len(place.postcodes) + other)])
         street = np.concatenate([street, grey.unregistered_street[moved]])
         number = np.concatenate([number, grey.unregistered_number[moved]])
         box = np.concatenate([box, np.zeros(moved.shape[0], dtype=np.int64)])
     frame = pl.DataFrame(
         [
-            _lookup(_NIS, nis).alias("municipality_nis"),
-            _lookup(_POSTCODES, postcode).alias("postcode"),
+            _lookup(place.nis_list, nis).alias("municipality_nis"),
+            _lookup(postcodes, postcode).alias("postcode"),
             _lookup(core.streets, street).alias("street"),
             _house_numbers(number, box).alias("house_number"),
         ]
@@ -567,23 +559,24 @@ def _no_step(_: str) -> None:
 
 
 def city_tables(
-    persons: int, seed: int, on_step: Step | None = None
+    persons: int, seed: int, on_step: Step | None = None, place: Place = GHENT
 ) -> Iterator[tuple[str, pl.DataFrame]]:
-    """Generate the city and yield (relative path, table) for every file, one at a time."""
+    """Generate the city in `place` and yield (relative path, table) for every file, one at a
+    time."""
     check_arguments(persons, seed)
     step = on_step or _no_step
-    core = _build_core(persons, seed, step)
+    core = _build_core(persons, seed, place, step)
     for path in FILES:
         step(path)
         yield path, _TABLES[path](core)
 
 
-def generate_city(persons: int, seed: int) -> dict[str, pl.DataFrame]:
+def generate_city(persons: int, seed: int, place: Place = GHENT) -> dict[str, pl.DataFrame]:
     """The whole city in memory, by relative file path (for tests and small cities)."""
-    return dict(city_tables(persons, seed))
+    return dict(city_tables(persons, seed, place=place))
 
 
-def _meta(persons: int, seed: int, rows: dict[str, int]) -> dict[str, Any]:
+def _meta(persons: int, seed: int, place: Place, rows: dict[str, int]) -> dict[str, Any]:
     return {
         "generator": "entitle.registry.synth",
         "version": GENERATOR_VERSION,
@@ -591,7 +584,7 @@ def _meta(persons: int, seed: int, rows: dict[str, int]) -> dict[str, Any]:
         "persons": persons,
         "households": rows["truth/households.parquet"],
         "registry_households": rows["registry/households.parquet"],
-        "municipality_nis": GHENT_NIS,
+        "municipality_nis": place.nis,
         "reference_date": REFERENCE_DATE.isoformat(),
         "school_year": SCHOOL_YEARS[-1],
         "income_years": list(INCOME_YEARS),
@@ -638,9 +631,19 @@ def prepare_out(out: Path) -> None:
 
 
 def write_city(
-    persons: int, seed: int, out: Path | str, on_step: Step | None = None
+    persons: int,
+    seed: int,
+    out: Path | str,
+    on_step: Step | None = None,
+    place: Place | str = GHENT,
 ) -> dict[str, Any]:
-    """Generate the city and write it under `out`; return the contents of meta.json."""
+    """Generate the city in `place` (a `Place` or a municipality id such as "vlasbeke"; Ghent by
+    default) and write it under `out`; return the contents of meta.json."""
+    if isinstance(place, str):
+        try:
+            place = place_for(place)
+        except ValueError as exc:
+            raise SynthError(str(exc)) from None
     check_arguments(persons, seed)
     out = Path(out)
     prepare_out(out)
@@ -648,12 +651,12 @@ def write_city(
     (out / "meta.json").unlink(missing_ok=True)  # an interrupted run leaves no valid city
     rows: dict[str, int] = {}
     try:
-        for path, frame in city_tables(persons, seed, step):
+        for path, frame in city_tables(persons, seed, step, place):
             write_parquet(frame, out / path)
             rows[path] = frame.height
             del frame
         step("meta.json")
-        meta = _meta(persons, seed, rows)
+        meta = _meta(persons, seed, place, rows)
         text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
         (out / "meta.json").write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -26,9 +26,12 @@ DEFAULT_BENEFITS = Path("benefits/ghent")  # the same as entitle.registry.report
 
 def synth(
     persons: Annotated[
-        int,
-        typer.Option("--persons", help="Number of persons (Ghent ~270,000; Flanders 6,800,000)."),
-    ] = 270_000,
+        int | None,
+        typer.Option(
+            "--persons",
+            help="Number of persons (default: the municipality's: Ghent 270,000, Vlasbeke 20,000).",
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option("--seed", help="Random seed; the same seed gives identical files.")
     ] = 1,
@@ -52,6 +55,14 @@ def synth(
             help="With --report: folder holding garbage-bags.yaml and school-tariff.yaml.",
         ),
     ] = DEFAULT_BENEFITS,
+    municipality: Annotated[
+        str,
+        typer.Option(
+            "--municipality",
+            envvar="ENTITLE_MUNICIPALITY",
+            help="Whose city: ghent or vlasbeke (its NIS code, postcodes and streets).",
+        ),
+    ] = "ghent",
 ) -> None:
     """Generate a synthetic municipality as Parquet: registry view, local data, ground truth."""
     from entitle.registry.synth import (
@@ -61,6 +72,7 @@ def synth(
         prepare_out,
         write_city,
     )
+    from entitle.registry.synth_place import place_for
 
     errors = Console(stderr=True)
     if report is not None:
@@ -74,9 +86,12 @@ def synth(
         return
 
     try:  # fail before any work on bad arguments or an unusable folder
+        place = place_for(municipality)
+        if persons is None:
+            persons = place.default_persons
         check_arguments(persons, seed)
         prepare_out(out)
-    except SynthError as exc:
+    except (SynthError, ValueError) as exc:
         errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
@@ -92,7 +107,7 @@ def synth(
     )
     try:
         with progress:
-            task = progress.add_task(f"synth {persons:,} persons", total=TOTAL_STEPS)
+            task = progress.add_task(f"synth {place.name}: {persons:,} persons", total=TOTAL_STEPS)
             steps = 0
 
             def on_step(name: str) -> None:
@@ -102,7 +117,7 @@ def synth(
                 steps += 1
                 progress.update(task, description=name)
 
-            meta = write_city(persons, seed, out, on_step)
+            meta = write_city(persons, seed, out, on_step, place)
             progress.update(task, completed=TOTAL_STEPS, description="done")
     except SynthError as exc:
         errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
@@ -117,7 +132,7 @@ def synth(
         raise typer.Exit(1) from None
     elapsed = time.perf_counter() - start
     errors.print(
-        f"{meta['persons']:,} persons in {meta['households']:,} households "
+        f"{place.name}: {meta['persons']:,} persons in {meta['households']:,} households "
         f"({meta['registry_households']:,} in the registry view), seed {seed}, "
         f"written to {out} in {elapsed:.1f} s. Report: entitle synth --report {out}",
         highlight=False,

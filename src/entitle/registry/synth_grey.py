@@ -5,7 +5,7 @@ Drawn at realistic rates, per person (see docs/synthetic-city.md):
 - separated_parents: a child of separated parents lives in two homes; the register has one
   address and, only when the parents asked for it, a shared-residence note;
 - unregistered_cohabitant: a de facto partner lives in the household but is registered elsewhere
-  (another Ghent address or another municipality);
+  (another address in the city or another municipality);
 - reference_address: homeless, registered at the OCMW's reference address; no fixed abode;
 - not_integrated: the KSZ has no data for the person (MSG00021): recent arrivals mostly;
 - no_assessment: an adult with income but no Belgian tax assessment (newcomer, foreign income);
@@ -20,7 +20,6 @@ from typing import Final
 
 import numpy as np
 
-from entitle.registry.synth_names import GHENT_POSTCODES, OTHER_MUNICIPALITIES
 from entitle.registry.synth_people import (
     CHILD,
     COLLECTIVE,
@@ -37,6 +36,7 @@ from entitle.registry.synth_people import (
     Persons,
     rng_for,
 )
+from entitle.registry.synth_place import GHENT, Place
 
 SHARED_RESIDENCE_P: Final = 0.28  # children of separated parents who live in both homes
 SHARED_NOTE_P: Final = 0.55  # of those, the parents had the note registered
@@ -54,8 +54,8 @@ class Grey:
     shared_note: Array  # registry shows the shared-residence note
     second_household: Array  # the other parent's household index, -1 if none
     unregistered: Array  # de facto partner not registered in the household
-    unregistered_ghent: Array  # ... registered elsewhere in Ghent (else another municipality)
-    unregistered_postcode: Array  # postcode index (Ghent list or other municipalities list)
+    unregistered_here: Array  # ... registered elsewhere in the city (else another municipality)
+    unregistered_postcode: Array  # postcode index (the city's list or the neighbours' list)
     unregistered_street: Array
     unregistered_number: Array
     newcomer: Array  # arrived recently (household), no Belgian history yet
@@ -63,7 +63,7 @@ class Grey:
     not_integrated: Array  # KSZ has no data
 
 
-def build_grey(hh: Households, p: Persons, streets: int, seed: int) -> Grey:
+def build_grey(hh: Households, p: Persons, streets: int, seed: int, place: Place = GHENT) -> Grey:
     """Draw the grey-zone flags for persons (registry lag comes with the statuses)."""
     rng = rng_for(seed, 3)
     count = p.count
@@ -100,10 +100,10 @@ def build_grey(hh: Households, p: Persons, streets: int, seed: int) -> Grey:
 
     # Unregistered cohabitants: de facto partners registered at another address.
     unregistered = (p.role == PARTNER) & (p.pos == P21) & (u[0] < UNREGISTERED_PARTNER_P)
-    unregistered_ghent = u[1] >= UNREGISTERED_ELSEWHERE_P
-    ghent_pc = rng.choice(len(GHENT_POSTCODES), size=count)
-    other_pc = rng.integers(0, len(OTHER_MUNICIPALITIES), size=count)
-    unregistered_postcode = np.where(unregistered_ghent, ghent_pc, other_pc)
+    unregistered_here = u[1] >= UNREGISTERED_ELSEWHERE_P
+    here_pc = rng.choice(len(place.postcodes), size=count)
+    other_pc = rng.integers(0, len(place.neighbours), size=count)
+    unregistered_postcode = np.where(unregistered_here, here_pc, other_pc)
     unregistered_street = rng.integers(0, streets, size=count)
     unregistered_number = np.floor(np.exp(u[2] * np.log(200))).astype(np.int64)
 
@@ -125,7 +125,7 @@ def build_grey(hh: Households, p: Persons, streets: int, seed: int) -> Grey:
         shared_note=shared_note,
         second_household=second_household.astype(np.int32),
         unregistered=unregistered,
-        unregistered_ghent=unregistered_ghent & unregistered,
+        unregistered_here=unregistered_here & unregistered,
         unregistered_postcode=unregistered_postcode.astype(np.int8),
         unregistered_street=unregistered_street.astype(np.int16),
         unregistered_number=unregistered_number.astype(np.int16),

@@ -16,12 +16,11 @@ import numpy.typing as npt
 
 from entitle.registry.synth_names import (
     FIRST_NAME_POOLS,
-    GHENT_POSTCODES,
     LAST_NAME_POOLS,
     NATIONALITIES,
     REGIONS,
-    street_names,
 )
+from entitle.registry.synth_place import GHENT, Place
 
 Array = npt.NDArray[Any]
 
@@ -84,7 +83,7 @@ class Households:
     ref_age: Array
     reference_address: Array
     collective: Array
-    postcode: Array  # index into GHENT_POSTCODES
+    postcode: Array  # index into the place's postcodes
     street: Array  # index into the street list
     house_number: Array
     box: Array  # 0 none, -1 letter A, n > 0 "bus n"
@@ -199,9 +198,10 @@ def _ref_ages(kind: Array, grand: Array, refaddr: Array, rng: np.random.Generato
     return ages
 
 
-def _postcode_street_blocks(streets: int) -> tuple[Array, Array]:
+def _postcode_street_blocks(place: Place) -> tuple[Array, Array]:
     """Each postcode owns a contiguous block of the street list, sized by its population share."""
-    shares = np.array([share for _, share in GHENT_POSTCODES])
+    streets = len(place.streets)
+    shares = np.array([share for _, share in place.postcodes])
     shares = shares / shares.sum()
     lengths = np.maximum(5, np.floor(shares * streets)).astype(np.int64)
     lengths[0] += streets - int(lengths.sum())  # the centre takes the rest
@@ -209,8 +209,8 @@ def _postcode_street_blocks(streets: int) -> tuple[Array, Array]:
     return starts.astype(np.int64), lengths
 
 
-def build_households(persons: int, seed: int) -> Households:
-    """The city's households (ground truth), sizes adding up to exactly `persons`."""
+def build_households(persons: int, seed: int, place: Place = GHENT) -> Households:
+    """The city's households (ground truth) in `place`, sizes adding up to exactly `persons`."""
     rng = rng_for(seed, 1)
     care_homes = _care_home_sizes(persons, rng)
     private = _private_households(persons - int(care_homes.sum()), rng)
@@ -238,10 +238,9 @@ def build_households(persons: int, seed: int) -> Households:
     union_pos = np.where(u[1] < married_p, P02, np.where(u[1] < married_p + legal_p, P22, P21))
 
     # Address: postcode by population share, a street of that postcode, a house number.
-    streets = len(street_names())
-    block_start, block_len = _postcode_street_blocks(streets)
-    shares = np.array([share for _, share in GHENT_POSTCODES])
-    postcode = rng.choice(len(GHENT_POSTCODES), size=count, p=shares / shares.sum())
+    block_start, block_len = _postcode_street_blocks(place)
+    shares = np.array([share for _, share in place.postcodes])
+    postcode = rng.choice(len(place.postcodes), size=count, p=shares / shares.sum())
     street = block_start[postcode] + np.floor(u[2] * block_len[postcode]).astype(np.int64)
     house_number = np.floor(np.exp(u[3] * np.log(240))).astype(np.int64)
     flat_p = np.where(postcode == 0, 0.30, 0.10)

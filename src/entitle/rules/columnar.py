@@ -57,6 +57,7 @@ DTYPES: dict[T, pl.DataType] = {
 }
 
 SUBJECT, HOUSEHOLD, MEMBER = "_s", "_h", "_m"
+Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
 @dataclass
@@ -440,6 +441,18 @@ class _Masks:
             self.visit(child, need & self.u(child))
 
 
+def _ascending(positions: Ints, size: int) -> Ints:
+    """The order that sorts distinct positions below `size` (a counting sort)."""
+    order = np.full(size, -1, dtype=np.int64)
+    order[positions] = np.arange(len(positions), dtype=np.int64)
+    return order[order >= 0]
+
+
+def _count(groups: Ints, flags: pl.Series, n: int) -> Ints:
+    """How many rows of each group have the flag set (null counts as unset)."""
+    return np.bincount(groups[flags.fill_null(False).to_numpy()], minlength=n)
+
+
 def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
     items = list(exprs)
     return pl.any_horizontal(*items) if items else pl.lit(False)
@@ -453,6 +466,20 @@ def _materialise(frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]]) -
         if level:
             frame = frame.with_columns([expr.alias(name) for name, expr in level])
     return frame
+
+
+@dataclass
+class _Groups:
+    """Compact group numbers for one pass: member rows grouped by their subject (or household).
+
+    Numbers run below `n` = the number of subject rows of the pass, so per-group arrays are sized
+    by the rows still in play, never by the whole population.
+    """
+
+    s: Ints  # the group of each subject row
+    m: Ints  # the group of each member row
+    n: int
+    aligned: bool  # group i is subject row i
 
 
 class _Run:
@@ -522,9 +549,7 @@ class _Run:
                     pl.col(HOUSEHOLD).alias(SUBJECT), HOUSEHOLD, MEMBER
                 ).with_columns(size=sizes.gather(person_rows[HOUSEHOLD]))
             else:
-                members = subjects.select(SUBJECT, HOUSEHOLD, "size").join(
-                    person_rows.select(HOUSEHOLD, MEMBER), on=HOUSEHOLD, how="inner"
-                )
+                members = self._members_of(subjects)
             self.m = members.with_columns(fill(program.member_facts, members, lambda f: MEMBER))
         self.shared = (
             {f for f in program.subject_facts & program.member_facts if f.startswith("person.")}
@@ -532,14 +557,48 @@ class _Run:
             else set()
         )
         self.bits = {fact: i for i, fact in enumerate(program.plan.facts)}
+        # scratch: position (subject or household) -> compact group; only the slots written by
+        # the current pass are read (np.empty touches no memory until written)
+        self.slot: Ints = np.empty(
+            max(len(self.subject_ids), self.households) if program.uses_members else 0,
+            dtype=np.int64,
+        )
+        self.groups: _Groups | None = None
 
     def _expand(self, s: pl.DataFrame) -> pl.DataFrame:
         """The subject x member frame for the subjects of `s`, member facts not fetched yet."""
-        members = s.select(SUBJECT, HOUSEHOLD, "size").join(
-            self.person_rows.select(HOUSEHOLD, MEMBER), on=HOUSEHOLD, how="inner"
-        )
+        members = self._members_of(s)
         self.deferred = False
         return members.with_columns(self._blank(self.p.member_facts, members, str))
+
+    def _members_of(self, s: pl.DataFrame) -> pl.DataFrame:
+        """One row per subject of `s` and member of its household: `_s`, `_h`, size, `_m`."""
+        households = s[HOUSEHOLD].to_numpy()
+        counts = self.sizes.to_numpy()[households]
+        ends = np.cumsum(counts)
+        within = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        within -= np.repeat(ends - counts, counts)
+        order, starts = self._household_order()
+        return pl.DataFrame(
+            {
+                SUBJECT: np.repeat(s[SUBJECT].to_numpy(), counts),
+                HOUSEHOLD: np.repeat(households, counts),
+                "size": np.repeat(s["size"].to_numpy(), counts),
+                MEMBER: order[np.repeat(starts[households], counts) + within],
+            }
+        )
+
+    def _household_order(self) -> tuple[Ints, Ints]:
+        """Person positions grouped by household, and where each household's group starts."""
+        positions = self.person_rows[HOUSEHOLD].to_numpy()
+        grouped = len(positions) == 0 or bool((np.diff(positions) >= 0).all())
+        order = (
+            self.person_rows[MEMBER].to_numpy()
+            if grouped
+            else self.person_rows[MEMBER].to_numpy()[np.argsort(positions, kind="stable")]
+        )
+        sizes = self.sizes.to_numpy()
+        return order, np.cumsum(sizes) - sizes
 
     def _blank(
         self, facts: Iterable[str], frame: pl.DataFrame, key: Callable[[str], str]
@@ -573,9 +632,10 @@ class _Run:
         p = self.p
         s_lazy = s.lazy()
         if m is not None:
+            self.groups = self._grouping(s, m)
             m = _materialise(m.lazy(), p.m_levels).collect()
             if p.aggs:
-                s_lazy = s_lazy.with_columns(self._aggregates(s, m))
+                s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups))
         s_lazy = _materialise(s_lazy, p.s_levels)
         masks = _Masks(p)
         masks.subject_masks()
@@ -593,7 +653,7 @@ class _Run:
             masks.member_masks()
             m = (
                 m.lazy()
-                .with_columns(self._broadcast(s, f"need|{p.col[a]}", m) for a in p.aggs)
+                .with_columns(self._broadcast(s, f"need|{p.col[a]}") for a in p.aggs)
                 .with_columns(
                     _any(masks.m_leaf.get(f, [])).alias(_missing(f)) for f in p.member_facts
                 )
@@ -604,27 +664,32 @@ class _Run:
             )
         return self._sync_shared(s, m)
 
-    def _aggregates(self, s: pl.DataFrame, m: pl.DataFrame) -> list[pl.Series]:
+    def _aggregates(self, m: pl.DataFrame, g: _Groups) -> list[pl.Series]:
         """Household aggregates per subject, aligned with the rows of `s`.
 
-        any/all/sum are counted with `numpy.bincount` over subject positions (Kleene: a null
+        any/all/sum are counted with `numpy.bincount` over the pass's groups (Kleene: a null
         member makes the result unknown unless a decisive member settles it); min/max group in
         Polars. Subjects without members get the empty-set value (false, true, 0, unknown).
         """
         p = self.p
-        key, total = self._group()
-        groups = m[SUBJECT].to_numpy()
-        rows = s[key]
+        groups, total = g.m, g.n
+        rows = pl.Series(g.s)
         out: list[pl.Series] = []
         for agg in p.aggs:
             name = p.col[agg]
             if agg.fn in ("min", "max"):
-                grouped = m.group_by(SUBJECT).agg(_aggregate(agg, p.col)).rename({SUBJECT: key})
-                aligned = s.select(key).join(grouped, on=key, how="left", maintain_order="left")
+                grouped = (
+                    m.with_columns(pl.Series(SUBJECT, groups))
+                    .group_by(SUBJECT)
+                    .agg(_aggregate(agg, p.col))
+                )
+                aligned = pl.DataFrame({SUBJECT: rows}).join(
+                    grouped, on=SUBJECT, how="left", maintain_order="left"
+                )
                 out.append(aligned[name])
                 continue
             item = m[p.col[agg.item]]
-            unknown = np.bincount(groups, weights=item.is_null().to_numpy(), minlength=total)
+            unknown = _count(groups, item.is_null(), total)
             if agg.fn == "sum":
                 values = item.fill_null(0).cast(pl.Float64()).to_numpy()
                 total_sum = np.bincount(groups, weights=values, minlength=total)
@@ -632,29 +697,38 @@ class _Run:
                 known = unknown == 0
             else:
                 decisive = item.fill_null(agg.fn == "all") == (agg.fn == "any")
-                hits = np.bincount(groups, weights=decisive.to_numpy(), minlength=total)
+                hits = _count(groups, decisive, total)
                 result = (
                     pl.Series(name, hits > 0) if agg.fn == "any" else pl.Series(name, hits == 0)
                 )
                 known = (hits > 0) | (unknown == 0)
-            result = result.gather(rows)
-            mask = pl.Series(known).gather(rows)
+            mask = pl.Series(known)
+            if not g.aligned:
+                result, mask = result.gather(rows), mask.gather(rows)
             out.append(
                 pl.select(pl.when(mask).then(result).otherwise(None).alias(name)).to_series()
             )
         return out
 
-    def _group(self) -> tuple[str, int]:
-        """How member rows group: per subject, or per household while deferred."""
-        if self.deferred:
-            return HOUSEHOLD, self.households
-        return SUBJECT, len(self.subject_ids)
+    def _grouping(self, s: pl.DataFrame, m: pl.DataFrame) -> _Groups:
+        """Compact groups of this pass's rows: per subject, or per household while deferred.
 
-    def _broadcast(self, s: pl.DataFrame, column: str, m: pl.DataFrame) -> pl.Series:
+        Every member row belongs to a subject row of `s` (both frames are always filtered by the
+        same subjects), so the subjects' keys number the groups.
+        """
+        key = HOUSEHOLD if self.deferred else SUBJECT
+        keys = s[key].to_numpy()
+        rows = np.arange(len(keys), dtype=np.int64)
+        self.slot[keys] = rows  # a household with several subjects keeps one of their rows
+        at_s = rows if key == SUBJECT else self.slot[keys]
+        return _Groups(at_s, self.slot[m[SUBJECT].to_numpy()], len(keys), key == SUBJECT)
+
+    def _broadcast(self, s: pl.DataFrame, column: str) -> pl.Series:
         """A subject-level flag on its member rows (deferred: any subject of the household)."""
-        key, total = self._group()
-        hits = np.bincount(s[key].to_numpy(), weights=s[column].to_numpy(), minlength=total)
-        return pl.Series(column, (hits > 0)[m[SUBJECT].to_numpy()])
+        g = self.groups
+        assert g is not None
+        hits = _count(g.s, s[column], g.n)
+        return pl.Series(column, (hits > 0)[g.m])
 
     def _sync_shared(
         self, s: pl.DataFrame, m: pl.DataFrame | None
@@ -662,15 +736,16 @@ class _Run:
         """A subject's own fact is one fact, whether read as person.X or as a member's X."""
         if m is None or not self.shared or self.deferred:
             return s, m
+        g = self.groups
+        assert g is not None and g.aligned
         own = (m[MEMBER] == m[SUBJECT]).to_numpy()
-        at_subject = m[SUBJECT].to_numpy()[own]
+        at_subject = g.m[own]
         for fact in sorted(self.shared):
             need = _need(fact)
-            by_subject = np.zeros(len(self.subject_ids), dtype=np.bool_)
+            by_subject = np.zeros(g.n, dtype=np.bool_)
             by_subject[at_subject] = m[need].to_numpy()[own]
-            from_m = pl.Series(by_subject[s[SUBJECT].to_numpy()])
-            s = s.with_columns((pl.col(need) | from_m).alias(need))
-            from_s = self._broadcast(s, need, m).to_numpy() & own
+            s = s.with_columns((pl.col(need) | pl.Series(by_subject)).alias(need))
+            from_s = self._broadcast(s, need).to_numpy() & own
             m = m.with_columns((pl.col(need) | pl.Series(from_s)).alias(need))
         return s, m
 
@@ -740,9 +815,6 @@ class _Run:
         while True:
             s, m = self.evaluate(s, m)
             stage = self.pending_stage(s, m)
-            if self.deferred and stage is not None and self._members_needed(s, m, stage):
-                s, m = self._strip(s), self._expand(s)
-                continue
             if stage is None:
                 finished.append(self.results(s, m))
                 break
@@ -752,19 +824,25 @@ class _Run:
                 finished.append(self.results(s.filter(~open_s), done_m))
                 s = s.filter(open_s)
                 m = m.filter(open_m) if m is not None and open_m is not None else None
+            if self.deferred and self._members_needed(s, m, stage):
+                s, m = self._strip(s), self._expand(s)  # for the subjects still undecided
+                continue
             s, m = self.fetch(stage, s, m)
             s, m = self._strip(s), (self._strip(m) if m is not None else None)
         if len(finished) == 1:
             out = finished[0]
         else:  # subjects in population order, whichever pass decided them
-            out = pl.concat(finished, how="vertical_relaxed").sort(SUBJECT)
+            out = pl.concat(finished, how="vertical_relaxed")
+            order = _ascending(out[SUBJECT].to_numpy(), len(self.subject_ids))
+            out = out.select(pl.all().gather(order))
         return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
             {SUBJECT: "subject_id"}
         )
 
     def _members_needed(self, s: pl.DataFrame, m: pl.DataFrame | None, stage: int) -> bool:
         """Whether the next fetch concerns members (or a subject's own fact shared with them)."""
-        if m is not None and any(m[_need(f)].any() for f in self.p.member_facts):
+        member_facts = (f for f in self.p.member_facts if self.stage_of[f] == stage)
+        if m is not None and any(m[_need(f)].any() for f in member_facts):
             return True
         return any(self.stage_of[f] == stage and s[_need(f)].any() for f in self.shared)
 
@@ -772,20 +850,21 @@ class _Run:
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.Series, pl.Series | None]:
         """Row masks of subjects with facts still to fetch, for S and for M."""
-        open_s = s.select(_any(pl.col(_need(f)) for f in self.p.subject_facts)).to_series()
+        pending = [pl.col(_need(f)) for f in self.p.subject_facts]
+        if self.deferred:  # no member fact is fetched yet: one pending may lie under an aggregate
+            pending += [pl.col(f"need|{self.p.col[a]}") for a in self.p.aggs]
+        open_s = s.select(_any(pending)).to_series()
         if m is None:
             return open_s, None
-        if self.deferred:  # no member fact is pending: keep the households still in use
-            keep = np.zeros(self.households, dtype=np.bool_)
-            keep[s[HOUSEHOLD].filter(open_s).to_numpy()] = True
-            return open_s, pl.Series(keep).gather(m[SUBJECT])
-        total = len(self.subject_ids)
-        flags = np.zeros(total, dtype=np.bool_)
-        flags[s[SUBJECT].filter(open_s).to_numpy()] = True
+        g = self.groups
+        assert g is not None
+        flags = np.zeros(g.n, dtype=np.bool_)
+        flags[g.s[open_s.to_numpy()]] = True
+        if self.deferred:  # keep the households still in use
+            return open_s, pl.Series(flags[g.m])
         m_open = m.select(_any(pl.col(_need(f)) for f in self.p.member_facts)).to_series()
-        flags[m[SUBJECT].filter(m_open).to_numpy()] = True
-        lookup = pl.Series(flags)
-        return lookup.gather(s[SUBJECT]), lookup.gather(m[SUBJECT])
+        flags[g.m[m_open.to_numpy()]] = True
+        return pl.Series(flags), pl.Series(flags[g.m])
 
     def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
         keep = [
@@ -804,27 +883,25 @@ class _Run:
         self, m: pl.DataFrame, facts: list[str], rows: pl.Series
     ) -> list[pl.Expr]:
         """Fold member facts into the subjects' used/missing bitmasks and fetch counts."""
-        groups = m[SUBJECT].to_numpy()
-        total = len(self.subject_ids)
+        g = self._grouping(rows.to_frame(SUBJECT), m)
+        groups, total = g.m, g.n
         used = np.zeros(total, dtype=np.int64)
         missing = np.zeros(total, dtype=np.int64)
-        count = np.zeros(total, dtype=np.float64)
+        count = np.zeros(total, dtype=np.int64)
         own = (m[MEMBER] == m[SUBJECT]).to_numpy()
         for fact in facts:
             bit = np.int64(1 << self.bits[fact])
             fetched = m[_k(fact)].to_numpy()
-            used |= (np.bincount(groups, weights=fetched, minlength=total) > 0) * bit
-            lacking = m[_missing(fact)].to_numpy()
-            missing |= (np.bincount(groups, weights=lacking, minlength=total) > 0) * bit
-            counted = fetched & ~own if fact in self.shared else fetched
-            count += np.bincount(groups, weights=counted, minlength=total)
-        at = rows.to_numpy()
+            hits = np.bincount(groups[fetched], minlength=total)
+            used |= (hits > 0) * bit
+            missing |= (_count(groups, m[_missing(fact)], total) > 0) * bit
+            if fact in self.shared:  # the subject's own value counts once, as a subject fact
+                hits -= np.bincount(groups[fetched & own], minlength=total)
+            count += hits
         return [
-            (pl.col("facts_used") | pl.lit(pl.Series(used[at]))).alias("facts_used"),
-            (pl.col("facts_missing") | pl.lit(pl.Series(missing[at]))).alias("facts_missing"),
-            (pl.col("fetch_count") + pl.lit(pl.Series(count[at].astype(np.int64)))).alias(
-                "fetch_count"
-            ),
+            (pl.col("facts_used") | pl.lit(pl.Series(used))).alias("facts_used"),
+            (pl.col("facts_missing") | pl.lit(pl.Series(missing))).alias("facts_missing"),
+            (pl.col("fetch_count") + pl.lit(pl.Series(count))).alias("fetch_count"),
         ]
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:

@@ -152,7 +152,7 @@ FUNCTIONS = ("lookup", "band", "age", "age_at", "year", "date", *AGGREGATES)
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<number>[0-9]+(?:\.[0-9]+)?)
   | (?P<string>"[^"\n]*"|'[^'\n]*')
   | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,|\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -161,6 +161,10 @@ _TOKEN = re.compile(
 )
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "if", "then", "else", "true", "false", "unknown"})
+# Limits that no real rule comes near (the Ghent benefits nest 5 deep): they keep the parser, the
+# checker and both engines clear of Python's recursion limit and of absurd literals.
+MAX_DEPTH = 32
+MAX_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,13 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = tokenize(source)
         self.index = 0
+        self.depth = 0
+
+    def nested(self, pos: int) -> None:
+        """Enter one more level of nesting (undone with ``depth -= 1``)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"expression nested too deeply (at most {MAX_DEPTH} levels)", pos)
 
     @property
     def tok(self) -> Token:
@@ -227,6 +238,7 @@ class _Parser:
         return node
 
     def expression(self) -> Node:
+        self.nested(self.tok.pos)
         if self.at("if"):
             start = self.advance().pos
             cond = self.expression()
@@ -234,8 +246,11 @@ class _Parser:
             then = self.expression()
             self.expect("else")
             other = self.expression()
-            return If(start, cond, then, other)
-        return self.disjunction()
+            node: Node = If(start, cond, then, other)
+        else:
+            node = self.disjunction()
+        self.depth -= 1
+        return node
 
     def disjunction(self) -> Node:
         return self._bool_chain("or", self.conjunction)
@@ -254,7 +269,10 @@ class _Parser:
     def negation(self) -> Node:
         if self.at("not"):
             start = self.advance().pos
-            return Unary(start, "not", self.negation())
+            self.nested(start)
+            node = Unary(start, "not", self.negation())
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -308,7 +326,9 @@ class _Parser:
     def unary(self) -> Node:
         if self.at("-"):
             start = self.advance().pos
+            self.nested(start)
             operand = self.unary()
+            self.depth -= 1
             if isinstance(operand, Lit) and isinstance(operand.value, int | float):
                 return Lit(start, -operand.value)
             return Unary(start, "-", operand)
@@ -317,6 +337,8 @@ class _Parser:
     def primary(self) -> Node:
         tok = self.tok
         if tok.kind == "number":
+            if len(tok.text.partition(".")[0]) > MAX_DIGITS:
+                raise ExprError(f"number too long (at most {MAX_DIGITS} digits)", tok.pos)
             self.advance()
             return Lit(tok.pos, float(tok.text) if "." in tok.text else int(tok.text))
         if tok.kind == "string":
@@ -372,8 +394,15 @@ def _date_literal(fn: Token, args: list[Node]) -> Lit:
 
 
 def parse(source: str) -> Node:
-    """Parse an expression into an unchecked tree."""
-    return _Parser(source).parse()
+    """Parse an expression into an unchecked tree (at most `MAX_DEPTH` levels deep)."""
+    tree = _Parser(source).parse()
+    levels = [(tree, 1)]
+    while levels:  # chains such as 1 + 1 + … nest without recursion in the parser
+        node, depth = levels.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError(f"expression nested too deeply (at most {MAX_DEPTH} levels)", node.pos)
+        levels.extend((item, depth + 1) for item in children(node))
+    return tree
 
 
 # --------------------------------------------------------------------------- type checking

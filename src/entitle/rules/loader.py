@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
     FoldedScalarString,
@@ -87,6 +88,8 @@ class _Located:
         line, col = 0, 0
         for i, key in enumerate(loc):
             last = i == len(loc) - 1
+            if isinstance(node, CommentedMap) and key in node and key not in node.lc.data:
+                break  # a key merged in with `<<:` has no position of its own
             if isinstance(node, CommentedMap) and key in node:
                 line, col = node.lc.value(key) if (value or not last) else node.lc.key(key)
                 node = node[key]
@@ -208,6 +211,38 @@ def _read_yaml(path: Path, text: str) -> Any:
         if "duplicate" in str(exc):
             message = f"duplicate key: {exc.problem}"
         raise RuleFileError([Problem(str(path), line, col, message)]) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, control characters)
+        line, col = _line_col(text, exc.position)
+        message = f"YAML syntax: character U+{exc.character:04X} is not allowed"
+        raise RuleFileError([Problem(str(path), line, col, message)]) from None
+    except Exception as exc:  # ruamel's constructors fail in many ways, all without a position:
+        # 2024-02-30, an integer of 5,000 digits, `!!bool maybe`, `!!int ''` …
+        line, col, value = _failed_node(exc)
+        shown = f" {value[:40]!r}{'…' if len(value) > 40 else ''}" if value else ""
+        reason = f": {exc}" if isinstance(exc, ValueError | YAMLError) and str(exc) else ""
+        message = f"YAML value{shown} cannot be read{reason}"
+        raise RuleFileError([Problem(str(path), line, col, message)]) from None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _failed_node(exc: BaseException) -> tuple[int, int, str]:
+    """Line, column and text of the YAML node ruamel was constructing when it failed (its
+    constructors take it as ``node``; ruamel reports these failures without a position)."""
+    found = None
+    trace = exc.__traceback__
+    while trace is not None:
+        node = trace.tb_frame.f_locals.get("node")
+        if getattr(node, "start_mark", None) is not None:
+            found = node
+        trace = trace.tb_next
+    if found is None:
+        return 1, 1, ""
+    value = found.value if isinstance(found.value, str) else ""
+    return found.start_mark.line + 1, found.start_mark.column + 1, value
 
 
 def _plain(data: Any) -> Any:
@@ -223,7 +258,14 @@ def _plain(data: Any) -> Any:
 
 def load_benefit(path: Path, catalogue: Catalogue | None = None) -> Benefit:
     """Load and check one benefit file; raise `RuleFileError` listing every mistake."""
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, line_start = raw.count(b"\n", 0, exc.start) + 1, raw.rfind(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        message = f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read"
+        raise RuleFileError([Problem(str(path), line, col, message)]) from None
     root = _read_yaml(path, text)
     where = _Located(str(path), root, text)
     if not isinstance(root, CommentedMap):
@@ -251,8 +293,9 @@ def _other_branch(err: Any) -> bool:
 def _schema_problem(where: _Located, err: Any) -> Problem:
     loc = tuple(err["loc"])
     # Pydantic reports union alternatives as extra loc parts (e.g. 'ConditionSpec', 'str').
-    clean = tuple(
-        p for p in loc if not (isinstance(p, str) and (p[:1].isupper() or p in _UNION_TAGS))
+    # The first part is always a top-level field as written (it may start with a capital).
+    clean = loc[:1] + tuple(
+        p for p in loc[1:] if not (isinstance(p, str) and (p[:1].isupper() or p in _UNION_TAGS))
     )
     kind = err["type"]
     field = ".".join(str(p) for p in clean) or "file"

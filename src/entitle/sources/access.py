@@ -11,10 +11,10 @@ import hmac
 import json
 import secrets
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 
 @dataclass(frozen=True)
@@ -48,23 +48,63 @@ class MemoryAccessLog:
 
 
 class JsonlAccessLog:
-    """Appends accesses to a JSON-lines file (kept open; each line written through at once)."""
+    """Appends accesses to JSON-lines files, one per month (``access-2026-11.jsonl`` beside the
+    given ``access.jsonl``), so retention drops whole months. The file in use is kept open and
+    each line written through at once (a campaign records hundreds of thousands)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = path.open("a", encoding="utf-8", buffering=1)
+        self._month = ""
+        self._handle: TextIO | None = None
+
+    def file_for(self, month: str) -> Path:
+        """The file of one month ('2026-11')."""
+        return monthly_file(self.path, month)
 
     def record(self, access: Access) -> None:
-        line = json.dumps(asdict(access), ensure_ascii=False)
+        entry = {
+            "time": access.time,
+            "purpose": access.purpose,
+            "source": access.source,
+            "subject": access.subject,
+            "result": access.result,
+            "facts": list(access.facts),
+        }
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        month = access.time[:7]
         with self._lock:
-            self._handle.write(line + "\n")
+            if month != self._month or self._handle is None:
+                if self._handle is not None:
+                    self._handle.close()
+                self._handle = self.file_for(month).open("a", encoding="utf-8", buffering=1)
+                self._month = month
+            self._handle.write(line)
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file in use."""
         with self._lock:
-            self._handle.close()
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+
+
+def monthly_file(path: Path, month: str) -> Path:
+    """``<folder>/<stem>-<month>.jsonl`` for the access log configured as ``path``."""
+    return path.with_name(f"{path.stem}-{month}{path.suffix or '.jsonl'}")
+
+
+def monthly_files(path: Path) -> dict[str, Path]:
+    """The month ('2026-11') -> file of each month of the access log configured as ``path``,
+    oldest first."""
+    suffix = path.suffix or ".jsonl"
+    found = {}
+    for candidate in path.parent.glob(f"{path.stem}-*{suffix}"):
+        month = candidate.name[len(path.stem) + 1 : -len(suffix)]
+        if len(month) == 7 and month[4] == "-" and (month[:4] + month[5:]).isdigit():
+            found[month] = candidate
+    return dict(sorted(found.items()))
 
 
 class Pseudonymiser:

@@ -8,6 +8,7 @@ a client (false), which is different from the dataset being unreachable (unknown
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,10 @@ from typing import Any, Protocol
 import httpx
 import polars as pl
 
+from entitle.sources.http11 import Http11Pool
+
 PRESENCE_FIELD = "enrolled"
+_JSON = {"Content-Type": "application/json"}
 
 
 class LocalSourceError(RuntimeError):
@@ -94,18 +98,33 @@ class HttpDatasets:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.client = client or httpx.Client(timeout=10.0)
+        # no client given: the lean keep-alive pool (a desk check asks a dataset or two)
+        self.pool = Http11Pool(timeout=httpx.Timeout(10.0), verify=True) if client is None else None
         self.batch = batch
 
     def lookup(self, dataset: str, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []
         for start in range(0, len(ids), self.batch):
             chunk = list(ids[start : start + self.batch])
+            url = f"{self.base_url}/local/{dataset}"
             try:
-                response = self.client.post(
-                    f"{self.base_url}/local/{dataset}", json={"insz": chunk}
-                )
+                if self.pool is not None:
+                    status, content = self.pool.post(
+                        url, json.dumps({"insz": chunk}).encode(), _JSON
+                    )
+                    if status >= 400:
+                        raise LocalSourceError(f"dataset {dataset} unavailable: HTTP {status}")
+                    rows.extend(json.loads(content)["rows"])
+                    continue
+                response = self.client.post(url, json={"insz": chunk})
                 response.raise_for_status()
                 rows.extend(response.json()["rows"])
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 raise LocalSourceError(f"dataset {dataset} unavailable: {exc}") from exc
         return _values(rows, field, ids, as_of)
+
+    def close(self) -> None:
+        """Close the connections (the client or the pool)."""
+        self.client.close()
+        if self.pool is not None:
+            self.pool.close()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from entitle.store.models import GENESIS_HASH, AuditEntry, AuditHead, StoredDecision, utc
@@ -42,6 +42,7 @@ KINDS = frozenset(
         "admin",  # account and token administration
         "audit_search",  # an auditor searched the log
         "subject_report",  # a subject-access report was produced
+        "retention",  # a retention purge (it names the chain's new anchor)
     }
 )
 CHECK_KINDS = ("check", "api_check")
@@ -100,8 +101,21 @@ def chain_hash(prev_hash: str, record: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(record)).encode()).hexdigest()
 
 
+# Built once: a statement executed with fresh parameters skips SQLAlchemy's per-call rebuild.
+_AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
+_INSERT_ENTRY = insert(_AUDIT_TABLE)
+_HEAD_FOR_UPDATE = (
+    select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+)
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+)
+
+
 def append(
-    session: Session,
+    session: Session | Connection,
     *,
     kind: str,
     actor: str,
@@ -124,33 +138,29 @@ def append(
     _check_no_insz(subject, "subject")
     _check_no_insz(details, "details")
     stored_details = json.loads(canonical(details)) if details is not None else None
-    head = session.execute(
-        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
-    ).one_or_none()
+    head = session.execute(_HEAD_FOR_UPDATE).one_or_none()
     if head is None:
         raise RuntimeError("audit chain head is missing: was the database migrated?")
     entry_id = int(head.last_id) + 1
     moment = utc(now)
     record = _record(entry_id, moment, kind, actor, purpose, subject, outcome, stored_details)
     digest = chain_hash(head.last_hash, record)
-    session.add(
-        AuditEntry(
-            id=entry_id,
-            time=moment,
-            kind=kind,
-            actor=actor,
-            purpose=purpose,
-            subject=subject,
-            outcome=outcome,
-            details=stored_details,
-            prev_hash=head.last_hash,
-            hash=digest,
-        )
+    session.execute(  # Core insert: no unit of work for a row nobody reads back
+        _INSERT_ENTRY,
+        {
+            "id": entry_id,
+            "time": moment,
+            "kind": kind,
+            "actor": actor,
+            "purpose": purpose,
+            "subject": subject,
+            "outcome": outcome,
+            "details": stored_details,
+            "prev_hash": head.last_hash,
+            "hash": digest,
+        },
     )
-    session.flush()
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_id=entry_id, last_hash=digest)
-    )
+    session.execute(_MOVE_HEAD, {"new_id": entry_id, "new_hash": digest})
     return entry_id
 
 
@@ -161,6 +171,7 @@ class VerifyReport:
     first_bad: int | None  # id of the first entry that is altered, missing or out of place
     problem: str | None
     head_hash: str | None = None  # the verified chain head (anchor it elsewhere)
+    first_id: int = 1  # the first entry kept (entries before it were purged by retention)
 
 
 _ENTRY_COLUMNS = (
@@ -179,8 +190,31 @@ _ENTRY_COLUMNS = (
 
 def _head(session: Session) -> Any:
     return session.execute(
-        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
+        select(
+            AuditHead.last_id, AuditHead.last_hash, AuditHead.first_id, AuditHead.first_prev_hash
+        ).where(AuditHead.id == 1)
     ).one_or_none()
+
+
+RETENTION_KIND = "retention"
+
+
+def _anchor_recorded(session: Session, first_id: int, first_prev_hash: str) -> bool:
+    """Whether a retention entry of the chain names this anchor (purged through first_id - 1,
+    linking to first_prev_hash): an anchor moved without one means entries were cut."""
+    rows = session.execute(
+        select(AuditEntry.details).where(
+            AuditEntry.kind == RETENTION_KIND, AuditEntry.id >= first_id
+        )
+    )
+    for (details,) in rows:
+        if (
+            isinstance(details, dict)
+            and details.get("purged_through") == first_id - 1
+            and details.get("anchor_hash") == first_prev_hash
+        ):
+            return True
+    return False
 
 
 def _span(first: int, last: int) -> str:
@@ -196,10 +230,13 @@ def verify(session: Session) -> VerifyReport:
     head = _head(session)
     if head is None:
         return VerifyReport(False, 0, None, "the chain head row is missing (deleted?)")
-    prev = GENESIS_HASH
-    expected = 1
+    first = int(head.first_id)
+    prev = head.first_prev_hash if first > 1 else GENESIS_HASH
+    expected = first
     rows = session.execute(
-        select(*_ENTRY_COLUMNS).where(AuditEntry.id <= head.last_id).order_by(AuditEntry.id)
+        select(*_ENTRY_COLUMNS)
+        .where(AuditEntry.id >= first, AuditEntry.id <= head.last_id)
+        .order_by(AuditEntry.id)
     ).yield_per(1000)
     try:
         for row in rows:
@@ -236,6 +273,12 @@ def verify(session: Session) -> VerifyReport:
     finally:
         rows.close()
     count = expected - 1
+    if first > 1 and not _anchor_recorded(session, first, head.first_prev_hash):
+        problem = (
+            f"the chain starts at entry {first} but no retention entry records that purge "
+            f"(entries cut?)"
+        )
+        return VerifyReport(False, first - 1, first, problem)
     if count < head.last_id:
         problem = (
             f"entry {_span(count + 1, head.last_id)} missing at the end (deleted?): "
@@ -253,7 +296,7 @@ def verify(session: Session) -> VerifyReport:
         recorded = later.last_id if later is not None else count
         problem = f"entry {recorded + 1} lies beyond the recorded chain head ({recorded})"
         return VerifyReport(False, count, recorded + 1, problem)
-    return VerifyReport(True, count, None, None, prev)
+    return VerifyReport(True, count, None, None, prev, first)
 
 
 def _entry(row: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, CursorResult, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from entitle.rules.decision import Decision
@@ -58,8 +58,12 @@ def _condition(name: str, value: Any) -> bool | None:
     raise ValueError(f"condition {name!r}: only true/false/unknown is stored")
 
 
+_DECISIONS: Table = StoredDecision.__table__  # type: ignore[assignment]
+_INSERT_DECISION = insert(_DECISIONS)  # built once, executed with fresh parameters
+
+
 def save_decision(
-    session: Session,
+    session: Session | Connection,
     decision: Decision,
     *,
     actor: str,
@@ -73,26 +77,27 @@ def save_decision(
     `reasons`: fact name → why it is missing (`CheckResult.reasons`); INSZ-like numbers in it are
     blanked out and each text is cut to MAX_REASON_CHARS.
     """
-    row = StoredDecision(
-        benefit=decision.benefit,
-        version=decision.version,
-        subject_kind=decision.subject_kind,
-        subject_pseudonym=_pseudonym(subject_pseudonym),
-        as_of=decision.as_of,
-        outcome=str(decision.outcome),
-        outputs={str(k): _output(str(k), v) for k, v in decision.outputs.items()},
-        conditions={str(k): _condition(str(k), v) for k, v in decision.conditions.items()},
-        facts_used=[str(f) for f in decision.facts_used],
-        facts_missing=[str(f) for f in decision.facts_missing],
-        reasons={str(k): redact(str(v), MAX_REASON_CHARS) for k, v in reasons.items()},
-        valid_until=decision.valid_until,
-        actor=actor,
-        purpose=purpose,
-        created=utc(now),
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    values = {
+        "benefit": decision.benefit,
+        "version": decision.version,
+        "subject_kind": decision.subject_kind,
+        "subject_pseudonym": _pseudonym(subject_pseudonym),
+        "as_of": decision.as_of,
+        "outcome": str(decision.outcome),
+        "outputs": {str(k): _output(str(k), v) for k, v in decision.outputs.items()},
+        "conditions": {str(k): _condition(str(k), v) for k, v in decision.conditions.items()},
+        "facts_used": [str(f) for f in decision.facts_used],
+        "facts_missing": [str(f) for f in decision.facts_missing],
+        "reasons": {str(k): redact(str(v), MAX_REASON_CHARS) for k, v in reasons.items()},
+        "valid_until": decision.valid_until,
+        "actor": actor,
+        "purpose": purpose,
+        "created": utc(now),
+    }
+    result: CursorResult[Any] = session.execute(_INSERT_DECISION, values)  # type: ignore[assignment]
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
 
 
 def decision_dict(row: StoredDecision) -> dict[str, Any]:
@@ -135,7 +140,8 @@ class OverrideView:
     created: datetime  # aware, UTC
 
 
-def _override_view(row: Override) -> OverrideView:
+def _override_view(row: Any) -> OverrideView:
+    """An override from its ORM row or a result row of its columns."""
     return OverrideView(
         id=row.id,
         benefit=row.benefit,
@@ -187,19 +193,34 @@ def add_override(
     return _override_view(row)
 
 
+_ACTIVE_OVERRIDE = (
+    select(
+        Override.id,
+        Override.benefit,
+        Override.subject_pseudonym,
+        Override.outcome,
+        Override.reason,
+        Override.note,
+        Override.valid_until,
+        Override.actor,
+        Override.created,
+    )
+    .where(
+        Override.benefit == bindparam("benefit"),
+        Override.subject_pseudonym == bindparam("subject"),
+        Override.valid_until >= bindparam("on"),
+    )
+    .order_by(Override.created.desc(), Override.id.desc())
+    .limit(1)
+)
+
+
 def active_override(
-    session: Session, benefit: str, subject_pseudonym: str, on: date
+    session: Session | Connection, benefit: str, subject_pseudonym: str, on: date
 ) -> OverrideView | None:
     """The newest override for this benefit and subject still valid on `on`, if any."""
-    row = session.scalars(
-        select(Override)
-        .where(
-            Override.benefit == benefit,
-            Override.subject_pseudonym == subject_pseudonym,
-            Override.valid_until >= on,
-        )
-        .order_by(Override.created.desc(), Override.id.desc())
-        .limit(1)
+    row = session.execute(
+        _ACTIVE_OVERRIDE, {"benefit": benefit, "subject": subject_pseudonym, "on": on}
     ).first()
     return _override_view(row) if row else None
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -187,6 +188,9 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # the first entry kept after a retention purge, and the hash it links to (v0003)
+    first_id: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    first_prev_hash: Mapped[str] = mapped_column(String(64), server_default=GENESIS_HASH)
 
 
 class RateEvent(Base):

@@ -7,12 +7,49 @@ Use one key per (who, what, window), e.g. `f"check:{username}:minute"` with (30,
 from __future__ import annotations
 
 import hashlib
+import itertools
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from entitle.store.models import RateEvent, utc
+
+# Built once, executed with fresh parameters. One statement counts the window and adds the event
+# when there is room (its row count says which); expired events are cleared now and then.
+_EVENTS: Table = RateEvent.__table__  # type: ignore[assignment]
+_KEY = bindparam("k", type_=_EVENTS.c.key.type)
+_CUTOFF = bindparam("cutoff", type_=_EVENTS.c.time.type)
+_IN_WINDOW = (
+    select(func.count())
+    .select_from(_EVENTS)
+    .where(_EVENTS.c.key == _KEY, _EVENTS.c.time > _CUTOFF)
+    .scalar_subquery()
+)
+_ADD_IF_ROOM = (
+    insert(_EVENTS)
+    .from_select(
+        ["key", "time"],
+        select(_KEY, bindparam("moment", type_=_EVENTS.c.time.type)).where(
+            bindparam("most") > _IN_WINDOW
+        ),
+    )
+    .execution_options(preserve_rowcount=True)  # an INSERT's row count is not kept otherwise
+)
+_EXPIRE = delete(_EVENTS).where(_EVENTS.c.key == _KEY, _EVENTS.c.time <= _CUTOFF)
+EXPIRE_EVERY = 64  # calls (per process) between clearings of a key's expired events
+_calls = itertools.count(1)
 
 
 def _lock_key(key: str) -> int:
@@ -23,7 +60,12 @@ def _lock_key(key: str) -> int:
 
 
 def allow(
-    session: Session, key: str, limit: int, per_seconds: int, *, now: datetime | None = None
+    session: Session | Connection,
+    key: str,
+    limit: int,
+    per_seconds: int,
+    *,
+    now: datetime | None = None,
 ) -> bool:
     """Count one event for `key` if fewer than `limit` happened in the last `per_seconds`.
 
@@ -34,13 +76,13 @@ def allow(
     if limit < 1 or per_seconds < 1:
         raise ValueError("limit and per_seconds must be positive")
     moment = utc(now)
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(key)})
     cutoff = moment - timedelta(seconds=per_seconds)
-    session.execute(delete(RateEvent).where(RateEvent.key == key, RateEvent.time <= cutoff))
-    used = session.scalar(select(func.count()).select_from(RateEvent).where(RateEvent.key == key))
-    if (used or 0) >= limit:
-        return False
-    session.add(RateEvent(key=key, time=moment))
-    session.flush()
-    return True
+    if next(_calls) % EXPIRE_EVERY == 0:
+        session.execute(_EXPIRE, {"k": key, "cutoff": cutoff})
+    added: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        _ADD_IF_ROOM, {"k": key, "moment": moment, "cutoff": cutoff, "most": limit}
+    )
+    return added.rowcount == 1

@@ -231,9 +231,13 @@ def audit_verify(url: UrlOption = None) -> None:
     with _session(url) as session:
         report = audit.verify(session)
     if report.ok:
-        console.print(
-            f"audit log intact: {report.entries} entries, head {report.head_hash}", markup=False
-        )
+        kept = f"{report.entries} entries"
+        if report.first_id > 1:
+            kept = (
+                f"entries {report.first_id}–{report.entries} "
+                f"(1–{report.first_id - 1} purged by retention)"
+            )
+        console.print(f"audit log intact: {kept}, head {report.head_hash}", markup=False)
         return
     console.print(
         f"audit log TAMPERED: first bad entry {report.first_bad}: {report.problem} "

@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from entitle.insz import InvalidInszError
@@ -230,7 +232,10 @@ def post_check(
         return _invalid("insz", f"not a valid INSZ: {exc}")
     except MagdaConfigError as exc:
         raise HTTPException(503, f"registry configuration: {exc}") from None
-    return card.to_json()
+    # Serialised here (the card is already plain JSON): FastAPI would validate it against the
+    # response model once more. The model still documents the answer in the OpenAPI schema.
+    content = orjson.dumps(card.to_json(), default=jsonable_encoder)
+    return Response(content, 201, media_type="application/json")
 
 
 def _invalid(field: str, message: str) -> JSONResponse:

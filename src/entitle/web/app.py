@@ -28,12 +28,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entitle.web.auth import LoginRequired, PageError
 from entitle.web.backend import Backend
 from entitle.web.desk import DeskEngine
+from entitle.web.security import SecurityHeaders
 from entitle.web.settings import Settings
 from entitle.web.views import is_partial, render
 
@@ -42,11 +44,6 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 BRUSSELS = ZoneInfo("Europe/Brussels")
 API_PREFIX = "/api/"
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
 
 
 @dataclass
@@ -65,35 +62,6 @@ class WebState:
         from datetime import datetime
 
         return datetime.now(BRUSSELS).date()
-
-
-class SecurityHeaders:
-    """Headers on every response; pages are never cached (they show personal outcomes)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = str(scope.get("path", "")).startswith("/static/")
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                ]
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def _api_error_message(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -154,6 +122,23 @@ def install_handlers(app: FastAPI) -> None:
         key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code, "error.server")
         return render(request, "error.html", {"message": key}, status=exc.status_code)
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> Response:
+        """The database is unreachable (connection lost, server restarting, locked): 503."""
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database unavailable: %s", type(cause).__name__)  # no statement, no values
+        retry = {"Retry-After": "5"}
+        if request.url.path.startswith(API_PREFIX):
+            detail = "the database is unavailable for a moment: try again shortly"
+            return JSONResponse({"detail": detail}, status_code=503, headers=retry)
+        if not hasattr(request.state, "officer"):
+            request.state.officer = None  # the session cannot be loaded either
+        response = render(request, "error.html", {"message": "error.database"}, status=503)
+        response.headers.update(retry)
+        return response
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for these settings (default: from the environment)."""
@@ -202,7 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.web = WebState(settings, backend, engine, templates)
     install_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, behind_tls=settings.secure_cookies == "always")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages_router)
     app.include_router(audit_router)

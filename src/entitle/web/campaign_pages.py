@@ -110,7 +110,7 @@ class CampaignSetup:
             state_dir=state,
             output_dir=Path(output) if output else state / "campaigns",
             registry=settings.registry_url,
-            local=settings.local or os.environ.get("ENTITLE_LOCAL_DATASETS"),
+            local=settings.local,
             magda_overrides=dict(settings.magda),
             truth=Path(truth) if truth else None,
             today=lambda: settings.now().date(),
@@ -594,6 +594,8 @@ def _run_page(
     for name in outputs.get("files") or []:
         if name.endswith(".pdf"):
             text = t("run.file_letters", pages=words.count(outputs.get("pages")))
+        elif name.endswith(".jsonl"):
+            text = t("run.file_notifications", n=words.count(outputs.get("notifications")))
         else:
             text = t("run.file_billing", name=Path(name).name)
         files.append({"href": f"/campaigns/runs/{run.id}/files/{name}", "text": text})
@@ -769,6 +771,7 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
     ".csv": "text/csv; charset=utf-8",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".jsonl": "application/jsonl; charset=utf-8",
 }
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from entitle.decide.check import CheckResult, check, needs_household
 from entitle.decide.wiring import Registries
+from entitle.municipality import desk_order
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import Decision
 from entitle.rules.expr import T
@@ -256,9 +257,14 @@ def _iso(value: date | None) -> str | None:
 
 
 def build_card(
-    benefit: Benefit, result: CheckResult, purpose: str, catalogue: Catalogue | None = None
+    benefit: Benefit,
+    result: CheckResult,
+    purpose: str,
+    catalogue: Catalogue | None = None,
+    household: bool | None = None,
 ) -> Card:
-    """The result card of one check."""
+    """The result card of one check (`household`: whether the benefit reads the household
+    composition, when the caller knows it already)."""
     catalogue = catalogue or default_catalogue()
     decision = result.decision
     return Card(
@@ -268,7 +274,7 @@ def build_card(
         outcome=str(decision.outcome),
         valid_until=decision.valid_until,
         reasons=reason_lines(benefit, decision, catalogue),
-        sources=source_lines(benefit, decision, catalogue),
+        sources=source_lines(benefit, decision, catalogue, household),
         missing=missing_facts(decision, result.reasons, catalogue),
         outputs=output_lines(benefit, decision),
         questions=result.questions,
@@ -319,11 +325,15 @@ def _source_of(fact: str, catalogue: Catalogue) -> tuple[str, str] | None:
     return (source.get("dataset", "?"), "local")
 
 
-def source_lines(benefit: Benefit, decision: Decision, catalogue: Catalogue) -> list[SourceLine]:
+def source_lines(
+    benefit: Benefit, decision: Decision, catalogue: Catalogue, household: bool | None = None
+) -> list[SourceLine]:
     """The sources asked for this check, by name (MAGDA services, then local datasets)."""
     seen: dict[str, str] = {}
     facts = list(decision.facts_used)
-    if needs_household(benefit):
+    if household is None:
+        household = needs_household(benefit)
+    if household:
         facts.insert(0, HOUSEHOLD_MEMBERS)
     for fact in facts:
         found = _source_of(fact, catalogue)
@@ -412,12 +422,26 @@ class DeskEngine:
         self.pseudonymise = self.registries.pseudonymise
         self.catalogue = default_catalogue()
         self.benefits = load_benefits(settings.benefits)
+        self._household = {b.id: needs_household(b) for b in self.benefits.values()}
+        self.order = {b: i for i, b in enumerate(desk_order())}  # ENTITLE_MUNICIPALITY's
 
     def benefit(self, benefit_id: str) -> Benefit | None:
         return self.benefits.get(benefit_id)
 
+    def reads_household(self, benefit: Benefit) -> bool:
+        """Whether deciding `benefit` needs the household composition (worked out once)."""
+        known = self._household.get(benefit.id)
+        if known is None or self.benefits.get(benefit.id) is not benefit:
+            return needs_household(benefit)
+        return known
+
     def ordered(self) -> Sequence[Benefit]:
-        return sorted(self.benefits.values(), key=lambda b: b.title.get("nl", b.id))
+        """The municipality's desk order, then the others by Dutch title."""
+        last = len(self.order)
+        return sorted(
+            self.benefits.values(),
+            key=lambda b: (self.order.get(b.id, last), b.title.get("nl", b.id)),
+        )
 
     def check(self, benefit: Benefit, insz: str, as_of: date) -> CheckResult:
         """One desk check (raises `InvalidInszError` for a malformed number)."""

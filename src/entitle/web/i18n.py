@@ -171,6 +171,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "error.back": "Terug naar de balie",
         "error.server": "Er ging iets mis. Probeer opnieuw of meld het aan de beheerder.",
+        "error.database": (
+            "De databank is even niet bereikbaar. Probeer het zo dadelijk opnieuw; meld het aan "
+            "de beheerder als het blijft duren."
+        ),
         "js.insz_length": "Nog {n} cijfer(s) nodig.",
         "js.insz_ok": "Geldig nummer.",
         "nav.campaigns": "Campagnes",
@@ -260,6 +264,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.files": "Brieven en lijsten",
         "run.file_letters": "Alle brieven in één PDF om af te drukken ({pages} pagina's)",
         "run.file_billing": "Facturatielijst {name}",
+        "run.file_notifications": "Meldingen voor e-mail, sms en het digitale loket ({n})",
         "run.file_one_letter": "Eén brief apart (nr. 1)",
         "run.issued_counts": (
             "{coupon} brieven met een bon en {invitation} uitnodigingen aangemaakt."
@@ -553,6 +558,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "error.back": "Back to the desk",
         "error.server": "Something went wrong. Try again or tell the administrator.",
+        "error.database": (
+            "The database cannot be reached for a moment. Try again shortly; tell the "
+            "administrator if it persists."
+        ),
         "js.insz_length": "{n} more digit(s) needed.",
         "js.insz_ok": "Valid number.",
         "nav.campaigns": "Campaigns",
@@ -638,6 +647,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.files": "Letters and lists",
         "run.file_letters": "All letters in one PDF for printing ({pages} pages)",
         "run.file_billing": "Billing list {name}",
+        "run.file_notifications": "Notifications for e-mail, SMS and the online counter ({n})",
         "run.file_one_letter": "One letter on its own (no. 1)",
         "run.issued_counts": "{coupon} letters with a coupon and {invitation} invitations made.",
         "run.skipped": "{n} letters not made: no address in the register extract.",

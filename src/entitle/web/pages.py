@@ -98,7 +98,7 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(
+def login(  # nosec B107  # an empty form default, not a password
     request: Request,
     username: Annotated[str, Form(max_length=MAX_FIELD)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -258,7 +258,13 @@ def run_check(
     number = parse_insz(insz).normalized
     result = state.engine.check(benefit, number, as_of)
     pseudonym = state.engine.pseudonymise(number)
-    card = build_card(benefit, result, benefit.purpose, state.engine.catalogue)
+    card = build_card(
+        benefit,
+        result,
+        benefit.purpose,
+        state.engine.catalogue,
+        state.engine.reads_household(benefit),
+    )
     who = actor or (officer.username if officer is not None else "?")
     card.decision_id, card.override = state.backend.record_check(
         result.decision,

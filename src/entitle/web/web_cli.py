@@ -69,14 +69,20 @@ def serve(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
+    municipality: Annotated[
+        str | None,
+        typer.Option("--municipality", help="ghent or vlasbeke [env ENTITLE_MUNICIPALITY]."),
+    ] = None,
 ) -> None:
     """Serve the desk UI and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
     import uvicorn
 
+    from entitle.municipality import configured_municipality
     from entitle.web.desk import BenefitConfigError, load_benefits
     from entitle.web.settings import Settings
 
     for name, value in (
+        ("ENTITLE_MUNICIPALITY", municipality),
         ("ENTITLE_BENEFITS", benefits),
         ("ENTITLE_DATABASE_URL", database_url),
         ("ENTITLE_MAGDA_BASE_URL", registry),
@@ -89,9 +95,13 @@ def serve(
         typer.echo("--tls-cert and --tls-key go together", err=True)
         raise typer.Exit(2)
     try:
+        chosen = configured_municipality()  # its folders unless ENTITLE_BENEFITS/CAMPAIGNS say
+        if chosen is not None:
+            os.environ.setdefault("ENTITLE_BENEFITS", str(chosen.benefits))
+            os.environ.setdefault("ENTITLE_CAMPAIGNS", str(chosen.campaigns))
         settings = Settings.from_env()
         load_benefits(settings.benefits)
-    except (ValueError, BenefitConfigError) as exc:
+    except (ValueError, BenefitConfigError) as exc:  # MunicipalityError is a ValueError
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     uvicorn.run(

@@ -29,7 +29,7 @@ def local(element: Element) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return str(etree.QName(tag).localname)
+    return tag.rpartition("}")[2]  # Clark notation: "{namespace}local"
 
 
 def namespace(element: Element) -> str | None:
@@ -49,7 +49,9 @@ def elements(parent: Element | None) -> list[Element]:
 
 def children(parent: Element | None, name: str) -> list[Element]:
     """Child elements with this local name."""
-    return [node for node in elements(parent) if local(node) == name]
+    if parent is None:
+        return []
+    return list(parent.iterchildren("{*}" + name))  # any namespace or none, in C
 
 
 def child(parent: Element | None, *path: str) -> Element | None:
@@ -58,8 +60,7 @@ def child(parent: Element | None, *path: str) -> Element | None:
     for name in path:
         if node is None:
             return None
-        found = children(node, name)
-        node = found[0] if found else None
+        node = node.find("{*}" + name)
     return node
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from entitle.sources.http11 import Http11Pool
 from entitle.sources.magda.envelope import BuiltRequest, Criteria, batched, build_request
 from entitle.sources.magda.errors import ErrorKind, MagdaParseError, Uitzondering, worst_kind
 from entitle.sources.magda.facts import FactOutcome, map_facts
@@ -425,7 +426,7 @@ class _Core:
         self.signer = signer or _identity
         self.breakers = breakers or BreakerRegistry(settings.breaker, clock)
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # nosec B311  # retry jitter
         self.audit = audit
         self.now = now or datetime.now
 
@@ -596,7 +597,8 @@ _HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 class MagdaClient:
     """Synchronous MAGDA client. Use as a context manager, or call `close`.
 
-    ``transport`` replaces the network (e.g. ``httpx.MockTransport`` in tests); ``clock`` drives
+    The network is reached through a lean keep-alive pool (`Http11Pool`); ``transport``
+    replaces it (e.g. ``httpx.MockTransport`` in tests, sent through httpx); ``clock`` drives
     the circuit breakers and ``sleep`` the backoff waits (inject both in tests).
     """
 
@@ -625,18 +627,23 @@ class MagdaClient:
         self.settings = settings
         self._sleep = sleep
         self._limit = threading.BoundedSemaphore(settings.max_concurrency)
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=_timeout(settings),
-            verify=build_ssl_context(settings) if transport is None else True,
-        )
+        # The network: a lean keep-alive pool; an injected transport goes through httpx.
+        self._pool: Http11Pool | None = None
+        self._http: httpx.Client | None = None
+        if transport is None:
+            self._pool = Http11Pool(timeout=_timeout(settings), verify=build_ssl_context(settings))
+        else:
+            self._http = httpx.Client(transport=transport, timeout=_timeout(settings))
 
     @property
     def breakers(self) -> BreakerRegistry:
         return self._core.breakers
 
     def close(self) -> None:
-        self._http.close()
+        if self._pool is not None:
+            self._pool.close()
+        if self._http is not None:
+            self._http.close()
 
     def __enter__(self) -> MagdaClient:
         return self
@@ -661,6 +668,9 @@ class MagdaClient:
 
     def _send(self, url: str, body: bytes) -> tuple[int, bytes]:
         with self._limit:
+            if self._pool is not None:
+                return self._pool.post(url, body, _HEADERS)
+            assert self._http is not None
             response = self._http.post(url, content=body, headers=_HEADERS)
             return response.status_code, response.content
 

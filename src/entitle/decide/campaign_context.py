@@ -1,0 +1,104 @@
+"""Where a campaign reads, fetches, stores and writes: `CampaignContext`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from entitle.decide.campaign_sources import (
+    CachingPseudonymiser,
+    FactSource,
+    GatewaySource,
+)
+from entitle.decide.coupons import coupon_key
+from entitle.sources.access import JsonlAccessLog, Pseudonymiser
+
+
+@dataclass
+class CampaignContext:
+    """Where a campaign reads, fetches, stores and writes. `from_env` fills it from settings."""
+
+    factory: sessionmaker[Session]
+    register: Path  # the register extract: persons.parquet + households.parquet
+    state_dir: Path  # keys: pseudonym.key, coupon.key; the access log
+    output_dir: Path  # letters and lists: <output_dir>/<campaign>/run-<id>/
+    registry: str | None = None  # MAGDA / simulator URL (default: the MAGDA settings')
+    local: str | None = None  # local datasets: folder or URL (default: the registry's /local)
+    magda_overrides: dict[str, Any] = field(default_factory=dict)
+    source: FactSource | None = None  # injected fact source (tests, offline); else the gateway
+    truth: Path | None = None  # a synthetic city: measure reach against its ground truth
+    today: Callable[[], date] = date.today
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        path = self.state_dir / "pseudonym.key"
+        Pseudonymiser.from_key_file(path)  # creates the key when absent
+        return CachingPseudonymiser(bytes.fromhex(path.read_text(encoding="utf-8").strip()))
+
+    def coupon_key(self) -> bytes:
+        return coupon_key(self.state_dir / "coupon.key")
+
+    def registry_url(self) -> str:
+        from entitle.sources.magda.settings import load_settings
+
+        overrides = dict(self.magda_overrides)
+        if self.registry:
+            overrides["base_url"] = self.registry
+        return load_settings(**overrides).base_url
+
+    def fact_source(self) -> FactSource:
+        if self.source is not None:
+            return self.source
+        from entitle.decide.wiring import local_source
+        from entitle.sources.magda.settings import load_settings
+
+        overrides = dict(self.magda_overrides)
+        if self.registry:
+            overrides["base_url"] = self.registry
+        settings = load_settings(**overrides)
+        return GatewaySource(
+            settings=settings,
+            local=local_source(self.local, settings.base_url),
+            log=JsonlAccessLog(self.state_dir / "access.jsonl"),
+            pseudonymise=self.pseudonymiser(),
+        )
+
+    def close_source(self, source: FactSource) -> None:
+        if source is not self.source:
+            source.close()
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        database_url: str | None = None,
+        register: Path | None = None,
+        registry: str | None = None,
+        local: str | None = None,
+        output_dir: Path | None = None,
+        truth: Path | None = None,
+    ) -> CampaignContext:
+        """From the environment: ENTITLE_DATABASE_URL, ENTITLE_DATA_DIR, ENTITLE_REGISTER_EXTRACT
+        (default <data_dir>/register), ENTITLE_MAGDA_* (registry), ENTITLE_LOCAL,
+        ENTITLE_CAMPAIGN_OUTPUT (default <data_dir>/campaigns), ENTITLE_TRUTH (synthetic city)."""
+        from entitle.decide.wiring import data_dir
+        from entitle.store.db import make_engine, session_factory
+
+        state = data_dir()
+        env_register = os.environ.get("ENTITLE_REGISTER_EXTRACT")
+        env_output = os.environ.get("ENTITLE_CAMPAIGN_OUTPUT")
+        env_truth = os.environ.get("ENTITLE_TRUTH")
+        return cls(
+            factory=session_factory(make_engine(database_url)),
+            register=register or (Path(env_register) if env_register else state / "register"),
+            state_dir=state,
+            output_dir=output_dir or (Path(env_output) if env_output else state / "campaigns"),
+            registry=registry,
+            local=local or os.environ.get("ENTITLE_LOCAL"),
+            truth=truth or (Path(env_truth) if env_truth else None),
+        )

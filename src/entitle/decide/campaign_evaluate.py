@@ -1,0 +1,207 @@
+"""The evaluation step: a chunk of the target population in, its decision rows out.
+
+`evaluate_chunk` decides a chunk with the columnar engine through a fact provider;
+`decide_chunk_rows` opens the provider on a fact source and turns the decisions into the
+minimised rows a run stores. Swappable: anything that maps (campaign, as-of date, subjects,
+persons, households, source) to the same rows can replace it (worker processes call it too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_sources import NOT_IN_REGISTER, ChunkProvider, FactSource
+from entitle.rules.columnar import Population, evaluate_population, fact_names
+from entitle.rules.expr import T
+from entitle.rules.model import Benefit
+from entitle.rules.plan import facts_in
+from entitle.sources.access import Pseudonymiser
+from entitle.store.decisions import redact
+
+OUTCOMES = ("eligible", "not_eligible", "undetermined")
+
+
+def band_of(campaign: Campaign, outputs: dict[str, Any]) -> str | None:
+    """The value of the campaign's band output as stored (money with two decimals)."""
+    name = campaign.spec.band
+    if name is None or name not in outputs or outputs[name] is None:
+        return None
+    value = outputs[name]
+    if campaign.benefit.outputs[name].type == T.MONEY:
+        return f"{float(value):.2f}"
+    return str(value)
+
+
+def _change(outcome: str, band: str | None, previous: tuple[str, str | None] | None) -> str:
+    was_eligible = previous is not None and previous[0] == "eligible"
+    if outcome == "eligible":
+        if not was_eligible:
+            return "new"
+        return "continued" if previous is not None and previous[1] == band else "changed"
+    if was_eligible:
+        return "ended" if outcome in ("not_eligible", "absent") else "unknown"
+    return "none"
+
+
+def _subject_entities(
+    kind: str, subjects: Sequence[str], persons: pl.DataFrame
+) -> dict[str, list[str]]:
+    """Entity id (household or person) → the subjects whose decision may read it."""
+    household_of = dict(
+        zip(persons["person_id"].to_list(), persons["household_id"].to_list(), strict=True)
+    )
+    out: dict[str, list[str]] = defaultdict(list)
+    if kind == "household":
+        for subject in subjects:
+            out[subject].append(subject)
+        for person, household in household_of.items():
+            out[person].append(household)
+        return out
+    by_household: dict[str, list[str]] = defaultdict(list)
+    for subject in subjects:
+        by_household[household_of[subject]].append(subject)
+    for person, household in household_of.items():
+        out[person].extend(by_household.get(household, ()))
+    for household, members in by_household.items():
+        out[household].extend(members)
+    return out
+
+
+def evaluate_chunk(
+    campaign: Campaign,
+    as_of: date,
+    subjects: list[str],
+    persons: pl.DataFrame,
+    households: pl.DataFrame,
+    provider: ChunkProvider,
+    benefit: Benefit | None = None,
+) -> pl.DataFrame:
+    """The columnar decisions of a chunk's subjects (the campaign's benefit, or `benefit` with
+    changed parameters), their facts asked through `provider`."""
+    population = Population(
+        persons.select("person_id", "household_id"), households.select("household_id"), subjects
+    )
+    return evaluate_population(benefit or campaign.benefit, population, as_of, provider)
+
+
+def _rows_of(
+    campaign: Campaign,
+    frame: pl.DataFrame,
+    reasons: dict[tuple[str, str], str],
+    entities: dict[str, list[str]],
+    pseudonymise: Pseudonymiser,
+) -> list[dict[str, Any]]:
+    """Decision rows to store (the change against the previous run is added by the caller)."""
+    benefit = campaign.benefit
+    names: dict[int, list[str]] = {}
+
+    def decode(mask: int) -> list[str]:
+        if mask not in names:
+            names[mask] = fact_names(benefit, mask)
+        return names[mask]
+
+    by_subject: dict[str, dict[str, str]] = defaultdict(dict)
+    for (entity, fact), text in reasons.items():
+        for subject in entities.get(entity, ()):
+            by_subject[subject].setdefault(fact, text)
+    rows = []
+    for row in frame.iter_rows(named=True):
+        outcome = row["outcome"]
+        outputs = (
+            {name: row[f"out_{name}"] for name in benefit.outputs} if outcome == "eligible" else {}
+        )
+        missing = decode(row["facts_missing"])
+        why = by_subject.get(row["subject_id"], {})
+        rows.append(
+            {
+                "subject_pseudonym": pseudonymise(row["subject_id"]),
+                "outcome": outcome,
+                "band": band_of(campaign, outputs),
+                "outputs": outputs,
+                "conditions": {name: row[f"cond_{name}"] for name in benefit.conditions},
+                "facts_used": decode(row["facts_used"]),
+                "facts_missing": missing,
+                "reasons": {f: redact(why[f], 200) for f in missing if f in why},
+                "valid_until": row["valid_until"],
+            }
+        )
+    return rows
+
+
+def decide_chunk_rows(
+    campaign: Campaign,
+    as_of: date,
+    subjects: list[str],
+    persons: pl.DataFrame,
+    households: pl.DataFrame,
+    source: FactSource,
+    pseudonymise: Pseudonymiser,
+    on_fetch: Callable[[int, int], None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Decide one chunk through the fact source: (decision rows, fetch statistics)."""
+    started = time.perf_counter()
+    provider = source.open_chunk(
+        campaign.benefit, as_of, persons, households, on_fetch, campaign.spec.facts_from_register
+    )
+    frame = evaluate_chunk(campaign, as_of, subjects, persons, households, provider)
+    entities = _subject_entities(campaign.benefit.subject, subjects, persons)
+    rows = _rows_of(campaign, frame, provider.reasons(), entities, pseudonymise)
+    stats = provider.stats()
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    return rows, stats
+
+
+def with_change(
+    rows: list[dict[str, Any]], previous: dict[str, tuple[str, str | None]]
+) -> list[dict[str, Any]]:
+    """The rows with their change against the previous run (pseudonym → outcome, band)."""
+    for row in rows:
+        before = previous.get(row["subject_pseudonym"])
+        row["change"] = _change(row["outcome"], row["band"], before)
+        row["previous_band"] = before[1] if before else None
+    return rows
+
+
+def unknown_rows(
+    campaign: Campaign, subjects: Sequence[str], pseudonymise: Pseudonymiser
+) -> list[dict[str, Any]]:
+    """Target subjects missing from the register extract: no household, so undetermined."""
+    return [
+        {
+            "subject_pseudonym": pseudonymise(subject),
+            "outcome": "undetermined",
+            "band": None,
+            "outputs": {},
+            "conditions": {name: None for name in campaign.benefit.conditions},
+            "facts_used": [],
+            "facts_missing": ["household.members"],
+            "reasons": {"household.members": NOT_IN_REGISTER},
+            "valid_until": None,
+        }
+        for subject in subjects
+    ]
+
+
+def undecided_conditions(
+    benefit: Benefit, conditions: dict[str, Any], facts_used: Iterable[str]
+) -> list[str]:
+    """Conditions unknown by the rule itself (e.g. a reference address, a shared residence),
+    which an officer must settle: unknown, and reading a fact that was fetched (call it only
+    when no fact is missing)."""
+    used = set(facts_used)
+    out = []
+    for name, value in conditions.items():
+        condition = benefit.conditions.get(name)
+        if value is not None or condition is None:
+            continue
+        facts = {ref.target for ref in facts_in(condition.node)}
+        if facts & used:
+            out.append(name)
+    return out

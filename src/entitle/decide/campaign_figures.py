@@ -1,0 +1,200 @@
+"""A run's figures: the summary stored with a draft, and what the dashboard shows."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy.orm import Session
+
+from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_evaluate import OUTCOMES, undecided_conditions
+from entitle.rules.model import Benefit
+from entitle.store import campaigns as store
+from entitle.store.campaigns import RunView
+
+
+def _reason_key(benefit: Benefit, row: Any) -> list[str]:
+    missing: list[str] = list(row.facts_missing or [])
+    if missing:
+        keys = []
+        for fact in missing:
+            why = (row.reasons or {}).get(fact)
+            kind = why.split(":", 1)[0] if why else "no data"
+            keys.append(f"{fact} ({kind})")
+        return keys
+    unknown = undecided_conditions(benefit, row.conditions or {}, row.facts_used or [])
+    return [f"condition {name}" for name in unknown] or ["outputs unknown"]
+
+
+def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, Any]:
+    """The run's figures: outcomes, changes, bands and their cost, undetermined reasons,
+    fetch statistics, and the letters approval would issue."""
+    rows = store.decision_rows(
+        session,
+        run.id,
+        [
+            "subject_pseudonym",
+            "outcome",
+            "change",
+            "band",
+            "outputs",
+            "conditions",
+            "facts_missing",
+            "facts_used",
+            "reasons",
+        ],
+    )
+    outcomes: Counter[str] = Counter()
+    changes: Counter[str] = Counter()
+    bands: Counter[str] = Counter()
+    cost_by_band: dict[str, float] = defaultdict(float)
+    reasons: Counter[str] = Counter()
+    for row in rows:
+        outcomes[row.outcome] += 1
+        changes[row.change] += 1
+        if row.outcome == "eligible":
+            band = row.band or "-"
+            bands[band] += 1
+            cost_by_band[band] += cost_of(campaign, row.outputs or {}, row.band)
+        elif row.outcome == "undetermined":
+            for key in _reason_key(campaign.benefit, row):
+                reasons[key] += 1
+    chunks = store.chunk_stats(session, run.id)
+    fetched: Counter[str] = Counter()
+    questions = 0
+    seconds = 0.0
+    for chunk in chunks:
+        fetched.update(chunk["stats"].get("fetched", {}))
+        questions += int(chunk["stats"].get("questions", 0))
+        seconds += float(chunk["stats"].get("seconds", 0.0))
+    due = letters_due(session, campaign, run, rows)
+    return {
+        "subjects": sum(outcomes[o] for o in OUTCOMES),
+        "outcomes": {o: outcomes[o] for o in (*OUTCOMES, "absent") if outcomes[o] or o in OUTCOMES},
+        "changes": {c: changes[c] for c in store.CHANGES},
+        "bands": dict(sorted(bands.items())),
+        "cost_by_band": {b: round(v, 2) for b, v in sorted(cost_by_band.items())},
+        "cost": round(sum(cost_by_band.values()), 2),
+        "undetermined_reasons": dict(reasons.most_common(20)),
+        "fetched": dict(sorted(fetched.items())),
+        "questions": questions,
+        "decide_seconds": round(seconds, 1),
+        "letters_due": due,
+    }
+
+
+def cost_of(campaign: Campaign, outputs: dict[str, Any], band: str | None) -> float:
+    """What one eligible decision costs, as the campaign's `cost` prices it."""
+    cost = campaign.spec.cost
+    if cost.outputs:
+        return float(sum(float(outputs.get(name) or 0) for name in cost.outputs))
+    if cost.per_band and band is not None:
+        return float(cost.per_band.get(band, 0.0))
+    return 0.0
+
+
+def awaits_registry(reasons: dict[str, str] | None) -> bool:
+    """Whether a decision is undetermined (also) because a source failed transiently."""
+    return any(str(why).startswith("retry:") for why in (reasons or {}).values())
+
+
+def letters_to_issue(
+    campaign: Campaign, rows: Iterable[Any], issued: set[tuple[str, str]]
+) -> list[tuple[str, Any]]:
+    """(kind, decision row) of the letters approving this run would issue.
+
+    No invitation for a household left undetermined because a registry did not answer (a
+    ``retry`` reason): the citizen has nothing to bring, the next run decides it."""
+    letters = campaign.spec.outputs.letters
+    if not letters:
+        return []
+    out = []
+    for row in rows:
+        pseudonym = row.subject_pseudonym
+        if row.outcome == "eligible" and (pseudonym, "coupon") not in issued:
+            out.append(("coupon", row))
+        elif (
+            row.outcome == "undetermined"
+            and letters.invitation
+            and not awaits_registry(row.reasons)
+            and (pseudonym, "coupon") not in issued
+            and (pseudonym, "invitation") not in issued
+        ):
+            out.append(("invitation", row))
+    return out
+
+
+def letters_due(
+    session: Session, campaign: Campaign, run: RunView, rows: Sequence[Any]
+) -> dict[str, int]:
+    """How many letters of each kind approving the run would issue."""
+    issued = store.letter_keys(session, campaign.name, run.period)
+    counts = Counter(kind for kind, _ in letters_to_issue(campaign, rows, issued))
+    return {"coupon": counts["coupon"], "invitation": counts["invitation"]}
+
+
+def run_figures(session: Session, run_id: int, *, sample: int = 10) -> dict[str, Any]:
+    """Everything the campaign dashboard shows about one run, JSON-ready: the run (status,
+    verdicts), counts by outcome and by change (new / continued / changed / ended), bands and
+    cost, undetermined reasons, letters due and issued, fetch statistics, reach against the
+    ground truth (synthetic city), and a sample of decisions with their reasons."""
+    run = store.get_run(session, run_id)
+    if run is None:
+        raise KeyError(f"no campaign run {run_id}")
+    summary = dict(run.summary or {})
+    done = store.chunk_stats(session, run_id)
+    figures: dict[str, Any] = {
+        "run": run.to_dict(),
+        "progress": {
+            "chunks_done": len(done),
+            "chunks_total": run.chunks_total,
+            "subjects_done": sum(c["subjects"] for c in done),
+            "subjects_total": run.subjects_total,
+        },
+        "outcomes": summary.get("outcomes", {}),
+        "changes": summary.get("changes", {}),
+        "bands": summary.get("bands", {}),
+        "cost_by_band": summary.get("cost_by_band", {}),
+        "cost": summary.get("cost"),
+        "undetermined_reasons": summary.get("undetermined_reasons", {}),
+        "letters_due": summary.get("letters_due", {}),
+        "letters_issued": store.letter_counts(session, run_id),
+        "fetched": summary.get("fetched", {}),
+        "questions": summary.get("questions"),
+        "reach": summary.get("reach"),
+        "outputs": run.outputs,
+    }
+    if run.status != "running":
+        figures["sample"] = {
+            outcome: store.decision_sample(session, run_id, outcome=outcome, limit=sample)
+            for outcome in OUTCOMES
+        }
+        figures["sample_changes"] = {
+            change: store.decision_sample(session, run_id, change=change, limit=sample)
+            for change in ("new", "changed", "ended")
+        }
+    return cast(dict[str, Any], json.loads(json.dumps(figures, default=str)))
+
+
+def campaign_runs(session: Session, campaign: str, limit: int = 20) -> list[dict[str, Any]]:
+    """A campaign's runs, newest first, with their headline figures (for the runs table)."""
+    out = []
+    for run in store.list_runs(session, campaign, limit=limit):
+        summary = run.summary or {}
+        out.append(
+            {
+                "id": run.id,
+                "as_of": run.as_of.isoformat(),
+                "status": run.status,
+                "started": run.started.isoformat(),
+                "outcomes": summary.get("outcomes", {}),
+                "changes": summary.get("changes", {}),
+                "letters_issued": store.letter_counts(session, run.id),
+                "approvals": list(run.approvals),
+                "approvals_required": run.approvals_required,
+            }
+        )
+    return out

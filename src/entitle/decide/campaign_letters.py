@@ -1,0 +1,280 @@
+"""What a campaign letter says: the addressee from the register extract, the text in plain
+Dutch from the campaign file — then the same letter in English when the campaign's
+`letters.languages` is `[nl, en]` — never an income or other raw value; one letter again as a PDF.
+
+Why a bilingual letter and not a language per household: the register extract records no
+language preference, and a Flemish city writes to its residents in Dutch (the language
+legislation for administrative matters), so the Dutch letter is the official decision. An
+English translation *after* it, on its own pages and marked as a translation, reaches the
+residents who read no Dutch without making anyone guess who they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+
+from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_def import Campaign, Letters, Translation
+from entitle.decide.campaign_evaluate import undecided_conditions
+from entitle.decide.campaign_sources import RegisterExtract
+from entitle.decide.letters import Letter, date_en, date_nl, euro, euro_en, letter_pdf
+from entitle.rules.expr import T
+from entitle.sources.access import Pseudonymiser
+from entitle.store import campaigns as store
+
+
+@dataclass(frozen=True)
+class Addressee:
+    subject_id: str
+    name: str
+    first_name: str
+    street: str
+    postcode: str
+    municipality: str
+
+    def lines(self) -> tuple[str, ...]:
+        return (self.name, self.street, f"{self.postcode} {self.municipality}".strip())
+
+
+def addressees(
+    campaign: Campaign, extract: RegisterExtract, pseudonymise: Pseudonymiser
+) -> dict[str, Addressee]:
+    """Pseudonym → who a letter about that subject goes to (the reference person of a
+    household, or the person), with the address in the register extract."""
+    letters = campaign.spec.outputs.letters
+    municipality = letters.municipality_name if letters else ""
+    persons = extract.persons
+    if campaign.benefit.subject == "household":
+        frame = extract.households.join(
+            persons.select(
+                pl.col("person_id").alias("reference_person_id"), "first_name", "last_name"
+            ),
+            on="reference_person_id",
+            how="inner",
+        ).select(
+            pl.col("household_id").alias("subject_id"),
+            "first_name",
+            "last_name",
+            "street",
+            "house_number",
+            "postcode",
+        )
+    else:
+        frame = persons.select(
+            pl.col("person_id").alias("subject_id"),
+            "first_name",
+            "last_name",
+            "street",
+            "house_number",
+            "postcode",
+        )
+    out: dict[str, Addressee] = {}
+    for subject, first, last, street, number, postcode in frame.iter_rows():
+        if not street:
+            continue
+        out[pseudonymise(subject)] = Addressee(
+            subject_id=subject,
+            name=f"{first} {last}".strip(),
+            first_name=first or "",
+            street=f"{street} {number or ''}".strip(),
+            postcode=postcode or "",
+            municipality=municipality,
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """The fixed words of a letter in one language, and how it writes money and dates."""
+
+    greeting: str
+    reference: str
+    how: str
+    objection: str
+    closing: str
+    code_label: str
+    code_hint: str
+    footer: str
+    note: str  # above the subject of a translation ("" for the official version)
+    money: Callable[[float | int | None], str]
+    day: Callable[[date], str]
+
+
+PHRASES: dict[str, Phrases] = {
+    "nl": Phrases(
+        greeting="Beste {name},",
+        reference="Kenmerk",
+        how="Hoe gebruikt u dit?",
+        objection="Niet akkoord?",
+        closing="Met vriendelijke groeten,",
+        code_label="Uw persoonlijke code",
+        code_hint="Scan de QR-code om de code te controleren.",
+        footer="Deze brief werd automatisch opgemaakt op basis van gegevens uit het Rijksregister, "
+        "de Kruispuntbank van de Sociale Zekerheid en de stad.",
+        note="",
+        money=euro,
+        day=date_nl,
+    ),
+    "en": Phrases(
+        greeting="Dear {name},",
+        reference="Reference",
+        how="How do you use it?",
+        objection="Do you disagree?",
+        closing="Kind regards,",
+        code_label="Your personal code",
+        code_hint="Scan the QR code to check the code.",
+        footer="This letter was made automatically from data of the National Register, the "
+        "Crossroads Bank for Social Security and the city.",
+        note="English translation, for your information. The Dutch letter before it is the "
+        "official decision: where they differ, the Dutch letter applies.",
+        money=euro_en,
+        day=date_en,
+    ),
+}
+
+
+def _values(campaign: Campaign, outputs: dict[str, Any], phrases: Phrases) -> dict[str, str]:
+    out = {}
+    for name, spec in campaign.benefit.outputs.items():
+        value = outputs.get(name)
+        out[name] = (
+            phrases.money(value) if spec.type == T.MONEY else ("" if value is None else str(value))
+        )
+    return out
+
+
+def build_letter(
+    campaign: Campaign,
+    letter: store.LetterView,
+    decision: Any,
+    to: Addressee,
+    *,
+    on: date,
+) -> Letter:
+    """The text of one letter in plain Dutch, followed by its version in each other language
+    of the campaign (`languages: [nl, en]`). No income or other raw value is ever quoted."""
+    spec = campaign.spec.outputs.letters
+    assert spec
+    versions = [
+        _version(campaign, letter, decision, to, on, language, spec.translations[language])
+        for language in spec.languages[1:]
+    ]
+    out = _version(campaign, letter, decision, to, on, "nl", spec)
+    for version in reversed(versions):  # nl, then each other language in the listed order
+        out = replace(out, translation=replace(version, translation=out.translation))
+    return out
+
+
+def _version(
+    campaign: Campaign,
+    letter: store.LetterView,
+    decision: Any,
+    to: Addressee,
+    on: date,
+    language: str,
+    texts: Letters | Translation,
+) -> Letter:
+    """One language's version of a letter (`texts`: the Dutch letter texts or a translation)."""
+    spec = campaign.spec.outputs.letters
+    assert spec
+    phrases = PHRASES[language]
+    benefit = campaign.benefit
+    valid_until = letter.valid_until
+    sender = tuple(texts.sender or spec.sender) or (benefit.authority,)
+    place = f"{spec.municipality_name or benefit.authority}, {phrases.day(on)}"
+    reference = f"{phrases.reference}: {campaign.name} {letter.period} / {letter.seq}"
+    greeting = phrases.greeting.format(name=to.name)
+    title = benefit.title.get(language) or benefit.title.get("nl", benefit.id)
+    common: dict[str, Any] = {
+        "sender": sender,
+        "address": to.lines(),
+        "place_date": place,
+        "greeting": greeting,
+        "footer": f"{title}. {phrases.footer}",
+        "reference": reference,
+        "closing": (phrases.closing, *sender[:1]),
+        "note": phrases.note,
+    }
+    if letter.kind == "coupon":
+        coupon = texts.coupon
+        fields = {
+            **_values(campaign, letter.value, phrases),
+            "year": str(decision.valid_until.year if decision.valid_until else on.year),
+            "period": letter.period,
+            "valid_until": phrases.day(valid_until) if valid_until else "",
+            "code": letter.code or "",
+        }
+        what = coupon.what_by_band.get(letter.band or "", coupon.what) or coupon.what
+        why = tuple(
+            benefit.conditions[name].text.get(language)
+            or benefit.conditions[name].text.get("nl", name)
+            for name in spec.coupon.why_conditions
+            if (decision.conditions or {}).get(name) is True
+        )
+        blocks: list[Any] = [("p", what.format(**fields))]
+        if why:
+            blocks += [("p", coupon.why_intro), ("ul", why)]
+        blocks += [
+            ("h", phrases.how),
+            ("p", coupon.how.format(**fields)),
+            ("h", phrases.objection),
+            ("p", coupon.objection.format(**fields)),
+        ]
+        return Letter(
+            subject=coupon.subject.format(**fields),
+            blocks=tuple(blocks),
+            code=letter.code,
+            qr=spec.coupon.verify_url.format(code=letter.code or ""),
+            code_label=phrases.code_label,
+            code_hint=phrases.code_hint,
+            **common,
+        )
+    invitation = texts.invitation
+    assert invitation
+    bring: list[str] = []
+    for fact in decision.facts_missing or []:
+        item = invitation.bring.get(fact)
+        if item and item not in bring:
+            bring.append(item)
+    if not decision.facts_missing:
+        for name in undecided_conditions(
+            benefit, decision.conditions or {}, decision.facts_used or []
+        ):
+            item = invitation.bring.get(name)
+            if item and item not in bring:
+                bring.append(item)
+    bring += [item for item in invitation.always_bring if item not in bring]
+    blocks = [("p", invitation.body)]
+    if bring:
+        blocks += [("h", invitation.bring_intro), ("ul", tuple(bring))]
+    if invitation.objection:
+        blocks.append(("p", invitation.objection))
+    return Letter(subject=invitation.subject, blocks=tuple(blocks), **common)
+
+
+def render_letter(ctx: CampaignContext, campaign: Campaign, run_id: int, seq: int) -> bytes:
+    """One issued letter as its own PDF (to show or send again); KeyError if there is none."""
+    with ctx.factory() as session:
+        run = store.get_run(session, run_id)
+        letters = [x for x in store.letters_of_run(session, run_id) if x.seq == seq]
+        decisions = {
+            r.subject_pseudonym: r
+            for r in store.decision_rows(session, run_id)
+            if letters and r.subject_pseudonym == letters[0].subject_pseudonym
+        }
+    if run is None or not letters:
+        raise KeyError(f"run {run_id} has no letter {seq}")
+    letter = letters[0]
+    to = addressees(campaign, RegisterExtract.load(ctx.register), ctx.pseudonymiser())
+    addressee = to.get(letter.subject_pseudonym)
+    if addressee is None:
+        raise KeyError(f"letter {seq}: the addressee is no longer in the register extract")
+    on = (run.decided or datetime.now(UTC)).date()
+    return letter_pdf(
+        build_letter(campaign, letter, decisions[letter.subject_pseudonym], addressee, on=on)
+    )

@@ -1,0 +1,146 @@
+"""A horizontal desk: two `entitle serve` workers on one database keep one audit chain.
+
+`entitle serve --workers 2` runs as its own process against the registry simulator (a real
+process too); many clients send API checks at once, each on a fresh connection so that both
+worker processes take a share. Afterwards `entitle audit verify` must pass and the chain must
+hold exactly one entry per check made — on SQLite (one file, `BEGIN IMMEDIATE` and the writer
+lock) and on PostgreSQL (the chain head's row lock). Both workers also migrate the empty
+database at start-up, at the same time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from test_registry_city import City
+from test_registry_server import free_port
+from test_web_support import BENEFITS, CAPACITY, REPO, SENDER, simulator, write_web_city
+from typer.testing import CliRunner
+
+from entitle.cli import app as entitle_cli
+from entitle.web.backend import Backend
+
+WORKERS = 2
+CLIENTS = 8
+CHECKS_PER_CLIENT = 12
+BENEFIT, PURPOSE = "ghent.uitpas", "ghent-uitpas"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> City:
+    return write_web_city(tmp_path_factory.mktemp("city"))
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The worker processes uvicorn spawned (children of the serving process that run
+    `multiprocessing.spawn`; its resource tracker is a child too)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in command:
+                found.append(int(pid))
+    return found
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"entitle serve exited:\n{log.read_text(errors='replace')}")
+        try:
+            answered = httpx.get(url + "/healthz", timeout=1).status_code == 200
+            if answered and len(worker_pids(process.pid)) >= WORKERS:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"entitle serve did not start:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def desk(city: City, database_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """`entitle serve --workers 2` on an empty database: its URL and process id."""
+    with simulator(city, tmp_path) as registry:
+        port = free_port()
+        env = {
+            **os.environ,
+            "ENTITLE_MAGDA_SENDER": SENDER,
+            "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
+            "ENTITLE_API_CHECKS_PER_MINUTE": "100000",
+        }
+        command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
+        command += ["--workers", str(WORKERS), "--database-url", database_url]
+        command += ["--registry", registry.url, "--benefits", str(BENEFITS)]
+        command += ["--data-dir", str(tmp_path / "state"), "--log-level", "warning"]
+        log = tmp_path / "desk.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url, process, log)
+            yield url, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_two_workers_keep_one_unbroken_audit_chain(
+    desk: tuple[str, int], city: City, database_url: str
+) -> None:
+    url, pid = desk
+    assert len(worker_pids(pid)) == WORKERS
+    backend = Backend(database_url, migrate=False)
+    try:
+        token = backend.create_api_token("two-workers", [PURPOSE], [BENEFIT])
+        people = [city.ref, city.spouse, city.leefloner, city.pupil, city.unknown]
+
+        def client(number: int) -> Counter[int]:
+            statuses: Counter[int] = Counter()
+            for i in range(CHECKS_PER_CLIENT):
+                body = {"insz": people[(number + i) % len(people)], "benefit": BENEFIT}
+                # a fresh connection each time: the kernel hands it to either worker
+                response = httpx.post(
+                    url + "/api/v1/checks",
+                    json={**body, "purpose": PURPOSE},
+                    headers={"Authorization": f"Bearer {token}", "Connection": "close"},
+                    timeout=60,
+                )
+                statuses[response.status_code] += 1
+            return statuses
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            statuses = sum(pool.map(client, range(CLIENTS)), Counter[int]())
+        made = CLIENTS * CHECKS_PER_CLIENT
+        assert statuses == {201: made}
+
+        result = CliRunner().invoke(entitle_cli, ["audit", "verify", "--url", database_url])
+        assert result.exit_code == 0, result.output
+        assert f"audit log intact: {made} entries" in result.output
+
+        report = backend.verify()
+        assert report.ok and report.entries == made
+        entries = backend.search(kind="api_check", actor="api:two-workers", limit=10 * made)
+        assert len(entries) == made
+        decisions = {e["details"]["decision"] for e in entries}
+        assert len(decisions) == made  # one stored decision per check, none shared
+    finally:
+        backend.close()
