@@ -1,9 +1,12 @@
 """The desk API under concurrent load: POST /api/v1/checks from many clients at once.
 
 A generated city is served by the registry simulator (a separate process) with a fixed latency
-per registry call; `entitle serve` runs as another process (uvicorn, SQLite or the database you
-give); N asynchronous clients (httpx) each send checks back to back for a fixed time. Printed:
-checks/s, latency p50/p90/p99/max as the clients see it, status codes and outcomes.
+per registry call; `entitle serve` runs as another process (uvicorn, two workers by default,
+SQLite or the database you give); N clients, each one keep-alive connection (opened over the
+first half of the warm-up), send checks back to back for a fixed time. Printed: checks/s,
+latency p50/p90/p99/max as the clients see it, each target as a ratio, status codes, outcomes,
+the CPU per check of the desk, the simulator and the load generator, the workers' shares of the
+desk's CPU, the load average, and the throughput that CPU allows on this machine's cores.
 
     .venv/bin/python bench/desk.py [--clients 50] [--duration 20] [--latency-ms 20]
         [--workers 2] [--persons 20000] [--benefit ghent.uitpas|all]
@@ -215,8 +218,10 @@ async def client_loop(
     start: float,
     stop: float,
     results: Results,
+    delay: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
+    await asyncio.sleep(delay)  # desks come online one after the other
     try:
         while True:
             now = time.perf_counter()
@@ -256,12 +261,23 @@ async def load(
     results = Results()
     address = httpx.URL(url)
     host, port = address.host, address.port or 80
+    # Connections opened in the same instant all land on the worker that wakes first (its
+    # event loop accepts every pending one at once) and stay there: open them over the first
+    # half of the warm-up instead, as desks come online over time.
+    stagger = warmup / 2 / clients
     begin = time.perf_counter()
     start, stop = begin + warmup, begin + warmup + duration
     await asyncio.gather(
         *(
             client_loop(
-                KeepAlive(host, port, token), people, benefits, seed + i, start, stop, results
+                KeepAlive(host, port, token),
+                people,
+                benefits,
+                seed + i,
+                start,
+                stop,
+                results,
+                delay=i * stagger,
             )
             for i in range(clients)
         )

@@ -48,6 +48,8 @@ ACCOUNT_LINE = re.compile(
 READY_LINE = re.compile(r"\bready\b.*?(http://127\.0\.0\.1:\d+/)")
 PID = re.compile(r"\bpid (\d+)\b")
 CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+)")
+SCHOOL_DONE = re.compile(r"^Campaign school-tariff: run #\d+ (\w+): ([\d,]+) eligible")
+RUN_NUMBER = re.compile(r"run #(\d+)")
 CAMPAIGN_DONE = re.compile(r"^Campaign garbage-bags: run #\d+ (\w+): ([\d,]+) eligible")
 
 
@@ -239,6 +241,18 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
     done = demo.wait_for(CAMPAIGN_DONE, 60.0)
     assert done[1] == "draft", demo.output
     assert int(done[2].replace(",", "")) > 0
+    run_id = RUN_NUMBER.findall(demo.lines[-1])[0]
+    with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+        sign_in(client, *logins["campaign manager"])
+        index = client.get("/campaigns")  # the dashboard: the run, to review
+        assert index.status_code == 200, index.text
+        assert f"/campaigns/runs/{run_id}" in index.text
+        page = client.get(f"/campaigns/runs/{run_id}")
+        assert page.status_code == 200, page.text
+        assert 'class="bars' in page.text and "status-draft" in page.text
+    # the school check runs as of the school year the synthetic city holds: it finds pupils
+    school = demo.wait_for(SCHOOL_DONE, 60.0)
+    assert school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
 
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(timeout=STOP_TIMEOUT) == 0

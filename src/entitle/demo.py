@@ -359,6 +359,7 @@ def run_demo_campaigns(
     campaigns: Path,
     names: tuple[str, ...],
     env: dict[str, str],
+    dates: dict[str, date] | None = None,
 ) -> Child | None:
     """Start the demo's proactive campaigns `names` (the municipality's demo campaigns; Ghent's:
     garbage bags) against the registry simulator, in a process of their own that runs in the
@@ -388,6 +389,7 @@ def run_demo_campaigns(
             str(benefits),
             "--registry",
             registry_url,
+            *(f"--as-of={name}={day.isoformat()}" for name, day in (dates or {}).items()),
             *names,
         ],
         env=env,
@@ -629,6 +631,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                         campaigns=campaigns_dir,
                         names=municipality.demo_campaigns,
                         env=env,
+                        dates=municipality.demo_campaign_dates,
                     )
                     if campaigns is not None:
                         children.append(campaigns)

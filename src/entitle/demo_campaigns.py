@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
@@ -96,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
                         flush=True,
                     )
                     continue
-                view = run_campaign(ctx, campaign, None, actor="demo", progress=LineProgress(name))
+                as_of = args.as_of.get(name)
+                view = run_campaign(ctx, campaign, as_of, actor="demo", progress=LineProgress(name))
             except (CampaignError, CampaignStateError, RuleFileError) as exc:
                 print(f"{name}: not run: {exc}", flush=True)
                 failed += 1
@@ -116,8 +118,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--campaigns", type=Path, required=True)
     parser.add_argument("--benefits", type=Path, required=True)
     parser.add_argument("--registry", required=True, help="MAGDA / simulator URL")
+    parser.add_argument(
+        "--as-of",
+        action="append",
+        default=[],
+        type=_campaign_date,
+        metavar="NAME=DATE",
+        help="run this campaign as of DATE instead of today",
+    )
     parser.add_argument("names", nargs="+", help="the campaigns to run")
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    args.as_of = dict(args.as_of)
+    return run(args)
+
+
+def _campaign_date(text: str) -> tuple[str, date]:
+    name, _, day = text.partition("=")
+    try:
+        return name, date.fromisoformat(day)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not NAME=YYYY-MM-DD: {text!r}") from None
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ class _Letters(_Strict):
 class _Demo(_Strict):
     persons: int = Field(ge=1)
     campaigns: list[str] = Field(default_factory=list)
+    # a campaign run as of another date than today (e.g. the school year the city holds)
+    campaign_dates: dict[str, date] = Field(default_factory=dict)
     examples: list[str] = Field(default_factory=list)
 
 
@@ -67,6 +70,7 @@ class Municipality:
     desk_order: tuple[str, ...]
     demo_persons: int
     demo_campaigns: tuple[str, ...]
+    demo_campaign_dates: dict[str, date]
     demo_examples: tuple[str, ...]
     path: Path
 
@@ -123,6 +127,12 @@ def load_municipality(key: str | None = None, folder: Path | None = None) -> Mun
         raise MunicipalityError(f"{path}: {problems}") from None
     if spec.id != key:
         raise MunicipalityError(f"{path}: id {spec.id!r} differs from the file name {key!r}")
+    undated = sorted(set(spec.demo.campaign_dates) - set(spec.demo.campaigns))
+    if undated:
+        raise MunicipalityError(
+            f"{path}: demo.campaign_dates names campaigns the demo does not run: "
+            + ", ".join(undated)
+        )
     missing = [lang for lang in ("nl", "en") if not spec.name.get(lang)]
     if missing:
         raise MunicipalityError(f"{path}: name needs {' and '.join(missing)}")
@@ -138,6 +148,7 @@ def load_municipality(key: str | None = None, folder: Path | None = None) -> Mun
         desk_order=tuple(spec.desk_order),
         demo_persons=spec.demo.persons,
         demo_campaigns=tuple(spec.demo.campaigns),
+        demo_campaign_dates=dict(spec.demo.campaign_dates),
         demo_examples=tuple(spec.demo.examples),
         path=path,
     )

@@ -426,8 +426,8 @@ def run_command(
     if transient:
         console.print(
             f"warning: {transient:,} undetermined because a registry did not answer (a "
-            "transient failure: see the undetermined reasons). Approving invites them; once "
-            "the registry is back you may reject this run and run it again.",
+            "transient failure: see the undetermined reasons). They get no invitation; the "
+            "next run, once the registry is back, decides them.",
             markup=False,
         )
     if view.status == "draft":

@@ -261,8 +261,7 @@ class _Page:
 
     def text(self, x: float, y: float, text: str, font: str = "F1", size: float = 10) -> None:
         self.ops.append(
-            b"BT /%s %.1f Tf %.2f %.2f Td (%s) Tj ET"
-            % (font.encode(), size, x, y, _literal(text))
+            b"BT /%s %.1f Tf %.2f %.2f Td (%s) Tj ET" % (font.encode(), size, x, y, _literal(text))
         )
 
     def lines(
