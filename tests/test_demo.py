@@ -43,7 +43,7 @@ EXAMPLE_LINE = re.compile(
     r"^\s+(eligible|not_eligible|undetermined)\s+(\d\d\.\d\d\.\d\d-\d{3}\.\d\d)\b"
 )
 ACCOUNT_LINE = re.compile(
-    r"^\s+(desk officer|campaign manager|administrator|auditor)\s+(\S+)\s+(\S+)\s*$"
+    r"^\s+(desk officer|campaign manager|administrator|auditor|coupon verifier)\s+(\S+)\s+(\S+)\s*$"
 )
 READY_LINE = re.compile(r"\bready\b.*?(http://127\.0\.0\.1:\d+/)")
 PID = re.compile(r"\bpid (\d+)\b")

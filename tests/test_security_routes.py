@@ -29,6 +29,7 @@ from entitle.web.security import SecurityHeaders
 
 USERS = {"desk_officer": "desk", "campaign_manager": "campaign", "administrator": "admin"}
 USERS["auditor"] = "auditor"
+USERS["coupon_verifier"] = "shop"
 
 
 @dataclass(frozen=True)

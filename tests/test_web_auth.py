@@ -242,11 +242,22 @@ def test_roles(web: Web) -> None:
         "campaign": {"/desk": 200, "/audit": 403},
         "admin": {"/desk": 200, "/audit": 403},
         "auditor": {"/desk": 403, "/audit": 200, "/audit/subject": 200, "/audit/alerts": 200},
+        # a shop or the waste company: coupons only, never a citizen's check or the log
+        "shop": {"/coupons": 200, "/desk": 403, "/campaigns": 403, "/audit": 403},
     }
     for username, statuses in expectations.items():
         client, _csrf = signed_in(web, username)
         for path, status in statuses.items():
             assert client.get(path).status_code == status, (username, path)
+
+
+def test_a_coupon_verifier_lands_on_the_coupon_page_and_sees_only_it(web: Web) -> None:
+    client = web.client()
+    assert login(client, "shop").headers["location"] == "/coupons"
+    page = client.get("/coupons")
+    assert 'href="/coupons"' in page.text
+    assert 'href="/desk"' not in page.text and 'href="/audit"' not in page.text
+    assert client.get("/").headers["location"] == "/coupons"
 
 
 def test_forbidden_page_says_so_in_words(web: Web) -> None:

@@ -159,6 +159,7 @@ def web_app(city: City, folder: Path, **overrides: Any) -> Iterator[Web]:
             ("campaign", "campaign_manager"),
             ("admin", "administrator"),
             ("auditor", "auditor"),
+            ("shop", "coupon_verifier"),
         ):
             web.add_user(name, role)
         try:

@@ -77,6 +77,7 @@ DEMO_ACCOUNTS = (
     ("campaign", "campaign_manager", "campaign manager"),
     ("admin", "administrator", "administrator"),
     ("auditor", "auditor", "auditor"),
+    ("shop", "coupon_verifier", "coupon verifier"),
 )
 PASSWORD_ALPHABET = (  # nosec B105  # an alphabet for demo passwords, not a password
     "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

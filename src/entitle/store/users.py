@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from entitle.store.models import ApiToken, User, WebSession, utc
 
-ROLES = ("desk_officer", "campaign_manager", "administrator", "auditor")
+# coupon_verifier: a shop or the waste company, verifying and redeeming coupons only
+ROLES = ("desk_officer", "campaign_manager", "administrator", "auditor", "coupon_verifier")
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)

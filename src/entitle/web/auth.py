@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from entitle.store.users import ROLES as ROLES  # the web app's roles are the store's
+
 if TYPE_CHECKING:
     from entitle.web.app import WebState
     from entitle.web.backend import UserView
@@ -28,7 +30,6 @@ LOGIN_CSRF_COOKIE = "entitle_login_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
-ROLES = ("desk_officer", "campaign_manager", "administrator", "auditor")
 DESK_ROLES = frozenset({"desk_officer", "campaign_manager", "administrator"})
 OVERRIDE_ROLES = frozenset({"desk_officer", "administrator"})
 AUDIT_ROLES = frozenset({"auditor"})

@@ -57,10 +57,14 @@ def _typed_name(username: str) -> str:
     return name
 
 
+HOMES = {"auditor": "/audit", "coupon_verifier": "/coupons"}
+
+
 def home_for(officer: Officer | None) -> str:
+    """Where a user lands: the page of their role (the desk for most)."""
     if officer is None:
         return "/login"
-    return "/audit" if officer.can_audit() else "/desk"
+    return HOMES.get(officer.role, "/desk")
 
 
 # ---------------------------------------------------------------------- sign in and out
@@ -124,7 +128,7 @@ def login(  # nosec B107  # an empty form default, not a password
         return _login_page(request, error=key, status=423 if exc.reason == "locked" else 401)
     session_id, _csrf = state.backend.create_session(user.id, state.settings.session_ttl_seconds)
     state.backend.audit(kind="login", actor=user.username, details={"role": user.role})
-    target = safe_next(next, "") or ("/audit" if user.role == "auditor" else "/desk")
+    target = safe_next(next, "") or HOMES.get(user.role, "/desk")
     response = RedirectResponse(target, status_code=303)
     set_cookie(
         response, request, SESSION_COOKIE, session_id, max_age=state.settings.session_ttl_seconds
