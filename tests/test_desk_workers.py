@@ -11,19 +11,30 @@ database at start-up, at the same time.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from test_registry_city import City
 from test_registry_server import free_port
-from test_web_support import BENEFITS, CAPACITY, REPO, SENDER, simulator, write_web_city
+from test_web_support import (
+    BENEFITS,
+    CAPACITY,
+    PASSWORD,
+    REPO,
+    SENDER,
+    simulator,
+    write_web_city,
+)
 from typer.testing import CliRunner
 
 from entitle.cli import app as entitle_cli
@@ -142,5 +153,76 @@ def test_two_workers_keep_one_unbroken_audit_chain(
         assert len(entries) == made
         decisions = {e["details"]["decision"] for e in entries}
         assert len(decisions) == made  # one stored decision per check, none shared
+    finally:
+        backend.close()
+
+
+OFFICERS = ("anna", "bert", "carla", "dirk")
+BENEFITS_AT_DESK = ("ghent.uitpas", "ghent.garbage-bags", "ghent.lez", "ghent.school-tariff")
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def test_two_workers_share_sessions_and_overrides(
+    desk: tuple[str, int], city: City, database_url: str
+) -> None:
+    """Officers sign in and record overrides at the same time, every request on a fresh
+    connection (either worker may serve it): each session works on both workers, each override
+    is stored once and shown on the next check, and the audit chain stays one."""
+    url, _pid = desk
+    backend = Backend(database_url, migrate=False)
+    for name in OFFICERS:
+        backend.add_user(name, PASSWORD, "desk_officer")
+    people = [city.ref, city.spouse, city.leefloner, city.pupil, city.unknown]
+    until = (datetime.now(ZoneInfo("Europe/Brussels")).date() + timedelta(days=30)).isoformat()
+
+    def officer(number: int) -> list[str]:
+        name, benefit = OFFICERS[number], BENEFITS_AT_DESK[number]
+        headers = {"Connection": "close"}
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            page = client.get("/login")
+            token = CSRF.search(page.text)
+            assert token, page.text
+            signed = client.post(
+                "/login", data={"username": name, "password": PASSWORD, "csrf_token": token[1]}
+            )
+            assert signed.status_code == 303, signed.text
+            desk_page = client.get("/desk")
+            assert desk_page.status_code == 200, desk_page.text
+            csrf = CSRF.findall(desk_page.text)[-1]
+            shown = []
+            for insz in people:
+                note = f"{name}: attest getoond"
+                response = client.post(
+                    "/desk/override",
+                    data={
+                        "insz": insz,
+                        "benefit": benefit,
+                        "outcome": "eligible",
+                        "reason": "document_shown",
+                        "note": note,
+                        "valid_until": until,
+                        "csrf_token": csrf,
+                    },
+                )
+                assert response.status_code == 200, response.text
+                card = client.post(
+                    "/desk/check", data={"insz": insz, "benefit": benefit, "csrf_token": csrf}
+                )
+                assert card.status_code == 200, card.text
+                if "override-banner" in card.text and note in card.text:
+                    shown.append(insz)
+            return shown
+
+    try:
+        with ThreadPoolExecutor(len(OFFICERS)) as pool:
+            shown = list(pool.map(officer, range(len(OFFICERS))))
+        assert all(len(s) == len(people) for s in shown), shown  # every override shown after
+        overrides = backend.search(kind="override", limit=1000)
+        assert len(overrides) == len(OFFICERS) * len(people)
+        assert {e["actor"] for e in overrides} == set(OFFICERS)
+        logins = backend.search(kind="login", limit=1000)
+        assert {e["actor"] for e in logins} >= set(OFFICERS)
+        report = backend.verify()
+        assert report.ok, report.problem
     finally:
         backend.close()

@@ -26,7 +26,17 @@ class CheckResult:
 
 
 def needs_household(benefit: Benefit) -> bool:
-    """Whether deciding needs the household composition (household facts, members or size)."""
+    """Whether deciding needs the household composition (household facts, members or size);
+    worked out once per benefit."""
+    cached = benefit.compiled.get("needs_household")
+    if isinstance(cached, bool):
+        return cached
+    needed = _needs_household(benefit)
+    benefit.compiled["needs_household"] = needed
+    return needed
+
+
+def _needs_household(benefit: Benefit) -> bool:
     if benefit.subject == "household":
         return True
     plan = plan_benefit(benefit, default_catalogue())
