@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 MIN_CENTS = 10_000  # €100: smaller sums are benefit amounts or counts, not incomes
+MIN_BARE = 10_000  # a bare number (cents or whole euros) is searched from five digits up
 DISABILITY_WORDS = ("punten", "points", "handicap", "disability", "beperking")
 NARROW_SPACE = "\u202f"  # Babel writes French-style groups with it
 TEXT_SUFFIXES = {".log", ".jsonl", ".json", ".txt", ".csv", ".html", ".md", ".yaml"}
@@ -35,11 +36,14 @@ class Finding:
 
 
 def money_forms(cents: int) -> set[str]:
-    """The ways a sum of money is written: 1234567 cents, 12345.67, 12345,67, 12.345,67, 12,345.67,
-    12 345,67 and, for whole euros, 12345 and 12.345."""
+    """The ways a sum of money is written: 12345.67, 12345,67, 12.345,67, 12,345.67, 12 345,67,
+    the cents as a bare number (1234567) and, for whole euros, 12345 and 12.345; bare numbers
+    from five digits up (shorter ones are row ids and counts as often as money)."""
     euros, rest = divmod(abs(cents), 100)
     grouped = f"{euros:,}"
-    forms = {str(cents), f"{euros}.{rest:02d}", f"{euros},{rest:02d}"}
+    forms = {f"{euros}.{rest:02d}", f"{euros},{rest:02d}"}
+    if cents >= MIN_BARE:
+        forms.add(str(cents))
     if euros >= 1000:
         forms |= {
             f"{grouped.replace(',', '.')},{rest:02d}",
@@ -47,7 +51,7 @@ def money_forms(cents: int) -> set[str]:
             f"{grouped.replace(',', ' ')},{rest:02d}",
             f"{grouped.replace(',', NARROW_SPACE)},{rest:02d}",
         }
-    if rest == 0 and euros >= MIN_CENTS // 100:
+    if rest == 0 and euros >= MIN_BARE:
         forms.add(str(euros))
         if euros >= 1000:
             forms.add(grouped.replace(",", "."))

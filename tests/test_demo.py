@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,18 +136,12 @@ class Demo:
         return "\n".join(self.lines)
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
-    command = [
-        *entitle_command(),
-        "demo",
-        "--persons",
-        str(PERSONS),
-        "--data",
-        str(tmp_path / "demo"),
-        "--port",
-        str(free_port()),
-    ]
+@contextmanager
+def running_demo(folder: Path, *options: str) -> Iterator[Demo]:
+    """`entitle demo` with a small city in `folder` (and `options`), in its own process group;
+    whatever happens, nothing of it outlives the block."""
+    command = [*entitle_command(), "demo", "--persons", str(PERSONS)]
+    command += ["--data", str(folder), "--port", str(free_port()), *options]
     process = subprocess.Popen(
         command,
         cwd=REPO,
@@ -162,7 +156,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     running.start_reading()
     try:
         yield running
-    finally:  # whatever happened: nothing of this test may outlive it
+    finally:
         groups = process_groups()
         for pid in {process.pid, *(int(p) for p in PID.findall(running.output))}:
             if pid in groups:
@@ -170,6 +164,12 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
                     os.killpg(pid, signal.SIGKILL)
         with suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    with running_demo(tmp_path / "demo") as running:
+        yield running
 
 
 def sign_in(client: httpx.Client, username: str, password: str) -> str:

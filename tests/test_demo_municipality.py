@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,8 +29,8 @@ from test_demo import (
     alive,
     demo_env,
     entitle_command,
-    free_port,
     process_groups,
+    running_demo,
     sign_in,
 )
 from test_letters import letter, pdf_pages
@@ -72,40 +71,8 @@ def examples_by_benefit(lines: list[str]) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def town_demo(tmp_path: Path) -> Iterator[Demo]:
-    command = [
-        *entitle_command(),
-        "demo",
-        "--municipality",
-        "vlasbeke",
-        "--persons",
-        str(PERSONS),
-        "--data",
-        str(tmp_path / "demo"),
-        "--port",
-        str(free_port()),
-    ]
-    process = subprocess.Popen(
-        command,
-        cwd=REPO,
-        env=demo_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    running = Demo(process)
-    running.start_reading()
-    try:
+    with running_demo(tmp_path / "demo", "--municipality", "vlasbeke") as running:
         yield running
-    finally:  # whatever happened: nothing of this test may outlive it
-        groups = process_groups()
-        for pid in {process.pid, *(int(p) for p in PID.findall(running.output))}:
-            if pid in groups:
-                with suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
 
 
 def test_the_town_demo_runs_its_own_benefits_and_leaves_nothing_behind(

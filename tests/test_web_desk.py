@@ -20,6 +20,8 @@ from test_web_support import (
     write_web_city,
 )
 
+from entitle.web.desk import local_source_labels
+
 UITPAS, GARBAGE, SCHOOL, LEZ = (
     "ghent.uitpas",
     "ghent.garbage-bags",
@@ -70,6 +72,7 @@ def test_eligible_card(web: Web, city: City) -> None:
     assert "Zet de UiTPAS op kansentarief" in card  # the guidance for the outcome
     assert "woont in Gent" in card  # condition texts from the benefit file
     assert "GeefSociaalStatuut" in card and "ocmw_clients" in card  # sources by name
+    assert "OCMW Gent: cliëntenbestand" in card  # the city's own dataset, named after it
     assert "kansentarief" in card and "80" in card  # the outputs to grant
     assert "85.63.14-033.27" in card  # the number as on the eID
     assert_no_raw_values(response.text)
@@ -378,3 +381,10 @@ def test_what_is_typed_is_escaped(web: Web, city: City) -> None:
     card = desk_check(client, csrf, city.leefloner, GARBAGE).text
     assert "Overschreven door een medewerker" in card
     assert "<script>alert(1)" not in card and "&lt;script&gt;alert(1)" in card
+
+
+def test_local_sources_are_named_after_their_municipality() -> None:
+    labels = local_source_labels("Gemeente Vlasbeke", {"nl": "Vlasbeke", "en": "Vlasbeke"})
+    assert labels["ocmw_clients"]["nl"].startswith("OCMW Vlasbeke")
+    assert labels["school_enrolments"]["nl"].startswith("Gemeente Vlasbeke")
+    assert not any("Gent" in text for label in labels.values() for text in label.values())

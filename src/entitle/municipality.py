@@ -163,9 +163,3 @@ def configured_municipality() -> Municipality | None:
     ):
         return None
     return load_municipality()
-
-
-def desk_order() -> tuple[str, ...]:
-    """The configured municipality's order of the benefits at the desk (empty: none)."""
-    municipality = configured_municipality()
-    return municipality.desk_order if municipality is not None else ()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +18,10 @@ from entitle.decide.campaign_sources import (
 )
 from entitle.decide.coupons import coupon_key
 from entitle.sources.access import JsonlAccessLog, Pseudonymiser
+from entitle.store import audit
+
+if TYPE_CHECKING:
+    from entitle.decide.campaign_def import Campaign
 
 
 @dataclass
@@ -102,3 +106,28 @@ class CampaignContext:
             local=local or os.environ.get("ENTITLE_LOCAL"),
             truth=truth or (Path(env_truth) if env_truth else None),
         )
+
+
+def audit_run(
+    session: Session,
+    campaign: Campaign,
+    run_id: int,
+    *,
+    actor: str,
+    outcome: str,
+    kind: str = "admin",
+    now: datetime | None = None,
+    **details: Any,
+) -> None:
+    """One audit entry about a campaign run (under the benefit's purpose; no subject): its
+    start, draft, verdicts, issue or abandonment, with small details — never personal data."""
+    audit.append(
+        session,
+        kind=kind,
+        actor=actor,
+        purpose=campaign.benefit.purpose,
+        subject=None,
+        outcome=outcome,
+        details={"campaign": campaign.name, "run": run_id, **details},
+        now=now,
+    )

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.atomic import remove_stale_partials
-from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_figures import letters_to_issue
 from entitle.decide.campaign_letters import addressees, build_letter
@@ -28,7 +28,6 @@ from entitle.decide.coupons import make_code
 from entitle.decide.exports import BillingRow, write_billing_lists
 from entitle.decide.letters import Letter, write_letters
 from entitle.sources.access import Pseudonymiser
-from entitle.store import audit
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 
@@ -182,19 +181,15 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             outputs["notifications_not_in_register"] = unknown
         view, first = store.mark_issued(session, run_id, outputs)
         if first:
-            audit.append(
+            audit_run(
                 session,
+                campaign,
+                run_id,
                 kind="export",
                 actor=actor,
-                purpose=campaign.benefit.purpose,
-                subject=None,
                 outcome="campaign_issued",
-                details={
-                    "campaign": campaign.name,
-                    "run": run_id,
-                    "letters": counts,
-                    "files": len(files),
-                },
+                letters=counts,
+                files=len(files),
             )
         session.commit()
     remove_stale_partials(folder)

@@ -115,7 +115,7 @@ PHRASES: dict[str, Phrases] = {
         code_label="Uw persoonlijke code",
         code_hint="Scan de QR-code om de code te controleren.",
         footer="Deze brief werd automatisch opgemaakt op basis van gegevens uit het Rijksregister, "
-        "de Kruispuntbank van de Sociale Zekerheid en de stad.",
+        "de Kruispuntbank van de Sociale Zekerheid en {authority}.",
         note="",
         money=euro,
         day=date_nl,
@@ -129,7 +129,7 @@ PHRASES: dict[str, Phrases] = {
         code_label="Your personal code",
         code_hint="Scan the QR code to check the code.",
         footer="This letter was made automatically from data of the National Register, the "
-        "Crossroads Bank for Social Security and the city.",
+        "Crossroads Bank for Social Security and {authority}.",
         note="English translation, for your information. The Dutch letter before it is the "
         "official decision: where they differ, the Dutch letter applies.",
         money=euro_en,
@@ -195,7 +195,7 @@ def _version(
         "address": to.lines(),
         "place_date": place,
         "greeting": greeting,
-        "footer": f"{title}. {phrases.footer}",
+        "footer": f"{title}. {phrases.footer.format(authority=sender[0])}",
         "reference": reference,
         "closing": (phrases.closing, *sender[:1]),
         "note": phrases.note,

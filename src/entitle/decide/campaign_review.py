@@ -12,8 +12,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from entitle.decide.campaign_context import audit_run
 from entitle.decide.campaign_def import Campaign
-from entitle.store import audit
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 
@@ -50,22 +50,17 @@ def _verdict(
         note=note,
         now=now,
     )
-    audit.append(
+    audit_run(
         session,
-        kind="admin",
+        campaign,
+        run_id,
         actor=actor,
-        purpose=campaign.benefit.purpose,
-        subject=None,
         outcome=f"campaign_{verdict}",
-        details={
-            "campaign": campaign.name,
-            "run": run_id,
-            "status": view.status,
-            "approvals": len(view.approvals),
-            "approvals_required": view.approvals_required,
-            "note": note[:300],
-        },
         now=now,
+        status=view.status,
+        approvals=len(view.approvals),
+        approvals_required=view.approvals_required,
+        note=note[:300],
     )
     return view
 

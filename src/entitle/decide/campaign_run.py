@@ -12,13 +12,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_evaluate import decide_chunk_rows, unknown_rows, with_change
 from entitle.decide.campaign_figures import summarise
 from entitle.decide.campaign_progress import RunProgress, Stages, stage_labels
 from entitle.decide.campaign_sources import RegisterExtract, Target, read_dataset, select_target
-from entitle.store import audit
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 
@@ -94,14 +93,13 @@ def run_campaign(
                 previous_run_id=previous.id if previous else None,
                 scheduled_for=scheduled_for,
             )
-            audit.append(
+            audit_run(
                 session,
-                kind="admin",
+                campaign,
+                run.id,
                 actor=actor,
-                purpose=benefit.purpose,
-                subject=None,
                 outcome="campaign_run_started",
-                details={"campaign": campaign.name, "run": run.id, "as_of": when.isoformat()},
+                as_of=when.isoformat(),
             )
             session.commit()
     else:
@@ -259,19 +257,14 @@ def finish(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str)
                 session, campaign, run, ctx.truth, ctx.pseudonymiser()
             )
         view = store.finish_run(session, run_id, summary)
-        audit.append(
+        audit_run(
             session,
-            kind="admin",
+            campaign,
+            run_id,
             actor=actor,
-            purpose=campaign.benefit.purpose,
-            subject=None,
             outcome="campaign_run_draft",
-            details={
-                "campaign": campaign.name,
-                "run": run_id,
-                "outcomes": summary["outcomes"],
-                "changes": summary["changes"],
-            },
+            outcomes=summary["outcomes"],
+            changes=summary["changes"],
         )
         session.commit()
         return view
@@ -284,14 +277,6 @@ def abandon(ctx: CampaignContext, campaign: Campaign, *, actor: str) -> RunView 
         if running is None:
             return None
         view = store.abandon_run(session, running.id)
-        audit.append(
-            session,
-            kind="admin",
-            actor=actor,
-            purpose=campaign.benefit.purpose,
-            subject=None,
-            outcome="campaign_run_abandoned",
-            details={"campaign": campaign.name, "run": running.id},
-        )
+        audit_run(session, campaign, running.id, actor=actor, outcome="campaign_run_abandoned")
         session.commit()
         return view

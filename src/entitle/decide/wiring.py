@@ -13,6 +13,7 @@ from entitle.sources.access import AccessLog, JsonlAccessLog, Pseudonymiser
 from entitle.sources.gateway import Gateway
 from entitle.sources.local import FileDatasets, HttpDatasets, LocalSource
 from entitle.sources.magda import MagdaClient
+from entitle.sources.magda import MagdaConfigError as MagdaConfigError  # for web and CLI
 from entitle.sources.magda.settings import load_settings
 
 

@@ -40,6 +40,7 @@ from entitle.registry.soap import (
     sub,
 )
 from entitle.registry.store import Disability, Person, RegistryStore, SocialStatus
+from entitle.registry.synth_place import PLACES
 
 __all__ = [
     "SERVICES",
@@ -152,7 +153,7 @@ _COUNTRIES: dict[str, tuple[str, str, str]] = {  # ISO alpha-2 → (NIS code, IS
     "ZA": ("325", "ZAF", "Zuid-Afrika"),
 }
 _UNKNOWN_NATIONALITY = ("711", "Onbepaald")
-_MUNICIPALITIES = {"44021": "Gent"}
+_MUNICIPALITIES = {place.nis: place.name for place in PLACES.values()}  # Gent, Vlasbeke…
 _OCMW_GENT = "0212189676"
 _LEVELS = {  # enrolment level → (Niveau code, description, Instantie)
     "nursery": ("1", "Kleuter onderwijs", "Kleuterschool"),

@@ -18,8 +18,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from entitle.decide.wiring import MagdaConfigError
 from entitle.insz import InvalidInszError
-from entitle.sources.magda import MagdaConfigError
 from entitle.web.auth import web_state
 from entitle.web.backend import TokenView
 from entitle.web.desk import rendered_rules

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from entitle.decide.check import CheckResult, check, needs_household
 from entitle.decide.wiring import Registries
-from entitle.municipality import desk_order
+from entitle.municipality import configured_municipality
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import Decision
 from entitle.rules.expr import T
@@ -73,15 +73,25 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
         "nl": "Onderwijs Vlaanderen: inschrijvingen",
         "en": "Flemish education: enrolments",
     },
-    "ocmw_clients": {
-        "nl": "OCMW Gent: cliëntenbestand (lokale dataset)",
-        "en": "Ghent OCMW: client file (local dataset)",
-    },
-    "school_enrolments": {
-        "nl": "Stad Gent: inschrijvingen stedelijke scholen en opvang (lokale dataset)",
-        "en": "City of Ghent: city school and after-school enrolments (local dataset)",
-    },
 }
+
+
+def local_source_labels(
+    authority: str = "Stad Gent", name: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
+    """The city's own datasets, named after the municipality that keeps them (`authority` as it
+    signs, e.g. "Gemeente Vlasbeke"; `name` in Dutch and English)."""
+    town = name or {"nl": "Gent", "en": "Ghent"}
+    return {
+        "ocmw_clients": {
+            "nl": f"OCMW {town['nl']}: cliëntenbestand (lokale dataset)",
+            "en": f"{town['en']} OCMW: client file (local dataset)",
+        },
+        "school_enrolments": {
+            "nl": f"{authority}: inschrijvingen scholen en opvang (lokale dataset)",
+            "en": f"{town['en']}: school and after-school enrolments (local dataset)",
+        },
+    }
 
 HOUSEHOLD_MEMBERS = "household.members"
 HOUSEHOLD_MEMBERS_TEXT = {
@@ -262,9 +272,11 @@ def build_card(
     purpose: str,
     catalogue: Catalogue | None = None,
     household: bool | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
 ) -> Card:
     """The result card of one check (`household`: whether the benefit reads the household
-    composition, when the caller knows it already)."""
+    composition, when the caller knows it already; `labels`: the sources' names, default
+    Ghent's)."""
     catalogue = catalogue or default_catalogue()
     decision = result.decision
     return Card(
@@ -274,7 +286,7 @@ def build_card(
         outcome=str(decision.outcome),
         valid_until=decision.valid_until,
         reasons=reason_lines(benefit, decision, catalogue),
-        sources=source_lines(benefit, decision, catalogue, household),
+        sources=source_lines(benefit, decision, catalogue, household, labels),
         missing=missing_facts(decision, result.reasons, catalogue),
         outputs=output_lines(benefit, decision),
         questions=result.questions,
@@ -326,9 +338,14 @@ def _source_of(fact: str, catalogue: Catalogue) -> tuple[str, str] | None:
 
 
 def source_lines(
-    benefit: Benefit, decision: Decision, catalogue: Catalogue, household: bool | None = None
+    benefit: Benefit,
+    decision: Decision,
+    catalogue: Catalogue,
+    household: bool | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
 ) -> list[SourceLine]:
     """The sources asked for this check, by name (MAGDA services, then local datasets)."""
+    names = {**SOURCE_LABELS, **(labels if labels is not None else local_source_labels())}
     seen: dict[str, str] = {}
     facts = list(decision.facts_used)
     if household is None:
@@ -341,7 +358,7 @@ def source_lines(
             seen[found[0]] = found[1]
     ordered = sorted(seen.items(), key=lambda item: (item[1] != "magda", item[0]))
     return [
-        SourceLine(name, kind, SOURCE_LABELS.get(name, {"nl": name, "en": name}))
+        SourceLine(name, kind, names.get(name, {"nl": name, "en": name}))
         for name, kind in ordered
     ]
 
@@ -423,7 +440,13 @@ class DeskEngine:
         self.catalogue = default_catalogue()
         self.benefits = load_benefits(settings.benefits)
         self._household = {b.id: needs_household(b) for b in self.benefits.values()}
-        self.order = {b: i for i, b in enumerate(desk_order())}  # ENTITLE_MUNICIPALITY's
+        municipality = configured_municipality()  # ENTITLE_MUNICIPALITY's order and names
+        self.order = {b: i for i, b in enumerate(municipality.desk_order if municipality else ())}
+        self.source_labels = (
+            local_source_labels(municipality.authority, municipality.name)
+            if municipality is not None
+            else local_source_labels()
+        )
 
     def benefit(self, benefit_id: str) -> Benefit | None:
         return self.benefits.get(benefit_id)

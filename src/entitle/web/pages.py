@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from entitle.decide.wiring import MagdaConfigError
 from entitle.insz import InvalidInszError, parse_insz
 from entitle.rules.model import Benefit
-from entitle.sources.magda import MagdaConfigError
 from entitle.store.audit import looks_like_insz
 from entitle.web import inszcheck
 from entitle.web.auth import (
@@ -268,6 +268,7 @@ def run_check(
         benefit.purpose,
         state.engine.catalogue,
         state.engine.reads_household(benefit),
+        state.engine.source_labels,
     )
     who = actor or (officer.username if officer is not None else "?")
     card.decision_id, card.override = state.backend.record_check(
