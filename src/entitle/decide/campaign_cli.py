@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -41,17 +41,6 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from entitle.decide.campaign import (
-    CampaignContext,
-    abandon,
-    approve_run,
-    due_runs,
-    issue_run,
-    reject_run,
-    run_campaign,
-    run_figures,
-    simulate,
-)
 from entitle.decide.campaign_def import (
     Campaign,
     CampaignError,
@@ -62,6 +51,9 @@ from entitle.rules.loader import RuleFileError
 from entitle.sources.magda import MagdaConfigError
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
+
+if TYPE_CHECKING:  # the use cases are imported by the commands that run them (a quick --help)
+    from entitle.decide.campaign_context import CampaignContext
 
 campaign_app = typer.Typer(
     help="Proactive campaigns: run, review, issue, simulate.", no_args_is_help=True
@@ -123,6 +115,7 @@ def _context(
     output: Path | None,
     truth: Path | None,
 ) -> CampaignContext:
+    from entitle.decide.campaign_context import CampaignContext
     from entitle.store.db import make_engine, redacted, schema_is_current
 
     try:
@@ -304,6 +297,8 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """A campaign's definition and runs, or one run's figures (--run)."""
+    from entitle.decide.campaign import run_figures
+
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, None, None, None, None, None)
     with ctx.factory() as session:
@@ -389,6 +384,8 @@ def run_command(
     as_json: JsonOption = False,
 ) -> None:
     """Run the campaign (or resume its unfinished run); the run ends as a draft to review."""
+    from entitle.decide.campaign import run_campaign
+
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, register, registry, local, output, truth)
     try:
@@ -463,6 +460,8 @@ def schedule_command(
     truth: TruthOption = None,
 ) -> None:
     """Run every campaign that is due (each schedule moment once); for cron or systemd."""
+    from entitle.decide.campaign import due_runs, run_campaign
+
     try:
         moment = datetime.fromisoformat(now) if now else datetime.now()
     except ValueError:
@@ -511,6 +510,8 @@ def approve_command(
     output: OutputOption = None,
 ) -> None:
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
+    from entitle.decide.campaign import approve_run
+
     ctx = _context(url, register, registry, local, output, None)
     _check_manager(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
@@ -534,6 +535,8 @@ def reject_command(
     url: UrlOption = None,
 ) -> None:
     """Reject a draft run: it will never issue anything."""
+    from entitle.decide.campaign import reject_run
+
     ctx = _context(url, None, None, None, None, None)
     _check_manager(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
@@ -580,6 +583,8 @@ def _run_campaign(ctx: CampaignContext, run: int, campaigns: Path, benefits: Pat
 
 
 def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> None:
+    from entitle.decide.campaign import issue_run
+
     try:
         result = issue_run(ctx, campaign, run, actor=actor)
     except CampaignStateError as exc:
@@ -618,6 +623,8 @@ def simulate_command(
 ) -> None:
     """What if a parameter changed? More or fewer reached, and the cost, by band. Stores and
     issues nothing."""
+    from entitle.decide.campaign import simulate
+
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, register, registry, local, None, None)
     try:
@@ -655,6 +662,8 @@ def abandon_command(
     url: UrlOption = None,
 ) -> None:
     """Give up the campaign's unfinished run (it issues nothing)."""
+    from entitle.decide.campaign import abandon
+
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, None, None, None, None, None)
     _check_manager(ctx, actor)

@@ -93,6 +93,7 @@ def local_source_labels(
         },
     }
 
+
 HOUSEHOLD_MEMBERS = "household.members"
 HOUSEHOLD_MEMBERS_TEXT = {
     "nl": "de gezinssamenstelling (rijksregister)",
@@ -358,8 +359,7 @@ def source_lines(
             seen[found[0]] = found[1]
     ordered = sorted(seen.items(), key=lambda item: (item[1] != "magda", item[0]))
     return [
-        SourceLine(name, kind, names.get(name, {"nl": name, "en": name}))
-        for name, kind in ordered
+        SourceLine(name, kind, names.get(name, {"nl": name, "en": name})) for name, kind in ordered
     ]
 
 
