@@ -89,6 +89,11 @@ def test_dask_run_equals_single_machine_run(
     assert outcomes == {"eligible", "not_eligible", "undetermined"}
 
 
+def table_provider(population: Population, _benefit: Benefit, _as_of: date) -> TableProvider:
+    """A provider factory: the partition's own tables, through the provider interface."""
+    return TableProvider(population)
+
+
 @settings(
     max_examples=6,
     deadline=None,
@@ -122,7 +127,7 @@ def test_any_partition_count_gives_the_same_decisions(
         assert own.isdisjoint(households)  # a household never splits
         assert set(part.persons["household_id"]) <= own
         households |= own
-        provider = TableProvider if fetched else None
+        provider = table_provider if fetched else None
         evaluate_partition(PartitionTask(folder, (benefit,), as_of, provider))
     assert len(households) == population.households.height
     got = pl.read_parquet(collect_decisions(folders, benefit, root / "out.parquet"))

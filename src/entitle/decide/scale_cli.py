@@ -15,7 +15,7 @@ import shutil
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
@@ -27,6 +27,9 @@ from entitle.rules.model import Benefit
 scale_app = typer.Typer(
     help="Whole populations, partitioned over a Dask cluster.", no_args_is_help=True
 )
+if TYPE_CHECKING:
+    from entitle.decide.distributed_gateway import GatewayProviders
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -80,8 +83,27 @@ def scale_run(
     keep_partitions: Annotated[
         bool, typer.Option("--keep-partitions", help="Keep OUT/partitions after the run.")
     ] = False,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            envvar="ENTITLE_MAGDA_BASE_URL",
+            help="MAGDA or the simulator: the workers ask it the facts (default: the city's "
+            "registry view answers).",
+        ),
+    ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option(
+            "--local", envvar="ENTITLE_LOCAL", help="The city's datasets (URL or folder)."
+        ),
+    ] = None,
 ) -> None:
-    """Partition the city by household, decide each partition on Dask, write the decisions."""
+    """Partition the city by household, decide each partition on Dask, write the decisions.
+
+    With --registry the partitions hold only who lives with whom, and each worker asks the
+    registries through the gateway (sender and capacity from ENTITLE_MAGDA_*; access log and
+    pseudonym key in the data folder)."""
     from entitle.registry.population import PopulationError, load_population
     from entitle.registry.synth import SynthError, read_meta
     from entitle.rules.columnar import Population
@@ -105,18 +127,39 @@ def scale_run(
     except PopulationError as exc:
         raise _fail(str(exc)) from None
     parts = out / "partitions"
+    providers = _gateway_providers(registry, local) if registry else None
+    if providers is not None:  # the workers fetch the facts: keep only the compositions
+        persons = persons.select("person_id", "household_id", "position_code")
+        households = households.select("household_id")
     try:
         partition_population(Population(persons, households), partitions, parts)
         del persons, households
         loaded = time.perf_counter() - start
         with dask_client(workers, scheduler) as client:
-            files = run_partitions(client, parts, chosen, when, out)
+            files = run_partitions(client, parts, chosen, when, out, provider=providers)
     except PartitionError as exc:
         raise _fail(str(exc)) from None
     finally:
         if not keep_partitions:
             shutil.rmtree(parts, ignore_errors=True)
     _report(files, loaded, time.perf_counter() - start)
+
+
+def _gateway_providers(registry: str, local: str | None) -> GatewayProviders:
+    from entitle.decide.distributed_gateway import GatewayProviders
+    from entitle.decide.wiring import data_dir
+    from entitle.sources.magda.settings import load_settings
+
+    settings = load_settings(base_url=registry)
+    if not settings.sender or not settings.default_capacity:
+        raise _fail("--registry needs ENTITLE_MAGDA_SENDER and ENTITLE_MAGDA_DEFAULT_CAPACITY")
+    return GatewayProviders(
+        registry=registry,
+        sender=settings.sender,
+        capacity=settings.default_capacity,
+        state_dir=data_dir(),
+        local=local,
+    )
 
 
 def _report(files: dict[str, Path], loaded: float, total: float) -> None:

@@ -34,7 +34,9 @@ MANIFEST = "partitions.json"
 # condition values stay out of the written decisions: one may reveal, e.g., a parking card
 CONDITIONS = "^cond_.*$"
 
-ProviderFactory = Callable[[Population], ColumnarProvider | None]
+# builds, on the worker, the provider of one partition for one benefit on a date (a benefit's
+# facts are asked under its own purpose); it must pickle (a frozen dataclass of settings)
+ProviderFactory = Callable[[Population, Benefit, date], ColumnarProvider | None]
 
 
 class PartitionError(ValueError):
@@ -139,7 +141,9 @@ def evaluate_partition(task: PartitionTask) -> dict[str, int]:
     population.index()  # shared by every benefit of the partition
     counts: dict[str, int] = {}
     for benefit in task.benefits:
-        provider = task.provider(population) if task.provider is not None else None
+        provider = (
+            task.provider(population, benefit, task.as_of) if task.provider is not None else None
+        )
         frame = evaluate_population(benefit, population, task.as_of, provider, prefill=task.prefill)
         rows = person_rows if benefit.subject == "person" else household_rows
         frame = frame.select(pl.exclude(CONDITIONS)).join(
