@@ -18,45 +18,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-import httpx
+from processes import start_simulator
 from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 3, 1)
 console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_simulator(city: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, "-m", "entitle.registry.server_cli", "serve", "--data", str(city)]
-    command += ["--port", str(port), "--log-level", "warning"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the registry simulator did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -97,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(
                 f"city: {args.persons:,} persons in {time.perf_counter() - started:.1f} s"
             )
-        process, url = start_simulator(city, folder / "simulator.log")
+        process, url = start_simulator(city, folder)
         try:
             database = f"sqlite:///{folder / 'entitle.db'}"
             migrate(database)

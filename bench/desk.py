@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from typing import Any, TypeVar
 
 import httpx
 import polars as pl
+from processes import free_port, start_simulator, wait_for
 from rich.console import Console
 from rich.table import Table
 
@@ -50,47 +50,6 @@ SENDER, CAPACITY = "gent.be/entitle", "ENTITLE"
 TARGET_P99_MS, TARGET_RATE = 250, 150
 R = TypeVar("R")
 console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{what} did not start:\n{log.read_text(errors='replace')}")
-
-
-def start_simulator(
-    city: Path, latency_ms: int, folder: Path
-) -> tuple[subprocess.Popen[bytes], str]:
-    """The simulator with `faults.default.latency_ms` fixed (every registry call waits)."""
-    config = folder / "simulator.yaml"
-    config.write_text(
-        f"faults:\n  default: {{latency_ms: {{distribution: fixed, value: {latency_ms}}}}}\n",
-        encoding="utf-8",
-    )
-    port = free_port()
-    command = [sys.executable, "-m", "entitle.registry.server_cli", "serve", "--data", str(city)]
-    command += ["--port", str(port), "--config", str(config), "--log-level", "warning"]
-    log = folder / "simulator.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-    wait_for(url + "/health", process, "the registry simulator", log)
-    return process, url
 
 
 def start_desk(
@@ -329,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             "person_id"
         ].to_list()
         database = args.database_url or f"sqlite:///{folder / 'entitle.db'}"
-        simulator, registry = start_simulator(folder / "city", args.latency_ms, folder)
+        simulator, registry = start_simulator(folder / "city", folder, args.latency_ms)
         desk = None
         try:
             desk, url, token = start_desk(registry, database, folder, args.workers)

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-import httpx
+from processes import start_simulator
 from rich.console import Console
 from rich.table import Table
 
@@ -41,37 +38,6 @@ REPO = Path(__file__).resolve().parents[1]
 BENEFITS = ("uitpas", "garbage-bags", "school-tariff", "lez")
 AS_OF = date(2026, 3, 1)
 console = Console()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_simulator(
-    city: Path, latency_ms: int, folder: Path
-) -> tuple[subprocess.Popen[bytes], str]:
-    """The registry simulator with a fixed latency per call; returns the process and its URL."""
-    config = folder / "simulator.yaml"
-    config.write_text(
-        f"faults:\n  default: {{latency_ms: {{distribution: fixed, value: {latency_ms}}}}}\n",
-        encoding="utf-8",
-    )
-    port = free_port()
-    command = [sys.executable, "-m", "entitle.registry.server_cli", "serve", "--data", str(city)]
-    command += ["--port", str(port), "--config", str(config), "--log-level", "warning"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the registry simulator did not start")
 
 
 def everything(benefit: Benefit, subject: Subject) -> int:
@@ -99,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         write_city(args.persons, args.seed, folder / "city")
         console.print(f"city: {args.persons:,} persons in {time.perf_counter() - start:.1f} s")
-        process, url = start_simulator(folder / "city", args.latency_ms, folder)
+        process, url = start_simulator(folder / "city", folder, args.latency_ms)
         try:
             rows = run(url, folder / "city", args.sample, args.seed)
         finally:

@@ -38,7 +38,7 @@ STOP_TIMEOUT = 30.0
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 OUTCOME = re.compile(r'<section class="card outcome-(\w+)"')
-BENEFIT_LINE = re.compile(r"\((ghent\.[a-z-]+)\) — ")
+BENEFIT_LINE = re.compile(r"\(([a-z]+\.[a-z-]+)\) — ")  # any municipality's benefit id
 EXAMPLE_LINE = re.compile(
     r"^\s+(eligible|not_eligible|undetermined)\s+(\d\d\.\d\d\.\d\d-\d{3}\.\d\d)\b"
 )

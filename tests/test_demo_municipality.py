@@ -22,13 +22,16 @@ from test_demo import (
     ACCOUNT_LINE,
     CSRF,
     OUTCOME,
+    PERSONS,
     PID,
     READY_LINE,
+    START_TIMEOUT,
     STOP_TIMEOUT,
     Demo,
     alive,
     demo_env,
     entitle_command,
+    printed_examples,
     process_groups,
     running_demo,
     sign_in,
@@ -42,31 +45,10 @@ from entitle.registry.synth_place import PLACES
 from entitle.web.desk import load_benefits
 
 REPO = Path(__file__).resolve().parents[1]
-PERSONS = 3000
-START_TIMEOUT = 75.0  # a 3,000-person demo is ready in seconds; this only bounds a hang
 TOWN_ONLY = "vlasbeke.heating-allowance"
-BENEFIT_LINE = re.compile(r"\(([a-z]+\.[a-z-]+)\) — ")
-EXAMPLE_LINE = re.compile(
-    r"^\s+(eligible|not_eligible|undetermined)\s+(\d\d\.\d\d\.\d\d-\d{3}\.\d\d)\b"
-)
 CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+);.*: heating-allowance\.")
 CAMPAIGN_DONE = re.compile(r"^Campaign heating-allowance: run #\d+ (\w+): ([\d,]+) eligible")
 RADIO = re.compile(r'<input type="radio" name="benefit" value="([^"]+)"')
-
-
-def examples_by_benefit(lines: list[str]) -> dict[str, dict[str, str]]:
-    """benefit id -> outcome -> INSZ, from the demo's output."""
-    found: dict[str, dict[str, str]] = {}
-    benefit = None
-    for line in lines:
-        heading = BENEFIT_LINE.search(line)
-        if heading:
-            benefit = heading[1]
-            continue
-        example = EXAMPLE_LINE.match(line)
-        if example and benefit is not None:
-            found.setdefault(benefit, {})[example[1]] = example[2]
-    return found
 
 
 @pytest.fixture
@@ -87,7 +69,7 @@ def test_the_town_demo_runs_its_own_benefits_and_leaves_nothing_behind(
     assert len(pids) == 2, output  # the simulator and the web app
     pids.append(int(town_demo.wait_for(CAMPAIGNS_LINE, 5.0)[1]))
     logins = {m[1]: (m[2], m[3]) for m in map(ACCOUNT_LINE.match, town_demo.lines) if m}
-    examples = examples_by_benefit(town_demo.lines)
+    examples = printed_examples(town_demo.lines)
     assert set(examples) == {TOWN_ONLY, "vlasbeke.uitpas"}, output
     assert "eligible" in examples[TOWN_ONLY], output
 

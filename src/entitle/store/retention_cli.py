@@ -20,7 +20,14 @@ from rich.table import Table
 from entitle.sources.access import monthly_files
 from entitle.store import audit
 from entitle.store.retention import PurgeReport, RetentionError, RetentionPolicy, purge
-from entitle.store.store_cli import JsonOption, UrlOption, _actor, _session, console, errors
+from entitle.store.store_cli import (
+    JsonOption,
+    UrlOption,
+    cli_actor,
+    cli_session,
+    console,
+    errors,
+)
 
 retention_app = typer.Typer(
     help="Purge records past their retention period (ENTITLE_RETENTION_* days).",
@@ -74,9 +81,9 @@ def _old_months(log: Path, cutoff: datetime) -> list[Path]:
 def _report(
     policy: RetentionPolicy, url: str | None, now: datetime, dry_run: bool, log: Path
 ) -> tuple[PurgeReport, list[Path], list[Path]]:
-    with _session(url) as session:
+    with cli_session(url) as session:
         try:
-            report = purge(session, policy, actor=_actor(), now=now, dry_run=dry_run)
+            report = purge(session, policy, actor=cli_actor(), now=now, dry_run=dry_run)
         except RetentionError as exc:
             errors.print(str(exc), markup=False)
             raise typer.Exit(1) from None
@@ -134,7 +141,7 @@ def retention_apply(
     the audit chain verifies from its new anchor. Exit 1 when either fails."""
     policy = RetentionPolicy()
     report, months, folders = _report(policy, url, _moment(now), False, _access_log(access_log))
-    with _session(url) as session:
+    with cli_session(url) as session:
         chain = audit.verify(session)
     left_files = [f for f in months if f.exists()] + [f for f in folders if f.exists()]
     proven = report.proven and chain.ok and not left_files

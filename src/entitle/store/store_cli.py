@@ -59,7 +59,7 @@ UrlOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _actor() -> str:
+def cli_actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):
@@ -67,7 +67,7 @@ def _actor() -> str:
 
 
 @contextmanager
-def _session(url: str | None) -> Iterator[Session]:
+def cli_session(url: str | None) -> Iterator[Session]:
     """A session on a migrated database; exit 2 with a hint otherwise. Commits on success."""
     engine = make_engine(url)
     try:
@@ -143,7 +143,7 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
-    with _session(url) as session:
+    with cli_session(url) as session:
         try:
             user = add_user(session, username, password, role)
         except UserError as exc:
@@ -152,7 +152,7 @@ def users_add(
         audit.append(
             session,
             kind="admin",
-            actor=_actor(),
+            actor=cli_actor(),
             purpose="account-administration",
             subject=None,
             outcome="user_added",
@@ -164,7 +164,7 @@ def users_add(
 @users_app.command("list")
 def users_list(url: UrlOption = None, as_json: JsonOption = False) -> None:
     """List accounts."""
-    with _session(url) as session:
+    with cli_session(url) as session:
         users = list_users(session)
     if as_json:
         print(json.dumps([u.__dict__ for u in users], ensure_ascii=False, indent=2))
@@ -178,7 +178,7 @@ def users_list(url: UrlOption = None, as_json: JsonOption = False) -> None:
 @users_app.command("disable")
 def users_disable(username: str, url: UrlOption = None) -> None:
     """Disable an account and end its sessions."""
-    with _session(url) as session:
+    with cli_session(url) as session:
         try:
             disable_user(session, username)
         except UserError as exc:
@@ -187,7 +187,7 @@ def users_disable(username: str, url: UrlOption = None) -> None:
         audit.append(
             session,
             kind="admin",
-            actor=_actor(),
+            actor=cli_actor(),
             purpose="account-administration",
             subject=None,
             outcome="user_disabled",
@@ -204,7 +204,7 @@ def users_token(
     url: UrlOption = None,
 ) -> None:
     """Create an API token for a machine client; the secret is printed once."""
-    with _session(url) as session:
+    with cli_session(url) as session:
         try:
             secret = create_api_token(session, client, purpose, benefit)
         except UserError as exc:
@@ -213,7 +213,7 @@ def users_token(
         audit.append(
             session,
             kind="admin",
-            actor=_actor(),
+            actor=cli_actor(),
             purpose="account-administration",
             subject=None,
             outcome="token_created",
@@ -228,7 +228,7 @@ def users_token(
 @audit_app.command("verify")
 def audit_verify(url: UrlOption = None) -> None:
     """Check the whole hash chain; exit 0 when intact, 1 when tampered with."""
-    with _session(url) as session:
+    with cli_session(url) as session:
         report = audit.verify(session)
     if report.ok:
         kept = f"{report.entries} entries"
@@ -288,7 +288,7 @@ def audit_search(
 ) -> None:
     """Search the audit log (the search is itself audited)."""
     filters = {"actor": actor, "subject": subject, "kind": kind, "since": since, "until": until}
-    with _session(url) as session:
+    with cli_session(url) as session:
         entries = audit.search(
             session,
             actor=actor,
@@ -301,7 +301,7 @@ def audit_search(
         audit.append(
             session,
             kind="audit_search",
-            actor=_actor(),
+            actor=cli_actor(),
             purpose="audit",
             subject=subject,
             outcome=f"{len(entries)} entries",
@@ -335,12 +335,12 @@ def audit_subject(
         errors.print(f"no pseudonym key at {path}: nothing can have been logged", markup=False)
         raise typer.Exit(2)
     pseudonym = Pseudonymiser.from_key_file(path)(number)
-    with _session(url) as session:
+    with cli_session(url) as session:
         entries = audit.subject_report(session, pseudonym)
         audit.append(
             session,
             kind="subject_report",
-            actor=_actor(),
+            actor=cli_actor(),
             purpose="subject-access-request",
             subject=pseudonym,
             outcome=f"{len(entries)} entries",
@@ -355,7 +355,7 @@ def audit_subject(
 @audit_app.command("alerts")
 def audit_alerts(url: UrlOption = None, as_json: JsonOption = False) -> None:
     """Unusual check volumes per officer in the last 24 hours."""
-    with _session(url) as session:
+    with cli_session(url) as session:
         alerts = audit.unusual_activity(session)
     if as_json:
         print(json.dumps(alerts, ensure_ascii=False, indent=2))

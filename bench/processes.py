@@ -1,0 +1,59 @@
+"""What the benchmarks share: free ports, and the registry simulator as a separate process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    """Until `url` answers 200; exit with `what`'s log when it dies or does not start."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{what} did not start:\n{log.read_text(errors='replace')}")
+
+
+def start_simulator(
+    city: Path, folder: Path, latency_ms: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The registry simulator on `city` (log in `folder`), every registry call waiting
+    `latency_ms` when given; returns the process and its URL once it answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "entitle.registry.server_cli", "serve", "--data", str(city)]
+    command += ["--port", str(port), "--log-level", "warning"]
+    if latency_ms is not None:
+        config = folder / "simulator.yaml"
+        config.write_text(
+            f"faults:\n  default: {{latency_ms: {{distribution: fixed, value: {latency_ms}}}}}\n",
+            encoding="utf-8",
+        )
+        command += ["--config", str(config)]
+    log = folder / "simulator.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/health", process, "the registry simulator", log)
+    return process, url
