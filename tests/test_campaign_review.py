@@ -497,10 +497,10 @@ def test_schedule_runs_each_due_moment_once(tmp_path: Path, city: City) -> None:
     assert [(d.slot, d.as_of, d.resume) for d in due] == [
         ("2026-01-05T06:00", date(2026, 1, 5), False)
     ]
-    views = run_due(ctx, [campaign], now)
-    assert [(v.scheduled_for, v.as_of, v.status) for v in views] == [
-        ("2026-01-05T06:00", date(2026, 1, 5), "draft")
-    ]
+    outcomes = run_due(ctx, [campaign], now)
+    assert [(o.as_of, o.status, o.exit_code) for o in outcomes] == [("2026-01-05", "draft", 0)]
+    with ctx.factory() as session:
+        assert store.get_run(session, outcomes[0].run or 0).scheduled_for == "2026-01-05T06:00"
     assert due_runs(ctx, [campaign], now) == []
     assert run_due(ctx, [campaign], datetime(2026, 12, 31)) == []
     assert [d.slot for d in due_runs(ctx, [campaign], datetime(2027, 1, 5, 6, 0))] == [

@@ -15,6 +15,13 @@ The public API of the campaign modules, each with one job:
     campaign_whatif    simulate: changed parameters, stores and issues nothing
     campaign_figures   the run summary and everything the dashboard shows (run_figures)
     campaign_schedule  due_runs / run_due (cron, systemd timer)
+    campaign_reasons   why a fact is missing: the citizen's (invited) or ours (pending)
+    campaign_preflight the checks before a run decides anyone (pluggable: CHECKS)
+    campaign_gates     plausibility gates on the target population (duplicates, size change)
+    campaign_lock      one process per campaign and period
+    campaign_outcome   attempt: a run's outcome and exit code, for schedulers
+    campaign_health    each campaign's last attempt (JSON, Prometheus textfile)
+    campaign_export    a run's decisions per subject (CSV, Parquet)
 """
 
 from __future__ import annotations

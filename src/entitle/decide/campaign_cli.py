@@ -2,11 +2,13 @@
 
     entitle campaign list
     entitle campaign show NAME [--run ID] [--json]
-    entitle campaign run NAME [--as-of DATE] [--workers N]      resumes an unfinished run
-    entitle campaign schedule [--now DATETIME] [--dry-run]      cron / systemd timer
+    entitle campaign run NAME [--as-of DATE] [--workers N] [--json] [--confirm-population]
+    entitle campaign schedule [--now DATETIME] [--dry-run] [--json]   cron / systemd timer
+    entitle campaign health [--json]                              each campaign's last attempt
     entitle campaign approve RUN --as USER [--note TEXT]        issues when approved
     entitle campaign reject RUN --as USER --note TEXT
     entitle campaign issue RUN --as USER                        again, idempotent
+    entitle campaign export RUN --format parquet|csv --as USER [--with-insz] [--out FILE]
     entitle campaign simulate NAME --set PARAM=VALUE … [--as-of DATE]
     entitle campaign abandon NAME --as USER
     entitle campaign coupon CODE [--use --as ACTOR]
@@ -15,8 +17,11 @@ Where: --campaigns (ENTITLE_CAMPAIGNS, default ./campaigns), --benefits (ENTITLE
 ./benefits), --register (ENTITLE_REGISTER_EXTRACT), --registry (ENTITLE_MAGDA_BASE_URL),
 --local (ENTITLE_LOCAL), --url (ENTITLE_DATABASE_URL), --output
 (ENTITLE_CAMPAIGN_OUTPUT), --truth (ENTITLE_TRUTH: a synthetic city, to measure reach).
-Exit codes: 0 done, 1 refused (state, review rules), 2 bad input or configuration,
-3 output not written (disk full, folder not writable): fix it and issue again.
+Approve, reject, issue, export and abandon sign in: --as names your campaign-manager account
+(ENTITLE_USER), its password comes from ENTITLE_PASSWORD or a hidden prompt.
+Exit codes (run, schedule, approve, issue): 0 done, 1 done with subjects pending through
+failures of ours, 2 refused (preflight, gates, lock, paused run, state or review rules, bad
+input, sign-in), 3 input/output (database or folder not writable): fix it and run again.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from entitle.store.campaigns import CampaignStateError, RunView
 
 if TYPE_CHECKING:  # the use cases are imported by the commands that run them (a quick --help)
     from entitle.decide.campaign_context import CampaignContext
+    from entitle.decide.campaign_outcome import RunOutcome
 
 campaign_app = typer.Typer(
     help="Proactive campaigns: run, review, issue, simulate.", no_args_is_help=True
@@ -98,7 +104,14 @@ TruthOption = Annotated[
         "--truth", envvar="ENTITLE_TRUTH", help="Synthetic city: measure reach on its truth."
     ),
 ]
-ActorOption = Annotated[str, typer.Option("--as", help="Your user name (a campaign manager).")]
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        envvar="ENTITLE_USER",
+        help="Your campaign-manager account (password: ENTITLE_PASSWORD or a prompt).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -127,14 +140,17 @@ def _context(
         raise _fail(
             f"database {redacted(url)} is not at the newest schema: run `entitle db upgrade`"
         )
-    return CampaignContext.from_env(
-        database_url=url,
-        register=register,
-        registry=registry,
-        local=local,
-        output_dir=output,
-        truth=truth,
-    )
+    try:
+        return CampaignContext.from_env(
+            database_url=url,
+            register=register,
+            registry=registry,
+            local=local,
+            output_dir=output,
+            truth=truth,
+        )
+    except CampaignError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _campaign(name: str, campaigns: Path, benefits: Path) -> Campaign:
@@ -153,14 +169,55 @@ def _as_of(value: str | None) -> date | None:
         raise _fail(f"--as-of: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _check_manager(ctx: CampaignContext, actor: str) -> None:
-    from entitle.store.users import list_users
+MANAGER_ROLES = ("campaign_manager", "administrator")
+INSZ_ROLES = ("desk_officer", "campaign_manager", "administrator")  # see INSZ at the desk too
 
+
+def _sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_ROLES) -> str:
+    """Sign in the account `actor` (password from ENTITLE_PASSWORD or a hidden prompt); its
+    role must be one of `roles`. Audited like a sign-in on the web. Returns the role."""
+    import os
+    import sys
+
+    from entitle.store import audit
+    from entitle.store.users import AuthError, authenticate
+
+    password = os.environ.get("ENTITLE_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise _fail(
+                f"sign-in as {actor!r}: no password (set ENTITLE_PASSWORD or use a terminal)"
+            )
+        password = typer.prompt(f"password for {actor}", hide_input=True)
     with ctx.factory() as session:
-        users = {u.username: u for u in list_users(session)}
-    user = users.get(actor)
-    if user is None or not user.active or user.role not in ("campaign_manager", "administrator"):
-        raise _fail(f"{actor!r} is not an active campaign manager", 1)
+        try:
+            user = authenticate(session, actor, password)
+        except AuthError as exc:
+            session.rollback()
+            audit.append(
+                session,
+                kind="login_failed",
+                actor="?" if audit.looks_like_insz(actor) else actor[:64],
+                purpose=None,
+                subject=None,
+                outcome=exc.reason,
+                details={"reason": exc.reason, "via": "cli"},
+            )
+            session.commit()
+            raise _fail(f"sign-in as {actor!r} failed ({exc.reason})") from None
+        audit.append(
+            session,
+            kind="login",
+            actor=user.username,
+            purpose=None,
+            subject=None,
+            outcome=None,
+            details={"role": user.role, "via": "cli"},
+        )
+        session.commit()
+    if user.role not in roles:
+        raise _fail(f"{actor!r} is not an active campaign manager")
+    return user.role
 
 
 class RichStages:
@@ -357,22 +414,62 @@ def show_command(
     console.print(table)
 
 
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        envvar="ENTITLE_CAMPAIGN_WORKERS",
+        min=1,
+        max=16,
+        help="Processes deciding chunks (2 on a 2-core machine for a whole city).",
+    ),
+]
+
+
+def _print_pending(summary: dict[str, Any]) -> None:
+    pending = summary.get("pending") or {}
+    if not pending.get("count"):
+        return
+    for reason, count in pending.get("reasons", {}).items():
+        console.print(f"pending: {reason}: {count:,}", markup=False)
+    names = pending.get("subjects", [])
+    shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+    console.print(
+        f"warning: {pending['count']:,} pending through failures of ours (registry, network, "
+        f"configuration): they get no letter; the next run decides them. Pending: {shown}",
+        markup=False,
+    )
+
+
+def _report(outcome: RunOutcome, as_json: bool) -> None:
+    """An attempt's outcome: JSON on stdout, or the summary and one line (on stderr when the
+    attempt failed)."""
+    if as_json:
+        print(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if outcome.summary is not None:
+        console.print(
+            f"run #{outcome.run} of {outcome.campaign} as of {outcome.as_of}: {outcome.status}"
+        )
+        _print_summary(outcome.summary)
+        _print_pending(outcome.summary)
+    (console if outcome.exit_code < 2 else errors).print(outcome.message, markup=False)
+
+
 @campaign_app.command("run")
 def run_command(
     name: str,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD.")] = None,
     actor: Annotated[str, typer.Option("--as", help="Who starts the run.")] = "cli",
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            envvar="ENTITLE_CAMPAIGN_WORKERS",
-            min=1,
-            max=16,
-            help="Processes deciding chunks (2 on a 2-core machine for a whole city).",
-        ),
-    ] = 1,
+    workers: WorkersOption = 1,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", min=1)] = None,
+    confirm_population: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-population",
+            help="Go ahead although the target grew or shrank past the gate (audited).",
+        ),
+    ] = False,
     campaigns: CampaignsOption = Path("campaigns"),
     benefits: BenefitsOption = Path("benefits"),
     register: RegisterOption = None,
@@ -383,55 +480,32 @@ def run_command(
     truth: TruthOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the campaign (or resume its unfinished run); the run ends as a draft to review."""
-    from entitle.decide.campaign import run_campaign
+    """Run the campaign (or resume its unfinished run); the run ends as a draft to review.
+    Exit 0 all decided, 1 some pending, 2 refused or paused, 3 input/output."""
+    from entitle.decide.campaign_outcome import attempt
 
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, register, registry, local, output, truth)
-    try:
-        if as_json:
-            view = run_campaign(
-                ctx,
-                campaign,
-                _as_of(as_of),
-                actor=actor,
-                workers=workers,
-                chunk_size=chunk_size,
-            )
-        else:
-            with _progress() as progress:
-                view = run_campaign(
-                    ctx,
-                    campaign,
-                    _as_of(as_of),
-                    actor=actor,
-                    workers=workers,
-                    chunk_size=chunk_size,
-                    progress=RichStages(progress),
-                )
-    except CampaignStateError as exc:
-        raise _fail(str(exc), 1) from None
-    except (CampaignError, MagdaConfigError) as exc:
-        raise _fail(str(exc)) from None
+    options: dict[str, Any] = {
+        "actor": actor,
+        "workers": workers,
+        "chunk_size": chunk_size,
+        "confirm_population": confirm_population,
+    }
     if as_json:
-        print(json.dumps(view.to_dict(), indent=2, ensure_ascii=False))
-        return
-    console.print(f"run #{view.id} of {campaign.name} as of {view.as_of}: {view.status}")
-    _print_summary(view.summary or {})
-    reasons = (view.summary or {}).get("undetermined_reasons", {})
-    transient = sum(n for reason, n in reasons.items() if reason.endswith("(retry)"))
-    if transient:
+        outcome = attempt(ctx, campaign, _as_of(as_of), **options)
+    else:
+        with _progress() as progress:
+            outcome = attempt(
+                ctx, campaign, _as_of(as_of), progress=RichStages(progress), **options
+            )
+    _report(outcome, as_json)
+    if outcome.status == "draft" and not as_json:
         console.print(
-            f"warning: {transient:,} undetermined because a registry did not answer (a "
-            "transient failure: see the undetermined reasons). They get no invitation; the "
-            "next run, once the registry is back, decides them.",
+            f"review it, then: entitle campaign approve {outcome.run} --as USER",
             markup=False,
         )
-    if view.status == "draft":
-        console.print(
-            f"review it, then: entitle campaign approve {view.id} --as USER "
-            f"({view.approvals_required} approval(s) needed)"
-        )
+    raise typer.Exit(outcome.exit_code)
 
 
 @campaign_app.command("schedule")
@@ -440,16 +514,7 @@ def schedule_command(
         str | None, typer.Option("--now", help="Pretend it is this moment (ISO).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what is due.")] = False,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            envvar="ENTITLE_CAMPAIGN_WORKERS",
-            min=1,
-            max=16,
-            help="Processes deciding chunks (2 on a 2-core machine for a whole city).",
-        ),
-    ] = 1,
+    workers: WorkersOption = 1,
     campaigns: CampaignsOption = Path("campaigns"),
     benefits: BenefitsOption = Path("benefits"),
     register: RegisterOption = None,
@@ -458,10 +523,16 @@ def schedule_command(
     url: UrlOption = None,
     output: OutputOption = None,
     truth: TruthOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Run every campaign that is due (each schedule moment once); for cron or systemd."""
-    from entitle.decide.campaign import due_runs, run_campaign
+    """Run every campaign that is due; for cron or systemd. Prints (and logs) each campaign's
+    result; a moment whose run failed stays due. Exits with the worst code of the campaigns."""
+    import logging
 
+    from entitle.decide.campaign import due_runs
+    from entitle.decide.campaign_outcome import attempt
+
+    log = logging.getLogger("entitle.campaign.schedule")
     try:
         moment = datetime.fromisoformat(now) if now else datetime.now()
     except ValueError:
@@ -473,26 +544,69 @@ def schedule_command(
     ctx = _context(url, register, registry, local, output, truth)
     due = due_runs(ctx, loaded, moment)
     if not due:
-        console.print("nothing due")
+        if as_json:
+            print(json.dumps([]))
+        else:
+            console.print("nothing due")
         return
+    outcomes: list[RunOutcome] = []
     for item in due:
         verb = "resume" if item.resume else "run"
-        console.print(f"{verb} {item.campaign.name} for {item.slot} (as of {item.as_of})")
+        if not as_json:
+            console.print(f"{verb} {item.campaign.name} for {item.slot} (as of {item.as_of})")
         if dry_run:
             continue
-        try:
-            view = run_campaign(
-                ctx,
-                item.campaign,
-                item.as_of,
-                actor="scheduler",
-                scheduled_for=item.slot,
-                workers=workers,
+        outcome = attempt(
+            ctx,
+            item.campaign,
+            item.as_of,
+            actor="scheduler",
+            scheduled_for=item.slot,
+            workers=workers,
+        )
+        outcomes.append(outcome)
+        log.log(
+            logging.INFO if outcome.exit_code < 2 else logging.ERROR,
+            "%s %s: %s (exit %d)",
+            item.campaign.name,
+            item.slot,
+            outcome.message,
+            outcome.exit_code,
+        )
+        if not as_json:
+            stream = console if outcome.exit_code < 2 else errors
+            stream.print(
+                f"  {item.campaign.name}: {outcome.result} (exit {outcome.exit_code}): "
+                f"{outcome.message}",
+                markup=False,
             )
-        except (CampaignStateError, CampaignError) as exc:
-            errors.print(f"{item.campaign.name}: {exc}", markup=False)
-            continue
-        console.print(f"  run #{view.id}: {view.status}")
+    if as_json:
+        print(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
+    raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
+
+
+@campaign_app.command("health")
+def health_command(
+    url: UrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Each campaign's last run attempt (for monitoring); exits with the worst exit code."""
+    from entitle.decide.campaign_health import read_health
+
+    ctx = _context(url, None, None, None, None, None)
+    states = read_health(ctx)
+    if as_json:
+        print(json.dumps(states, indent=2, ensure_ascii=False))
+    else:
+        for name, state in sorted(states.items()):
+            console.print(
+                f"{name}: {state['result']} (exit {state['exit_code']}) at {state['at']}: "
+                f"{state['message']}",
+                markup=False,
+            )
+        if not states:
+            console.print("no campaign run yet")
+    raise typer.Exit(max((int(s["exit_code"]) for s in states.values()), default=0))
 
 
 @campaign_app.command("approve")
@@ -513,7 +627,7 @@ def approve_command(
     from entitle.decide.campaign import approve_run
 
     ctx = _context(url, register, registry, local, output, None)
-    _check_manager(ctx, actor)
+    _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
     view = _verdict(
         ctx, lambda session: approve_run(session, campaign, run, actor=actor, note=note)
@@ -538,20 +652,27 @@ def reject_command(
     from entitle.decide.campaign import reject_run
 
     ctx = _context(url, None, None, None, None, None)
-    _check_manager(ctx, actor)
+    _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
     view = _verdict(ctx, lambda session: reject_run(session, campaign, run, actor=actor, note=note))
     console.print(f"run #{run}: {view.status}")
 
 
 def _verdict(ctx: CampaignContext, give: Callable[[Session], RunView]) -> RunView:
-    """Record an approval or rejection in one transaction; a refused one exits with its reason."""
+    """Record an approval or rejection in one transaction; a refused one exits 2 with its
+    reason, one the database does not take exits 3."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from entitle.decide.campaign_outcome import short_error
+
     try:
         with ctx.factory() as session:
             view = give(session)
             session.commit()
     except CampaignStateError as exc:
-        raise _fail(str(exc), 1) from None
+        raise _fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise _fail(f"the verdict was not recorded: {short_error(exc)}", 3) from None
     return view
 
 
@@ -569,7 +690,7 @@ def issue_command(
 ) -> None:
     """Issue an approved run (again): never a second letter or coupon."""
     ctx = _context(url, register, registry, local, output, None)
-    _check_manager(ctx, actor)
+    _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
     _issue(ctx, campaign, run, actor)
 
@@ -578,17 +699,20 @@ def _run_campaign(ctx: CampaignContext, run: int, campaigns: Path, benefits: Pat
     with ctx.factory() as session:
         view = store.get_run(session, run)
     if view is None:
-        raise _fail(f"no campaign run {run}", 1)
+        raise _fail(f"no campaign run {run}")
     return _campaign(view.campaign, campaigns, benefits)
 
 
 def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> None:
     from entitle.decide.campaign import issue_run
+    from entitle.decide.campaign_preflight import NotWritableError
 
     try:
         result = issue_run(ctx, campaign, run, actor=actor)
     except CampaignStateError as exc:
-        raise _fail(str(exc), 1) from None
+        raise _fail(str(exc)) from None
+    except NotWritableError as exc:
+        raise _fail(f"{exc}. Fix it, then run `entitle campaign issue {run}` again.", 3) from None
     except OSError as exc:  # disk full, folder not writable: nothing counts as issued
         where = Path(exc.filename).parent if exc.filename else ctx.output_dir
         why = "disk full (no space left on device)" if exc.errno == errno.ENOSPC else exc.strerror
@@ -604,6 +728,56 @@ def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> No
     )
     for path in result.files:
         console.print(f"  {path}")
+    pending = int(((result.run.summary or {}).get("pending") or {}).get("count", 0))
+    if pending:
+        console.print(
+            f"{pending:,} subject(s) of run #{run} are pending through failures of ours: they "
+            "got no letter; the next run decides them.",
+            markup=False,
+        )
+        raise typer.Exit(1)
+
+
+@campaign_app.command("export")
+def export_command(
+    run: int,
+    actor: ActorOption,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The file (default: the run's folder).")
+    ] = None,
+    with_insz: Annotated[
+        bool, typer.Option("--with-insz", help="Add the INSZ (roles that see it at the desk).")
+    ] = False,
+    campaigns: CampaignsOption = Path("campaigns"),
+    benefits: BenefitsOption = Path("benefits"),
+    register: RegisterOption = None,
+    url: UrlOption = None,
+    output: OutputOption = None,
+) -> None:
+    """A run's decisions, one row per subject (pseudonymised unless --with-insz)."""
+    from entitle.decide.campaign_export import export_run
+
+    ctx = _context(url, register, None, None, output, None)
+    role = _sign_in(ctx, actor, roles=(*INSZ_ROLES, "auditor"))
+    if with_insz and role not in INSZ_ROLES:
+        raise _fail(f"the role {role} may not see INSZ: export without --with-insz")
+    campaign = _run_campaign(ctx, run, campaigns, benefits)
+    try:
+        path, rows = export_run(
+            ctx,
+            campaign,
+            run,
+            fmt=fmt,
+            actor=actor,
+            path=out,
+            with_insz=with_insz,
+        )
+    except CampaignError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the export: {exc.strerror or exc}", 3) from None
+    console.print(f"{rows:,} decisions of run #{run} in {path}", markup=False)
 
 
 @campaign_app.command("simulate")
@@ -666,7 +840,7 @@ def abandon_command(
 
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, None, None, None, None, None)
-    _check_manager(ctx, actor)
+    _sign_in(ctx, actor)
     view = abandon(ctx, campaign, actor=actor)
     console.print(f"run #{view.id} abandoned" if view else "no unfinished run")
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from entitle.decide.campaign_def import CampaignError
 from entitle.decide.campaign_sources import (
     CachingPseudonymiser,
     FactSource,
@@ -38,6 +39,11 @@ class CampaignContext:
     source: FactSource | None = None  # injected fact source (tests, offline); else the gateway
     truth: Path | None = None  # a synthetic city: measure reach against its ground truth
     today: Callable[[], date] = date.today
+    max_failure_share: float = 0.05  # our failures in a chunk above this share pause the run
+    max_population_change: float = 0.02  # target size vs the last approved run: else stop
+    probe_insz: str | None = None  # the preflight's test person (default: the first household)
+    bytes_per_letter: int = 16 * 1024  # room the preflight wants per subject in the output
+    metrics_file: Path | None = None  # a Prometheus textfile with each campaign's last run
 
     def pseudonymiser(self) -> Pseudonymiser:
         path = self.state_dir / "pseudonym.key"
@@ -89,7 +95,10 @@ class CampaignContext:
     ) -> CampaignContext:
         """From the environment: ENTITLE_DATABASE_URL, ENTITLE_DATA_DIR, ENTITLE_REGISTER_EXTRACT
         (default <data_dir>/register), ENTITLE_MAGDA_* (registry), ENTITLE_LOCAL,
-        ENTITLE_CAMPAIGN_OUTPUT (default <data_dir>/campaigns), ENTITLE_TRUTH (synthetic city)."""
+        ENTITLE_CAMPAIGN_OUTPUT (default <data_dir>/campaigns), ENTITLE_TRUTH (synthetic city);
+        the safeguards: ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE (0.05), ENTITLE_CAMPAIGN_MAX_POPULATION_
+        CHANGE (0.02), ENTITLE_CAMPAIGN_PROBE_INSZ, ENTITLE_CAMPAIGN_BYTES_PER_LETTER and
+        ENTITLE_CAMPAIGN_METRICS (a Prometheus textfile)."""
         from entitle.decide.wiring import data_dir
         from entitle.store.db import make_engine, session_factory
 
@@ -97,6 +106,7 @@ class CampaignContext:
         env_register = os.environ.get("ENTITLE_REGISTER_EXTRACT")
         env_output = os.environ.get("ENTITLE_CAMPAIGN_OUTPUT")
         env_truth = os.environ.get("ENTITLE_TRUTH")
+        env_metrics = os.environ.get("ENTITLE_CAMPAIGN_METRICS")
         return cls(
             factory=session_factory(make_engine(database_url)),
             register=register or (Path(env_register) if env_register else state / "register"),
@@ -105,7 +115,29 @@ class CampaignContext:
             registry=registry,
             local=local or os.environ.get("ENTITLE_LOCAL"),
             truth=truth or (Path(env_truth) if env_truth else None),
+            max_failure_share=_number("ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE", 0.05),
+            max_population_change=_number("ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE", 0.02),
+            probe_insz=os.environ.get("ENTITLE_CAMPAIGN_PROBE_INSZ") or None,
+            bytes_per_letter=int(_number("ENTITLE_CAMPAIGN_BYTES_PER_LETTER", 16 * 1024)),
+            metrics_file=Path(env_metrics) if env_metrics else None,
         )
+
+
+class SettingError(CampaignError):
+    """A campaign setting in the environment that is not a number."""
+
+
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingError(f"{name}={value!r} is not a number") from None
+    if number < 0:
+        raise SettingError(f"{name}={value!r} must not be negative")
+    return number
 
 
 def audit_run(

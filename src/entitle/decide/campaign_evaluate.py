@@ -17,13 +17,13 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
 from entitle.decide.campaign_sources import NOT_IN_REGISTER, ChunkProvider, FactSource
 from entitle.rules.columnar import Population, evaluate_population, fact_names
 from entitle.rules.expr import T
 from entitle.rules.model import Benefit
 from entitle.rules.plan import facts_in
 from entitle.sources.access import Pseudonymiser
-from entitle.store.decisions import redact
 
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
 
@@ -94,11 +94,13 @@ def evaluate_chunk(
 def _rows_of(
     campaign: Campaign,
     frame: pl.DataFrame,
-    reasons: dict[tuple[str, str], str],
+    reasons: dict[tuple[str, str], MissingReason],
     entities: dict[str, list[str]],
     pseudonymise: Pseudonymiser,
 ) -> list[dict[str, Any]]:
-    """Decision rows to store (the change against the previous run is added by the caller)."""
+    """Decision rows to store (the change against the previous run is added by the caller).
+
+    An undetermined subject with a fact missing through our failure is stored `pending`."""
     benefit = campaign.benefit
     names: dict[int, list[str]] = {}
 
@@ -107,10 +109,12 @@ def _rows_of(
             names[mask] = fact_names(benefit, mask)
         return names[mask]
 
-    by_subject: dict[str, dict[str, str]] = defaultdict(dict)
-    for (entity, fact), text in reasons.items():
+    by_subject: dict[str, dict[str, MissingReason]] = defaultdict(dict)
+    for (entity, fact), why in reasons.items():
         for subject in entities.get(entity, ()):
-            by_subject[subject].setdefault(fact, text)
+            known = by_subject[subject].get(fact)
+            if known is None or (why.ours and not known.ours):  # ours wins: no invitation
+                by_subject[subject][fact] = why
     rows = []
     for row in frame.iter_rows(named=True):
         outcome = row["outcome"]
@@ -118,7 +122,10 @@ def _rows_of(
             {name: row[f"out_{name}"] for name in benefit.outputs} if outcome == "eligible" else {}
         )
         missing = decode(row["facts_missing"])
-        why = by_subject.get(row["subject_id"], {})
+        found = by_subject.get(row["subject_id"], {})
+        missed = {f: w for f, w in found.items() if f in missing}
+        if outcome == "undetermined" and any(w.ours for w in missed.values()):
+            outcome = PENDING
         rows.append(
             {
                 "subject_pseudonym": pseudonymise(row["subject_id"]),
@@ -128,7 +135,7 @@ def _rows_of(
                 "conditions": {name: row[f"cond_{name}"] for name in benefit.conditions},
                 "facts_used": decode(row["facts_used"]),
                 "facts_missing": missing,
-                "reasons": {f: redact(why[f], 200) for f in missing if f in why},
+                "reasons": {f: w.to_json() for f, w in missed.items()},
                 "valid_until": row["valid_until"],
             }
         )
@@ -182,7 +189,11 @@ def unknown_rows(
             "conditions": {name: None for name in campaign.benefit.conditions},
             "facts_used": [],
             "facts_missing": ["household.members"],
-            "reasons": {"household.members": NOT_IN_REGISTER},
+            "reasons": {
+                "household.members": MissingReason(
+                    "no_data", NOT_IN_REGISTER_CODE, NOT_IN_REGISTER
+                ).to_json()
+            },
             "valid_until": None,
         }
         for subject in subjects

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_evaluate import OUTCOMES, undecided_conditions
+from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
+from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.model import Benefit
 from entitle.store import campaigns as store
 from entitle.store.campaigns import RunView
@@ -19,10 +21,16 @@ from entitle.store.campaigns import RunView
 def _reason_key(benefit: Benefit, row: Any) -> list[str]:
     missing: list[str] = list(row.facts_missing or [])
     if missing:
+        reasons = reasons_of(row.reasons)
         keys = []
         for fact in missing:
-            why = (row.reasons or {}).get(fact)
-            kind = why.split(":", 1)[0] if why else "no data"
+            why = reasons.get(fact)
+            if why is None:
+                kind = "no data"
+            elif why.code == NOT_IN_REGISTER_CODE:
+                kind = NOT_IN_REGISTER
+            else:
+                kind = why.kind
             keys.append(f"{fact} ({kind})")
         return keys
     unknown = undecided_conditions(benefit, row.conditions or {}, row.facts_used or [])
@@ -52,6 +60,8 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
     bands: Counter[str] = Counter()
     cost_by_band: dict[str, float] = defaultdict(float)
     reasons: Counter[str] = Counter()
+    pending_reasons: Counter[str] = Counter()
+    pending: list[str] = []
     for row in rows:
         outcomes[row.outcome] += 1
         changes[row.change] += 1
@@ -62,6 +72,10 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
         elif row.outcome == "undetermined":
             for key in _reason_key(campaign.benefit, row):
                 reasons[key] += 1
+        elif row.outcome == PENDING:
+            pending.append(row.subject_pseudonym)
+            for fact, why in ours_in(row.reasons).items():
+                pending_reasons[f"{fact} ({why.label()})"] += 1
     chunks = store.chunk_stats(session, run.id)
     fetched: Counter[str] = Counter()
     questions = 0
@@ -72,13 +86,22 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
         seconds += float(chunk["stats"].get("seconds", 0.0))
     due = letters_due(session, campaign, run, rows)
     return {
-        "subjects": sum(outcomes[o] for o in OUTCOMES),
-        "outcomes": {o: outcomes[o] for o in (*OUTCOMES, "absent") if outcomes[o] or o in OUTCOMES},
+        "subjects": sum(outcomes[o] for o in (*OUTCOMES, PENDING)),
+        "outcomes": {
+            o: outcomes[o]
+            for o in (*OUTCOMES, PENDING, "absent")
+            if outcomes[o] or o in (*OUTCOMES, PENDING)
+        },
         "changes": {c: changes[c] for c in store.CHANGES},
         "bands": dict(sorted(bands.items())),
         "cost_by_band": {b: round(v, 2) for b, v in sorted(cost_by_band.items())},
         "cost": round(sum(cost_by_band.values()), 2),
         "undetermined_reasons": dict(reasons.most_common(20)),
+        "pending": {
+            "count": len(pending),
+            "reasons": dict(sorted(pending_reasons.items())),
+            "subjects": sorted(pending),
+        },
         "fetched": dict(sorted(fetched.items())),
         "questions": questions,
         "decide_seconds": round(seconds, 1),
@@ -96,18 +119,13 @@ def cost_of(campaign: Campaign, outputs: dict[str, Any], band: str | None) -> fl
     return 0.0
 
 
-def awaits_registry(reasons: dict[str, str] | None) -> bool:
-    """Whether a decision is undetermined (also) because a source failed transiently."""
-    return any(str(why).startswith("retry:") for why in (reasons or {}).values())
-
-
 def letters_to_issue(
     campaign: Campaign, rows: Iterable[Any], issued: set[tuple[str, str]]
 ) -> list[tuple[str, Any]]:
     """(kind, decision row) of the letters approving this run would issue.
 
-    No invitation for a household left undetermined because a registry did not answer (a
-    ``retry`` reason): the citizen has nothing to bring, the next run decides it."""
+    Never a letter for a `pending` household, nor an invitation for one with a fact missing
+    through our failure: the citizen has nothing to bring, the next run decides it."""
     letters = campaign.spec.outputs.letters
     if not letters:
         return []
@@ -119,7 +137,7 @@ def letters_to_issue(
         elif (
             row.outcome == "undetermined"
             and letters.invitation
-            and not awaits_registry(row.reasons)
+            and not ours_in(row.reasons)
             and (pseudonym, "coupon") not in issued
             and (pseudonym, "invitation") not in issued
         ):
@@ -160,6 +178,8 @@ def run_figures(session: Session, run_id: int, *, sample: int = 10) -> dict[str,
         "cost_by_band": summary.get("cost_by_band", {}),
         "cost": summary.get("cost"),
         "undetermined_reasons": summary.get("undetermined_reasons", {}),
+        "pending": summary.get("pending", {}),
+        "paused": summary.get("paused"),
         "letters_due": summary.get("letters_due", {}),
         "letters_issued": store.letter_counts(session, run_id),
         "fetched": summary.get("fetched", {}),

@@ -3,11 +3,17 @@
 Resumable and idempotent: a run killed at any moment (even SIGKILL) is continued by the next
 `run_campaign` of the same campaign, which skips the chunks already stored; decisions of a chunk
 are written with its checkpoint in one transaction, so a chunk is stored entirely or not at all.
+
+Safe against our own faults: a lock per campaign and period, plausibility gates and a preflight
+before anyone is decided, and a circuit that pauses the run when too many of a chunk's subjects
+are pending through failures of ours (see `run_campaign`).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,7 +22,11 @@ from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_evaluate import decide_chunk_rows, unknown_rows, with_change
 from entitle.decide.campaign_figures import summarise
+from entitle.decide.campaign_gates import check_gates
+from entitle.decide.campaign_lock import run_lock
+from entitle.decide.campaign_preflight import PreflightCheck, preflight
 from entitle.decide.campaign_progress import RunProgress, Stages, stage_labels
+from entitle.decide.campaign_reasons import PENDING, ours_in
 from entitle.decide.campaign_sources import RegisterExtract, Target, read_dataset, select_target
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
@@ -51,6 +61,8 @@ def run_campaign(
     progress: RunProgress | None = None,
     max_chunks: int | None = None,
     workers: int = 1,
+    confirm_population: bool = False,
+    checks: Sequence[PreflightCheck] | None = None,
 ) -> RunView:
     """Run (or resume) the campaign; returns the run, a `draft` when every chunk is done.
 
@@ -59,7 +71,47 @@ def run_campaign(
     unchanged (same subjects, same chunks). `max_chunks` stops after that many new chunks (the run
     stays `running`, to be resumed). `workers` > 1 decides chunks in that many processes (with
     the gateway; an injected `ctx.source` always runs in this process).
+
+    The safeguards, in order: one process per campaign and period (`RunLocked`); for a new run
+    the plausibility gates (`GateError`; `confirm_population` lets a checked population change
+    through, audited); the preflight `checks` (default `CHECKS`; `PreflightError`) before the
+    first chunk is decided; and the circuit: a chunk with more than `ctx.max_failure_share` of
+    its subjects pending through our failures is not stored, and the run pauses (it stays
+    `running`, its summary says why) to be resumed by the next run.
     """
+    with ctx.factory() as session:
+        running = store.running_run(session, campaign.name)
+    when = as_of or (running.as_of if running is not None else ctx.today())
+    with run_lock(ctx, campaign.name, campaign.period(when)):
+        return _run_locked(
+            ctx,
+            campaign,
+            as_of,
+            actor=actor,
+            scheduled_for=scheduled_for,
+            chunk_size=chunk_size,
+            progress=progress,
+            max_chunks=max_chunks,
+            workers=workers,
+            confirm_population=confirm_population,
+            checks=checks,
+        )
+
+
+def _run_locked(
+    ctx: CampaignContext,
+    campaign: Campaign,
+    as_of: date | None,
+    *,
+    actor: str,
+    scheduled_for: str | None,
+    chunk_size: int | None,
+    progress: RunProgress | None,
+    max_chunks: int | None,
+    workers: int,
+    confirm_population: bool,
+    checks: Sequence[PreflightCheck] | None,
+) -> RunView:
     benefit = campaign.benefit
     with ctx.factory() as session:
         running = store.running_run(session, campaign.name)
@@ -73,7 +125,25 @@ def run_campaign(
         chunk_size = running.chunk_size
     when = as_of or ctx.today()
     extract, target = load_target(ctx, campaign, when, chunk_size)
+    confirmed = None
+    if running is None:
+        confirmed = check_gates(
+            ctx, campaign, extract, target, confirm_population=confirm_population
+        )
+    elif target.fingerprint() != running.fingerprint:
+        raise CampaignStateError(
+            f"the target population of run {running.id} changed since it started (register "
+            f"extract or enrolments): abandon run {running.id} and start a new one"
+        )
     del extract
+    with ctx.factory() as session:
+        stored = store.chunk_stats(session, running.id) if running is not None else []
+    done = {chunk["chunk"] for chunk in stored}
+    todo = [n for n in range(target.total_chunks) if n not in done]
+    if max_chunks is not None:
+        todo = todo[:max_chunks]
+    if todo:
+        preflight(ctx, campaign, when, target, checks)
     if running is None:
         with ctx.factory() as session:
             previous = store.last_run(session, campaign.name)
@@ -101,25 +171,27 @@ def run_campaign(
                 outcome="campaign_run_started",
                 as_of=when.isoformat(),
             )
+            if confirmed is not None:
+                audit_run(
+                    session,
+                    campaign,
+                    run.id,
+                    actor=actor,
+                    outcome="campaign_population_confirmed",
+                    **confirmed,
+                )
             session.commit()
     else:
         run = running
-        if target.fingerprint() != run.fingerprint:
-            raise CampaignStateError(
-                f"the target population of run {run.id} changed since it started (register "
-                f"extract or enrolments): abandon run {run.id} and start a new one"
-            )
+        with ctx.factory() as session:
+            store.resume_run(session, run.id)
+            session.commit()
     with ctx.factory() as session:
-        stored = store.chunk_stats(session, run.id)
         previous_rows = _previous_decisions(session, run.previous_run_id)
-    done = {chunk["chunk"] for chunk in stored}
     stages = Stages([s for s, _ in stage_labels(benefit)], progress)
     if progress is not None:
         progress.start(stage_labels(benefit), target.size, sum(c["subjects"] for c in stored))
     pseudonymise = ctx.pseudonymiser()
-    todo = [n for n in range(target.total_chunks) if n not in done]
-    if max_chunks is not None:
-        todo = todo[:max_chunks]
     regular = [n for n in todo if n < target.chunks]
     if target.unknown and target.chunks in todo:
         _save(
@@ -132,8 +204,9 @@ def run_campaign(
         )
         stages.begin(len(target.unknown))
         stages.end()
+    paused: dict[str, Any] | None = None
     if regular and workers > 1 and ctx.source is None and len(regular) > 1:
-        _run_in_workers(
+        paused = _run_in_workers(
             ctx, campaign, when, target, regular, workers, stages, progress, previous_rows, run.id
         )
     elif regular:
@@ -152,16 +225,76 @@ def run_campaign(
                     pseudonymise,
                     stages.on_fetch,
                 )
+                paused = tripped(ctx, number, rows)
+                if paused is not None:
+                    break
                 _save(ctx, run.id, number, rows, stats, previous_rows)
                 stages.end()
         finally:
             ctx.close_source(source)
+    if paused is not None:
+        return _pause(ctx, campaign, run.id, paused, actor=actor)
     if max_chunks is not None and len(done) + len(todo) < target.total_chunks:
         with ctx.factory() as session:
             still = store.get_run(session, run.id)
         assert still is not None
         return still
     return finish(ctx, campaign, run.id, actor=actor)
+
+
+def tripped(ctx: CampaignContext, number: int, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Why the circuit stops the run at this chunk (its share of subjects pending through our
+    failures is above `ctx.max_failure_share`), or None."""
+    pending = [row for row in rows if row["outcome"] == PENDING]
+    if not rows or len(pending) / len(rows) <= ctx.max_failure_share:
+        return None
+    reasons: Counter[str] = Counter()
+    for row in pending:
+        for fact, why in ours_in(row["reasons"]).items():
+            reasons[f"{fact} ({why.label()})"] += 1
+    return {
+        "chunk": number,
+        "subjects": len(rows),
+        "pending": len(pending),
+        "share": round(len(pending) / len(rows), 4),
+        "threshold": ctx.max_failure_share,
+        "reasons": dict(reasons.most_common(5)),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _pause(
+    ctx: CampaignContext, campaign: Campaign, run_id: int, paused: dict[str, Any], *, actor: str
+) -> RunView:
+    with ctx.factory() as session:
+        view = store.pause_run(session, run_id, paused)
+        audit_run(
+            session,
+            campaign,
+            run_id,
+            actor=actor,
+            outcome="campaign_run_paused",
+            chunk=paused["chunk"],
+            pending=paused["pending"],
+            subjects=paused["subjects"],
+            reasons=sorted(paused["reasons"]),
+        )
+        session.commit()
+    return view
+
+
+def pause_line(view: RunView) -> str | None:
+    """Why a running run paused itself, in one line (None when it did not)."""
+    paused = (view.summary or {}).get("paused")
+    if not paused:
+        return None
+    reasons = ", ".join(f"{k}: {n}" for k, n in paused["reasons"].items()) or "-"
+    return (
+        f"run {view.id} of {view.campaign} paused at chunk {paused['chunk']}: "
+        f"{paused['pending']} of {paused['subjects']} subjects ({paused['share']:.0%}) could not "
+        f"be decided through failures of ours (more than {paused['threshold']:.0%}): {reasons}. "
+        "Nothing of that chunk was stored; fix the cause, then run the campaign again to resume"
+    )
 
 
 def _save(
@@ -191,7 +324,8 @@ def _run_in_workers(
     progress: RunProgress | None,
     previous: dict[str, tuple[str, str | None]],
     run_id: int,
-) -> None:
+) -> dict[str, Any] | None:
+    """Decide chunks in worker processes; why the circuit stopped them, or None."""
     from entitle.decide.campaign_workers import WorkerSpec, chunk_tasks, decide_in_workers
 
     spec = WorkerSpec(
@@ -211,9 +345,13 @@ def _run_in_workers(
     for number, rows, stats in decide_in_workers(
         spec, chunk_tasks(numbers, target.chunk), workers, on_fetch
     ):
+        paused = tripped(ctx, number, rows)
+        if paused is not None:
+            return paused
         _save(ctx, run_id, number, rows, stats, previous)
         stages.begin(len(rows))
         stages.end()
+    return None
 
 
 def finish(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str) -> RunView:

@@ -1,4 +1,8 @@
-"""The schedule: which campaigns are due, and running them (for cron or a systemd timer)."""
+"""The schedule: which campaigns are due, and running them (for cron or a systemd timer).
+
+A moment is used up only by a run that started and finished for it: a refused attempt (preflight,
+gates, lock) creates no run, and a paused run stays `running`, so the moment stays due and the
+next `schedule` tries it again (resuming the paused run)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,9 @@ from datetime import date, datetime
 
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_outcome import RunOutcome, attempt
 from entitle.decide.campaign_progress import RunProgress
-from entitle.decide.campaign_run import run_campaign
 from entitle.store import campaigns as store
-from entitle.store.campaigns import RunView
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,13 @@ def run_due(
     actor: str = "scheduler",
     workers: int = 1,
     progress: Callable[[Campaign], RunProgress | None] | None = None,
-) -> list[RunView]:
-    """Run every due campaign (for cron or a systemd timer): each schedule moment once."""
-    views = []
+) -> list[RunOutcome]:
+    """Run every due campaign (for cron or a systemd timer), each schedule moment until it
+    succeeds once: what came of each (recorded for monitoring)."""
+    outcomes = []
     for due in due_runs(ctx, campaigns, now):
-        views.append(
-            run_campaign(
+        outcomes.append(
+            attempt(
                 ctx,
                 due.campaign,
                 due.as_of,
@@ -65,4 +69,4 @@ def run_due(
                 progress=progress(due.campaign) if progress else None,
             )
         )
-    return views
+    return outcomes

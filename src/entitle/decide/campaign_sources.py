@@ -28,6 +28,7 @@ import httpx
 import polars as pl
 
 from entitle.decide.campaign_def import Campaign, CampaignError
+from entitle.decide.campaign_reasons import MissingReason
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import FactRequest
 from entitle.rules.model import Benefit
@@ -318,7 +319,7 @@ class ChunkProvider(Protocol):
 
     def fetch(self, fact: str, ids: pl.Series) -> pl.Series: ...
 
-    def reasons(self) -> dict[tuple[str, str], str]: ...  # (entity id, fact) -> "kind: why"
+    def reasons(self) -> dict[tuple[str, str], MissingReason]: ...  # (entity id, fact) -> why
 
     def stats(self) -> dict[str, Any]: ...
 
@@ -432,9 +433,9 @@ class GatewayChunk:
             frame.select(key, column), on=key, how="left", maintain_order="left"
         )[column]
 
-    def reasons(self) -> dict[tuple[str, str], str]:
+    def reasons(self) -> dict[tuple[str, str], MissingReason]:
         return {
-            (request.entity_id, request.fact): f"{unavailable.kind}: {unavailable.reason}"
+            (request.entity_id, request.fact): MissingReason.of(unavailable)
             for request, unavailable in self.gateway.reasons.items()
         }
 
@@ -540,7 +541,7 @@ class TableChunk:
             table.select(key, column), on=key, how="left", maintain_order="left"
         )[column]
 
-    def reasons(self) -> dict[tuple[str, str], str]:
+    def reasons(self) -> dict[tuple[str, str], MissingReason]:
         return {}
 
     def stats(self) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def serve(
     """Answer MAGDA SOAP requests from the registry view of a synthetic city."""
     from entitle.registry.server import load_config
     from entitle.registry.server import serve as run
+    from entitle.registry.store import CityDataError
 
     errors: list[str] = []
     if (
@@ -80,16 +81,20 @@ def serve(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    run(
-        data,
-        host=host,
-        port=port,
-        config=settings,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        tls_ca=tls_ca,
-        log_level=log_level.lower(),
-    )
+    try:
+        run(
+            data,
+            host=host,
+            port=port,
+            config=settings,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            tls_ca=tls_ca,
+            log_level=log_level.lower(),
+        )
+    except CityDataError as exc:
+        typer.echo(f"--data: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":

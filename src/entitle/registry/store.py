@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 
+class CityDataError(ValueError):
+    """A synthetic city whose files cannot be read (corrupt, truncated, wrong columns)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     insz: str
@@ -185,9 +189,16 @@ class RegistryStore:
         if not (folder / "persons.parquet").is_file():
             raise FileNotFoundError(f"no registry/persons.parquet under {data_dir}")
         store = cls(reference_date=_meta_reference_date(data_dir))
-        store._load_persons(folder)
-        store._load_households(folder)
-        store._load_facts(folder)
+        try:
+            store._load_persons(folder)
+            store._load_households(folder)
+            store._load_facts(folder)
+        except (OSError, pl.exceptions.PolarsError, ValueError, KeyError, TypeError) as exc:
+            words = " ".join(str(exc).split())[:200]
+            raise CityDataError(
+                f"the synthetic city under {data_dir} cannot be read ({type(exc).__name__}: "
+                f"{words}); write it again with `entitle synth`"
+            ) from None
         return store
 
     def _load_persons(self, folder: Path) -> None:

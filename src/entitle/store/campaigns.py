@@ -3,7 +3,8 @@
 Like the other store modules these functions flush and never commit: the caller commits once per
 operation (a chunk's decisions together with its checkpoint; a verdict with its audit entry).
 
-A run's life: `running` (chunks being decided; resumable) → `draft` (every chunk stored, compared
+A run's life: `running` (chunks being decided; resumable; its summary says why when it paused
+itself) → `draft` (every chunk stored, compared
 with the previous run) → `approved` (enough distinct campaign managers approved) or `rejected`
 → `issued` (letters and lists produced). Only an `approved` run issues anything.
 
@@ -353,7 +354,17 @@ def save_chunk(
                     [{**row, "run_id": run_id, "chunk_no": chunk_no} for row in decisions],
                 )
     except IntegrityError:
-        return False
+        stored = session.scalar(
+            select(func.count())
+            .select_from(CampaignChunk)
+            .where(CampaignChunk.run_id == run_id, CampaignChunk.chunk_no == chunk_no)
+        )
+        if stored:  # another process stored the chunk meanwhile
+            return False
+        raise CampaignStateError(
+            f"run {run_id}, chunk {chunk_no}: two decisions for one subject (duplicate keys in "
+            "the target population); nothing of the chunk was stored"
+        ) from None
     return True
 
 
@@ -422,6 +433,25 @@ def finish_run(
     run.finished = utc(now)
     session.flush()
     return _view(run)
+
+
+def pause_run(session: Session, run_id: int, paused: dict[str, Any]) -> RunView:
+    """Record why a running run stopped itself (it stays `running`, to be resumed): kept in
+    its summary until the run resumes or ends."""
+    run = _locked_run(session, run_id)
+    if run.status != "running":
+        raise CampaignStateError(f"run {run_id} is {run.status}, not running")
+    run.summary = {"paused": paused}
+    session.flush()
+    return _view(run)
+
+
+def resume_run(session: Session, run_id: int) -> None:
+    """Forget a running run's pause (it is being resumed)."""
+    run = _locked_run(session, run_id)
+    if run.status == "running" and run.summary is not None:
+        run.summary = None
+        session.flush()
 
 
 def abandon_run(session: Session, run_id: int, now: datetime | None = None) -> RunView:

@@ -46,6 +46,7 @@ from entitle.decide.campaign import (
     simulate,
 )
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
+from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, MissingReason
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
@@ -348,9 +349,13 @@ class Words:
             return self.t.text(campaign.benefit.conditions[name].text) or name
         return name
 
-    def missing_kind(self, reason: str | None) -> str:
+    def missing_kind(self, reason: Any) -> str:
         """Why a fact is missing, by kind only (never the source's own message)."""
-        kind = (reason or "no_data").split(":", 1)[0].strip()
+        if isinstance(reason, dict):
+            why = MissingReason.from_json(reason)
+            kind = NOT_IN_REGISTER if why.code == NOT_IN_REGISTER_CODE else why.kind
+        else:
+            kind = (reason or "no_data").split(":", 1)[0].strip()
         if kind == NOT_IN_REGISTER:
             return self.t("run.reason_not_in_register")
         kind = kind.replace(" ", "_") or "no_data"

@@ -227,6 +227,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.progress": (
             "Deze run is nog bezig: {done} van {total} delen beslist ({subjects} van {all})."
         ),
+        "run.paused": (
+            "Deze run is gepauzeerd bij deel {chunk}: {pending} van {subjects} konden niet beslist "
+            "worden door een fout aan onze kant ({reasons}). Er werd niets van dat deel bewaard. "
+            "Los de oorzaak op en start de campagne opnieuw om verder te gaan."
+        ),
+        "run.pending": (
+            "{n} wachtend door een fout aan onze kant ({reasons}): zij krijgen geen brief; de "
+            "volgende run beslist hen."
+        ),
         "run.review": "Nazicht voor verzending",
         "run.review_intro": (
             "Bekijk de cijfers en de steekproef hieronder. Pas na goedkeuring worden de brieven en "
@@ -614,6 +623,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.finished": "Decided",
         "run.progress": (
             "This run is still going: {done} of {total} chunks decided ({subjects} of {all})."
+        ),
+        "run.paused": (
+            "This run paused at chunk {chunk}: {pending} of {subjects} could not be decided "
+            "through a failure of ours ({reasons}). Nothing of that chunk was stored. Fix the "
+            "cause and run the campaign again to resume."
+        ),
+        "run.pending": (
+            "{n} pending through a failure of ours ({reasons}): they get no letter; the next run "
+            "decides them."
         ),
         "run.review": "Review before sending",
         "run.review_intro": (
