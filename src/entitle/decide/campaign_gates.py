@@ -42,7 +42,7 @@ def population_change(
     ctx: CampaignContext, campaign: Campaign, target: Target
 ) -> dict[str, Any] | None:
     """The change of the target size against the last approved run when it exceeds the
-    setting: previous run, before, now, change (a share); None when within it."""
+    setting: previous run, before, after, change (a share); None when within it."""
     with ctx.factory() as session:
         previous = store.last_run(session, campaign.name)
     if previous is None or previous.subjects_total == 0:
@@ -51,7 +51,7 @@ def population_change(
     change = (now - before) / before
     if abs(change) <= ctx.max_population_change:
         return None
-    return {"previous_run": previous.id, "before": before, "now": now, "change": round(change, 4)}
+    return {"previous_run": previous.id, "before": before, "after": now, "change": round(change, 4)}
 
 
 def check_gates(
@@ -76,7 +76,7 @@ def check_gates(
         return change
     unit = "households" if campaign.benefit.subject == "household" else "persons"
     raise GateError(
-        f"stopped before any registry call: the target has {change['now']:,} {unit}, "
+        f"stopped before any registry call: the target has {change['after']:,} {unit}, "
         f"{change['change']:+.1%} against {change['before']:,} in approved run "
         f"{change['previous_run']} (more than ±{ctx.max_population_change:.0%}); check the "
         "register extract, then run again with --confirm-population to go ahead",
