@@ -532,9 +532,14 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "draft" in cli("show", "school-tariff")
     figures = json.loads(cli("show", "school-tariff", "--run", "1", "--json"))
     assert figures["run"]["status"] == "draft" and figures["outcomes"]["eligible"] > 0
-    cli("approve", "1", "--as", "dave", code=1)  # a desk officer cannot approve
+    monkeypatch.setenv("ENTITLE_PASSWORD", "dave-password")
+    cli("approve", "1", "--as", "dave", code=2)  # a desk officer cannot approve
+    monkeypatch.setenv("ENTITLE_PASSWORD", "bob-password-1")
+    assert "failed (bad_password)" in cli("approve", "1", "--as", "alice", code=2)
+    monkeypatch.setenv("ENTITLE_PASSWORD", "alice-password")
     assert "1/2 approvals" in cli("approve", "1", "--as", "alice")
-    cli("approve", "1", "--as", "alice", code=1)  # four eyes: someone else
+    cli("approve", "1", "--as", "alice", code=2)  # four eyes: someone else
+    monkeypatch.setenv("ENTITLE_PASSWORD", "bob-password-1")
     issued = cli("approve", "1", "--as", "bob")
     assert "issued" in issued and ".xlsx" in issued
     what_if = json.loads(

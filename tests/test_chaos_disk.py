@@ -163,7 +163,16 @@ def test_disk_full_while_writing_letters_then_issue_again_after_freeing_space(
             state=tmp_path / "state",
             output=tiny_disk.folder,
         )
-        ran = entitle("campaign", "run", "garbage-bags", "--as-of", "2026-03-01", env=env)
+        if tiny_disk.mounted:  # the preflight sees the full disk and refuses to start
+            refused = entitle("campaign", "run", "garbage-bags", "--as-of", "2026-03-01", env=env)
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            assert "preflight failed" in refused.stderr and "MiB free" in refused.stderr
+        # the run writes nothing: the disk filled up after its preflight (another program)
+        roomy = str(tmp_path / "roomy")
+        ran = entitle(
+            "campaign", "run", "garbage-bags", "--as-of", "2026-03-01", "--output", roomy,
+            env=env,
+        )  # fmt: skip
         assert ran.returncode == 0, ran.stderr
     shown = entitle("campaign", "show", "garbage-bags", "--run", "1", "--json", env=env)
     figures = json.loads(shown.stdout)

@@ -29,7 +29,8 @@ def campaign_env(
     *, database: str, registry: str, city: Path, state: Path, output: Path
 ) -> dict[str, str]:
     """What `entitle campaign …` reads: the database, MAGDA (the simulator), the register
-    extract, the campaign and benefit folders and where letters go."""
+    extract, the campaign and benefit folders, where letters go, and the password of the
+    accounts `setup_database` makes (approve and issue sign in)."""
     return {
         **os.environ,
         "ENTITLE_DATABASE_URL": database,
@@ -42,6 +43,7 @@ def campaign_env(
         "ENTITLE_CAMPAIGN_OUTPUT": str(output),
         "ENTITLE_CAMPAIGNS": str(REPO / "campaigns" / "ghent"),
         "ENTITLE_BENEFITS": str(REPO / "benefits"),
+        "ENTITLE_PASSWORD": PASSWORD,
         "COLUMNS": "200",
     }
 

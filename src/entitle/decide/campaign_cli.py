@@ -525,14 +525,12 @@ def schedule_command(
     truth: TruthOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run every campaign that is due; for cron or systemd. Prints (and logs) each campaign's
-    result; a moment whose run failed stays due. Exits with the worst code of the campaigns."""
-    import logging
-
+    """Run every campaign that is due; for cron or systemd. Prints each campaign's result (and
+    logs it in <data dir>/campaign-runs.jsonl); a moment whose run failed stays due. Exits with
+    the worst code of the campaigns."""
     from entitle.decide.campaign import due_runs
     from entitle.decide.campaign_outcome import attempt
 
-    log = logging.getLogger("entitle.campaign.schedule")
     try:
         moment = datetime.fromisoformat(now) if now else datetime.now()
     except ValueError:
@@ -565,14 +563,6 @@ def schedule_command(
             workers=workers,
         )
         outcomes.append(outcome)
-        log.log(
-            logging.INFO if outcome.exit_code < 2 else logging.ERROR,
-            "%s %s: %s (exit %d)",
-            item.campaign.name,
-            item.slot,
-            outcome.message,
-            outcome.exit_code,
-        )
         if not as_json:
             stream = console if outcome.exit_code < 2 else errors
             stream.print(

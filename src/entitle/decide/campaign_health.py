@@ -1,8 +1,9 @@
 """Each campaign's last run attempt, for the operator's monitoring.
 
-Every `run` and `schedule` records what came of each campaign in `<data dir>/campaign-health.json`
-(its result, exit code, message, run, pending count, time) and, when `ENTITLE_CAMPAIGN_METRICS`
-names a file, rewrites it as a Prometheus textfile (for node_exporter's textfile collector):
+Every `run` and `schedule` appends what came of each campaign to `<data dir>/campaign-runs.jsonl`
+(a line per attempt: result, exit code, message, run, pending count, time), keeps the last per
+campaign in `<data dir>/campaign-health.json` and, when `ENTITLE_CAMPAIGN_METRICS` names a file,
+rewrites it as a Prometheus textfile (for node_exporter's textfile collector):
 
     entitle_campaign_last_exit_code{campaign="…"}             0 / 1 / 2 / 3
     entitle_campaign_pending_subjects{campaign="…"}           pending after the last run
@@ -26,6 +27,7 @@ from typing import Any
 from entitle.decide.campaign_context import CampaignContext
 
 HEALTH_FILE = "campaign-health.json"
+LOG_FILE = "campaign-runs.jsonl"
 
 
 def _write_whole(path: Path, content: str) -> None:
@@ -55,6 +57,8 @@ def record_outcome(ctx: CampaignContext, outcome: dict[str, Any]) -> None:
             states = read_health(ctx)
             previous = states.get(outcome["campaign"], {})
             entry = {k: v for k, v in outcome.items() if k != "summary"}
+            with (ctx.state_dir / LOG_FILE).open("a", encoding="utf-8") as log:
+                log.write(json.dumps(entry, ensure_ascii=False) + "\n")
             entry["last_success"] = (
                 entry["at"] if entry["exit_code"] in (0, 1) else previous.get("last_success")
             )

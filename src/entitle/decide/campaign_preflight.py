@@ -140,7 +140,7 @@ def sources_answer(check: Preflight) -> str | None:
         provider = source.open_chunk(
             benefit, check.as_of, persons, households, None, tuple(register)
         )
-        for (kind, name), fact in sorted(one_per_source.items()):
+        for (kind, name), fact in sorted(one_per_source.items(), key=lambda i: i[0][0] != "magda"):
             entity = (households if fact.startswith("household.") else persons)[
                 "household_id" if fact.startswith("household.") else "person_id"
             ].head(1)
