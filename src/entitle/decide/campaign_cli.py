@@ -179,8 +179,9 @@ def _sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_RO
     import os
     import sys
 
-    from entitle.store import audit
-    from entitle.store.users import AuthError, authenticate
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from entitle.decide.campaign_outcome import short_error
 
     password = os.environ.get("ENTITLE_PASSWORD")
     if password is None:
@@ -189,6 +190,17 @@ def _sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_RO
                 f"sign-in as {actor!r}: no password (set ENTITLE_PASSWORD or use a terminal)"
             )
         password = typer.prompt(f"password for {actor}", hide_input=True)
+    try:
+        return _authenticated(ctx, actor, password, roles)
+    except SQLAlchemyError as exc:
+        why = short_error(exc)
+        raise _fail(f"sign-in as {actor!r}: the database is not writable: {why}", 3) from None
+
+
+def _authenticated(ctx: CampaignContext, actor: str, password: str, roles: Sequence[str]) -> str:
+    from entitle.store import audit
+    from entitle.store.users import AuthError, authenticate
+
     with ctx.factory() as session:
         try:
             user = authenticate(session, actor, password)
