@@ -292,6 +292,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         table.add_row("cost (€)", f"{summary['cost']:,.2f}")
     for reason, count in summary.get("undetermined_reasons", {}).items():
         table.add_row(f"undetermined: {reason}", f"{count:,}")
+    for reason, count in (summary.get("pending") or {}).get("reasons", {}).items():
+        table.add_row(f"pending (ours): {reason}", f"{count:,}")
     for kind, count in summary.get("letters_due", {}).items():
         table.add_row(f"letters due on approval: {kind}", f"{count:,}")
     reach = summary.get("reach")
@@ -442,8 +444,6 @@ def _print_pending(summary: dict[str, Any]) -> None:
     pending = summary.get("pending") or {}
     if not pending.get("count"):
         return
-    for reason, count in pending.get("reasons", {}).items():
-        console.print(f"pending: {reason}: {count:,}", markup=False)
     names = pending.get("subjects", [])
     shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
     console.print(
