@@ -308,6 +308,8 @@ def test_a_shrunken_population_stops_before_any_fact_is_asked_unless_confirmed(
     assert stopped.value.confirmable and "--confirm-population" in message
     before = first.subjects_total
     assert f"{before:,}" in message and f"{before - dropped:,}" in message
+    outcome = attempt(ctx, campaign, AS_OF, chunk_size=300)  # what `run` and `schedule` say
+    assert (outcome.result, outcome.exit_code, outcome.message) == ("refused", 2, message)
     assert asked == []  # no fact source opened, nothing stored
     with ctx.factory() as session:
         assert store.running_run(session, campaign.name) is None
@@ -501,3 +503,48 @@ def test_the_health_file_and_the_prometheus_textfile(
     assert 'entitle_campaign_paused{campaign="garbage-bags"} 0' in text
     assert "# TYPE entitle_campaign_last_success_timestamp_seconds gauge" in text
     json.dumps(outcome.to_dict())  # the --json summary is JSON
+
+
+def test_the_dashboard_says_why_a_run_paused_and_how_many_are_pending(
+    tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame]
+) -> None:
+    from fastapi.testclient import TestClient
+    from test_web_support import PASSWORD, login, settings_for
+
+    from entitle.web.app import create_app
+    from entitle.web.campaign_pages import CampaignSetup
+
+    campaign = bags()
+    ctx = context(tmp_path, city, failing=set())
+    assert isinstance(ctx.source, FaultySource)
+    ctx.source.failing = households_of_chunk(ctx, campaign, 1)
+    paused = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
+    settings = settings_for(
+        "http://127.0.0.1:9",
+        tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        data_dir=ctx.state_dir,
+    )
+    app = create_app(settings)
+    app.state.campaigns = CampaignSetup(
+        context=ctx, campaigns_dir=REPO / "campaigns", benefits_dir=REPO / "benefits"
+    )
+    app.state.web.backend.add_user("manager", PASSWORD, "campaign_manager")
+    try:
+        client = TestClient(app, follow_redirects=False)
+        assert login(client, "manager").status_code == 303
+        page = client.get(f"/campaigns/runs/{paused.id}")
+        assert page.status_code == 200
+        text = " ".join(page.text.split())
+        assert 'id="run-paused"' in text and "gepauzeerd bij deel 1" in text
+        assert f"{FACT} (MALFORMED)" in text
+        ctx.source.failing = sample_failing(city)  # the outage is over; a few failures remain
+        draft = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
+        pending = (draft.summary or {})["pending"]["count"]
+        assert draft.status == "draft" and pending > 0
+        text = " ".join(client.get(f"/campaigns/runs/{paused.id}").text.split())
+        assert 'id="run-paused"' not in text
+        assert f"{pending} wachtend door een fout aan onze kant" in text
+    finally:
+        app.state.web.engine.close()
+        app.state.web.backend.close()
