@@ -9,6 +9,7 @@ of ours: HTTP_503, MALFORMED …) for chosen persons, as a broken registry or ne
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from datetime import date
@@ -17,6 +18,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from entitle.decide.campaign import (
@@ -29,7 +32,7 @@ from entitle.decide.campaign import (
 from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_export import decisions_table, export_run
 from entitle.decide.campaign_gates import GateError
-from entitle.decide.campaign_health import read_health
+from entitle.decide.campaign_health import prometheus, read_health
 from entitle.decide.campaign_lock import RunLocked, run_lock
 from entitle.decide.campaign_outcome import attempt
 from entitle.decide.campaign_preflight import (
@@ -548,3 +551,74 @@ def test_the_dashboard_says_why_a_run_paused_and_how_many_are_pending(
     finally:
         app.state.web.engine.close()
         app.state.web.backend.close()
+
+
+# --------------------------------------------------------------------------- properties
+
+KINDS = st.sampled_from(["no_data", "retry", "refused", "bad_request", "error"])
+
+
+@given(kind=KINDS, code=st.text(max_size=12), detail=st.text(max_size=300))
+def test_a_reason_is_ours_unless_the_source_has_no_data_and_survives_storage(
+    kind: str, code: str, detail: str
+) -> None:
+    why = MissingReason(kind, code, detail)
+    assert why.ours == (kind != "no_data")
+    stored = json.loads(json.dumps(why.to_json()))
+    again = MissingReason.from_json(stored)
+    assert (again.kind, again.code, again.ours) == (kind, code, why.ours)
+    assert len(again.detail) <= 200
+
+
+@given(
+    outcomes=st.lists(st.sampled_from(["eligible", "not_eligible", "undetermined", PENDING])),
+    threshold=st.floats(min_value=0, max_value=1),
+)
+def test_the_circuit_trips_exactly_above_its_share(outcomes: list[str], threshold: float) -> None:
+    from entitle.decide.campaign_run import tripped
+
+    ctx = context_free_with(threshold)
+    rows = [
+        {"outcome": o, "reasons": {FACT: BROKEN.to_json()} if o == PENDING else {}}
+        for o in outcomes
+    ]
+    paused = tripped(ctx, 3, rows)
+    share = outcomes.count(PENDING) / len(outcomes) if outcomes else 0.0
+    assert (paused is not None) == (share > threshold)
+    if paused is not None:
+        assert paused["pending"] == outcomes.count(PENDING) and paused["chunk"] == 3
+        assert paused["reasons"] == {f"{FACT} (MALFORMED)": outcomes.count(PENDING)}
+
+
+def context_free_with(threshold: float) -> CampaignContext:
+    return CampaignContext(
+        factory=None,  # type: ignore[arg-type]
+        register=Path("."),
+        state_dir=Path("."),
+        output_dir=Path("."),
+        max_failure_share=threshold,
+    )
+
+
+@given(
+    names=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=4, unique=True),
+    codes=st.lists(st.integers(min_value=0, max_value=3), min_size=4, max_size=4),
+)
+def test_the_textfile_has_one_sample_per_metric_and_campaign(
+    names: list[str], codes: list[int]
+) -> None:
+    states = {
+        name: {"exit_code": codes[i], "result": "paused" if codes[i] == 2 else "decided",
+               "pending": i, "at": "2026-03-01T06:00:00+00:00", "last_success": None}
+        for i, name in enumerate(names)
+    }  # fmt: skip
+    text = prometheus(states)
+    samples = [line for line in text.split("\n")[:-1] if not line.startswith("#")]
+    assert len(samples) == 5 * len(names)
+    sample = re.compile(r'^entitle_campaign_[a-z_]+\{campaign="((?:[^"\\\n]|\\.)*)"\} (\S+)$', re.S)
+    for line in samples:
+        found = sample.match(line)
+        assert found, line
+        float(found.group(2))
+        label = re.sub(r"\\(.)", lambda m: {"n": "\n"}.get(m[1], m[1]), found.group(1))
+        assert label in names

@@ -93,6 +93,6 @@ def prometheus(states: dict[str, dict[str, Any]]) -> str:
         lines.append(f"# HELP entitle_campaign_{name} {help_text}")
         lines.append(f"# TYPE entitle_campaign_{name} gauge")
         for campaign, state in sorted(states.items()):
-            label = campaign.replace("\\", "\\\\").replace('"', '\\"')
+            label = campaign.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
             lines.append(f'entitle_campaign_{name}{{campaign="{label}"}} {value(state)}')
     return "\n".join(lines) + "\n"
