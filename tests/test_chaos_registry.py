@@ -197,8 +197,8 @@ def test_an_outage_mid_run_pauses_it_and_the_resumed_run_equals_the_uninterrupte
     admin(setting.server.url, "/_admin/faults", services={SERVICE: latency})
     process = start_entitle(
         "campaign", "run", "garbage-bags", "--as-of", AS_OF, "--chunk-size", CHUNK,
-        env=env, log=log,
-    )  # fmt: skip
+        "--workers", "2", env=env, log=log,
+    )  # fmt: skip  (two worker processes: the parent trips the circuit as chunks come back)
     try:
         before = wait_for_chunks(setting.database("outage"), 2, process, log)
         admin(setting.server.url, f"/_admin/services/{SERVICE}/down")
