@@ -195,10 +195,11 @@ def test_an_outage_mid_run_pauses_it_and_the_resumed_run_equals_the_uninterrupte
     # some latency on the status service, so that the run lasts long enough to interrupt
     latency = {"latency_ms": {"distribution": "fixed", "value": 20}}
     admin(setting.server.url, "/_admin/faults", services={SERVICE: latency})
+    # two worker processes: the parent trips the circuit as their chunks come back
     process = start_entitle(
         "campaign", "run", "garbage-bags", "--as-of", AS_OF, "--chunk-size", CHUNK,
         "--workers", "2", env=env, log=log,
-    )  # fmt: skip  (two worker processes: the parent trips the circuit as chunks come back)
+    )  # fmt: skip
     try:
         before = wait_for_chunks(setting.database("outage"), 2, process, log)
         admin(setting.server.url, f"/_admin/services/{SERVICE}/down")
