@@ -48,6 +48,7 @@ from entitle.demo_procs import (
     wait_until_ready,
 )
 from entitle.municipality import Municipality, MunicipalityError, load_municipality
+from entitle.private_files import private_folder
 
 __all__ = [
     "DEMO_ACCOUNTS",
@@ -169,7 +170,7 @@ class DemoLayout:
 def _locked(layout: DemoLayout) -> Iterator[None]:
     """One demo per folder: a second one would share the SQLite database and the city."""
     try:
-        layout.root.mkdir(parents=True, exist_ok=True)
+        private_folder(layout.root)
         handle = layout.lock.open("a+", encoding="utf-8")
     except OSError as exc:
         raise DemoError(f"cannot use the data folder {layout.root}: {exc}") from None
@@ -369,7 +370,7 @@ def run_demo_campaigns(
     finished run is not run again. None when there are no campaign files or names."""
     if not campaigns.is_dir() or not names:
         return None
-    layout.campaigns.mkdir(parents=True, exist_ok=True)
+    private_folder(layout.campaigns)
     return start_child(
         "campaigns",
         [
@@ -456,7 +457,8 @@ def _print_ready(
         soft_wrap=True,
     )
     console.print(
-        f"Data: {layout.root}   (city, database, logs: {layout.logs})",
+        f"Data: {layout.root}   (city, database, logs: {layout.logs}; "
+        "readable by you only: folders 0700, files 0600)",
         highlight=False,
         soft_wrap=True,
     )

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from entitle.private_files import FILE_MODE, private_folder
+
 SUFFIX = ".partial"
 
 
@@ -25,11 +27,12 @@ def partial_path(path: Path) -> Path:
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """Write `path` through a temporary file: moved into place when the block ends, removed
-    when it raises."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    when it raises. The file is readable by the owner only (0600, its new folders 0700)."""
+    private_folder(path.parent)
     partial = partial_path(path)
     try:
-        with partial.open("wb") as handle:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from entitle.private_files import private_file
 from entitle.store import audit
 from entitle.store import campaigns as store
 
@@ -33,9 +34,7 @@ _READ_AS = {"O": "0", "I": "1", "L": "1"}
 def coupon_key(path: Path) -> bytes:
     """The coupon key in `path`, created (random, owner-only) when absent."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
+        private_file(path).write_text(secrets.token_hex(32), encoding="utf-8")
     key = bytes.fromhex(path.read_text(encoding="utf-8").strip())
     if len(key) < 16:
         raise ValueError(f"{path}: a coupon key needs at least 16 bytes")

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from entitle.private_files import private_file, private_folder
+
 
 @dataclass(frozen=True)
 class Access:
@@ -55,7 +57,7 @@ class JsonlAccessLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         self._month = ""
         self._handle: TextIO | None = None
 
@@ -78,7 +80,8 @@ class JsonlAccessLog:
             if month != self._month or self._handle is None:
                 if self._handle is not None:
                     self._handle.close()
-                self._handle = self.file_for(month).open("a", encoding="utf-8", buffering=1)
+                file = private_file(self.file_for(month))
+                self._handle = file.open("a", encoding="utf-8", buffering=1)
                 self._month = month
             self._handle.write(line)
 
@@ -119,9 +122,7 @@ class Pseudonymiser:
     def from_key_file(cls, path: Path) -> Pseudonymiser:
         """Use the key in `path`, creating a random one (readable by the owner only) if absent."""
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32), encoding="utf-8")
-            path.chmod(0o600)
+            private_file(path).write_text(secrets.token_hex(32), encoding="utf-8")
         return cls(bytes.fromhex(path.read_text(encoding="utf-8").strip()))
 
     def __call__(self, insz: str) -> str:

@@ -27,7 +27,14 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from entitle.store.models import GENESIS_HASH, AuditEntry, AuditHead, StoredDecision, utc
+from entitle.store.models import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditHead,
+    Override,
+    StoredDecision,
+    utc,
+)
 from entitle.store.ratelimit import allow as allow
 
 KINDS = frozenset(
@@ -43,6 +50,9 @@ KINDS = frozenset(
         "audit_search",  # an auditor searched the log
         "subject_report",  # a subject-access report was produced
         "retention",  # a retention purge (it names the chain's new anchor)
+        "decision_read",  # a stored decision was read (the API)
+        "check_refused",  # a check refused by a curiosity limit
+        "session",  # sessions ended by their user, a password changed
     }
 )
 CHECK_KINDS = ("check", "api_check")
@@ -217,6 +227,77 @@ def _anchor_recorded(session: Session, first_id: int, first_prev_hash: str) -> b
     return False
 
 
+class RecordCheck:
+    """The decisions and overrides the chain's entries name by hash (`decision_sha256`,
+    `override_sha256`): each must still be stored as it was written. One missing is fine only
+    when a retention entry of the chain purged records of its age."""
+
+    BATCH = 500
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.pending: dict[str, dict[int, tuple[int, str, Any]]] = {"decision": {}, "override": {}}
+        self.missing: list[tuple[str, int, int, Any]] = []  # kind, record id, entry id, age
+        self.cutoffs: dict[str, str] = {}  # retention: the latest cut-off per kind
+
+    def add(self, entry_id: int, time: datetime, kind: str, details: Any) -> tuple[int, str] | None:
+        """Note what one entry names; checks a batch when enough are noted."""
+        if not isinstance(details, dict):
+            return None
+        if kind == RETENTION_KIND:
+            for name, cutoff in (details.get("cutoffs") or {}).items():
+                if isinstance(cutoff, str) and cutoff > self.cutoffs.get(name, ""):
+                    self.cutoffs[name] = cutoff
+        for what, age in (("decision", utc(time)), ("override", details.get("valid_until"))):
+            digest, ref = details.get(f"{what}_sha256"), details.get(what)
+            if isinstance(digest, str) and isinstance(ref, int):
+                self.pending[what][ref] = (entry_id, digest, age)
+                if len(self.pending[what]) >= self.BATCH:
+                    bad = self._check(what)
+                    if bad is not None:
+                        return bad
+        return None
+
+    def _check(self, what: str) -> tuple[int, str] | None:
+        from entitle.store import decisions  # late: decisions imports this module
+
+        pending, self.pending[what] = self.pending[what], {}
+        model: Any = StoredDecision if what == "decision" else Override
+        fields = decisions.DECISION_FIELDS if what == "decision" else decisions.OVERRIDE_FIELDS
+        found = {
+            row.id: row for row in self.session.scalars(select(model).where(model.id.in_(pending)))
+        }
+        for ref, (entry_id, digest, age) in sorted(pending.items(), key=lambda i: i[1][0]):
+            row = found.get(ref)
+            if row is None:
+                self.missing.append((what, ref, entry_id, age))
+            elif decisions.record_digest(row, fields) != digest:
+                return entry_id, (
+                    f"{what} {ref} was altered after entry {entry_id} recorded it "
+                    "(its content does not match the hash in the entry)"
+                )
+        return None
+
+    def _purged(self, what: str, age: Any) -> bool:
+        cutoff = self.cutoffs.get("decisions" if what == "decision" else "overrides")
+        if cutoff is None:
+            return False
+        if isinstance(age, datetime):  # a decision: stored just before its entry
+            return age - timedelta(seconds=1) < datetime.fromisoformat(cutoff)
+        return isinstance(age, str) and age < cutoff[:10]  # an override: by its validity
+
+    def finish(self) -> tuple[int, str] | None:
+        """Check what is left; then the missing records."""
+        for what in ("decision", "override"):
+            bad = self._check(what)
+            if bad is not None:
+                return bad
+        for what, ref, entry_id, age in sorted(self.missing, key=lambda m: m[2]):
+            if not self._purged(what, age):
+                return entry_id, f"{what} {ref} recorded by entry {entry_id} is missing (deleted?)"
+        return None
+
+
 def _span(first: int, last: int) -> str:
     return f"{first}" if first == last else f"{first}–{last}"
 
@@ -230,6 +311,7 @@ def verify(session: Session) -> VerifyReport:
     head = _head(session)
     if head is None:
         return VerifyReport(False, 0, None, "the chain head row is missing (deleted?)")
+    records = RecordCheck(session)
     first = int(head.first_id)
     prev = head.first_prev_hash if first > 1 else GENESIS_HASH
     expected = first
@@ -268,11 +350,17 @@ def verify(session: Session) -> VerifyReport:
             if chain_hash(prev, record) != row.hash:
                 problem = f"entry {row.id} was altered (its content does not match its hash)"
                 return VerifyReport(False, expected - 1, row.id, problem)
+            bad = records.add(row.id, row.time, row.kind, row.details)
+            if bad is not None:
+                return VerifyReport(False, bad[0] - 1, bad[0], bad[1])
             prev = row.hash
             expected += 1
     finally:
         rows.close()
     count = expected - 1
+    bad = records.finish()
+    if bad is not None:
+        return VerifyReport(False, bad[0] - 1, bad[0], bad[1])
     if first > 1 and not _anchor_recorded(session, first, head.first_prev_hash):
         problem = (
             f"the chain starts at entry {first} but no retention entry records that purge "

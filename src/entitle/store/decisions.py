@@ -8,6 +8,8 @@ disability points) nor the INSZ: the subject is a pseudonym. The explanation tra
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,8 +64,7 @@ _DECISIONS: Table = StoredDecision.__table__  # type: ignore[assignment]
 _INSERT_DECISION = insert(_DECISIONS)  # built once, executed with fresh parameters
 
 
-def save_decision(
-    session: Session | Connection,
+def decision_values(
     decision: Decision,
     *,
     actor: str,
@@ -71,13 +72,9 @@ def save_decision(
     subject_pseudonym: str,
     reasons: dict[str, str],
     now: datetime | None = None,
-) -> int:
-    """Store a decision (minimised, see the module doc); returns its id. Flushed, not committed.
-
-    `reasons`: fact name → why it is missing (`CheckResult.reasons`); INSZ-like numbers in it are
-    blanked out and each text is cut to MAX_REASON_CHARS.
-    """
-    values = {
+) -> dict[str, Any]:
+    """The row a decision is stored as (minimised, see the module doc)."""
+    return {
         "benefit": decision.benefit,
         "version": decision.version,
         "subject_kind": decision.subject_kind,
@@ -94,10 +91,87 @@ def save_decision(
         "purpose": purpose,
         "created": utc(now),
     }
+
+
+def insert_decision(session: Session | Connection, values: dict[str, Any]) -> int:
+    """Insert a row made by `decision_values`; returns its id. Flushed, not committed."""
     result: CursorResult[Any] = session.execute(_INSERT_DECISION, values)  # type: ignore[assignment]
     inserted = result.inserted_primary_key
     assert inserted is not None
     return int(inserted[0])
+
+
+def save_decision(
+    session: Session | Connection,
+    decision: Decision,
+    *,
+    actor: str,
+    purpose: str,
+    subject_pseudonym: str,
+    reasons: dict[str, str],
+    now: datetime | None = None,
+) -> int:
+    """Store a decision (minimised, see the module doc); returns its id. Flushed, not committed.
+
+    `reasons`: fact name → why it is missing (`CheckResult.reasons`); INSZ-like numbers in it are
+    blanked out and each text is cut to MAX_REASON_CHARS.
+    """
+    values = decision_values(
+        decision,
+        actor=actor,
+        purpose=purpose,
+        subject_pseudonym=subject_pseudonym,
+        reasons=reasons,
+        now=now,
+    )
+    return insert_decision(session, values)
+
+
+# The audit entry of a check or an override holds the SHA-256 of the record it wrote, so that
+# `entitle audit verify` notices a decision or override edited (or deleted) afterwards.
+DECISION_FIELDS = (
+    "benefit",
+    "version",
+    "subject_kind",
+    "subject_pseudonym",
+    "as_of",
+    "outcome",
+    "outputs",
+    "conditions",
+    "facts_used",
+    "facts_missing",
+    "reasons",
+    "valid_until",
+    "actor",
+    "purpose",
+    "created",
+)
+OVERRIDE_FIELDS = (
+    "benefit",
+    "subject_pseudonym",
+    "outcome",
+    "reason",
+    "note",
+    "valid_until",
+    "actor",
+    "created",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc(value).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def record_digest(values: dict[str, Any] | Any, fields: tuple[str, ...]) -> str:
+    """SHA-256 of the record's fields in canonical JSON (a dict of values or an ORM row)."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    plain = {name: _plain(get(name)) for name in fields}
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def decision_dict(row: StoredDecision) -> dict[str, Any]:
@@ -127,6 +201,10 @@ def get_decision(session: Session, decision_id: int) -> dict[str, Any] | None:
     return decision_dict(row) if row else None
 
 
+class OverrideTargetError(ValueError):
+    """An override that names a decision of another benefit or subject (or none at all)."""
+
+
 @dataclass(frozen=True)
 class OverrideView:
     id: int
@@ -138,6 +216,11 @@ class OverrideView:
     valid_until: date
     actor: str
     created: datetime  # aware, UTC
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the stored override (the audit entry of the override holds it)."""
+        return record_digest(self.__dict__, OVERRIDE_FIELDS)
 
 
 def _override_view(row: Any) -> OverrideView:
@@ -166,9 +249,20 @@ def add_override(
     valid_until: date,
     actor: str,
     now: datetime | None = None,
+    decision_id: int | None = None,
 ) -> OverrideView:
     """Record an officer's override; it applies to later checks up to and including
-    `valid_until`. The note is free text: INSZ-like numbers in it are blanked out."""
+    `valid_until`. The note is free text: INSZ-like numbers in it are blanked out. With
+    `decision_id`, the override must be of that stored decision: same benefit, same subject
+    (`OverrideTargetError` otherwise)."""
+    if decision_id is not None:
+        target = session.get(StoredDecision, decision_id)
+        if target is None:
+            raise OverrideTargetError(f"no decision {decision_id}")
+        if target.benefit != benefit or target.subject_pseudonym != subject_pseudonym:
+            raise OverrideTargetError(
+                f"decision {decision_id} is not a decision of {benefit!r} about this subject"
+            )
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
     if reason not in OVERRIDE_REASONS:

@@ -113,6 +113,8 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     expires: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # the last request (v0004): a session idle longer than the idle timeout ends
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StoredDecision(Base):
@@ -202,6 +204,34 @@ class RateEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per username or client address (v0004): each failure past a few makes
+    the next attempt wait longer (`entitle.store.throttle`)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_allowed: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SecurityAlert(Base):
+    """An alert for the auditors (v0004): e.g. an officer reached a curiosity limit. Kept here,
+    shown on the auditors' start page, and sent to the configured webhook or mail address."""
+
+    __tablename__ = "security_alerts"
+    __table_args__ = (Index("ix_security_alerts_actor_kind", "actor", "kind", "time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(150))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sent_to: Mapped[str | None] = mapped_column(String(200))  # where it was delivered
+    send_error: Mapped[str | None] = mapped_column(String(200))
 
 
 # --------------------------------------------------------------------------- campaigns (v0002)

@@ -257,6 +257,8 @@ def purge(
     details: dict[str, Any] = {
         "purged": {line.kind: line.purged for line in report.lines},
         "days": {line.kind: line.days for line in report.lines},
+        # what was purged, by age: `audit.verify` accepts records named by older entries missing
+        "cutoffs": {line.kind: line.cutoff.isoformat() for line in report.lines},
     }
     if through is not None:
         anchor = session.scalar(select(AuditHead.first_prev_hash).where(AuditHead.id == 1))

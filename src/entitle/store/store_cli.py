@@ -21,7 +21,8 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from entitle.store import audit
+from entitle.private_files import private_file
+from entitle.store import audit, checkpoint
 from entitle.store.db import (
     current_revision,
     head_revision,
@@ -225,12 +226,64 @@ def users_token(
 # --- entitle audit ------------------------------------------------------------------------------
 
 
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        envvar="ENTITLE_AUDIT_CHECKPOINT_KEY",
+        help="Checkpoint key, kept outside the database (default: <data dir>/checkpoint.key).",
+        show_default=False,
+    ),
+]
+
+
+def _checkpoint_key(path: Path | None, *, create: bool = False) -> bytes:
+    from entitle.decide.wiring import data_dir
+
+    try:
+        return checkpoint.load_key(path or data_dir() / "checkpoint.key", create=create)
+    except checkpoint.CheckpointError as exc:
+        errors.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+
+
 @audit_app.command("verify")
-def audit_verify(url: UrlOption = None) -> None:
-    """Check the whole hash chain; exit 0 when intact, 1 when tampered with."""
+def audit_verify(
+    url: UrlOption = None,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-head", help="A head hash noted earlier: it must still be in the chain."
+        ),
+    ] = None,
+    checkpoint_file: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="A signed checkpoint (`entitle audit checkpoint`)."),
+    ] = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Check the whole hash chain and the decisions and overrides it names; exit 0 when intact,
+    1 when tampered with (or cut back behind --expect-head or --checkpoint), 2 on a bad
+    checkpoint file."""
+    expected: list[tuple[str, int | None]] = []
+    if expect_head is not None:
+        expected.append((expect_head.strip().lower(), None))
+    if checkpoint_file is not None:
+        key = _checkpoint_key(key_file)
+        try:
+            mark = checkpoint.parse(checkpoint_file.read_text(encoding="utf-8"), key)
+        except (OSError, checkpoint.CheckpointError) as exc:
+            errors.print(f"{checkpoint_file}: {exc}", markup=False)
+            raise typer.Exit(2) from None
+        expected.append((mark.head, mark.sequence))
     with cli_session(url) as session:
         report = audit.verify(session)
-    if report.ok:
+        cut = [
+            problem
+            for head, sequence in expected
+            if (problem := checkpoint.missing_head(session, head, sequence)) is not None
+        ]
+    if report.ok and not cut:
         kept = f"{report.entries} entries"
         if report.first_id > 1:
             kept = (
@@ -239,12 +292,39 @@ def audit_verify(url: UrlOption = None) -> None:
             )
         console.print(f"audit log intact: {kept}, head {report.head_hash}", markup=False)
         return
-    console.print(
-        f"audit log TAMPERED: first bad entry {report.first_bad}: {report.problem} "
-        f"({report.entries} entries before it are intact)",
-        markup=False,
-    )
+    if not report.ok:
+        console.print(
+            f"audit log TAMPERED: first bad entry {report.first_bad}: {report.problem} "
+            f"({report.entries} entries before it are intact)",
+            markup=False,
+        )
+    for problem in cut:
+        console.print(f"audit log TAMPERED: {problem}", markup=False)
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    url: UrlOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write it to this file (default: print it).")
+    ] = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Sign the chain's head (sequence number, hash, time) with a key kept outside the
+    database; keep the result elsewhere and give it to `entitle audit verify --checkpoint`."""
+    key = _checkpoint_key(key_file, create=True)
+    with cli_session(url) as session:
+        try:
+            mark = checkpoint.take(session, key)
+        except checkpoint.CheckpointError as exc:
+            errors.print(str(exc), markup=False)
+            raise typer.Exit(1) from None
+    if out is None:
+        print(mark.to_json())
+        return
+    private_file(out).write_text(mark.to_json() + "\n", encoding="utf-8")
+    console.print(f"checkpoint of entry {mark.sequence} written to {out}", markup=False)
 
 
 def _when(value: str | None, option: str) -> datetime | None:

@@ -1,4 +1,4 @@
-"""Accounts, roles, local passwords (argon2id) with lock-out, and API tokens for machine clients.
+"""Accounts, roles, local passwords (argon2id), and API tokens for machine clients.
 
 Authentication sits behind one function, `authenticate`: the web app never touches hashes. An
 OpenID Connect provider can later replace local passwords by resolving its `(issuer, subject)`
@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -24,9 +24,6 @@ from entitle.store.models import ApiToken, User, WebSession, utc
 
 # coupon_verifier: a shop or the waste company, verifying and redeeming coupons only
 ROLES = ("desk_officer", "campaign_manager", "administrator", "auditor", "coupon_verifier")
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCK_DURATION = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 
@@ -46,12 +43,15 @@ class UserView:
     active: bool
 
 
+AuthReason = Literal["unknown", "bad_password", "throttled", "disabled"]
+
+
 class AuthError(Exception):
     """Sign-in refused. `reason` is for the audit log; show users one generic message."""
 
-    def __init__(self, reason: Literal["unknown", "bad_password", "locked", "disabled"]) -> None:
+    def __init__(self, reason: AuthReason) -> None:
         super().__init__(reason)
-        self.reason: Literal["unknown", "bad_password", "locked", "disabled"] = reason
+        self.reason: AuthReason = reason
 
 
 def _view(user: User) -> UserView:
@@ -128,29 +128,21 @@ def _verify(password_hash: str | None, password: str) -> bool:
 def authenticate(
     session: Session, username: str, password: str, *, now: datetime | None = None
 ) -> UserView:
-    """Check a local password. Raises `AuthError` (unknown, bad_password, locked, disabled).
+    """Check a local password. Raises `AuthError` (unknown, bad_password, disabled).
 
-    Lock-out: MAX_FAILURES failures within FAILURE_WINDOW lock the account for LOCK_DURATION; a
-    locked account refuses even the right password. A failure is committed before raising, so the
-    counter holds even when the caller rolls back. Success resets the counter (flushed only).
+    There is no lock-out (anyone could lock an officer out): failed attempts are slowed down by
+    `entitle.store.throttle` instead. An unknown name costs the same time as a wrong password;
+    `failed_logins` counts failures since the last success (for administrators), committed before
+    raising so the count holds even when the caller rolls back.
     """
     moment = utc(now)
     user = _by_name(session, username, lock=True)
     if user is None:
         _verify(None, password)
         raise AuthError("unknown")
-    if user.locked_until is not None and user.locked_until > moment:
-        raise AuthError("locked")
     if not _verify(user.password_hash, password):
-        if user.failed_since is None or moment - user.failed_since >= FAILURE_WINDOW:
-            user.failed_since = moment
-            user.failed_logins = 1
-        else:
-            user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = moment + LOCK_DURATION
-            user.failed_logins = 0
-            user.failed_since = None
+        user.failed_logins += 1
+        user.failed_since = user.failed_since or moment
         session.commit()
         raise AuthError("bad_password")
     if not user.active:
@@ -164,6 +156,32 @@ def authenticate(
     user.last_login = moment
     session.flush()
     return _view(user)
+
+
+def spend_password_time(password: str) -> None:
+    """Spend the time a password check takes without checking anything (a throttled attempt
+    must not answer faster than a wrong password)."""
+    _verify(None, password)
+
+
+def set_password(session: Session, user_id: int, password: str) -> None:
+    """Set a new local password and end every session of the account."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise UserError(f"no user with id {user_id}")
+    user.password_hash = hasher.hash(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+
+
+def change_password(session: Session, user_id: int, current: str, new: str) -> None:
+    """The user's own change: the current password must be right; every session ends."""
+    user = session.get(User, user_id)
+    if user is None or not _verify(user.password_hash, current):
+        raise AuthError("bad_password")
+    set_password(session, user_id, new)
 
 
 # --- API tokens -------------------------------------------------------------------------------

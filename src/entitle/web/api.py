@@ -3,7 +3,9 @@
 Clients authenticate with ``Authorization: Bearer <token>``. A token is scoped to purposes and
 benefits (``*`` for any): asking a check for a purpose or benefit outside its scope gives 403 with
 a message naming both. Malformed bodies get 422 with a message naming each field. Benefit rules are
-public (they are the city's regulations in words); checks and decisions need a token.
+public (they are the city's regulations in words); checks and decisions need a token. A client
+reads back only the decisions it made (or those of a purpose its token names as
+``decisions:read:<purpose>``), with protected conditions hidden as on the desk.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from entitle.web.auth import web_state
 from entitle.web.backend import TokenView
 from entitle.web.desk import rendered_rules
 from entitle.web.pages import run_check
+from entitle.web.visibility import Caller, decision_access, visible_decision
 
 router = APIRouter(prefix="/api/v1", tags=["desk"])
 
@@ -251,24 +254,42 @@ def _invalid(field: str, message: str) -> JSONResponse:
 @router.get(
     "/decisions/{decision_id}",
     response_model=dict[str, Any],
-    responses={**ERRORS, 404: {"model": Problem, "description": "No such decision."}},
-    summary="A stored decision",
+    responses={
+        **ERRORS,
+        404: {"model": Problem, "description": "No such decision."},
+        429: {"model": Problem, "description": "Rate limit reached."},
+    },
+    summary="A stored decision (one this client made, or of a purpose it may read)",
 )
 def get_decision(
     request: Request, decision_id: int, token: Annotated[TokenView, Depends(bearer_token)]
 ) -> Any:
+    """A stored decision, as `entitle.web.visibility` lets this client see it; every read (and
+    every refused read of an existing decision) is audited with the decision's subject."""
     state = web_state(request)
-    if decision_id < 1 or decision_id > 2**62:
-        raise HTTPException(404, f"no decision {decision_id}")
-    found = state.backend.get_decision(decision_id)
+    limit = state.settings.api_reads_per_minute
+    if not state.backend.allow(f"api-read:{token.client}", limit, 60):
+        message = f"rate limit: {limit} decision reads a minute for this client"
+        raise HTTPException(429, message, {"Retry-After": "60"})
+    found = None
+    if 1 <= decision_id <= 2**62:
+        found = state.backend.get_decision(decision_id)
     if found is None:
         raise HTTPException(404, f"no decision {decision_id}")
-    benefit = str(found.get("benefit", ""))
-    if not allows(token.benefits, benefit):
-        raise HTTPException(
-            403, f"token of client {token.client!r} is not authorised for benefit {benefit!r}"
-        )
-    return found
+    caller = Caller.token(token.client, token.purposes, token.benefits)
+    access = decision_access(caller, found)
+    state.backend.audit(
+        kind="decision_read",
+        actor=caller.name,
+        purpose=str(found["purpose"]),
+        subject=str(found["subject"]["pseudonym"]),
+        outcome="read" if access.allowed else "refused",
+        details={"decision": decision_id, "benefit": found["benefit"]},
+    )
+    if not access.allowed:
+        raise HTTPException(403, access.why)
+    benefit = state.engine.benefit(str(found["benefit"]))
+    return visible_decision(caller, found, benefit, state.engine.catalogue)
 
 
 @router.get("/benefits", response_model=list[BenefitSummary], summary="The benefits")

@@ -31,9 +31,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from entitle.web.auth import LoginRequired, PageError
 from entitle.web.backend import Backend
+from entitle.web.bodylimit import BodyLimit
 from entitle.web.desk import DeskEngine
 from entitle.web.security import SecurityHeaders
 from entitle.web.settings import Settings
@@ -44,6 +46,16 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 BRUSSELS = ZoneInfo("Europe/Brussels")
 API_PREFIX = "/api/"
+
+
+class EntitleApp(FastAPI):
+    """FastAPI with the security headers outside everything, even Starlette's handler of
+    unhandled errors: a 500 carries them too."""
+
+    behind_tls = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), behind_tls=self.behind_tls)
 
 
 @dataclass
@@ -122,6 +134,14 @@ def install_handlers(app: FastAPI) -> None:
         key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code, "error.server")
         return render(request, "error.html", {"message": key}, status=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> Response:
+        """Anything else: a plain 500 (logged with its type, not its values)."""
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        if request.url.path.startswith(API_PREFIX):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        return Response("Er ging iets mis / Something went wrong", status_code=500)
+
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeout)
@@ -166,12 +186,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.close()
             backend.close()
 
+    from entitle.web.account_pages import router as account_router
     from entitle.web.api import router as api_router
     from entitle.web.audit_pages import router as audit_router
     from entitle.web.campaign_pages import install as install_campaigns
     from entitle.web.pages import router as pages_router
 
-    app = FastAPI(
+    app = EntitleApp(
         title="Entitle desk API",
         version="1",
         description=(
@@ -187,9 +208,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.web = WebState(settings, backend, engine, templates)
     install_handlers(app)
-    app.add_middleware(SecurityHeaders, behind_tls=settings.secure_cookies == "always")
+    app.behind_tls = settings.secure_cookies == "always"
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages_router)
+    app.include_router(account_router)
     app.include_router(audit_router)
     app.include_router(api_router)
     install_campaigns(app, settings, backend)  # campaign dashboard, coupons

@@ -20,12 +20,16 @@ from entitle.insz import parse_insz
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
 from entitle.web.views import render, translator
+from entitle.web.visibility import Caller, visible_decision
 
 router = APIRouter(include_in_schema=False)
 
 KINDS = (
     "check",
     "api_check",
+    "check_refused",
+    "decision_read",
+    "session",
     "override",
     "login",
     "login_failed",
@@ -45,10 +49,16 @@ def _as_auditor(officer: Officer) -> Officer:
     return officer
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 30)
+
+
 def _day(value: str, end: bool = False) -> datetime | None:
+    """A search bound from a form date (ValueError outside 2000-01-01 … 2999-12-30)."""
     if not value:
         return None
     day = date.fromisoformat(value)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"date {value} out of range")
     if end:
         return datetime.combine(day + timedelta(days=1), time.min)
     return datetime.combine(day, time.min)
@@ -82,6 +92,7 @@ def _audit_page(
             "error": error,
             "verify": report,
             "details": _details,
+            "security_alerts": state.backend.recent_alerts(),
         },
         status=status,
     )
@@ -160,6 +171,12 @@ def _report(
         )
     pseudonym = state.engine.pseudonymise(parse_insz(insz).normalized)
     entries = state.backend.subject_report(pseudonym)
+    caller = Caller.user(officer.username, officer.role)
+    for entry in entries:  # the decisions as an auditor may see them (protected hidden)
+        if isinstance(entry.get("decision"), dict):
+            found = entry["decision"]
+            benefit = state.engine.benefit(str(found.get("benefit", "")))
+            entry["decision"] = visible_decision(caller, found, benefit, state.engine.catalogue)
     state.backend.audit(
         kind="subject_report" if fmt == "html" else "export",
         actor=officer.username,

@@ -115,7 +115,8 @@ def current_officer(request: Request) -> Officer | None:
     officer: Officer | None = None
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and len(session_id) <= 256:
-        loaded = web_state(request).backend.load_session(session_id)
+        state = web_state(request)
+        loaded = state.backend.load_session(session_id, state.settings.session_idle_seconds)
         if loaded is not None and loaded[0].active:
             officer = Officer(session_id, loaded[0], loaded[1])
     request.state.officer = officer

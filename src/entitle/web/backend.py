@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from entitle.rules.decision import Decision
-from entitle.store import audit, db, decisions, sessions, users
+from entitle.store import alerts, audit, db, decisions, sessions, throttle, users
 from entitle.store.decisions import OverrideView
 from entitle.store.ratelimit import allow as store_allow
 from entitle.store.users import AuthError, TokenView, UserView
@@ -86,16 +86,39 @@ class Backend:
 
     # ------------------------------------------------------------------ accounts
 
-    def authenticate(self, username: str, password: str) -> UserView:
-        """The user, or `AuthError` (the failure is recorded by the store either way)."""
+    def sign_in(self, username: str, password: str, address: str) -> UserView:
+        """The user, or `AuthError` (unknown, bad_password, throttled, disabled).
+
+        An attempt made before the delay of its username or address is over is refused as
+        `throttled`, after spending the time a password check takes (so it looks like a wrong
+        password from outside); a failure lengthens both delays, a success clears the name's.
+        """
+        keys = (throttle.username_key(username), throttle.address_key(address))
         with self._serial, self.factory() as session:
+            if throttle.wait_seconds(session, list(keys), now=self.now()) > 0:
+                users.spend_password_time(password)
+                raise AuthError("throttled")
             try:
                 user = users.authenticate(session, username, password, now=self.now())
-            except AuthError:
-                session.commit()  # keep the failure count
+            except AuthError as exc:
+                if exc.reason in ("unknown", "bad_password"):
+                    throttle.record_failure(session, keys[0], throttle.USERNAME, now=self.now())
+                    throttle.record_failure(session, keys[1], throttle.ADDRESS, now=self.now())
+                session.commit()
                 raise
+            throttle.clear(session, keys[0])
             session.commit()
             return user
+
+    def change_password(self, user_id: int, current: str, new: str) -> None:
+        """The user's own password change: every session of the account ends."""
+        self.run(lambda s: users.change_password(s, user_id, current, new))
+
+    def list_sessions(self, user_id: int, current_id: str) -> list[sessions.SessionInfo]:
+        return self.run(lambda s: sessions.list_sessions(s, user_id, current_id, now=self.now()))
+
+    def end_user_sessions(self, user_id: int, keep: str | None = None) -> int:
+        return self.run(lambda s: sessions.end_user_sessions(s, user_id, keep=keep))
 
     def add_user(self, username: str, password: str, role: str) -> UserView:
         return self.run(lambda s: users.add_user(s, username, password, role))
@@ -128,8 +151,12 @@ class Backend:
             lambda s: sessions.create_session(s, user_id, ttl_seconds=ttl_seconds, now=self.now())
         )
 
-    def load_session(self, session_id: str) -> tuple[UserView, str] | None:
-        return self.run(lambda s: sessions.load_session(s, session_id, now=self.now()))
+    def load_session(self, session_id: str, idle_seconds: int) -> tuple[UserView, str] | None:
+        return self.run(
+            lambda s: sessions.load_session(
+                s, session_id, now=self.now(), idle_seconds=idle_seconds
+            )
+        )
 
     def end_session(self, session_id: str) -> None:
         self.run(lambda s: sessions.end_session(s, session_id))
@@ -175,8 +202,7 @@ class Backend:
             override = decisions.active_override(
                 session, decision.benefit, subject_pseudonym, decision.as_of
             )
-            decision_id = decisions.save_decision(
-                session,
+            values = decisions.decision_values(
                 decision,
                 actor=actor,
                 purpose=purpose,
@@ -184,6 +210,7 @@ class Backend:
                 reasons=reasons,
                 now=self.now(),
             )
+            decision_id = decisions.insert_decision(session, values)
             effective = override.outcome if override is not None else str(decision.outcome)
             audit.append(
                 session,
@@ -195,6 +222,7 @@ class Backend:
                 details={
                     **details,
                     "decision": decision_id,
+                    "decision_sha256": decisions.record_digest(values, decisions.DECISION_FIELDS),
                     "overridden": override is not None,
                     "effective_outcome": effective,
                 },
@@ -219,8 +247,10 @@ class Backend:
         actor: str,
         purpose: str,
         details: dict[str, Any],
+        decision_id: int | None = None,
     ) -> OverrideView:
-        """Record an override and its audit entry, in one transaction."""
+        """Record an override of decision `decision_id` and its audit entry, in one transaction
+        (`OverrideTargetError` when that decision is of another benefit or subject)."""
 
         def work(session: Session) -> OverrideView:
             view = decisions.add_override(
@@ -233,6 +263,7 @@ class Backend:
                 valid_until=valid_until,
                 actor=actor,
                 now=self.now(),
+                decision_id=decision_id,
             )
             audit.append(
                 session,
@@ -247,6 +278,8 @@ class Backend:
                     "reason": reason,
                     "valid_until": valid_until.isoformat(),
                     "override": view.id,
+                    "override_sha256": view.digest,
+                    **({"decision": decision_id} if decision_id is not None else {}),
                 },
                 now=self.now(),
             )
@@ -295,6 +328,33 @@ class Backend:
 
     def verify(self) -> Any:
         return self.run(audit.verify)
+
+    def raise_alert(
+        self, *, kind: str, actor: str, details: dict[str, Any], window_seconds: int
+    ) -> dict[str, Any] | None:
+        """Store an alert (once per actor, kind and window); the alert, or None if known."""
+
+        def work(session: Session) -> dict[str, Any] | None:
+            alert_id = alerts.raise_alert(
+                session,
+                kind=kind,
+                actor=actor,
+                details=details,
+                window_seconds=window_seconds,
+                now=self.now(),
+            )
+            if alert_id is None:
+                return None
+            moment = (self.now() or datetime.now().astimezone()).isoformat()
+            return {"id": alert_id, "kind": kind, "actor": actor, "time": moment, **details}
+
+        return self.run(work)
+
+    def alert_sent(self, alert_id: int, sent_to: str | None, error: str | None) -> None:
+        self.run(lambda s: alerts.mark_sent(s, alert_id, sent_to=sent_to, error=error))
+
+    def recent_alerts(self) -> list[dict[str, Any]]:
+        return self.run(lambda s: alerts.recent_alerts(s, now=self.now()))
 
     def allow(self, key: str, limit: int, per_seconds: int) -> bool:
         return self.run_core(lambda c: store_allow(c, key, limit, per_seconds, now=self.now()))

@@ -74,6 +74,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 CAMPAIGN_ROLES = frozenset({"campaign_manager", "administrator"})
+# the notifications file names every recipient (register references, coupon codes): only the
+# role that hands it to the city's sending channel downloads it
+NOTIFICATION_ROLES = frozenset({"administrator"})
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
 CHANGES = store.CHANGES
 NOTE_MAX = 2000
@@ -597,6 +600,8 @@ def _run_page(
     outputs = figures.get("outputs") or run.outputs or {}
     files = []
     for name in outputs.get("files") or []:
+        if name.endswith(".jsonl") and officer.role not in NOTIFICATION_ROLES:
+            continue
         if name.endswith(".pdf"):
             text = t("run.file_letters", pages=words.count(outputs.get("pages")))
         elif name.endswith(".jsonl"):
@@ -805,6 +810,8 @@ def run_file(
     outputs = run.outputs or {}
     if name not in (outputs.get("files") or []) or not outputs.get("folder"):
         raise PageError(404, "error.not_found")
+    if name.endswith(".jsonl") and officer.role not in NOTIFICATION_ROLES:
+        raise PageError(403, "error.forbidden")
     folder = Path(str(outputs["folder"])).resolve()
     path = (folder / name).resolve()
     if not path.is_relative_to(folder) or not path.is_file():

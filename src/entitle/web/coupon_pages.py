@@ -4,9 +4,10 @@ A coupon code (printed on a campaign letter, and in its QR code as a verificatio
 with `verify_coupon` and marked used, once, with `use_coupon` (which audits the use). Either way
 the answer says the campaign, period, value and whether the coupon was used — never whose it is.
 
-- The page ``/coupons`` is for anyone signed in (a shop or IVAGO gets an account; no role is
-  needed beyond signing in). ``/coupons/{code}`` opens it on a code (a city web server can send
-  the QR code's URL there). Marking a coupon used is a POST with the session's CSRF token.
+- The page ``/coupons`` checks a code for anyone signed in; ``/coupons/{code}`` opens it on a
+  code (a city web server can send the QR code's URL there). Marking a coupon used is a POST
+  with the session's CSRF token, for the coupon-verifier role (a shop or IVAGO) and
+  administrators only: the other roles (auditors above all) only look.
 - The API ``POST /api/v1/coupons/verify`` and ``POST /api/v1/coupons/use`` takes a bearer token
   whose purposes include ``coupon-verification`` (and whose benefits cover the coupon's benefit,
   ``*`` for any). A second use answers 409 "already used on <date>". The API has its own OpenAPI
@@ -28,12 +29,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from entitle.decide.coupons import CouponStatus, use_coupon, verify_coupon
 from entitle.rules.expr import T
 from entitle.web.api import ERRORS, Problem, allows, bearer_token
-from entitle.web.auth import Officer, csrf_officer, require_officer, web_state
+from entitle.web.auth import (
+    Officer,
+    PageError,
+    csrf_officer,
+    current_officer,
+    require_officer,
+    web_state,
+)
 from entitle.web.backend import TokenView
 from entitle.web.campaign_pages import campaign_setup
 from entitle.web.views import render, translator
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
+USE_ROLES = frozenset({"coupon_verifier", "administrator"})
 PURPOSE = "coupon-verification"
 CODE_MAX = 200
 
@@ -108,9 +117,15 @@ def _page(
             "coupon": _status_view(request, status),
             "result": result,
             "error": error,
+            "can_use": _may_use(request),
         },
         status=http_status,
     )
+
+
+def _may_use(request: Request) -> bool:
+    officer = current_officer(request)
+    return officer is not None and officer.role in USE_ROLES
 
 
 def _rate_limited(request: Request, officer: Officer) -> Response | None:
@@ -150,6 +165,8 @@ def coupon_use(
     officer: Annotated[Officer, Depends(csrf_officer)],
     code: Annotated[str, Form(max_length=CODE_MAX)] = "",
 ) -> Response:
+    if officer.role not in USE_ROLES:
+        raise PageError(403, "error.forbidden")
     limited = _rate_limited(request, officer)
     if limited is not None:
         return limited

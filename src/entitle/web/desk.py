@@ -14,7 +14,7 @@ has a disability parking card.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +30,8 @@ from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.model import Benefit
 from entitle.rules.render import render
 from entitle.web.settings import Settings
+from entitle.web.visibility import PROTECTED_SENSITIVITY as PROTECTED_SENSITIVITY
+from entitle.web.visibility import is_protected
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,6 @@ Mark = Literal["yes", "no", "unknown", "skipped", "protected"]
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
 OVERRIDE_OUTCOMES = ("eligible", "not_eligible")
 OVERRIDE_REASONS = ("registry_lag", "household_situation", "document_shown", "other")
-PROTECTED_SENSITIVITY = 3  # income and health: never shown, not even as true/false
 
 # Readable names of the sources, next to their technical names (MAGDA service / dataset).
 SOURCE_LABELS: dict[str, dict[str, str]] = {
@@ -295,14 +296,6 @@ def build_card(
     )
 
 
-def _protected(facts: Iterable[str], catalogue: Catalogue) -> bool:
-    for fact in facts:
-        spec = catalogue.get(fact)
-        if spec is not None and spec.sensitivity >= PROTECTED_SENSITIVITY:
-            return True
-    return False
-
-
 def reason_lines(benefit: Benefit, decision: Decision, catalogue: Catalogue) -> list[ReasonLine]:
     """Each condition's text with ✔/✘/? — protected when it reads income or health data."""
     lines: list[ReasonLine] = []
@@ -313,7 +306,7 @@ def reason_lines(benefit: Benefit, decision: Decision, catalogue: Catalogue) -> 
                 mark = "skipped"
             elif trace.value is None:
                 mark = "unknown"
-            elif _protected(trace.facts, catalogue):
+            elif is_protected(trace.facts, catalogue):
                 mark = "protected"
             else:
                 mark = "yes" if trace.value else "no"

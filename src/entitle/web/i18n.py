@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
+from entitle.web.security_texts import SECURITY_MESSAGES
+
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 LANGUAGES = ("nl", "en")
@@ -42,10 +44,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.username": "Gebruikersnaam",
         "login.password": "Wachtwoord",
         "login.submit": "Aanmelden",
-        "login.failed": "Onbekende gebruikersnaam of fout wachtwoord.",
-        "login.locked": (
-            "Te veel mislukte pogingen: dit account is 15 minuten geblokkeerd. Probeer later "
-            "opnieuw of vraag de beheerder om hulp."
+        "login.failed": (
+            "Onbekende gebruikersnaam of fout wachtwoord (of te veel pogingen na elkaar: wacht "
+            "een minuut)."
         ),
         "login.disabled": "Dit account is uitgeschakeld. Vraag de beheerder om hulp.",
         "login.expired": "Uw formulier was verlopen. Meld u opnieuw aan.",
@@ -442,10 +443,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.username": "User name",
         "login.password": "Password",
         "login.submit": "Sign in",
-        "login.failed": "Unknown user name or wrong password.",
-        "login.locked": (
-            "Too many failed attempts: this account is locked for 15 minutes. Try again later "
-            "or ask the administrator for help."
+        "login.failed": (
+            "Unknown user name or wrong password (or too many attempts in a row: wait a minute)."
         ),
         "login.disabled": "This account is disabled. Ask the administrator for help.",
         "login.expired": "Your form had expired. Please sign in again.",
@@ -807,6 +806,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
     },
 }
+for _lang, _texts in SECURITY_MESSAGES.items():  # the security controls' words
+    MESSAGES[_lang].update(_texts)
 
 
 def negotiate(cookie: str | None, accept_language: str | None = None) -> str:

@@ -13,6 +13,7 @@ from entitle.decide.wiring import MagdaConfigError
 from entitle.insz import InvalidInszError, parse_insz
 from entitle.rules.model import Benefit
 from entitle.store.audit import looks_like_insz
+from entitle.store.decisions import OverrideTargetError
 from entitle.web import inszcheck
 from entitle.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -28,14 +29,17 @@ from entitle.web.auth import (
     web_state,
 )
 from entitle.web.backend import AuthError
+from entitle.web.curiosity import refused_window
 from entitle.web.desk import OVERRIDE_OUTCOMES, OVERRIDE_REASONS, Card, build_card
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
+from entitle.web.textcheck import checked_text
 from entitle.web.views import is_partial, render, translator
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 NOTE_MAX = 500
+REASON_MAX = 200
 OVERRIDE_MAX_DAYS = 366
 MAX_FIELD = 200
 
@@ -113,8 +117,9 @@ def login(  # nosec B107  # an empty form default, not a password
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_page(request, error="login.expired", status=403)
     username = username.strip()
+    address = request.client.host if request.client is not None else "?"
     try:
-        user = state.backend.authenticate(username, password)
+        user = state.backend.sign_in(username, password, address)
     except AuthError as exc:
         state.backend.audit(
             kind="login_failed",
@@ -122,10 +127,10 @@ def login(  # nosec B107  # an empty form default, not a password
             outcome=exc.reason,
             details={"reason": exc.reason},
         )
-        key = {"locked": "login.locked", "disabled": "login.disabled"}.get(
-            exc.reason, "login.failed"
-        )
-        return _login_page(request, error=key, status=423 if exc.reason == "locked" else 401)
+        # one answer for an unknown name, a wrong password and a throttled attempt; "disabled"
+        # is only ever said to someone who gave the right password
+        key = "login.disabled" if exc.reason == "disabled" else "login.failed"
+        return _login_page(request, error=key, status=401)
     session_id, _csrf = state.backend.create_session(user.id, state.settings.session_ttl_seconds)
     state.backend.audit(kind="login", actor=user.username, details={"role": user.role})
     target = safe_next(next, "") or HOMES.get(user.role, "/desk")
@@ -138,10 +143,19 @@ def login(  # nosec B107  # an empty form default, not a password
 
 
 @router.post("/logout")
-def logout(request: Request, officer: Annotated[Officer, Depends(csrf_officer)]) -> Response:
+def logout(
+    request: Request,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    everywhere: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    """Sign out of this session, or (``everywhere``) out of every session of the account."""
     state = web_state(request)
-    state.backend.end_session(officer.session_id)
-    state.backend.audit(kind="logout", actor=officer.username)
+    if everywhere:
+        ended = state.backend.end_user_sessions(officer.user.id)
+    else:
+        state.backend.end_session(officer.session_id)
+        ended = 1
+    state.backend.audit(kind="logout", actor=officer.username, details={"sessions": ended})
     response = RedirectResponse("/login?bye=1", status_code=303)
     clear_cookie(response, request, SESSION_COOKIE)
     return response
@@ -170,6 +184,7 @@ def _desk(
     notice: str | None = None,
     override_errors: dict[str, str] | None = None,
     override_values: dict[str, Any] | None = None,
+    check_values: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -190,6 +205,8 @@ def _desk(
         "override_max": today + timedelta(days=OVERRIDE_MAX_DAYS),
         "reasons": OVERRIDE_REASONS,
         "override_outcomes": OVERRIDE_OUTCOMES,
+        "check_values": check_values or {},
+        "reason_required": state.settings.check_reason_required,
         "insz_messages": {
             code: translator(request).text(messages)
             for code, messages in inszcheck.PROBLEMS.items()
@@ -218,6 +235,8 @@ def desk_check(
     insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
     benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
     purpose: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    visit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
 ) -> Response:
     if not officer.can_check():
         return render(request, "error.html", {"message": "error.forbidden"}, status=403)
@@ -232,14 +251,27 @@ def desk_check(
     why = inszcheck.explain(insz, t.lang)
     if why is not None:
         errors["insz"] = t("desk.insz_invalid", why=why)
+    reason, problem = checked_text(t, reason, REASON_MAX)
+    if problem is not None:
+        errors["reason"] = problem
+    elif state.settings.check_reason_required and not visit and not reason:
+        errors["reason"] = t("desk.reason_required")
+    values = {"visit": "1" if visit else "", "reason": reason}
     if errors or chosen is None:
-        return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
-    limit = state.settings.checks_per_minute
-    if not state.backend.allow(f"desk-check:{officer.user.id}", limit, 60):
-        errors["form"] = t("desk.rate_limited", limit=limit)
+        return _desk(
+            request, insz=insz, benefit_id=benefit, errors=errors, check_values=values, status=422
+        )
+    refused = refused_window(request, officer, chosen.id)
+    if refused is not None:
+        window, limit = refused
+        key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
+        errors["form"] = t(key, limit=limit)
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=429)
+    why_checked: dict[str, Any] = {"visit": bool(visit)}
+    if reason:
+        why_checked["reason"] = reason
     try:
-        card = run_check(request, officer, chosen, insz, kind="check")
+        card = run_check(request, officer, chosen, insz, kind="check", details=why_checked)
     except MagdaConfigError as exc:
         log.error("MAGDA configuration: %s", exc)
         errors["form"] = t("desk.config_error", why=type(exc).__name__)
@@ -255,8 +287,10 @@ def run_check(
     *,
     kind: str,
     actor: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Card:
-    """Check, store the decision, audit it, and build the card with any active override."""
+    """Check, store the decision, audit it (with `details`, e.g. the reason for the check), and
+    build the card with any active override."""
     state = web_state(request)
     as_of = state.today()
     number = parse_insz(insz).normalized
@@ -279,6 +313,7 @@ def run_check(
         subject_pseudonym=pseudonym,
         reasons=result.reasons,
         details={
+            **(details or {}),
             "benefit": benefit.id,
             "version": benefit.version,
             "questions": result.questions,
@@ -314,9 +349,9 @@ def desk_override(
         errors["outcome"] = t("override.invalid_outcome")
     if reason not in OVERRIDE_REASONS:
         errors["reason"] = t("override.invalid_reason")
-    note = note.strip()
-    if not note or len(note) > NOTE_MAX:
-        errors["note"] = t("override.invalid_note")
+    note, problem = checked_text(t, note, NOTE_MAX, required=True)
+    if problem is not None:
+        errors["note"] = problem
     today = state.today()
     until: date | None = None
     try:
@@ -342,21 +377,32 @@ def desk_override(
             errors={k: v for k, v in errors.items() if k in ("insz", "benefit")},
             status=422,
         )
-    number = parse_insz(insz).normalized
-    details: dict[str, Any] = {}
-    if decision_id.isdigit():
-        details["decision"] = int(decision_id)
-    view = state.backend.add_override(
-        benefit=chosen.id,
-        subject_pseudonym=state.engine.pseudonymise(number),
-        outcome=outcome,
-        reason=reason,
-        note=note,
-        valid_until=until,
-        actor=officer.username,
-        purpose=chosen.purpose,
-        details=details,
-    )
+    pseudonym = state.engine.pseudonymise(parse_insz(insz).normalized)
+    target = int(decision_id) if decision_id.isdigit() and len(decision_id) < 19 else None
+    try:
+        if target is None:
+            raise OverrideTargetError("an override names the decision it overrides")
+        view = state.backend.add_override(
+            benefit=chosen.id,
+            subject_pseudonym=pseudonym,
+            outcome=outcome,
+            reason=reason,
+            note=note,
+            valid_until=until,
+            actor=officer.username,
+            purpose=chosen.purpose,
+            details={},
+            decision_id=target,
+        )
+    except OverrideTargetError:
+        return _desk(
+            request,
+            insz=insz,
+            benefit_id=benefit,
+            override_errors={"decision": t("override.decision_mismatch")},
+            override_values=values,
+            status=422,
+        )
     return _desk(
         request,
         insz=_formatted(insz),

@@ -15,6 +15,15 @@ clock. `Settings.from_env()` reads the environment:
 | ``ENTITLE_CHECKS_PER_MINUTE`` | desk checks one officer may make per minute | 30 |
 | ``ENTITLE_API_CHECKS_PER_MINUTE`` | API checks one client may make per minute | 600 |
 | ``ENTITLE_WORKER_THREADS`` | blocking requests (checks) served at once per worker | 16 |
+| ``ENTITLE_CHECKS_PER_HOUR`` | desk checks one officer may make per hour | 200 |
+| ``ENTITLE_CHECKS_PER_DAY`` | desk checks one officer may make per day | 600 |
+| ``ENTITLE_CHECK_REASON_REQUIRED`` | a check without the citizen present needs a reason | false |
+| ``ENTITLE_API_READS_PER_MINUTE`` | stored decisions one API client may read per minute | 120 |
+| ``ENTITLE_SESSION_IDLE_MINUTES`` | a session ends after this long without a request | 30 |
+| ``ENTITLE_MAX_BODY_BYTES`` | largest request body (refused before sign-in) | 1000000 |
+| ``ENTITLE_ALERT_WEBHOOK`` | URL that gets each security alert as a JSON POST | |
+| ``ENTITLE_ALERT_MAIL`` | address that gets each security alert by mail | |
+| ``ENTITLE_SMTP_HOST`` | mail server for the alerts (``host`` or ``host:port``) | ``localhost`` |
 """
 
 from __future__ import annotations
@@ -53,6 +62,15 @@ def _cookies(raw: str | None) -> CookiePolicy:
     raise ValueError(f"ENTITLE_SECURE_COOKIES={raw!r}: use auto, true or false")
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ValueError(f"{name}={raw!r}: use true or false")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the web application needs; every field has a sensible default."""
@@ -72,6 +90,15 @@ class Settings:
     magda_concurrency: int = 64  # requests in flight to MAGDA across all checks of one worker
     worker_threads: int = 16  # checks (and other blocking work) running at once per worker
     token_cache_seconds: float = 10.0  # how long a worker trusts an API token it has checked
+    checks_per_hour: int = 200  # curiosity limits per officer, besides checks_per_minute
+    checks_per_day: int = 600
+    check_reason_required: bool = False  # a check outside a citizen's visit needs a reason
+    api_reads_per_minute: int = 120  # stored decisions one API client may read per minute
+    session_idle_seconds: int = 30 * 60
+    max_body_bytes: int = 1_000_000
+    alert_webhook: str | None = None
+    alert_mail: str | None = None
+    smtp_host: str = "localhost"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -88,6 +115,15 @@ class Settings:
             checks_per_minute=_int(env, "ENTITLE_CHECKS_PER_MINUTE", 30),
             api_checks_per_minute=_int(env, "ENTITLE_API_CHECKS_PER_MINUTE", 600),
             worker_threads=_int(env, "ENTITLE_WORKER_THREADS", 16),
+            checks_per_hour=_int(env, "ENTITLE_CHECKS_PER_HOUR", 200),
+            checks_per_day=_int(env, "ENTITLE_CHECKS_PER_DAY", 600),
+            check_reason_required=_flag(env, "ENTITLE_CHECK_REASON_REQUIRED"),
+            api_reads_per_minute=_int(env, "ENTITLE_API_READS_PER_MINUTE", 120),
+            session_idle_seconds=60 * _int(env, "ENTITLE_SESSION_IDLE_MINUTES", 30),
+            max_body_bytes=_int(env, "ENTITLE_MAX_BODY_BYTES", 1_000_000),
+            alert_webhook=env.get("ENTITLE_ALERT_WEBHOOK") or None,
+            alert_mail=env.get("ENTITLE_ALERT_MAIL") or None,
+            smtp_host=env.get("ENTITLE_SMTP_HOST") or "localhost",
         )
         return replace(settings, **overrides)
 
