@@ -26,6 +26,7 @@ import entitle.web
 from entitle.web.auth import DESK_ROLES, OVERRIDE_ROLES, ROLES
 from entitle.web.campaign_pages import CAMPAIGN_ROLES
 from entitle.web.security import SecurityHeaders
+from entitle.web.visibility import Caller, decision_access
 
 USERS = {"desk_officer": "desk", "campaign_manager": "campaign", "administrator": "admin"}
 USERS["auditor"] = "auditor"
@@ -40,10 +41,14 @@ class Rule:
     csrf: bool = False  # a state-changing page: POST needs the session's CSRF token
     why: str = ""  # for a public route: why no sign-in is needed
     scope: str = ""  # for the API: what the token needs (the forbidden test leaves it out)
+    reads: bool = False  # a POST that changes nothing but the audit log (a search, a report)
+    own: bool = False  # changes only the caller's own sessions or password
+    decisions: bool = False  # shows stored decisions: `entitle.web.visibility` decides what
 
 
 ANYONE = frozenset(ROLES)
 AUDITORS = frozenset({"auditor"})
+COUPON_USERS = frozenset({"coupon_verifier", "administrator"})
 PUBLIC = "public"
 TOKEN = "token"
 
@@ -58,15 +63,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/coupons/openapi.json"): Rule(PUBLIC, why="the coupon API's documentation"),
     ("GET", "/api/v1/benefits"): Rule(PUBLIC, why="the benefits' rules in words are public"),
     ("GET", "/api/v1/benefits/{benefit_id}"): Rule(PUBLIC, why="one benefit's public rules"),
-    ("POST", "/logout"): Rule(ANYONE, csrf=True),
+    ("POST", "/logout"): Rule(ANYONE, csrf=True, own=True),
+    ("GET", "/account"): Rule(ANYONE),
+    ("POST", "/account/sessions/end"): Rule(ANYONE, csrf=True, own=True),
+    ("POST", "/account/password"): Rule(ANYONE, csrf=True, own=True),
     ("GET", "/desk"): Rule(DESK_ROLES),
-    ("POST", "/desk/check"): Rule(DESK_ROLES, csrf=True),
+    ("POST", "/desk/check"): Rule(DESK_ROLES, csrf=True, decisions=True),
     ("POST", "/desk/override"): Rule(OVERRIDE_ROLES, csrf=True),
     ("GET", "/audit"): Rule(AUDITORS),
-    ("POST", "/audit"): Rule(AUDITORS, csrf=True),
+    ("POST", "/audit"): Rule(AUDITORS, csrf=True, reads=True),
     ("GET", "/audit/subject"): Rule(AUDITORS),
-    ("POST", "/audit/subject"): Rule(AUDITORS, csrf=True),
-    ("POST", "/audit/subject.csv"): Rule(AUDITORS, csrf=True),
+    ("POST", "/audit/subject"): Rule(AUDITORS, csrf=True, reads=True, decisions=True),
+    ("POST", "/audit/subject.csv"): Rule(AUDITORS, csrf=True, reads=True, decisions=True),
     ("GET", "/audit/alerts"): Rule(AUDITORS),
     ("GET", "/campaigns"): Rule(CAMPAIGN_ROLES),
     ("GET", "/campaigns/runs/{run_id}"): Rule(CAMPAIGN_ROLES),
@@ -76,12 +84,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/campaigns/runs/{run_id}/files/{name:path}"): Rule(CAMPAIGN_ROLES),
     ("GET", "/campaigns/runs/{run_id}/letters/{seq}"): Rule(CAMPAIGN_ROLES),
     ("GET", "/campaigns/whatif"): Rule(CAMPAIGN_ROLES),
-    ("POST", "/campaigns/whatif"): Rule(CAMPAIGN_ROLES, csrf=True),
-    ("GET", "/coupons"): Rule(ANYONE),  # a shop or the waste company: any account
+    ("POST", "/campaigns/whatif"): Rule(CAMPAIGN_ROLES, csrf=True, reads=True),
+    ("GET", "/coupons"): Rule(ANYONE),  # checking a code: any account
     ("GET", "/coupons/{code}"): Rule(ANYONE),
-    ("POST", "/coupons/use"): Rule(ANYONE, csrf=True),
+    ("POST", "/coupons/use"): Rule(COUPON_USERS, csrf=True),  # using one: shops, IVAGO
     ("POST", "/api/v1/checks"): Rule(TOKEN, scope="purpose ghent-uitpas"),
-    ("GET", "/api/v1/decisions/{decision_id}"): Rule(TOKEN, scope="benefit ghent.uitpas"),
+    ("GET", "/api/v1/decisions/{decision_id}"): Rule(
+        TOKEN, scope="benefit ghent.uitpas", decisions=True
+    ),
     ("POST", "/api/v1/coupons/verify"): Rule(TOKEN, scope="purpose coupon-verification"),
     ("POST", "/api/v1/coupons/use"): Rule(TOKEN, scope="purpose coupon-verification"),
 }
@@ -104,6 +114,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/campaigns/runs/{run_id}/reject": {"note": "no"},
     "/campaigns/whatif": {"campaign": "garbage-bags"},
     "/coupons/use": {"code": "ABCD-EFGH-JKMN-PQRS"},
+    "/account/password": {"current": "not the password", "new": "another long password"},
 }
 
 
@@ -184,6 +195,37 @@ def test_every_route_has_an_explicit_decision(web: Web) -> None:
         assert rule.who != PUBLIC or rule.why, f"{method} {path}: say why it is public"
         assert method == "GET" or rule.csrf or rule.who in (PUBLIC, TOKEN), (method, path)
         assert rule.who != TOKEN or (path.startswith("/api/v1/") and rule.scope), (method, path)
+
+
+def test_auditors_are_read_only_everywhere() -> None:
+    """Every route that changes state (beyond the audit log, or the caller's own sessions and
+    password) is closed to auditors; the forbidden test below calls each one as an auditor."""
+    for (method, path), rule in RULES.items():
+        if method == "GET" or rule.who in (PUBLIC, TOKEN) or rule.reads or rule.own:
+            continue
+        assert isinstance(rule.who, frozenset)
+        assert "auditor" not in rule.who, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    sorted(key for key, rule in RULES.items() if isinstance(rule.who, frozenset)),
+)
+def test_every_allowed_role_gets_through(
+    web: Web, decision_id: int, method: str, path: str
+) -> None:
+    """The other half of role × route × method: each role the table allows is let in (an
+    answer that is not a refusal: 2xx, a redirect within the app, 404 or 409 for a made-up run
+    or code, 422 for the sample form)."""
+    rule = RULES[(method, path)]
+    assert isinstance(rule.who, frozenset)
+    for role in sorted(rule.who):
+        client, csrf = signed_in(web, USERS[role])
+        extra = {"data": {"csrf_token": csrf}} if method == "POST" else {}
+        response = call(client, method, path, decision_id, **extra)
+        assert response.status_code not in (401, 403), (role, method, path, response.text[:200])
+        location = response.headers.get("location", "")
+        assert not location.startswith("/login?next"), (role, path)  # not sent to sign in
 
 
 def test_every_api_operation_is_in_an_openapi_document(web: Web) -> None:
@@ -361,3 +403,73 @@ def test_templates_need_no_unsafe_inline(template: str) -> None:
     """The CSP allows no inline script, style or event handler: the templates have none."""
     found = INLINE.search((TEMPLATES / template).read_text(encoding="utf-8"))
     assert found is None, f"{template}: {found.group() if found else ''}"
+
+
+# ------------------------------------------------------------------ who sees a stored decision
+
+# token scope: (purposes, benefits, made by the same client as the decision)
+TOKEN_SCOPES: dict[str, tuple[list[str], list[str], bool]] = {
+    "own client, its purpose": (["ghent-uitpas"], ["ghent.uitpas"], True),
+    "own client, any purpose": (["*"], ["*"], True),
+    "own client, another purpose": (["ghent-lez"], ["*"], True),
+    "own client, another benefit": (["*"], ["ghent.lez"], True),
+    "other client, same purpose": (["ghent-uitpas"], ["ghent.uitpas"], False),
+    "other client, any purpose": (["*"], ["*"], False),
+    "other client, decisions:read of the purpose": (
+        ["decisions:read:ghent-uitpas"],
+        ["ghent.uitpas"],
+        False,
+    ),
+    "other client, decisions:read of another purpose": (
+        ["decisions:read:ghent-lez"],
+        ["*"],
+        False,
+    ),
+    "other client, decisions:read, another benefit": (
+        ["decisions:read:ghent-uitpas"],
+        ["ghent.lez"],
+        False,
+    ),
+    "coupon verifier": (["coupon-verification"], ["*"], False),
+}
+MAY_READ = {
+    "own client, its purpose",
+    "own client, any purpose",
+    "other client, decisions:read of the purpose",
+}
+
+
+@pytest.mark.parametrize("scope", sorted(TOKEN_SCOPES))
+def test_decision_reads_follow_the_visibility_function(
+    web: Web, decision_id: int, scope: str
+) -> None:
+    """The API answers a read exactly as `decision_access` decides, for every token scope."""
+    purposes, benefits, own = TOKEN_SCOPES[scope]
+    client = "security-setup" if own else f"reader-{len(scope)}-{scope[:12]}"
+    token = web.token(purposes, benefits, client=client)
+    stored = web.state.backend.get_decision(decision_id)
+    assert stored is not None
+    access = decision_access(Caller.token(client, purposes, benefits), stored)
+    assert access.allowed is (scope in MAY_READ)
+    response = web.client().get(
+        f"/api/v1/decisions/{decision_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == (200 if access.allowed else 403), response.text
+    if not access.allowed:
+        assert response.json()["detail"] == access.why
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roles_see_decisions_as_the_visibility_function_says(web: Web, role: str) -> None:
+    """Every role asked: auditors read every decision (the subject-access report), the desk roles
+    their own checks' (the result card), coupon verifiers none; and the routes showing
+    decisions are open to exactly the roles that may read some."""
+    own = {"actor": USERS[role], "benefit": "ghent.uitpas", "purpose": "ghent-uitpas"}
+    other = {**own, "actor": "api:someone-else"}
+    me = Caller.user(USERS[role], role)
+    reads_own, reads_other = decision_access(me, own).allowed, decision_access(me, other).allowed
+    expected = {"auditor": (True, True), "coupon_verifier": (False, False)}
+    assert (reads_own, reads_other) == expected.get(role, (True, False))
+    for (method, path), rule in RULES.items():
+        if rule.decisions and isinstance(rule.who, frozenset) and role in rule.who:
+            assert reads_own, (role, method, path)

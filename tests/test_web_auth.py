@@ -1,4 +1,4 @@
-"""Sign-in, sessions in the database, cookies, CSRF on every POST, lock-out, roles, sign-out."""
+"""Sign-in, sessions in the database, cookies, CSRF on every POST, no lock-out, roles, sign-out."""
 
 from __future__ import annotations
 
@@ -133,16 +133,14 @@ def test_wrong_password_and_unknown_user_get_one_message(web: Web) -> None:
     assert all(PASSWORD not in str(e) and "wrong password" not in str(e) for e in failed)
 
 
-def test_lock_out_after_repeated_failures(web: Web) -> None:
+def test_no_lock_out_after_repeated_failures(web: Web) -> None:
+    """Failures slow sign-in down (tests/test_pentest_findings.py) but never lock the account."""
     web.add_user("clumsy", "desk_officer")
-    for _ in range(5):
+    for _ in range(6):
         assert login(web.client(), "clumsy", "not the password").status_code == 401
-    locked = login(web.client(), "clumsy", PASSWORD)  # even the right password
-    assert locked.status_code == 423
-    assert "15 minuten geblokkeerd" in locked.text
-    assert "entitle_session" not in locked.headers.get("set-cookie", "")
+    assert login(web.client(), "clumsy", PASSWORD).status_code == 303
     entries = web.state.backend.search(kind="login_failed", actor="clumsy")
-    assert entries[0]["outcome"] == "locked"
+    assert {e["outcome"] for e in entries} == {"bad_password"}
 
 
 def test_a_disabled_account_cannot_sign_in_and_loses_its_session(web: Web) -> None:

@@ -347,9 +347,12 @@ def test_approving_a_run_issues_its_letters(site: Site, approved: httpx.Response
     assert pdf.headers["content-type"] == "application/pdf"
     one = client.get(f"{path}/letters/1")
     assert one.status_code == 200 and one.content.startswith(b"%PDF")
-    notices = client.get(f"{path}/files/notifications.jsonl")
-    assert f'href="{path}/files/notifications.jsonl"' in page
-    assert "Meldingen voor e-mail, sms en het digitale loket" in page
+    # the notifications name every recipient: the manager neither sees nor gets them (finding 7)
+    assert f'href="{path}/files/notifications.jsonl"' not in page
+    assert client.get(f"{path}/files/notifications.jsonl").status_code == 403
+    sender, _ = signed_in(site, "admin")
+    assert "Meldingen voor e-mail, sms en het digitale loket" in sender.get(path).text
+    notices = sender.get(f"{path}/files/notifications.jsonl")
     assert notices.status_code == 200 and notices.headers["content-type"].startswith(
         "application/jsonl"
     )

@@ -86,12 +86,19 @@ class Backend:
 
     # ------------------------------------------------------------------ accounts
 
-    def sign_in(self, username: str, password: str, address: str) -> UserView:
+    def sign_in(
+        self,
+        username: str,
+        password: str,
+        address: str,
+        policies: tuple[throttle.Policy, throttle.Policy] = (throttle.USERNAME, throttle.ADDRESS),
+    ) -> UserView:
         """The user, or `AuthError` (unknown, bad_password, throttled, disabled).
 
         An attempt made before the delay of its username or address is over is refused as
         `throttled`, after spending the time a password check takes (so it looks like a wrong
         password from outside); a failure lengthens both delays, a success clears the name's.
+        `policies`: the delays per username and per address.
         """
         keys = (throttle.username_key(username), throttle.address_key(address))
         with self._serial, self.factory() as session:
@@ -102,8 +109,8 @@ class Backend:
                 user = users.authenticate(session, username, password, now=self.now())
             except AuthError as exc:
                 if exc.reason in ("unknown", "bad_password"):
-                    throttle.record_failure(session, keys[0], throttle.USERNAME, now=self.now())
-                    throttle.record_failure(session, keys[1], throttle.ADDRESS, now=self.now())
+                    for key, policy in zip(keys, policies, strict=True):
+                        throttle.record_failure(session, key, policy, now=self.now())
                 session.commit()
                 raise
             throttle.clear(session, keys[0])

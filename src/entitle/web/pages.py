@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from entitle.decide.wiring import MagdaConfigError
 from entitle.insz import InvalidInszError, parse_insz
 from entitle.rules.model import Benefit
+from entitle.store import throttle
 from entitle.store.audit import looks_like_insz
 from entitle.store.decisions import OverrideTargetError
 from entitle.web import inszcheck
@@ -34,6 +35,9 @@ from entitle.web.desk import OVERRIDE_OUTCOMES, OVERRIDE_REASONS, Card, build_ca
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
 from entitle.web.textcheck import checked_text
 from entitle.web.views import is_partial, render, translator
+
+if TYPE_CHECKING:
+    from entitle.web.app import WebState
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -105,6 +109,15 @@ def login_form(request: Request) -> Response:
     return _login_page(request, notice=notice)
 
 
+def sign_in_policies(state: WebState) -> tuple[throttle.Policy, throttle.Policy]:
+    """The growing delays after failed sign-ins, per username and per address (settings)."""
+    settings = state.settings
+    return (
+        throttle.Policy(settings.login_free_failures, throttle.USERNAME.cap_seconds),
+        throttle.Policy(settings.login_free_failures_per_address, throttle.ADDRESS.cap_seconds),
+    )
+
+
 @router.post("/login")
 def login(  # nosec B107  # an empty form default, not a password
     request: Request,
@@ -119,7 +132,7 @@ def login(  # nosec B107  # an empty form default, not a password
     username = username.strip()
     address = request.client.host if request.client is not None else "?"
     try:
-        user = state.backend.sign_in(username, password, address)
+        user = state.backend.sign_in(username, password, address, sign_in_policies(state))
     except AuthError as exc:
         state.backend.audit(
             kind="login_failed",

@@ -21,6 +21,8 @@ clock. `Settings.from_env()` reads the environment:
 | ``ENTITLE_API_READS_PER_MINUTE`` | stored decisions one API client may read per minute | 120 |
 | ``ENTITLE_SESSION_IDLE_MINUTES`` | a session ends after this long without a request | 30 |
 | ``ENTITLE_MAX_BODY_BYTES`` | largest request body (refused before sign-in) | 1000000 |
+| ``ENTITLE_LOGIN_FREE_FAILURES`` | failed sign-ins per name before each attempt waits longer | 3 |
+| ``ENTITLE_LOGIN_FREE_FAILURES_PER_ADDRESS`` | the same per client address | 10 |
 | ``ENTITLE_ALERT_WEBHOOK`` | URL that gets each security alert as a JSON POST | |
 | ``ENTITLE_ALERT_MAIL`` | address that gets each security alert by mail | |
 | ``ENTITLE_SMTP_HOST`` | mail server for the alerts (``host`` or ``host:port``) | ``localhost`` |
@@ -96,6 +98,8 @@ class Settings:
     api_reads_per_minute: int = 120  # stored decisions one API client may read per minute
     session_idle_seconds: int = 30 * 60
     max_body_bytes: int = 1_000_000
+    login_free_failures: int = 3  # then 1, 2, 4 … s between attempts (up to a minute)
+    login_free_failures_per_address: int = 10  # then 1, 2, 4 … s (up to five minutes)
     alert_webhook: str | None = None
     alert_mail: str | None = None
     smtp_host: str = "localhost"
@@ -121,6 +125,10 @@ class Settings:
             api_reads_per_minute=_int(env, "ENTITLE_API_READS_PER_MINUTE", 120),
             session_idle_seconds=60 * _int(env, "ENTITLE_SESSION_IDLE_MINUTES", 30),
             max_body_bytes=_int(env, "ENTITLE_MAX_BODY_BYTES", 1_000_000),
+            login_free_failures=_int(env, "ENTITLE_LOGIN_FREE_FAILURES", 3),
+            login_free_failures_per_address=_int(
+                env, "ENTITLE_LOGIN_FREE_FAILURES_PER_ADDRESS", 10
+            ),
             alert_webhook=env.get("ENTITLE_ALERT_WEBHOOK") or None,
             alert_mail=env.get("ENTITLE_ALERT_MAIL") or None,
             smtp_host=env.get("ENTITLE_SMTP_HOST") or "localhost",
