@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from entitle.store import freetext
 from entitle.store.audit import looks_like_insz
 from entitle.store.models import (
     CampaignApproval,
@@ -493,7 +494,11 @@ def record_verdict(
         with session.begin_nested():
             session.add(
                 CampaignApproval(
-                    run_id=run_id, actor=actor, verdict=verdict, note=note[:2000], time=moment
+                    run_id=run_id,
+                    actor=actor,
+                    verdict=verdict,
+                    note=freetext.clean(note[:2000], 2000),
+                    time=moment,
                 )
             )
             session.flush()

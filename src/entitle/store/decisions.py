@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from entitle.rules.decision import Decision
 from entitle.rules.logic import Outcome
+from entitle.store import freetext
 from entitle.store.audit import looks_like_insz
 from entitle.store.models import Override, StoredDecision, utc
 
@@ -252,7 +253,8 @@ def add_override(
     decision_id: int | None = None,
 ) -> OverrideView:
     """Record an officer's override; it applies to later checks up to and including
-    `valid_until`. The note is free text: INSZ-like numbers in it are blanked out. With
+    `valid_until`. The note is free text: refused with control or invisible characters
+    (`FreeTextError`), scrubbed of amounts, dates, INSZ numbers, IBANs and e-mail addresses. With
     `decision_id`, the override must be of that stored decision: same benefit, same subject
     (`OverrideTargetError` otherwise)."""
     if decision_id is not None:
@@ -277,7 +279,7 @@ def add_override(
         subject_pseudonym=_pseudonym(subject_pseudonym),
         outcome=outcome,
         reason=reason,
-        note=redact(note.strip(), MAX_NOTE_CHARS),
+        note=redact(freetext.clean(note, len(note)), MAX_NOTE_CHARS),
         valid_until=valid_until,
         actor=actor,
         created=moment,

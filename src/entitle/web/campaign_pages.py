@@ -62,6 +62,7 @@ from entitle.web.desk import (
     PROTECTED_SENSITIVITY,
 )
 from entitle.web.i18n import Translator
+from entitle.web.textcheck import checked_text
 from entitle.web.views import render, translator
 
 if TYPE_CHECKING:
@@ -701,7 +702,9 @@ def _review(
     t = translator(request)
     run = _load_run(request, run_id)
     campaign = setup.campaign(run.campaign)
-    note = note.strip()
+    note, problem = checked_text(t, note, NOTE_MAX)
+    if problem is not None:
+        return _run_page(request, officer, run_id, error=problem, note=note, status=422)
     if campaign is None:
         return _run_page(request, officer, run_id, error=t("run.unknown_campaign"), status=409)
     if verdict is reject_run and not note:
