@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from entitle.insz import is_valid_insz, make_insz
 from entitle.web import inszcheck
 from entitle.web.auth import ROLES
+from entitle.web.curiosity import WINDOWS
 from entitle.web.desk import OUTCOMES, OVERRIDE_REASONS, BenefitConfigError, load_benefits
 from entitle.web.i18n import MESSAGES, Translator, negotiate
 from entitle.web.pages import safe_next
@@ -94,6 +95,8 @@ def test_every_message_the_templates_use_exists() -> None:
         "override.reason.": OVERRIDE_REASONS,
         "role.": ROLES,
         "card.mark.": ("yes", "no", "unknown", "skipped", "protected"),
+        "alert.": ("rate_limit",),  # the kinds `entitle.web.curiosity` raises
+        "alert.window.": tuple(window for window, _seconds in WINDOWS),
     }
     assert prefixes == set(values)
     for prefix, names in values.items():

@@ -364,7 +364,7 @@ def desk_override(
         errors["reason"] = t("override.invalid_reason")
     note, problem = checked_text(t, note, NOTE_MAX, required=True)
     if problem is not None:
-        errors["note"] = problem
+        errors["note"] = problem if note else t("override.invalid_note")
     today = state.today()
     until: date | None = None
     try:
@@ -391,10 +391,10 @@ def desk_override(
             status=422,
         )
     pseudonym = state.engine.pseudonymise(parse_insz(insz).normalized)
-    target = int(decision_id) if decision_id.isdigit() and len(decision_id) < 19 else None
+    target: int | None = None  # the decision the card showed: its benefit and subject must match
+    if decision_id.strip():
+        target = int(decision_id) if decision_id.isdigit() and len(decision_id) < 19 else 0
     try:
-        if target is None:
-            raise OverrideTargetError("an override names the decision it overrides")
         view = state.backend.add_override(
             benefit=chosen.id,
             subject_pseudonym=pseudonym,
