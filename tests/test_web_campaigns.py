@@ -52,7 +52,7 @@ USERS = {
     "campaign2": "campaign_manager",
     "admin": "administrator",
     "auditor": "auditor",
-    "ivago": "desk_officer",
+    "ivago": "coupon_verifier",  # the waste company: uses coupons
 }
 
 
