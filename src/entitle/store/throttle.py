@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from entitle.store.models import LoginThrottle, utc
@@ -65,10 +66,17 @@ def record_failure(
     """Count a failure for `key`; returns the seconds the next attempt must wait."""
     moment = utc(now)
     row = session.get(LoginThrottle, key, with_for_update=True)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, last_failure=moment, next_allowed=moment)
-        session.add(row)
-    elif moment - utc(row.last_failure) >= FORGET_AFTER:
+    if row is None:  # two first failures at once: one insert wins, the other counts on it
+        try:
+            with session.begin_nested():
+                session.add(
+                    LoginThrottle(key=key, failures=0, last_failure=moment, next_allowed=moment)
+                )
+        except IntegrityError:
+            pass
+        row = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        assert row is not None
+    if moment - utc(row.last_failure) >= FORGET_AFTER:
         row.failures = 0
     row.failures += 1
     row.last_failure = moment
