@@ -256,6 +256,30 @@ def test_an_undetermined_case_overridden_then_shown_as_overridden(page: Any, des
     shot(page, "desk-card-overridden")
 
 
+def test_an_override_note_with_an_amount_is_given_back_scrubbed(page: Any, desk: Desk) -> None:
+    """Free text (pen-test finding 5): the officer sees what would be stored, and why, before
+    anything is saved; the scrubbed note then saves."""
+    sign_in(page, "desk")
+    check(page, desk.city.spouse, "ghent.lez")
+    page.locator("#override-details summary").click()
+    page.locator("input[name=outcome][value=eligible]").check()
+    page.locator("#override-reason").select_option("other")
+    page.locator("#override-note").fill("Inkomen 1.234,56 EUR volgens loonbrief.")
+    with page.expect_response(lambda r: r.url.endswith("/desk/override")) as answer:
+        page.locator("#override-form button[type=submit]").click()
+    assert answer.value.status == 422
+    alert = page.locator("#override-details .error")
+    alert.wait_for()
+    assert "een bedrag" in alert.inner_text()
+    assert page.locator("#override-note").input_value() == "Inkomen [bedrag] volgens loonbrief."
+    shot(page, "override-scrubbed")
+    with page.expect_response(lambda r: r.url.endswith("/desk/override")) as answer:
+        page.locator("#override-form button[type=submit]").click()
+    assert answer.value.status == 200
+    page.locator("#notice").wait_for()
+    assert "1.234,56" not in page.content()
+
+
 def test_the_auditor_searches_the_log_and_makes_a_subject_report(page: Any, desk: Desk) -> None:
     sign_in(page, "auditor")
     assert page.url.endswith("/audit")
