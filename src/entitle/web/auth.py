@@ -5,7 +5,8 @@
   Secure on https (or always, per settings).
 - Every POST of a page carries the session's CSRF token (form field ``csrf_token`` or header
   ``X-CSRF-Token``), compared in constant time. The login form, before any session exists, uses a
-  double-submit token: a random cookie that the form must repeat.
+  double-submit token: a random cookie that the form must repeat (``__Host-`` prefixed over TLS,
+  so no sub-domain can plant one), and a sign-in the browser marks as cross-site is refused.
 - Roles: desk_officer, campaign_manager, administrator, auditor. Auditor pages are for auditors
   only (an officer must not audit their own work); the desk is for the other three.
 """
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 SESSION_COOKIE = "entitle_session"
 LOGIN_CSRF_COOKIE = "entitle_login_csrf"
+HOST_PREFIX = "__Host-"  # over TLS: a cookie no sibling sub-domain can set or overwrite
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -161,3 +163,15 @@ def csrf_officer(request: Request, csrf_token: Annotated[str | None, Form()] = N
 
 def new_login_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def login_cookie(request: Request) -> str:
+    """The login form's cookie name: ``__Host-`` prefixed when cookies are Secure, so a sibling
+    sub-domain cannot plant a token pair of its own (login CSRF)."""
+    return HOST_PREFIX + LOGIN_CSRF_COOKIE if secure(request) else LOGIN_CSRF_COOKIE
+
+
+def cross_site(request: Request) -> bool:
+    """Whether the browser says the request came from another site (``Sec-Fetch-Site``; the
+    ``Origin`` is not compared: behind a TLS proxy the application does not see its own)."""
+    return request.headers.get("sec-fetch-site", "") == "cross-site"

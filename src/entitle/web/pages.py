@@ -17,12 +17,13 @@ from entitle.store.audit import looks_like_insz
 from entitle.store.decisions import OverrideTargetError
 from entitle.web import inszcheck
 from entitle.web.auth import (
-    LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Officer,
     clear_cookie,
+    cross_site,
     csrf_officer,
     current_officer,
+    login_cookie,
     new_login_token,
     require_desk,
     set_cookie,
@@ -99,7 +100,7 @@ def _login_page(
         {"login_csrf": token, "error": error, "notice": notice, "next": next_path},
         status=status,
     )
-    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    set_cookie(response, request, login_cookie(request), token, max_age=3600)
     return response
 
 
@@ -127,7 +128,9 @@ def login(  # nosec B107  # an empty form default, not a password
     next: Annotated[str, Form(max_length=MAX_FIELD)] = "",
 ) -> Response:
     state = web_state(request)
-    if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
+    if cross_site(request) or not tokens_match(
+        request.cookies.get(login_cookie(request), ""), csrf_token
+    ):
         return _login_page(request, error="login.expired", status=403)
     username = username.strip()
     address = request.client.host if request.client is not None else "?"
@@ -151,7 +154,7 @@ def login(  # nosec B107  # an empty form default, not a password
     set_cookie(
         response, request, SESSION_COOKIE, session_id, max_age=state.settings.session_ttl_seconds
     )
-    clear_cookie(response, request, LOGIN_CSRF_COOKIE)
+    clear_cookie(response, request, login_cookie(request))
     return response
 
 
