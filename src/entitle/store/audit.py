@@ -5,8 +5,11 @@ outcome (and small details, never raw personal values). Entry `n` stores `prev_h
 `n-1`'s hash, or 64 zeros for the first) and `hash = sha256(prev_hash + canonical JSON of the
 entry)`; ids run 1, 2, 3, … without gaps. The chain head (last id and hash) sits in its own row,
 updated in the same transaction as each append, so `verify` notices an edited entry, a deleted
-entry, and deleted last entries. Whoever can rewrite the whole table *and* the head can still
-forge a consistent chain: publish `VerifyReport.head_hash` elsewhere now and then to anchor it.
+entry, and deleted last entries. The entry of a check or an override holds the SHA-256 of the
+decision or override it stored (`decision_sha256`, `override_sha256`): `verify` notices those
+edited or deleted too (`RecordCheck`). Whoever can rewrite the whole table *and* the head can
+still cut or forge a consistent chain: signed checkpoints kept elsewhere
+(`entitle.store.checkpoint`) anchor it.
 
 Concurrency: an append locks the head row (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the
 engine's `BEGIN IMMEDIATE` already holds the write lock), so parallel workers never fork the
