@@ -24,9 +24,11 @@ def limits(request: Request) -> dict[str, int]:
     }
 
 
-def refused_window(request: Request, officer: Officer, benefit: str) -> tuple[str, int] | None:
+def refused_window(
+    request: Request, officer: Officer, benefit: str, subject: str
+) -> tuple[str, int] | None:
     """None when the officer may check now; else the window and limit that refuse it (the
-    refusal audited, an alert raised and sent)."""
+    refusal audited with the `subject` pseudonym, an alert raised and sent)."""
     state = web_state(request)
     allowed = limits(request)
     for window, seconds in WINDOWS:
@@ -36,6 +38,7 @@ def refused_window(request: Request, officer: Officer, benefit: str) -> tuple[st
         state.backend.audit(
             kind="check_refused",
             actor=officer.username,
+            subject=subject,
             outcome=f"limit_{window}",
             details={"benefit": benefit, "window": window, "limit": limit},
         )

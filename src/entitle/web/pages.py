@@ -277,7 +277,8 @@ def desk_check(
         return _desk(
             request, insz=insz, benefit_id=benefit, errors=errors, check_values=values, status=422
         )
-    refused = refused_window(request, officer, chosen.id)
+    subject = state.engine.pseudonymise(parse_insz(insz).normalized)
+    refused = refused_window(request, officer, chosen.id, subject)
     if refused is not None:
         window, limit = refused
         key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
