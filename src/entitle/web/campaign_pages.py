@@ -51,7 +51,6 @@ from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
 from entitle.rules.model import Benefit, Parameter
-from entitle.rules.plan import facts_in
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 from entitle.web.auth import Officer, PageError, csrf_officer, require_officer, web_state
@@ -59,11 +58,11 @@ from entitle.web.desk import (
     HOUSEHOLD_MEMBERS,
     HOUSEHOLD_MEMBERS_TEXT,
     MISSING_KINDS,
-    PROTECTED_SENSITIVITY,
 )
 from entitle.web.i18n import Translator
 from entitle.web.textcheck import checked_text
 from entitle.web.views import render, translator
+from entitle.web.visibility import protected_conditions
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -395,18 +394,6 @@ def band_order(bands: Iterable[str]) -> list[str]:
             return (1, 0.0, band)
 
     return sorted(bands, key=key)
-
-
-def protected_conditions(benefit: Benefit, catalogue: Catalogue) -> set[str]:
-    """Conditions that read income or health data: shown without their value (as at the desk)."""
-    out = set()
-    for name, condition in benefit.conditions.items():
-        for ref in facts_in(condition.node):
-            spec = catalogue.get(ref.target)
-            if spec is not None and spec.sensitivity >= PROTECTED_SENSITIVITY:
-                out.add(name)
-                break
-    return out
 
 
 @dataclass(frozen=True)

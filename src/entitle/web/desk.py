@@ -30,7 +30,6 @@ from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.model import Benefit
 from entitle.rules.render import render
 from entitle.web.settings import Settings
-from entitle.web.visibility import PROTECTED_SENSITIVITY as PROTECTED_SENSITIVITY
 from entitle.web.visibility import is_protected
 
 log = logging.getLogger(__name__)

@@ -103,6 +103,15 @@ def protected_facts(facts: Iterable[str], catalogue: Catalogue) -> set[str]:
     return {fact for fact in facts if is_protected((fact,), catalogue)}
 
 
+def protected_conditions(benefit: Benefit, catalogue: Catalogue) -> set[str]:
+    """The conditions of `benefit` that read income or health data (the campaign pages too)."""
+    return {
+        name
+        for name, condition in benefit.conditions.items()
+        if is_protected((ref.target for ref in facts_in(condition.node)), catalogue)
+    }
+
+
 def visible_decision(
     caller: Caller, decision: dict[str, Any], benefit: Benefit | None, catalogue: Catalogue
 ) -> dict[str, Any] | None:
@@ -116,16 +125,16 @@ def visible_decision(
     shown = dict(decision)
     conditions: dict[str, bool | None] = {}
     status: dict[str, str] = {}
+    known = set(benefit.conditions) if benefit is not None else set()
+    hidden = protected_conditions(benefit, catalogue) if benefit is not None else set()
     for name, value in (decision.get("conditions") or {}).items():
-        condition = benefit.conditions.get(name) if benefit is not None else None
-        facts = {ref.target for ref in facts_in(condition.node)} if condition else None
-        if facts is None or (value is not None and is_protected(facts, catalogue)):
+        if name not in known or (value is not None and name in hidden):
             conditions[name], status[name] = None, "protected"
         else:
             conditions[name] = value
             status[name] = "unknown" if value is None else ("yes" if value else "no")
     shown["conditions"] = conditions
     shown["condition_status"] = status
-    hidden = protected_facts(decision.get("facts_used") or (), catalogue)
-    shown["facts_used"] = [f for f in decision.get("facts_used") or () if f not in hidden]
+    secret = protected_facts(decision.get("facts_used") or (), catalogue)
+    shown["facts_used"] = [f for f in decision.get("facts_used") or () if f not in secret]
     return shown
