@@ -25,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from entitle.decide.campaign_context import CampaignContext
+from entitle.private_files import private_file, private_folder
 
 HEALTH_FILE = "campaign-health.json"
 LOG_FILE = "campaign-runs.jsonl"
 
 
 def _write_whole(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    private_folder(path.parent)
+    partial = private_file(path.with_name(f".{path.name}.{os.getpid()}.partial"))
     partial.write_text(content, encoding="utf-8")
     os.replace(partial, path)
 
@@ -51,13 +52,13 @@ def record_outcome(ctx: CampaignContext, outcome: dict[str, Any]) -> None:
     """Keep a campaign's last attempt and refresh the metrics file. Best effort: monitoring
     that cannot be written never changes what the run did (the caller still reports it)."""
     try:
-        ctx.state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(ctx.state_dir)
         with (ctx.state_dir / f"{HEALTH_FILE}.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             states = read_health(ctx)
             previous = states.get(outcome["campaign"], {})
             entry = {k: v for k, v in outcome.items() if k != "summary"}
-            with (ctx.state_dir / LOG_FILE).open("a", encoding="utf-8") as log:
+            with private_file(ctx.state_dir / LOG_FILE).open("a", encoding="utf-8") as log:
                 log.write(json.dumps(entry, ensure_ascii=False) + "\n")
             entry["last_success"] = (
                 entry["at"] if entry["exit_code"] in (0, 1) else previous.get("last_success")

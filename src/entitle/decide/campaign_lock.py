@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from entitle.decide.campaign_context import CampaignContext
+from entitle.private_files import private_folder
 from entitle.store.campaigns import CampaignStateError
 
 
@@ -43,8 +44,7 @@ def _holder_line(campaign: str, period: str, who: str) -> str:
 
 @contextmanager
 def _file_lock(ctx: CampaignContext, campaign: str, period: str) -> Iterator[None]:
-    folder = ctx.state_dir / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(ctx.state_dir / "locks")
     path = folder / f"{campaign}@{period}.lock"
     handle = path.open("a+", encoding="utf-8")
     try:
