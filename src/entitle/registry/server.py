@@ -8,7 +8,8 @@ URL scheme (documented in ``docs/registry-simulator.md``):
 - ``GET /health`` — readiness;
 - ``GET /local``, ``GET /local/{dataset}.parquet|.csv``, ``GET /local/{dataset}?insz=…``,
   ``POST /local/{dataset}`` ``{"insz": [...]}`` — the city's own datasets;
-- ``/_admin/…`` — fault injection at run time, statistics.
+- ``/_admin/…`` — fault injection at run time, statistics, ``POST /_admin/advance`` (the city's
+  clock: ``{"weeks": N}``).
 
 A request goes: parse → service → outage? → purpose check → injected latency and fault → question
 limit → one answer per question. Logs name the service, sender, capacity, counts and outcome,
@@ -135,6 +136,7 @@ class Simulator:
 
     def __init__(self, data_dir: Path, config: SimulatorConfig) -> None:
         self.config = config
+        self.data_dir = data_dir
         self.store = RegistryStore.load(data_dir)
         self.local = LocalDatasets(data_dir)
         self.authz = Authorisations(config.authorisations)
@@ -405,6 +407,36 @@ class Simulator:
         log.warning("%s back up", spec.name)
         return self._faults_json()
 
+    async def advance(self, request: Request) -> Response:
+        """Move the city forward (body ``{"weeks": N}``) and serve the new registry view."""
+        from entitle.registry.advance import AdvanceError, advance_city
+
+        body = await _json_body(request, {"weeks": 1})
+        weeks = body.get("weeks", 1)
+        if not isinstance(weeks, int) or isinstance(weeks, bool):
+            return JSONResponse({"error": "weeks must be an integer"}, status_code=400)
+        try:
+            reports = await asyncio.to_thread(advance_city, self.data_dir, weeks)
+        except AdvanceError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        self.store = RegistryStore.load(self.data_dir)
+        self.local = LocalDatasets(self.data_dir)
+        return JSONResponse(
+            {
+                "reference_date": reports[-1].reference_date.isoformat(),
+                "weeks": [
+                    {
+                        "week": r.week,
+                        "reference_date": r.reference_date.isoformat(),
+                        "events": r.events,
+                        "registry_changes": r.registry_changes,
+                        "notifications": r.notifications,
+                    }
+                    for r in reports
+                ],
+            }
+        )
+
     async def get_stats(self, request: Request) -> Response:
         table: dict[str, dict[str, int]] = {}
         for (service, outcome), count in sorted(self.stats.items()):
@@ -505,6 +537,7 @@ def create_app(data_dir: Path, config: SimulatorConfig | None = None) -> Starlet
         Route("/_admin/services/{service}/down", admin(sim.service_down), methods=["POST"]),
         Route("/_admin/services/{service}/up", admin(sim.service_up), methods=["POST"]),
         Route("/_admin/stats", admin(sim.get_stats), methods=["GET"]),
+        Route("/_admin/advance", admin(sim.advance), methods=["POST"]),
         Route("/{service}/{version}", sim.soap, methods=["POST"]),
     ]
     app = Starlette(routes=routes)

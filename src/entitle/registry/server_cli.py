@@ -12,12 +12,17 @@ from typing import Annotated
 
 import typer
 
+from entitle.registry.advance_cli import advance
+
 __all__ = ["registry_app"]
 
 registry_app = typer.Typer(
     help="The simulated federal registries: MAGDA SOAP services over a synthetic city.",
     no_args_is_help=True,
 )
+
+
+registry_app.command("advance")(advance)
 
 
 @registry_app.callback()

@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from entitle.insz import is_valid_insz
+from entitle.registry.notifications import (
+    geef_mutaties_notificaties,
+    geef_persoon_mutaties_notificaties,
+)
 from entitle.registry.soap import (
     Answer,
     Element,
@@ -718,6 +722,24 @@ SERVICES: dict[str, ServiceSpec] = {
             "Onderwijs",
             geef_historiek_inschrijving,
             aliases=("Onderwijs.GeefHistoriekInschrijving",),
+        ),
+        ServiceSpec(
+            "GeefPersoonMutatiesNotificaties",
+            "02.00.0000",
+            "http://magda.vlaanderen.be/persoon/soap/GeefPersoonMutatiesNotificaties/v02_00",
+            "web",
+            "Persoon",
+            geef_persoon_mutaties_notificaties,
+            aliases=("Persoon.GeefPersoonMutatiesNotificaties",),
+        ),
+        ServiceSpec(
+            "GeefMutatiesNotificaties",
+            "02.01.0000",
+            "http://magda.vlaanderen.be/algemeen/soap/GeefMutatiesNotificaties/v02_01",
+            "web",
+            "Algemeen",
+            geef_mutaties_notificaties,
+            aliases=("Algemeen.GeefMutatiesNotificaties",),
         ),
     )
 }

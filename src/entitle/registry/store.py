@@ -175,6 +175,7 @@ class RegistryStore:
     leefloon: dict[str, list[LeefloonPayment]] = field(default_factory=dict)
     enrolments: dict[str, list[Enrolment]] = field(default_factory=dict)
     reference_date: date | None = None
+    data_dir: Path | None = None  # the city's folder (its published notifications live there)
 
     @staticmethod
     def registry_dir(data_dir: Path) -> Path:
@@ -188,7 +189,7 @@ class RegistryStore:
         folder = cls.registry_dir(data_dir)
         if not (folder / "persons.parquet").is_file():
             raise FileNotFoundError(f"no registry/persons.parquet under {data_dir}")
-        store = cls(reference_date=_meta_reference_date(data_dir))
+        store = cls(reference_date=_meta_reference_date(data_dir), data_dir=data_dir)
         try:
             store._load_persons(folder)
             store._load_households(folder)

@@ -27,6 +27,7 @@ from entitle.sources.magda.errors import (
     classify,
     worst_kind,
 )
+from entitle.sources.magda.mutations import read_general_mutations, read_person_mutations
 from entitle.sources.magda.services import SERVICES, ServiceSpec, service_spec
 
 __all__ = [
@@ -738,5 +739,7 @@ _READERS: dict[str, Callable[[Element], _Read]] = {
     "GeefDossierHandicap": _read_dossier_handicap,
     "GeefLeefloonbedragen": _read_leefloon,
     "GeefHistoriekInschrijving": _read_inschrijving,
+    "GeefPersoonMutatiesNotificaties": lambda inhoud: _Read(None, read_person_mutations(inhoud)),
+    "GeefMutatiesNotificaties": lambda inhoud: _Read(None, read_general_mutations(inhoud)),
 }
 assert set(_READERS) == set(SERVICES)

@@ -11,7 +11,9 @@ __all__ = [
     "GEEF_HISTORIEK_GEZINSSAMENSTELLING",
     "GEEF_HISTORIEK_INSCHRIJVING",
     "GEEF_LEEFLOONBEDRAGEN",
+    "GEEF_MUTATIES_NOTIFICATIES",
     "GEEF_PERSOON",
+    "GEEF_PERSOON_MUTATIES_NOTIFICATIES",
     "GEEF_SOCIAAL_STATUUT",
     "MAX_QUESTIONS",
     "SERVICES",
@@ -96,6 +98,21 @@ GEEF_HISTORIEK_INSCHRIJVING = ServiceSpec(
     "Onderwijs",
     "http://webservice.geefhistoriekinschrijvingdienst-02_01.onderwijs.vlaanderen.be",
 )
+GEEF_PERSOON_MUTATIES_NOTIFICATIES = ServiceSpec(
+    "GeefPersoonMutatiesNotificaties",
+    "02.00.0000",
+    "Persoon",
+    "http://magda.vlaanderen.be/persoon/soap/GeefPersoonMutatiesNotificaties/v02_00",
+)
+"""The national register's weekly person mutations (namespace as in the mock's real replies)."""
+GEEF_MUTATIES_NOTIFICATIES = ServiceSpec(
+    "GeefMutatiesNotificaties",
+    "02.01.0000",
+    "Algemeen",
+    "http://magda.vlaanderen.be/algemeen/soap/GeefMutatiesNotificaties/v02_01",
+)
+"""The generic mutation notifications (KSZ social statuses, FOD Financiën assessments); the mock
+has no message of it, so the namespace follows the pattern of the person service."""
 
 SERVICES: dict[str, ServiceSpec] = {
     spec.naam: spec
@@ -108,6 +125,8 @@ SERVICES: dict[str, ServiceSpec] = {
         GEEF_DOSSIER_HANDICAP,
         GEEF_LEEFLOONBEDRAGEN,
         GEEF_HISTORIEK_INSCHRIJVING,
+        GEEF_PERSOON_MUTATIES_NOTIFICATIES,
+        GEEF_MUTATIES_NOTIFICATIES,
     )
 }
 

@@ -1,0 +1,170 @@
+"""The city's clock: `entitle registry advance` moves truth and registry view week by week."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from entitle.registry.advance import AdvanceError, advance_city, events_path, notifications_path
+from entitle.registry.advance_rates import RATES, wave_share, weekly
+from entitle.registry.population import load_population
+from entitle.registry.server_cli import registry_app
+from entitle.registry.synth import write_city
+
+PERSONS = 2500
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("fresh") / "city"
+    write_city(PERSONS, 5, folder)
+    return folder
+
+
+def _copy(source: Path, target: Path) -> Path:
+    for path in source.rglob("*"):
+        if path.is_file():
+            out = target / path.relative_to(source)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(path.read_bytes())
+    return target
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_the_same_weeks_give_the_same_city_in_one_call_or_week_by_week(
+    city: Path, tmp_path: Path
+) -> None:
+    at_once = _copy(city, tmp_path / "once")
+    by_week = _copy(city, tmp_path / "weekly")
+    advance_city(at_once, 3)
+    for _ in range(3):
+        advance_city(by_week, 1)
+    assert _digest(at_once) == _digest(by_week)
+    meta = json.loads((at_once / "meta.json").read_text())
+    assert meta["week"] == 3
+    assert date.fromisoformat(meta["reference_date"]) == date(2026, 3, 1) + timedelta(days=21)
+
+
+def test_truth_moves_now_and_the_registry_after_its_lag(city: Path, tmp_path: Path) -> None:
+    folder = _copy(city, tmp_path / "city")
+    reports = advance_city(folder, 4)
+    assert sum(sum(r.events.values()) for r in reports) > 0
+    events = pl.read_parquet(events_path(folder))
+    reference = reports[-1].reference_date
+    truth = set(pl.read_parquet(folder / "truth/persons.parquet")["person_id"].to_list())
+    registry = set(pl.read_parquet(folder / "registry/persons.parquet")["person_id"].to_list())
+    for row in events.iter_rows(named=True):
+        assert row["truth_date"] <= row["registry_date"]
+        assert row["applied"] == (row["registry_date"] <= reference) or row["kind"].startswith(
+            "guidance"
+        )
+        if row["kind"] in ("birth", "arrival"):
+            assert row["person_id"] in truth
+            assert (row["person_id"] in registry) == row["applied"]
+        if row["kind"] == "death":
+            assert row["person_id"] not in truth
+            assert (row["person_id"] not in registry) == row["applied"]
+    # the engines read both views on the new date
+    persons, households = load_population(folder, "registry")
+    assert persons.height == len(registry)
+    assert households["household_id"].n_unique() == households.height
+    sizes = pl.read_parquet(folder / "registry/households.parquet")
+    counted = persons.group_by("household_id").len()
+    joined = sizes.join(counted, on="household_id")
+    assert (joined["size"] == joined["len"]).all()
+    assert sizes.height == joined.height  # no empty household stays
+
+
+def test_every_applied_registry_change_is_notified_without_its_data(
+    city: Path, tmp_path: Path
+) -> None:
+    folder = _copy(city, tmp_path / "city")
+    reports = advance_city(folder, 2)
+    events = pl.read_parquet(events_path(folder)).filter(pl.col("applied"))
+    notified: set[str] = set()
+    for report in reports:
+        rows = pl.read_parquet(notifications_path(folder, report.week))
+        assert rows.height == report.notifications
+        assert set(rows.columns) == {
+            "feed",
+            "source",
+            "person_id",
+            "notification_type",
+            "information",
+            "mutation",
+            "day",
+        }
+        notified |= set(rows["person_id"].to_list())
+    registry = pl.read_parquet(folder / "registry/persons.parquet")
+    integrated = set(registry.filter(pl.col("integrated_ksz"))["person_id"].to_list())
+    for row in events.iter_rows(named=True):
+        if row["kind"].startswith("guidance"):
+            continue  # the city's own data: no MAGDA notification
+        statuses = ("vt_granted", "vt_ended", "leefloon_started", "leefloon_stopped")
+        if row["kind"] in statuses and row["person_id"] not in integrated:
+            continue
+        if row["kind"] == "tax_assessed" or row["week"] == 0:
+            continue
+        assert row["person_id"] in notified, row["kind"]
+
+
+def test_local_datasets_change_at_once(city: Path, tmp_path: Path) -> None:
+    folder = _copy(city, tmp_path / "city")
+    advance_city(folder, 8)
+    events = pl.read_parquet(events_path(folder))
+    clients = pl.read_parquet(folder / "local/ocmw_clients.parquet")
+    flags = {
+        "guidance": set(clients.filter(pl.col("budget_guidance"))["person_id"].to_list()),
+        "leefloon": set(clients.filter(pl.col("leefloon_or_equivalent"))["person_id"].to_list()),
+    }
+    local = events.filter(pl.col("kind").str.contains("^(guidance|leefloon)_"))
+    assert local.height > 0
+    what = pl.col("kind").str.split("_").list.first().alias("what")
+    last = local.sort("event").group_by("person_id", what)
+    for person, what, kind in last.agg(pl.col("kind").last()).iter_rows():
+        if events.filter((pl.col("person_id") == person) & (pl.col("kind") == "death")).height:
+            continue
+        assert (person in flags[what]) == kind.endswith("started"), (what, kind)
+
+
+def test_rates_and_the_assessment_wave() -> None:
+    for rate in RATES:
+        chance = weekly(rate.per_year)
+        assert 0 < chance < rate.per_year
+        assert abs((1 - chance) ** 52.18 - (1 - min(rate.per_year, 0.999))) < 1e-9
+    assert wave_share(date(2026, 6, 30), 2025) == 0
+    main = [wave_share(date(2026, 7, 1) + timedelta(weeks=w), 2025) for w in range(13)]
+    assert all(0 < share <= 1 for share in main)
+    left = 1.0
+    for share in main:
+        left *= 1 - share
+    assert left == pytest.approx(0.15, abs=0.01)  # 85% in the main wave
+
+
+def test_cli_advance_and_its_errors(city: Path, tmp_path: Path) -> None:
+    folder = _copy(city, tmp_path / "city")
+    runner = CliRunner()
+    done = runner.invoke(registry_app, ["advance", "--data", str(folder), "--weeks", "2"])
+    assert done.exit_code == 0, done.output
+    assert "week 2 (to 2026-03-15)" in done.output
+    bad = runner.invoke(registry_app, ["advance", "--data", str(folder), "--weeks", "0"])
+    assert bad.exit_code == 2
+    assert "--weeks must be between 1 and" in bad.output
+    missing = runner.invoke(registry_app, ["advance", "--data", str(tmp_path / "none")])
+    assert missing.exit_code == 2
+    assert "holds no complete synthetic city" in missing.output
+    with pytest.raises(AdvanceError):
+        advance_city(folder, 10_000)
