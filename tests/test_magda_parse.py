@@ -44,7 +44,7 @@ def _service_dir(path: Path) -> str:
     return path.relative_to(RESPONSES).parts[1]
 
 
-def test_there_are_mock_files_for_all_eight_services() -> None:
+def test_there_are_mock_files_for_every_service_read() -> None:
     services = {_service_dir(p) for p in FILES}
     assert services == {
         "GeefPersoon",
@@ -55,6 +55,7 @@ def test_there_are_mock_files_for_all_eight_services() -> None:
         "GeefDossierHandicap",
         "GeefLeefloonbedragen",
         "GeefHistoriekInschrijving",
+        "GeefPersoonMutatiesNotificaties",
     }
     assert len(FILES) > 500
 
@@ -245,6 +246,7 @@ EXPECTED_KINDS = {
     "30101": ErrorKind.NO_DATA,
     "45008": ErrorKind.NO_DATA,
     "MSG00021": ErrorKind.NO_DATA,
+    "30016": ErrorKind.NO_DATA,  # no notifications waiting
     "60006": ErrorKind.RETRY,
     "99994": ErrorKind.RETRY,
     "99995": ErrorKind.RETRY,
@@ -253,6 +255,7 @@ EXPECTED_KINDS = {
     "20110": ErrorKind.BAD_REQUEST,
     "30003": ErrorKind.BAD_REQUEST,
     "40000": ErrorKind.BAD_REQUEST,
+    "30014": ErrorKind.BAD_REQUEST,  # unknown receipt reference
     "30004": ErrorKind.INFO,
     "30042": ErrorKind.INFO,
     "99984": ErrorKind.INFO,

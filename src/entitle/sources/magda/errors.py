@@ -72,6 +72,7 @@ KNOWN_CODES: dict[str, tuple[ErrorKind, str]] = {
     "30101": (ErrorKind.NO_DATA, "no data found for the question (education source)"),
     "45008": (ErrorKind.NO_DATA, "the requested income year does not exist (not assessed yet)"),
     "MSG00021": (ErrorKind.NO_DATA, "INSZ not sufficiently integrated at the data provider"),
+    "30016": (ErrorKind.NO_DATA, "no further notifications waiting (mutation notifications)"),
     # transient
     "60006": (ErrorKind.RETRY, "no answer received from the source"),
     "99994": (ErrorKind.RETRY, "unexpected error at the source"),
@@ -82,6 +83,7 @@ KNOWN_CODES: dict[str, tuple[ErrorKind, str]] = {
     "20110": (ErrorKind.BAD_REQUEST, "too many questions in one request (maximum 5)"),
     "30003": (ErrorKind.BAD_REQUEST, "INSZ does not exist"),
     "40000": (ErrorKind.BAD_REQUEST, "invalid criteria"),
+    "30014": (ErrorKind.BAD_REQUEST, "unknown receipt reference (mutation notifications)"),
     # warnings and information: the answer's data stays usable
     "30004": (ErrorKind.INFO, "the person has a new INSZ"),
     "30042": (ErrorKind.INFO, "several occurrences at the source, only one in the answer"),
