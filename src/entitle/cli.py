@@ -16,6 +16,7 @@ from ruamel.yaml.error import YAMLError
 
 from entitle.decide.campaign_cli import campaign_app
 from entitle.decide.scale_cli import scale_app
+from entitle.decide.watch_cli import watch_app
 from entitle.insz import insz_report
 from entitle.registry.server_cli import registry_app
 from entitle.registry.synth_cli import synth
@@ -44,6 +45,7 @@ app.add_typer(retention_app, name="retention")
 app.command("serve")(web_serve)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(scale_app, name="scale")
+app.add_typer(watch_app, name="watch")
 
 console = Console()
 errors = Console(stderr=True)

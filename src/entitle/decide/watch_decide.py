@@ -4,8 +4,9 @@
 full run (the gateway, staged: only undecided subjects reach the next stage), and compares each
 with its last decision: ``new`` (now eligible), ``changed`` (another amount or tariff),
 ``ended`` (no longer eligible, or gone from the target), ``unknown`` (was eligible, now
-undetermined), ``continued`` or ``none``. The state it returns is what a full run on this week's
-registry view would hold.
+undetermined), ``continued`` or ``none``. A subject left undetermined only because a registry
+failed keeps its last decision and is *pending*: decided again next week. The state it returns
+is what a full run on this week's registry view would hold.
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def _decide(
     return rows, stats
 
 
+def _transient(row: dict[str, Any]) -> bool:
+    """Undetermined only because a registry failed (a retry-kind reason): decide next week."""
+    return row["outcome"] == "undetermined" and any(
+        str(why).startswith("retry") for why in row.get("reasons", {}).values()
+    )
+
+
 def decide_week(
     campaign: Campaign,
     as_of: date,
@@ -75,7 +83,9 @@ def decide_week(
 ) -> WeekResult:
     """Decide again the subjects this week's changed persons can affect; compare; new state."""
     week, reach = week_subjects(target, state, changed, pseudonymise)
-    rows, stats = _decide(campaign, as_of, target, week.subjects, source, pseudonymise)
+    decided, stats = _decide(campaign, as_of, target, week.subjects, source, pseudonymise)
+    rows = [r for r in decided if not _transient(r)]
+    pending = {r["subject_pseudonym"] for r in decided if _transient(r)}
     previous = {p: (d["outcome"], d.get("band")) for p, d in state.decisions.items()}
     rows = with_change(rows, previous)
     gone = with_change(
@@ -84,8 +94,13 @@ def decide_week(
     )
     decisions = {p: d for p, d in state.decisions.items() if p not in week.gone}
     decisions.update({row["subject_pseudonym"]: row for row in rows})
-    stats = {**stats, "subjects": len(week.subjects), "changed_persons": week.changed_persons}
-    return WeekResult(rows, gone, stats, FollowUpState(decisions, reach))
+    stats = {
+        **stats,
+        "subjects": len(week.subjects),
+        "changed_persons": week.changed_persons,
+        "pending": len(pending),
+    }
+    return WeekResult(rows, gone, stats, FollowUpState(decisions, reach, pending))
 
 
 def full_state(

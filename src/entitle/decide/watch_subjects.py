@@ -38,10 +38,12 @@ class FollowUpState:
     """A campaign's standing decisions and reach, pseudonymised.
 
     ``decisions``: subject pseudonym → its last decision row (outcome, band, …);
-    ``reach``: person pseudonym → the subject pseudonyms whose decision reads that person."""
+    ``reach``: person pseudonym → the subject pseudonyms whose decision reads that person;
+    ``pending``: subject pseudonyms to decide again next week (a registry failed this week)."""
 
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     reach: dict[str, set[str]] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)  # not decided last week (a registry was down)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def week_subjects(
     for person in changed:
         before |= state.reach.get(pseudonymise(person), set())
     chosen |= {by_pseudonym[p] for p in before if p in by_pseudonym}
+    before |= state.pending
     gone = {p for p in before if p not in by_pseudonym}
     # entered or left the target without a notification of their own (a birthday, a new school
     # year) or through another person's change

@@ -45,6 +45,7 @@ __all__ = [
     "NotificationBatch",
     "NotificationError",
     "PersoonMutatiesNotificatiesCriteria",
+    "batch_of",
     "read_batch",
     "read_general_mutations",
     "read_person_mutations",
@@ -242,29 +243,7 @@ def read_general_mutations(inhoud: Element) -> dict[str, Any]:
     return {"receipt": receipt, "notifications": found}
 
 
-def read_batch(response: Any) -> NotificationBatch:
-    """The typed batch of a parsed reply (`entitle.sources.magda.parse_response`).
-
-    ``30016`` gives an empty batch; any other blocking exception raises `NotificationError`
-    (``30014``: the acknowledged receipt is unknown — a cursor out of step)."""
-    service = response.service.naam if response.service is not None else "?"
-    if service not in (GEEF_PERSOON_MUTATIES_NOTIFICATIES.naam, GEEF_MUTATIES_NOTIFICATIES.naam):
-        raise NotificationError(f"{service} is not a notification service", ErrorKind.BAD_REQUEST)
-    errors = list(response.errors) + [e for a in response.answers for e in a.errors]
-    blocking = [e for e in errors if e.blocking]
-    if any(e.code == NO_MORE_DATA for e in blocking) and not any(
-        a.has_content for a in response.answers
-    ):
-        return NotificationBatch(service, None)
-    for error in blocking:
-        kind = ErrorKind.BAD_REQUEST if error.code == BAD_RECEIPT else error.kind
-        raise NotificationError(f"{service}: {error.code} {error.diagnosis}", kind, error.code)
-    contents = [a for a in response.answers if a.has_content]
-    if len(contents) != 1:
-        raise NotificationError(
-            f"{service}: expected one answer with a batch, got {len(contents)}", ErrorKind.ERROR
-        )
-    facts = contents[0].facts
+def _typed(service: str, facts: dict[str, Any]) -> NotificationBatch:
     notifications = tuple(
         Notification(
             insz=n["insz"],
@@ -279,3 +258,36 @@ def read_batch(response: Any) -> NotificationBatch:
         for n in facts["notifications"]
     )
     return NotificationBatch(service, facts["receipt"], notifications)
+
+
+def _outcome(service: str, answers: list[Any], errors: list[Any]) -> NotificationBatch:
+    if service not in (GEEF_PERSOON_MUTATIES_NOTIFICATIES.naam, GEEF_MUTATIES_NOTIFICATIES.naam):
+        raise NotificationError(f"{service} is not a notification service", ErrorKind.BAD_REQUEST)
+    contents = [a for a in answers if a is not None and a.has_content]
+    blocking = [e for e in errors if e.blocking]
+    if not contents and any(e.code == NO_MORE_DATA for e in blocking):
+        return NotificationBatch(service, None)
+    for error in blocking:
+        kind = ErrorKind.BAD_REQUEST if error.code == BAD_RECEIPT else error.kind
+        raise NotificationError(f"{service}: {error.code} {error.diagnosis}", kind, error.code)
+    if len(contents) != 1:
+        raise NotificationError(
+            f"{service}: expected one answer with a batch, got {len(contents)}", ErrorKind.ERROR
+        )
+    return _typed(service, contents[0].facts)
+
+
+def read_batch(response: Any) -> NotificationBatch:
+    """The typed batch of a parsed reply (`entitle.sources.magda.parse_response`).
+
+    ``30016`` gives an empty batch; any other blocking exception raises `NotificationError`
+    (``30014``: the acknowledged receipt is unknown — a cursor out of step)."""
+    service = response.service.naam if response.service is not None else "?"
+    errors = list(response.errors) + [e for a in response.answers for e in a.errors]
+    return _outcome(service, list(response.answers), errors)
+
+
+def batch_of(result: Any) -> NotificationBatch:
+    """The typed batch of a `MagdaClient.ask` result (`QuestionResult`): transport failures
+    (time-out, HTTP 5xx, open circuit) raise `NotificationError` of kind ``retry``."""
+    return _outcome(result.service.naam, [result.answer], list(result.all_errors))

@@ -1,0 +1,276 @@
+"""`entitle watch run`: one week of follow-up for every active campaign.
+
+1. Fetch the next batch of each notification feed after the stored cursor (or read the batches
+   from files), and compare the city's own datasets with last week's copies.
+2. For each campaign: the subjects the changed persons reach (`week_subjects`), decided again
+   through the gateway (`decide_week`), compared with their last decisions.
+3. Store the week — every campaign's decisions, reach, changes, the datasets' copies — in a new
+   folder ``<state>/watch/week-NNNN/``, then move the cursor by replacing ``state.json`` in one
+   atomic step. A week killed before that step leaves the old state: the next run fetches the same
+   batches from the same cursor and decides the same subjects (resumable, idempotent; a week's
+   changes are written once). A batch whose receipt was already processed is refused.
+
+Nothing stored holds an INSZ: decisions, reach and changes are pseudonymised; the datasets'
+copies are the city's own data, kept in the state folder next to the pseudonymisation key.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from entitle.decide.atomic import write_atomic
+from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_run import load_target
+from entitle.decide.campaign_sources import read_dataset
+from entitle.decide.watch_decide import WeekResult, decide_week
+from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
+from entitle.sources.magda import MagdaClient, parse_response
+from entitle.sources.magda.mutations import (
+    MutatiesNotificatiesCriteria,
+    NotificationBatch,
+    NotificationError,
+    PersoonMutatiesNotificatiesCriteria,
+    batch_of,
+    read_batch,
+)
+from entitle.sources.magda.settings import load_settings
+from entitle.store import audit
+
+__all__ = [
+    "FOLLOW_UP_PURPOSE",
+    "NotificationError",
+    "WatchError",
+    "WeekSummary",
+    "fetch_batches",
+    "read_batch_files",
+    "run_week",
+    "watch_dir",
+    "week_changes",
+]
+
+FOLLOW_UP_PURPOSE: Final = "proactive-follow-up"
+FEEDS: Final = ("persoon", "algemeen")
+DATASETS: Final = ("ocmw_clients", "school_enrolments")
+
+
+class WatchError(ValueError):
+    """The week cannot be followed up as asked; nothing was stored and the cursor did not move."""
+
+
+@dataclass
+class WeekSummary:
+    """What a week of follow-up did: per campaign, its counts and costs."""
+
+    week: int
+    as_of: date
+    notifications: int
+    changed_persons: int
+    campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    nothing_new: bool = False
+
+
+def watch_dir(ctx: CampaignContext) -> Path:
+    return ctx.state_dir / "watch"
+
+
+def _state(ctx: CampaignContext) -> dict[str, Any]:
+    path = watch_dir(ctx) / "state.json"
+    if not path.is_file():
+        return {"week": 0, "current": None, "cursor": dict.fromkeys(FEEDS), "processed": []}
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise WatchError(f"{path} is damaged: {exc}") from None
+    return data
+
+
+def _load_follow_up(folder: Path | None) -> FollowUpState:
+    if folder is None or not (folder / "decisions.parquet").is_file():
+        return FollowUpState()
+    decisions = {
+        row["subject_pseudonym"]: {**row, "conditions": json.loads(row["conditions"])}
+        for row in pl.read_parquet(folder / "decisions.parquet").iter_rows(named=True)
+    }
+    reach: dict[str, set[str]] = {}
+    for person, subject in pl.read_parquet(folder / "reach.parquet").iter_rows():
+        reach.setdefault(person, set()).add(subject)
+    pending = set(json.loads((folder / "pending.json").read_text(encoding="utf-8")))
+    return FollowUpState(decisions, reach, pending)
+
+
+def _save_follow_up(folder: Path, result: WeekResult) -> None:
+    folder.mkdir(parents=True)
+    state = result.state
+    pl.DataFrame(
+        [
+            {
+                "subject_pseudonym": p,
+                "outcome": d["outcome"],
+                "band": d.get("band"),
+                "conditions": json.dumps(d.get("conditions", {}), sort_keys=True),
+            }
+            for p, d in sorted(state.decisions.items())
+        ],
+        schema={
+            "subject_pseudonym": pl.String(),
+            "outcome": pl.String(),
+            "band": pl.String(),
+            "conditions": pl.String(),
+        },
+    ).write_parquet(folder / "decisions.parquet")
+    pl.DataFrame(
+        [(p, s) for p, subjects in sorted(state.reach.items()) for s in sorted(subjects)],
+        schema={"person_pseudonym": pl.String(), "subject_pseudonym": pl.String()},
+        orient="row",
+    ).write_parquet(folder / "reach.parquet")
+    (folder / "pending.json").write_text(json.dumps(sorted(state.pending)), encoding="utf-8")
+    with (folder / "changes.jsonl").open("w", encoding="utf-8") as out:
+        for row in [*result.rows, *result.gone]:
+            if row["change"] in ("none", "continued"):
+                continue
+            record = {k: row.get(k) for k in ("subject_pseudonym", "change", "outcome", "band")}
+            out.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def fetch_batches(ctx: CampaignContext, cursor: dict[str, str | None]) -> list[NotificationBatch]:
+    """The next batch of each feed after the cursor, through the MAGDA client."""
+    overrides = dict(ctx.magda_overrides)
+    if ctx.registry:
+        overrides["base_url"] = ctx.registry
+    with MagdaClient(load_settings(**overrides)) as client:
+        results = client.ask(
+            [
+                PersoonMutatiesNotificatiesCriteria(after=cursor.get("persoon")),
+                MutatiesNotificatiesCriteria(after=cursor.get("algemeen")),
+            ],
+            purpose=FOLLOW_UP_PURPOSE,
+        )
+    return [batch_of(result) for result in results]
+
+
+def read_batch_files(paths: Sequence[Path]) -> list[NotificationBatch]:
+    """Batches from reply files (MAGDA's published files): one per feed at most."""
+    batches = []
+    for path in paths:
+        try:
+            batches.append(read_batch(parse_response(path.read_bytes())))
+        except OSError as exc:
+            raise WatchError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return batches
+
+
+def _feed(batch: NotificationBatch) -> str:
+    return "persoon" if batch.service == "GeefPersoonMutatiesNotificaties" else "algemeen"
+
+
+def run_week(
+    ctx: CampaignContext,
+    campaigns: Sequence[Campaign],
+    as_of: date,
+    *,
+    actor: str = "system",
+    files: Sequence[Path] = (),
+) -> WeekSummary:
+    """Follow up one week for `campaigns`; see the module's description."""
+    root = watch_dir(ctx)
+    root.mkdir(parents=True, exist_ok=True)
+    state = _state(ctx)
+    batches = read_batch_files(files) if files else fetch_batches(ctx, state["cursor"])
+    seen: set[str] = set()
+    for batch in batches:
+        if batch.receipt is None:
+            continue
+        if batch.receipt in state["processed"] or batch.receipt in seen:
+            raise WatchError(
+                f"notification batch {batch.receipt} of {batch.service} was already processed"
+            )
+        seen.add(batch.receipt)
+    week = int(state["week"]) + 1
+    first = state["current"] is None
+    if not first and not seen:
+        return WeekSummary(week - 1, as_of, 0, 0, nothing_new=True)
+    current = root / state["current"] if state["current"] else None
+    changed = {n.insz for b in batches for n in b.notifications}
+    staging = root / f"week-{week:04d}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "local").mkdir(parents=True)
+    for name in DATASETS:
+        after = read_dataset(ctx.local, ctx.registry_url(), name)
+        old = current / "local" / f"{name}.parquet" if current else None
+        before = pl.read_parquet(old) if old is not None and old.is_file() else None
+        if not first:
+            changed |= changed_in_dataset(before, after)
+        after.write_parquet(staging / "local" / f"{name}.parquet")
+    summary = WeekSummary(week, as_of, sum(len(b.notifications) for b in batches), len(changed))
+    pseudonymise = ctx.pseudonymiser()
+    source = ctx.fact_source()
+    try:
+        for campaign in campaigns:
+            started = time.perf_counter()
+            _, target = load_target(ctx, campaign, as_of, None)
+            previous = _load_follow_up(current / campaign.name if current else None)
+            result = decide_week(campaign, as_of, target, previous, changed, source, pseudonymise)
+            _save_follow_up(staging / campaign.name, result)
+            summary.campaigns[campaign.name] = {
+                "decided": result.stats["subjects"],
+                "questions": result.stats.get("questions", 0),
+                "pending": result.stats["pending"],
+                "seconds": round(time.perf_counter() - started, 3),
+                **{c: result.count(c) for c in ("new", "changed", "ended", "unknown")},
+            }
+    finally:
+        ctx.close_source(source)
+    (staging / "summary.json").write_text(
+        json.dumps({**summary.__dict__, "as_of": as_of.isoformat()}, sort_keys=True, indent=1),
+        encoding="utf-8",
+    )
+    final = root / f"week-{week:04d}"
+    shutil.rmtree(final, ignore_errors=True)  # a killed earlier attempt of this same week
+    staging.rename(final)
+    cursor = dict(state["cursor"])
+    for batch in batches:
+        if batch.receipt is not None:
+            cursor[_feed(batch)] = batch.receipt
+    new_state = {
+        "week": week,
+        "current": final.name,
+        "as_of": as_of.isoformat(),
+        "cursor": cursor,
+        "processed": [*state["processed"], *sorted(seen)],
+    }
+    with ctx.factory() as session:
+        for campaign in campaigns:
+            audit.append(
+                session,
+                kind="admin",
+                actor=actor,
+                purpose=campaign.benefit.purpose,
+                subject=None,
+                outcome="follow_up_week",
+                details={
+                    "campaign": campaign.name,
+                    "week": week,
+                    **summary.campaigns[campaign.name],
+                },
+            )
+        session.commit()
+    write_atomic(root / "state.json", json.dumps(new_state, indent=1).encode())
+    return summary
+
+
+def week_changes(ctx: CampaignContext, week: int, campaign: str) -> list[dict[str, Any]]:
+    """The stored changes (pseudonymised) of one campaign in one week."""
+    path = watch_dir(ctx) / f"week-{week:04d}" / campaign / "changes.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

@@ -1,0 +1,198 @@
+"""`entitle watch run` against the simulator as a separate process: weekly follow-up through the
+gateway equals a full decision on the week's registry view; resumable, idempotent, faults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_registry_server import Server, running_server
+
+from entitle.decide import watch_run
+from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_def import Campaign, find_campaign
+from entitle.decide.campaign_run import load_target
+from entitle.decide.watch_decide import full_state
+from entitle.decide.watch_run import WatchError, run_week, watch_dir
+from entitle.registry.synth import read_meta, write_city
+from entitle.sources.magda.errors import MagdaParseError
+from entitle.store.db import make_engine, migrate, session_factory
+
+REPO = Path(__file__).resolve().parents[1]
+MAGDA = {"default_capacity": "ENTITLE", "sender": "gent.be/entitle", "max_concurrency": 4}
+
+
+@dataclass
+class Env:
+    city: Path
+    server: Server
+    root: Path
+
+    def context(self, name: str) -> CampaignContext:
+        folder = self.root / name
+        folder.mkdir(exist_ok=True)
+        url = f"sqlite:///{folder / 'entitle.db'}"
+        migrate(url)
+        (folder / "state").mkdir(exist_ok=True)
+        (folder / "state" / "pseudonym.key").write_text("ab" * 32)  # the same in every context
+        return CampaignContext(
+            factory=session_factory(make_engine(url)),
+            register=self.city / "registry",
+            state_dir=folder / "state",
+            output_dir=folder / "out",
+            registry=self.server.url,
+            magda_overrides=dict(MAGDA),
+        )
+
+    def as_of(self) -> date:
+        return date.fromisoformat(str(read_meta(self.city)["reference_date"]))
+
+    def advance(self, weeks: int = 1) -> None:
+        assert self.server.admin("/_admin/advance", weeks=weeks).status_code == 200
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    city = tmp_path / "city"
+    write_city(1500, 21, city)
+    with running_server(city, tmp_path / "server.log") as server:
+        yield Env(city, server, tmp_path)
+
+
+def campaigns() -> list[Campaign]:
+    return [
+        find_campaign(name, REPO / "campaigns", REPO / "benefits")
+        for name in ("garbage-bags", "school-tariff")
+    ]
+
+
+def _essence(decisions: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    return {p: (d["outcome"], d["band"]) for p, d in decisions.items()}
+
+
+def _stored(ctx: CampaignContext, name: str) -> dict[str, dict[str, Any]]:
+    state = json.loads((watch_dir(ctx) / "state.json").read_text())
+    folder = watch_dir(ctx) / state["current"] / name
+    return watch_run._load_follow_up(folder).decisions
+
+
+def test_weeks_through_the_gateway_equal_a_full_decision(env: Env) -> None:
+    ctx = env.context("equal")
+    chosen = campaigns()
+    env.advance()
+    baseline = run_week(ctx, chosen, env.as_of())
+    assert baseline.week == 1
+    for _ in range(2):
+        env.advance()
+        summary = run_week(ctx, chosen, env.as_of())
+        for figures in summary.campaigns.values():
+            assert figures["questions"] < baseline.campaigns["garbage-bags"]["questions"]
+    again = run_week(ctx, chosen, env.as_of())
+    assert again.nothing_new  # no new batch: nothing decided, nothing written
+    source = ctx.fact_source()
+    try:
+        for campaign in chosen:
+            _, target = load_target(ctx, campaign, env.as_of(), None)
+            full = full_state(campaign, env.as_of(), target, source, ctx.pseudonymiser())
+            assert _essence(_stored(ctx, campaign.name)) == _essence(full.state.decisions)
+    finally:
+        ctx.close_source(source)
+
+
+def test_a_killed_week_reruns_to_the_same_result(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = campaigns()
+    env.advance()
+    steady, killed = env.context("steady"), env.context("killed")
+    run_week(steady, chosen, env.as_of())
+    run_week(killed, chosen, env.as_of())
+    env.advance()
+    real = watch_run.decide_week
+    calls = {"n": 0}
+
+    def dies_on_the_second_campaign(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return real(*args, **kwargs)
+
+    before = (watch_dir(killed) / "state.json").read_bytes()
+    monkeypatch.setattr(watch_run, "decide_week", dies_on_the_second_campaign)
+    with pytest.raises(KeyboardInterrupt):
+        run_week(killed, chosen, env.as_of())
+    assert (watch_dir(killed) / "state.json").read_bytes() == before  # cursor did not move
+    monkeypatch.setattr(watch_run, "decide_week", real)
+    rerun = run_week(killed, chosen, env.as_of())
+    uninterrupted = run_week(steady, chosen, env.as_of())
+    assert rerun.week == uninterrupted.week == 2
+    for campaign in chosen:
+        assert _essence(_stored(killed, campaign.name)) == _essence(_stored(steady, campaign.name))
+        changes = [
+            (watch_dir(ctx) / "week-0002" / campaign.name / "changes.jsonl").read_text()
+            for ctx in (killed, steady)
+        ]
+        assert changes[0] == changes[1]
+
+
+def test_registry_down_leaves_subjects_pending_until_next_week(env: Env) -> None:
+    ctx = env.context("down")
+    chosen = campaigns()[:1]
+    env.advance()
+    run_week(ctx, chosen, env.as_of())
+    env.advance(2)
+    down = env.server.admin("/_admin/services/GeefSociaalStatuut/down", mode="60006")
+    assert down.status_code == 200
+    try:
+        week = run_week(ctx, chosen, env.as_of())
+    finally:
+        env.server.admin("/_admin/services/GeefSociaalStatuut/up")
+    assert week.campaigns["garbage-bags"]["pending"] > 0
+    state = json.loads((watch_dir(ctx) / "state.json").read_text())
+    pending = json.loads(
+        (watch_dir(ctx) / state["current"] / "garbage-bags" / "pending.json").read_text()
+    )
+    assert pending
+    run_week(ctx, chosen, env.as_of())  # next week: the registry answers again
+    source = ctx.fact_source()
+    try:
+        _, target = load_target(ctx, chosen[0], env.as_of(), None)
+        full = full_state(chosen[0], env.as_of(), target, source, ctx.pseudonymiser())
+    finally:
+        ctx.close_source(source)
+    assert _essence(_stored(ctx, "garbage-bags")) == _essence(full.state.decisions)
+    after = json.loads((watch_dir(ctx) / "week-0003" / "garbage-bags" / "pending.json").read_text())
+    assert after == []
+
+
+def test_duplicated_or_malformed_batch_files_are_refused_and_the_cursor_stays(
+    env: Env, tmp_path: Path
+) -> None:
+    ctx = env.context("files")
+    chosen = campaigns()[:1]
+    env.advance()
+    run_week(ctx, chosen, env.as_of())
+    state = (watch_dir(ctx) / "state.json").read_bytes()
+    cursor = json.loads(state)["cursor"]
+    # the batch just processed, fetched again as a file
+    from entitle.sources.magda.envelope import build_request
+    from entitle.sources.magda.mutations import PersoonMutatiesNotificatiesCriteria
+
+    built = build_request(
+        [PersoonMutatiesNotificatiesCriteria()], sender="gent.be/entitle", capacity="ENTITLE"
+    )
+    again = tmp_path / "again.xml"
+    again.write_bytes(env.server.post("/soap", built.xml).content)
+    assert cursor["persoon"] is not None
+    with pytest.raises(WatchError, match="already processed"):
+        run_week(ctx, chosen, env.as_of(), files=[again])
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(again.read_bytes().replace(b"<Ontvangstreferte>", b"<Ontvangst>", 1))
+    with pytest.raises(MagdaParseError):
+        run_week(ctx, chosen, env.as_of(), files=[broken])
+    assert (watch_dir(ctx) / "state.json").read_bytes() == state
