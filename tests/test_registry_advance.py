@@ -168,3 +168,20 @@ def test_cli_advance_and_its_errors(city: Path, tmp_path: Path) -> None:
     assert "holds no complete synthetic city" in missing.output
     with pytest.raises(AdvanceError):
         advance_city(folder, 10_000)
+
+
+def test_the_report_states_the_rates_and_what_the_history_shows(
+    city: Path, tmp_path: Path
+) -> None:
+    from entitle.registry.report import summarize
+
+    folder = _copy(city, tmp_path / "city")
+    fresh = [r for r in summarize(folder).rows if r.section.startswith("changes a year")]
+    assert [r.synthetic for r in fresh] == [rate.per_year for rate in RATES]
+    assert all(r.truth is None for r in fresh)
+    advance_city(folder, 4)
+    seen = {r.label: r for r in summarize(folder).rows if r.section.startswith("changes a year")}
+    events = pl.read_parquet(events_path(folder)).filter(pl.col("week") > 0)
+    persons = json.loads((folder / "meta.json").read_text())["persons"]
+    births = events.filter(pl.col("kind") == "birth").height
+    assert seen["birth per person"].truth == pytest.approx(births * 52.18 / 4 / persons)

@@ -287,6 +287,7 @@ def summarize(directory: Path | str, benefits: Path | str = DEFAULT_BENEFITS) ->
     ]
     for kind in GREY_KINDS:
         rows.append(Row("grey zones", kind, grey_counts.get(kind, 0), None, None, ""))
+    rows.extend(_change_rows(root, meta))
     return Summary(
         persons=persons,
         seed=int(meta["seed"]),
@@ -294,6 +295,36 @@ def summarize(directory: Path | str, benefits: Path | str = DEFAULT_BENEFITS) ->
         scale=scale,
         rows=rows,
     )
+
+
+def _change_rows(root: Path, meta: dict[str, Any]) -> list[Row]:
+    """The yearly rates `entitle registry advance` changes the city at (registry column) and,
+    once advanced, the rates seen in its history (truth column; per-person rates only)."""
+    from entitle.registry.advance import events_path
+    from entitle.registry.advance_rates import RATES, WEEKS_PER_YEAR
+
+    weeks = int(meta.get("week", 0))
+    seen: dict[str, int] = {}
+    path = events_path(root)
+    if weeks and path.is_file():
+        counts = pl.read_parquet(path).filter(pl.col("week") > 0).group_by("kind").len()
+        seen = dict(zip(counts["kind"].to_list(), counts["len"].to_list(), strict=True))
+    persons = max(int(meta.get("persons", 1)), 1)
+    section = f"changes a year (advanced {weeks} weeks)"
+    return [
+        Row(
+            section,
+            f"{rate.kind} per {rate.per}",
+            rate.per_year,
+            seen.get(rate.kind, 0) * WEEKS_PER_YEAR / weeks / persons
+            if weeks and rate.per == "person"
+            else None,
+            None,
+            rate.source,
+            percent=True,
+        )
+        for rate in RATES
+    ]
 
 
 def _format(value: float | None, percent: bool) -> str:
