@@ -1,0 +1,208 @@
+"""Weekly follow-up against a full run, week by week, on a synthetic city that changes.
+
+Generates the city, starts the registry simulator as a separate process, decides the baseline
+(`entitle watch run`'s first week), then for each week: moves the city one week forward
+(``POST /_admin/advance``), follows it up (`run_week`: notifications → reached subjects →
+re-decided through the gateway) and, for comparison, decides every subject again through the same
+gateway (what a full campaign run asks). Per week and campaign: MAGDA questions and wall time of
+both, and the share; the week's change counts.
+
+Reach over time (garbage bags): every household that becomes truly entitled during the weeks
+(its ground-truth decision turns eligible), the days from the truth's change to the week its
+follow-up decided it newly eligible (the letter's week); median and 95th percentile, and the
+households never reached, with why (the change still waits in the registry lag, a grey zone).
+
+    .venv/bin/python bench/watch.py [--persons 270000] [--weeks 12] [--seed 1]
+
+Targets (issue 18): ≤ 5% of a full run's questions, ≤ 10% of its time; median ≤ 7 days after
+the change reaches the registry view; none missed when the registry view is current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+from processes import start_simulator
+from rich.console import Console
+from rich.table import Table
+
+from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_def import Campaign, find_campaign
+from entitle.decide.campaign_run import load_target
+from entitle.decide.campaign_sources import RegisterExtract, TableSource, select_target
+from entitle.decide.watch_decide import full_state
+from entitle.decide.watch_run import run_week, week_changes
+from entitle.registry.advance import events_path
+from entitle.registry.population import load_population
+from entitle.registry.synth import read_meta, write_city
+from entitle.store.db import make_engine, migrate, session_factory
+
+REPO = Path(__file__).resolve().parents[1]
+CAMPAIGNS = ("garbage-bags", "school-tariff")
+MAGDA = {"default_capacity": "ENTITLE", "sender": "gent.be/entitle", "max_concurrency": 8}
+console = Console()
+
+
+def as_of(city: Path) -> date:
+    return date.fromisoformat(str(read_meta(city)["reference_date"]))
+
+
+def full_cost(ctx: CampaignContext, campaign: Campaign, day: date) -> tuple[int, float]:
+    """MAGDA questions and seconds of deciding every subject of the campaign once."""
+    started = time.perf_counter()
+    source = ctx.fact_source()
+    try:
+        _, target = load_target(ctx, campaign, day, None)
+        result = full_state(campaign, day, target, source, ctx.pseudonymiser())
+    finally:
+        ctx.close_source(source)
+    return int(result.stats.get("questions", 0)), time.perf_counter() - started
+
+
+def truly_eligible(city: Path, campaign: Campaign, day: date, ctx: CampaignContext) -> set[str]:
+    """Household pseudonyms the ground truth makes eligible on `day` (columnar, no registry)."""
+    extract = RegisterExtract.load(city / "truth")
+    target = select_target(campaign, extract, day)
+    source = TableSource(*load_population(city, "truth", day))
+    result = full_state(campaign, day, target, source, ctx.pseudonymiser())
+    return {p for p, d in result.state.decisions.items() if d["outcome"] == "eligible"}
+
+
+def reach(
+    city: Path, ctx: CampaignContext, truth: dict[int, set[str]], days: dict[int, date]
+) -> dict[str, Any]:
+    """Days from truth change to the follow-up's week, per newly truly entitled household."""
+    pseudonymise = ctx.pseudonymiser()
+    events = pl.read_parquet(events_path(city)).filter(pl.col("week") > 0)
+    persons = pl.read_parquet(city / "truth" / "persons.parquet").select(
+        "person_id", "household_id"
+    )
+    events = events.join(persons, on="person_id", how="left", suffix="_truth")
+    household_of = {pseudonymise(h): h for h in persons["household_id"].unique().to_list()}
+    grey = pl.read_parquet(city / "truth" / "grey_zones.parquet")
+    grey_households = set(grey["household_id"].to_list())
+    new_by_week = {
+        week: {
+            c["subject_pseudonym"]
+            for c in week_changes(ctx, week + 1, "garbage-bags")
+            if c["change"] == "new"
+        }
+        for week in days
+    }
+    delays: list[int] = []
+    missed: dict[str, int] = {}
+    weeks = sorted(days)
+    for week in weeks[1:]:
+        for household in sorted(truth[week] - truth[week - 1]):
+            real = household_of.get(household)
+            mine = events.filter((pl.col("household_id_truth") == real) & (pl.col("week") == week))
+            changed = min(mine["truth_date"].to_list(), default=days[week] - timedelta(days=7))
+            letter = next((w for w in weeks if w >= week and household in new_by_week[w]), None)
+            if letter is not None:
+                delays.append((days[letter] - changed).days)
+                continue
+            waiting = mine.filter(~pl.col("applied")).height > 0
+            why = (
+                "registry lag past the last week"
+                if waiting
+                else ("grey zone" if real in grey_households else "other")
+            )
+            missed[why] = missed.get(why, 0) + 1
+    ordered = sorted(delays)
+    return {
+        "reached": len(delays),
+        "median_days": statistics.median(ordered) if ordered else None,
+        "p95_days": ordered[max(0, int(0.95 * len(ordered)) - 1)] if ordered else None,
+        "missed": missed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=270_000)
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    campaigns = [find_campaign(n, REPO / "campaigns", REPO / "benefits") for n in CAMPAIGNS]
+    with tempfile.TemporaryDirectory(prefix="entitle-watch-") as tmp:
+        root = Path(tmp)
+        city = root / "city"
+        started = time.perf_counter()
+        write_city(args.persons, args.seed, city)
+        console.print(f"city of {args.persons:,} persons in {time.perf_counter() - started:.0f} s")
+        process, url = start_simulator(city, root)
+        try:
+            database = f"sqlite:///{root / 'entitle.db'}"
+            migrate(database)
+            ctx = CampaignContext(
+                factory=session_factory(make_engine(database)),
+                register=city / "registry",
+                state_dir=root / "state",
+                output_dir=root / "out",
+                registry=url,
+                magda_overrides=dict(MAGDA),
+            )
+            days = {0: as_of(city)}
+            truth = {0: truly_eligible(city, campaigns[0], days[0], ctx)}
+            baseline = run_week(ctx, campaigns, days[0])
+            console.print(f"baseline: {baseline.campaigns}")
+            table = Table(title=f"watch vs full run, {args.persons:,} persons")
+            for column in (
+                "week",
+                "notif.",
+                "persons",
+                "campaign",
+                "decided",
+                "new/chg/end",
+                "questions watch/full",
+                "share",
+                "seconds watch/full",
+                "share",
+            ):
+                table.add_column(column, justify="right")
+            shares: list[tuple[float, float]] = []
+            for week in range(1, args.weeks + 1):
+                moved = httpx.post(f"{url}/_admin/advance", json={"weeks": 1}, timeout=600)
+                moved.raise_for_status()
+                days[week] = as_of(city)
+                summary = run_week(ctx, campaigns, days[week])
+                truth[week] = truly_eligible(city, campaigns[0], days[week], ctx)
+                for campaign in campaigns:
+                    figures = summary.campaigns[campaign.name]
+                    questions, seconds = full_cost(ctx, campaign, days[week])
+                    q_share = figures["questions"] / max(questions, 1)
+                    t_share = figures["seconds"] / max(seconds, 1e-9)
+                    shares.append((q_share, t_share))
+                    table.add_row(
+                        str(week),
+                        str(summary.notifications),
+                        str(summary.changed_persons),
+                        campaign.name,
+                        str(figures["decided"]),
+                        f"{figures['new']}/{figures['changed']}/{figures['ended']}",
+                        f"{figures['questions']:,}/{questions:,}",
+                        f"{q_share:.1%}",
+                        f"{figures['seconds']:.1f}/{seconds:.1f}",
+                        f"{t_share:.1%}",
+                    )
+            console.print(table)
+            console.print(
+                f"mean share: questions {statistics.mean(q for q, _ in shares):.1%}, "
+                f"time {statistics.mean(t for _, t in shares):.1%}"
+            )
+            console.print(f"reach (garbage bags): {reach(city, ctx, truth, days)}")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
