@@ -196,3 +196,33 @@ def test_duplicated_or_malformed_batch_files_are_refused_and_the_cursor_stays(
     with pytest.raises(MagdaParseError):
         run_week(ctx, chosen, env.as_of(), files=[broken])
     assert (watch_dir(ctx) / "state.json").read_bytes() == state
+
+
+def test_a_notification_for_a_person_the_city_does_not_follow_is_ignored_and_logged(
+    env: Env, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from entitle.insz import make_insz
+    from entitle.sources.magda.envelope import build_request
+    from entitle.sources.magda.mutations import MutatiesNotificatiesCriteria
+
+    ctx = env.context("stranger")
+    chosen = campaigns()[:1]
+    env.advance()
+    run_week(ctx, chosen, env.as_of())
+    env.advance()
+    state = json.loads((watch_dir(ctx) / "state.json").read_text())
+    built = build_request(
+        [MutatiesNotificatiesCriteria(after=state["cursor"]["algemeen"])],
+        sender="gent.be/entitle",
+        capacity="ENTITLE",
+    )
+    reply = env.server.post("/soap", built.xml).content
+    first = reply.split(b"<INSZ>", 1)[1][:11]
+    stranger = make_insz(date(1950, 5, 5), 997, kind="test").normalized.encode()
+    batch = tmp_path / "general.xml"
+    batch.write_bytes(reply.replace(b"<INSZ>" + first, b"<INSZ>" + stranger, 1))
+    caplog.set_level("WARNING", logger="entitle.watch")
+    week = run_week(ctx, chosen, env.as_of(), files=[batch])
+    assert week.ignored >= 1
+    assert "does not follow, ignored" in caplog.text
+    assert stranger.decode() not in caplog.text

@@ -17,6 +17,7 @@ copies are the city's own data, kept in the state folder next to the pseudonymis
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from entitle.decide.atomic import write_atomic
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_run import load_target
-from entitle.decide.campaign_sources import read_dataset
+from entitle.decide.campaign_sources import RegisterExtract, read_dataset
 from entitle.decide.watch_decide import WeekResult, decide_week
 from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
 from entitle.sources.magda import MagdaClient, parse_response
@@ -58,6 +59,8 @@ __all__ = [
     "week_changes",
 ]
 
+log = logging.getLogger("entitle.watch")
+
 FOLLOW_UP_PURPOSE: Final = "proactive-follow-up"
 FEEDS: Final = ("persoon", "algemeen")
 DATASETS: Final = ("ocmw_clients", "school_enrolments")
@@ -77,6 +80,7 @@ class WeekSummary:
     changed_persons: int
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
     nothing_new: bool = False
+    ignored: int = 0  # notifications for persons the city does not follow
 
 
 def watch_dir(ctx: CampaignContext) -> Path:
@@ -169,6 +173,28 @@ def read_batch_files(paths: Sequence[Path]) -> list[NotificationBatch]:
     return batches
 
 
+@dataclass(frozen=True)
+class _Followed:
+    residents: set[str]  # persons of the register extract (ids)
+    reach: set[str]  # person pseudonyms a standing decision reads
+
+
+def _followed(
+    ctx: CampaignContext, campaigns: Sequence[Campaign], current: Path | None, pseudonymise: Any
+) -> _Followed:
+    """Whom the city follows: the persons of its register extract and those a standing decision
+    still reads (who left or died). Until the inscription repertory says who is inscribed, a
+    notification about anyone else is ignored (and logged, without the number)."""
+    extract = RegisterExtract.load(ctx.register).persons
+    reach: set[str] = set()
+    for campaign in campaigns:
+        folder = current / campaign.name if current else None
+        if folder is not None and (folder / "reach.parquet").is_file():
+            people = pl.read_parquet(folder / "reach.parquet", columns=["person_pseudonym"])
+            reach.update(people["person_pseudonym"].to_list())
+    return _Followed(set(extract["person_id"].cast(pl.String).to_list()), reach)
+
+
 def _feed(batch: NotificationBatch) -> str:
     return "persoon" if batch.service == "GeefPersoonMutatiesNotificaties" else "algemeen"
 
@@ -200,7 +226,15 @@ def run_week(
     if not first and not seen:
         return WeekSummary(week - 1, as_of, 0, 0, nothing_new=True)
     current = root / state["current"] if state["current"] else None
-    changed = {n.insz for b in batches for n in b.notifications}
+    pseudonymise = ctx.pseudonymiser()
+    followed = _followed(ctx, campaigns, current, pseudonymise)
+    notified = {n.insz for b in batches for n in b.notifications}
+    changed = {i for i in notified if i in followed.residents or pseudonymise(i) in followed.reach}
+    ignored = sum(1 for b in batches for n in b.notifications if n.insz not in changed)
+    if ignored and not first:
+        log.warning(
+            "week %d: %d notifications for persons the city does not follow, ignored", week, ignored
+        )
     staging = root / f"week-{week:04d}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "local").mkdir(parents=True)
@@ -212,7 +246,7 @@ def run_week(
             changed |= changed_in_dataset(before, after)
         after.write_parquet(staging / "local" / f"{name}.parquet")
     summary = WeekSummary(week, as_of, sum(len(b.notifications) for b in batches), len(changed))
-    pseudonymise = ctx.pseudonymiser()
+    summary.ignored = ignored if not first else 0
     source = ctx.fact_source()
     try:
         for campaign in campaigns:
