@@ -94,6 +94,12 @@ def test_weeks_through_the_gateway_equal_a_full_decision(env: Env) -> None:
             assert figures["questions"] < baseline.campaigns["garbage-bags"]["questions"]
     again = run_week(ctx, chosen, env.as_of())
     assert again.nothing_new  # no new batch: nothing decided, nothing written
+    listed = watch_run.list_weeks(ctx)
+    assert [w["week"] for w in listed] == [1, 2, 3]
+    assert set(listed[-1]["campaigns"]) == {"garbage-bags", "school-tariff"}
+    assert listed[0]["campaigns"]["garbage-bags"]["new"] == sum(
+        1 for c in watch_run.week_changes(ctx, 1, "garbage-bags") if c["change"] == "new"
+    )
     source = ctx.fact_source()
     try:
         for campaign in chosen:

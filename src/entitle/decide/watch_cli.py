@@ -88,3 +88,28 @@ def run(
             f"{figures['changed']}, ended {figures['ended']}, pending {figures['pending']}, "
             f"{figures['questions']} questions"
         )
+
+
+@watch_app.command("weeks")
+def weeks(
+    register: RegisterOption = None,
+    registry: RegistryOption = None,
+    local: LocalOption = None,
+    url: UrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The weeks followed up: new, changed and ended per campaign and week."""
+    from entitle.decide.watch_run import list_weeks
+
+    found = list_weeks(_context(url, register, registry, local, None, None))
+    if as_json:
+        console.print_json(json.dumps(found))
+        return
+    if not found:
+        console.print("no week followed up yet")
+    for week in found:
+        figures = ", ".join(
+            f"{name} new {c['new']} changed {c['changed']} ended {c['ended']}"
+            for name, c in week["campaigns"].items()
+        )
+        console.print(f"week {week['week']} ({week['as_of']}): {figures}")

@@ -53,6 +53,7 @@ __all__ = [
     "WatchError",
     "WeekSummary",
     "fetch_batches",
+    "list_weeks",
     "read_batch_files",
     "run_week",
     "watch_dir",
@@ -300,6 +301,14 @@ def run_week(
         session.commit()
     write_atomic(root / "state.json", json.dumps(new_state, indent=1).encode())
     return summary
+
+
+def list_weeks(ctx: CampaignContext) -> list[dict[str, Any]]:
+    """Every week followed up, oldest first: its date, notifications and per-campaign counts."""
+    weeks = []
+    for path in sorted(watch_dir(ctx).glob("week-[0-9][0-9][0-9][0-9]/summary.json")):
+        weeks.append(json.loads(path.read_text(encoding="utf-8")))
+    return weeks
 
 
 def week_changes(ctx: CampaignContext, week: int, campaign: str) -> list[dict[str, Any]]:
