@@ -48,7 +48,7 @@ from entitle.store.db import make_engine, migrate, session_factory
 REPO = Path(__file__).resolve().parents[1]
 CAMPAIGNS = ("garbage-bags", "school-tariff")
 MAGDA = {"default_capacity": "ENTITLE", "sender": "gent.be/entitle", "max_concurrency": 8}
-console = Console()
+console = Console(width=160)
 
 
 def as_of(city: Path) -> date:
@@ -98,6 +98,7 @@ def reach(
         for week in days
     }
     delays: list[int] = []
+    after_registry: list[int] = []
     missed: dict[str, int] = {}
     weeks = sorted(days)
     for week in weeks[1:]:
@@ -108,6 +109,9 @@ def reach(
             letter = next((w for w in weeks if w >= week and household in new_by_week[w]), None)
             if letter is not None:
                 delays.append((days[letter] - changed).days)
+                seen = mine.filter(pl.col("applied"))["registry_date"].to_list()
+                if seen:  # the change reached the registry view on its latest registry date
+                    after_registry.append((days[letter] - max(seen)).days)
                 continue
             waiting = mine.filter(~pl.col("applied")).height > 0
             why = (
@@ -116,13 +120,19 @@ def reach(
                 else ("grey zone" if real in grey_households else "other")
             )
             missed[why] = missed.get(why, 0) + 1
-    ordered = sorted(delays)
     return {
         "reached": len(delays),
-        "median_days": statistics.median(ordered) if ordered else None,
-        "p95_days": ordered[max(0, int(0.95 * len(ordered)) - 1)] if ordered else None,
+        "days from the truth's change": _spread(delays),
+        "days from the registry view's change": _spread(after_registry),
         "missed": missed,
     }
+
+
+def _spread(values: list[int]) -> dict[str, float | None]:
+    ordered = sorted(values)
+    if not ordered:
+        return {"median": None, "p95": None}
+    return {"median": statistics.median(ordered), "p95": ordered[-(-95 * len(ordered) // 100) - 1]}
 
 
 def main() -> None:

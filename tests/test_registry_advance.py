@@ -182,6 +182,8 @@ def test_the_report_states_the_rates_and_what_the_history_shows(
     advance_city(folder, 4)
     seen = {r.label: r for r in summarize(folder).rows if r.section.startswith("changes a year")}
     events = pl.read_parquet(events_path(folder)).filter(pl.col("week") > 0)
-    persons = json.loads((folder / "meta.json").read_text())["persons"]
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["persons"] == PERSONS  # the generation's parameter still identifies the city
+    persons = meta["rows"]["truth/persons.parquet"]
     births = events.filter(pl.col("kind") == "birth").height
     assert seen["birth per person"].truth == pytest.approx(births * 52.18 / 4 / persons)

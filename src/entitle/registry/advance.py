@@ -872,9 +872,9 @@ def _save(city: _City, published: dict[int, list[dict[str, Any]]]) -> None:
             pl.DataFrame(rows, schema=NOTIFICATION_SCHEMA), notifications_path(city.root, week)
         )
     city.meta["rows"] = {**city.meta.get("rows", {}), **{p: f.height for p, f in city.t.items()}}
+    # "persons" stays the generation's parameter (it identifies the city); the counts now are rows
     city.meta["households"] = city.t["truth/households.parquet"].height
     city.meta["registry_households"] = city.t["registry/households.parquet"].height
-    city.meta["persons"] = city.t["truth/persons.parquet"].height
     text = json.dumps(city.meta, indent=2, sort_keys=True) + "\n"
     (city.root / "meta.json").write_text(text, encoding="utf-8")
 

@@ -309,7 +309,8 @@ def _change_rows(root: Path, meta: dict[str, Any]) -> list[Row]:
     if weeks and path.is_file():
         counts = pl.read_parquet(path).filter(pl.col("week") > 0).group_by("kind").len()
         seen = dict(zip(counts["kind"].to_list(), counts["len"].to_list(), strict=True))
-    persons = max(int(meta.get("persons", 1)), 1)
+    rows = meta.get("rows", {})
+    persons = max(int(rows.get("truth/persons.parquet", meta.get("persons", 1))), 1)
     section = f"changes a year (advanced {weeks} weeks)"
     return [
         Row(
