@@ -232,3 +232,35 @@ def test_a_notification_for_a_person_the_city_does_not_follow_is_ignored_and_log
     assert week.ignored >= 1
     assert "does not follow, ignored" in caplog.text
     assert stranger.decode() not in caplog.text
+
+
+def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from entitle.decide.watch_cli import watch_app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    migrate(url)
+    monkeypatch.setenv("ENTITLE_DATA_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("ENTITLE_MAGDA_SENDER", "gent.be/entitle")
+    monkeypatch.setenv("ENTITLE_MAGDA_DEFAULT_CAPACITY", "ENTITLE")
+    common = ["--url", url, "--register", str(env.city / "registry")]
+    common += ["--registry", env.server.url]
+    where = ["--campaigns", str(REPO / "campaigns"), "--benefits", str(REPO / "benefits")]
+    runner = CliRunner()
+    env.advance()
+    day = ["--as-of", env.as_of().isoformat(), "--campaign", "garbage-bags"]
+    first = runner.invoke(watch_app, ["run", *common, *where, *day])
+    assert first.exit_code == 0, first.output
+    assert "week 1" in first.output and "garbage-bags: decided" in first.output
+    idle = runner.invoke(watch_app, ["run", *common, *where, *day])
+    assert idle.exit_code == 0, idle.output
+    assert "no new notifications after week 1" in idle.output
+    listed = runner.invoke(watch_app, ["weeks", *common, "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [w["week"] for w in json.loads(listed.output)] == [1]
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<html>502</html>")
+    refused = runner.invoke(watch_app, ["run", *common, *where, *day, "--notifications", str(bad)])
+    assert refused.exit_code == 2
+    assert "cursor not moved" in refused.output
