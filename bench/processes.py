@@ -20,9 +20,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+def wait_for(
+    url: str, process: subprocess.Popen[bytes], what: str, log: Path, timeout: float = 60
+) -> None:
     """Until `url` answers 200; exit with `what`'s log when it dies or does not start."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{what} exited:\n{log.read_text(errors='replace')}")
@@ -37,7 +39,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -
 
 
 def start_simulator(
-    city: Path, folder: Path, latency_ms: int | None = None
+    city: Path, folder: Path, latency_ms: int | None = None, timeout: float = 60
 ) -> tuple[subprocess.Popen[bytes], str]:
     """The registry simulator on `city` (log in `folder`), every registry call waiting
     `latency_ms` when given; returns the process and its URL once it answers."""
@@ -55,5 +57,5 @@ def start_simulator(
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    wait_for(url + "/health", process, "the registry simulator", log)
+    wait_for(url + "/health", process, "the registry simulator", log, timeout)
     return process, url

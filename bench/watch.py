@@ -148,7 +148,7 @@ def main() -> None:
         started = time.perf_counter()
         write_city(args.persons, args.seed, city)
         console.print(f"city of {args.persons:,} persons in {time.perf_counter() - started:.0f} s")
-        process, url = start_simulator(city, root)
+        process, url = start_simulator(city, root, timeout=600)  # a big city loads slowly
         try:
             database = f"sqlite:///{root / 'entitle.db'}"
             migrate(database)
