@@ -19,6 +19,7 @@ import polars as pl
 
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_evaluate import decide_chunk_rows, unknown_rows, with_change
+from entitle.decide.campaign_reasons import PENDING
 from entitle.decide.campaign_sources import FactSource, Target
 from entitle.decide.watch_subjects import FollowUpState, week_subjects
 from entitle.sources.access import Pseudonymiser
@@ -66,10 +67,9 @@ def _decide(
 
 
 def _transient(row: dict[str, Any]) -> bool:
-    """Undetermined only because a registry failed (a retry-kind reason): decide next week."""
-    return row["outcome"] == "undetermined" and any(
-        str(why).startswith("retry") for why in row.get("reasons", {}).values()
-    )
+    """Undetermined only through a failure of ours (a registry down: outcome ``pending``):
+    decide again next week."""
+    return bool(row["outcome"] == PENDING)
 
 
 def decide_week(
