@@ -1,7 +1,9 @@
 """``entitle watch …``: weekly follow-up of the active campaigns from mutation notifications.
 
-``entitle watch run`` follows up one week (schedule it weekly, e.g. with cron or ``entitle
-campaign schedule``'s timer, or run it by hand); ``entitle watch weeks`` lists the weeks done.
+``entitle watch run`` follows up one week (schedule it weekly, e.g. with cron, or run it by
+hand); ``entitle watch weeks`` lists the weeks done. Exit codes as ``entitle campaign run``: 0 done,
+1 done with pending subjects or the notification service unreachable (the week waits for the next
+run), 2 refused (a malformed or already processed batch, an unknown receipt, bad options).
 Where things are: the same options and environment as ``entitle campaign``.
 """
 
@@ -57,7 +59,7 @@ def run(
     """Fetch the week's notifications, decide again whom they reach, store the week."""
     from entitle.decide.campaign_def import load_campaigns
     from entitle.decide.watch_run import NotificationError, WatchError, run_week
-    from entitle.sources.magda.errors import MagdaError
+    from entitle.sources.magda.errors import ErrorKind, MagdaError
 
     ctx = _context(url, register, registry, local, None, None)
     chosen = (
@@ -69,12 +71,14 @@ def run(
     try:
         summary = run_week(ctx, chosen, when, files=notifications or ())
     except NotificationError as exc:
-        raise _fail(f"watch run: notifications: {exc} (cursor not moved)", 3) from None
+        code = 1 if exc.kind == ErrorKind.RETRY else 2  # the week waits for the next run
+        raise _fail(f"watch run: notifications: {exc} (cursor not moved)", code) from None
     except (WatchError, MagdaError) as exc:
         raise _fail(f"watch run: {exc} (cursor not moved)") from None
+    pending = sum(c["pending"] for c in summary.campaigns.values())
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, "as_of": summary.as_of.isoformat()}))
-        return
+        raise typer.Exit(1 if pending else 0)
     if summary.nothing_new:
         console.print(f"no new notifications after week {summary.week}")
         return
@@ -88,6 +92,8 @@ def run(
             f"{figures['changed']}, ended {figures['ended']}, pending {figures['pending']}, "
             f"{figures['questions']} questions"
         )
+    if pending:  # decided next week; as `entitle campaign run`, exit 1
+        raise typer.Exit(1)
 
 
 @watch_app.command("weeks")
