@@ -191,6 +191,10 @@ def main() -> None:
                     q_share = figures["questions"] / max(questions, 1)
                     t_share = figures["seconds"] / max(seconds, 1e-9)
                     shares.append((q_share, t_share))
+                    console.print(  # as it goes: a big city's week takes minutes
+                        f"week {week} {campaign.name}: questions {figures['questions']:,}/"
+                        f"{questions:,}, seconds {figures['seconds']:.1f}/{seconds:.1f}"
+                    )
                     table.add_row(
                         str(week),
                         str(summary.notifications),
