@@ -15,6 +15,7 @@ facts missing for every subject.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +25,12 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from entitle.rules.bounds import ORDERED
 from entitle.rules.cases import Case
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision, FactRequest
+from entitle.rules.decision import Decision, FactRequest, MissingFact
 from entitle.rules.expr import (
+    COMPARISONS,
     Agg,
     AsOf,
     Binary,
@@ -180,17 +183,33 @@ class _Program:
     aggs: list[Agg] = field(default_factory=list)
     subject_facts: set[str] = field(default_factory=set)
     member_facts: set[str] = field(default_factory=set)
+    bounded_sums: list[Agg] = field(default_factory=list)  # sums whose bounds a comparison reads
+    bound_flags: list[str] = field(default_factory=list)  # S columns: decided by bounds here
 
     @property
     def uses_members(self) -> bool:
         return bool(self.aggs) or bool(self.member_facts)
 
 
+_BoundExprs = tuple[pl.Expr, pl.Expr, int]  # lower, upper (Float64) and the level they need
+
+
+def _lo(name: str) -> str:
+    return f"lo|{name}"
+
+
+def _hi(name: str) -> str:
+    return f"hi|{name}"
+
+
 class _Compiler:
-    def __init__(self, program: _Program) -> None:
+    def __init__(self, program: _Program, catalogue: Catalogue) -> None:
         self.p = program
+        self.catalogue = catalogue
         self.height: dict[Node, int] = {}
         self.exprs: dict[Node, pl.Expr] = {}
+        self.bound_exprs: dict[Node, _BoundExprs] = {}
+        self.member_nodes: set[Node] = set()
 
     def name(self, node: Node) -> str:
         col = self.p.col.get(node)
@@ -212,16 +231,141 @@ class _Compiler:
             self.name(node)
             self.height[node] = 0  # joined into S before any S level
             return 0
+        if in_member:
+            self.member_nodes.add(node)
         level = 1 + max((self.add(child, in_member) for child in _operands(node)), default=0)
         if isinstance(node, Name) and node.kind == "cond":
             root = self.p.benefit.conditions[node.target].node
             level = max(level, self.add(root) + 1)
+        if _bounded_comparison(node):
+            assert isinstance(node, Binary)
+            level = max(level, *(self.bounds(x)[2] + 1 for x in (node.left, node.right)))
         self.height[node] = level
+        self._put(self.name(node), self.expr(node), level, in_member)
+        if _bounded_comparison(node) and not in_member:
+            assert isinstance(node, Binary)
+            flag = f"bb|{self.name(node)}"
+            unknown = self.ref(node.left).is_null() | self.ref(node.right).is_null()
+            self._put(flag, unknown & self._decided(node).is_not_null(), level, False)
+            self.p.bound_flags.append(flag)
+        return level
+
+    def _put(self, name: str, expr: pl.Expr, level: int, in_member: bool) -> None:
         levels = self.p.m_levels if in_member else self.p.s_levels
         while len(levels) < level:
             levels.append([])
-        levels[level - 1].append((self.name(node), self.expr(node)))
-        return level
+        levels[level - 1].append((name, expr))
+
+    # ------------------------------------------------------------- bounds
+
+    def bounds(self, node: Node) -> _BoundExprs:
+        """Float64 lower and upper bounds of a numeric node (see `entitle.rules.bounds`)."""
+        found = self.bound_exprs.get(node)
+        if found is None:
+            found = self.bound_exprs[node] = self._bounds(node)
+        return found
+
+    def _point(self, node: Node, lo: float, hi: float) -> _BoundExprs:
+        """The node's value when known, else [lo, hi]: inline, needs the node's column."""
+        value = self.ref(node).cast(pl.Float64())
+        known = self.ref(node).is_not_null()
+        return (
+            pl.when(known).then(value).otherwise(pl.lit(lo, dtype=pl.Float64())),
+            pl.when(known).then(value).otherwise(pl.lit(hi, dtype=pl.Float64())),
+            self.height[node],
+        )
+
+    def _bounds(self, node: Node) -> _BoundExprs:
+        in_member = node in self.member_nodes
+        if isinstance(node, Lit | AsOf) or (isinstance(node, Name) and node.kind != "cond"):
+            domain = (
+                self.catalogue[node.target].domain
+                if isinstance(node, Name) and node.kind in ("fact", "member_fact")
+                else (-math.inf, math.inf)
+            )
+            return self._point(node, *domain)
+        if isinstance(node, Agg):
+            if node.fn != "sum":
+                return self._point(node, -math.inf, math.inf)
+            item = self.bounds(node.item)
+            name = self.name(node.item)
+            self._put(_lo(name), item[0], item[2] + 1, True)
+            self._put(_hi(name), item[1], item[2] + 1, True)
+            self.p.bounded_sums.append(node)
+            agg = self.name(node)
+            return (pl.col(_lo(agg)), pl.col(_hi(agg)), 0)
+        inner = self._inner_bounds(node)
+        if inner is None:
+            return self._point(node, -math.inf, math.inf)
+        lo, hi, level = inner
+        point = self._point(node, 0.0, 0.0)
+        level = max(level, point[2]) + 1
+        name = self.name(node)
+        known = self.ref(node).is_not_null()
+        self._put(_lo(name), pl.when(known).then(point[0]).otherwise(lo), level, in_member)
+        self._put(_hi(name), pl.when(known).then(point[1]).otherwise(hi), level, in_member)
+        return (pl.col(_lo(name)), pl.col(_hi(name)), level)
+
+    def _inner_bounds(self, node: Node) -> _BoundExprs | None:
+        """Bounds of an unknown node from its operands' bounds; None when they say nothing."""
+        if isinstance(node, Unary) and node.op == "-":
+            lo, hi, level = self.bounds(node.operand)
+            return (-hi, -lo, level)
+        if isinstance(node, Binary) and node.op in ("+", "-", "*"):
+            (alo, ahi, la), (blo, bhi, lb) = self.bounds(node.left), self.bounds(node.right)
+            if node.op == "+":
+                return (alo + blo, ahi + bhi, max(la, lb))
+            if node.op == "-":
+                return (alo - bhi, ahi - blo, max(la, lb))
+            products = [_times(x, y) for x in (alo, ahi) for y in (blo, bhi)]
+            return (pl.min_horizontal(*products), pl.max_horizontal(*products), max(la, lb))
+        if isinstance(node, If):
+            c = self.ref(node.cond)
+            (tlo, thi, lt), (olo, ohi, lo_) = self.bounds(node.then), self.bounds(node.other)
+            level = max(lt, lo_, self.height[node.cond])
+            return (
+                pl.when(c.is_null())
+                .then(pl.min_horizontal(tlo, olo))
+                .when(c)
+                .then(tlo)
+                .otherwise(olo),
+                pl.when(c.is_null())
+                .then(pl.max_horizontal(thi, ohi))
+                .when(c)
+                .then(thi)
+                .otherwise(ohi),
+                level,
+            )
+        if isinstance(node, Call) and node.fn in ("min", "max") and len(node.args) >= 2:
+            found = [self.bounds(arg) for arg in node.args]
+            pick = pl.min_horizontal if node.fn == "min" else pl.max_horizontal
+            return (
+                pick(*[b[0] for b in found]),
+                pick(*[b[1] for b in found]),
+                max(b[2] for b in found),
+            )
+        return None
+
+    def _decided(self, node: Binary) -> pl.Expr:
+        """The comparison as settled by its operands' bounds (null: not settled)."""
+        (alo, ahi, _), (blo, bhi, _) = self.bounds(node.left), self.bounds(node.right)
+        yes: pl.Expr
+        no: pl.Expr
+        op = node.op
+        if op == "<":
+            yes, no = ahi < blo, alo >= bhi
+        elif op == "<=":
+            yes, no = ahi <= blo, alo > bhi
+        elif op == ">":
+            yes, no = alo > bhi, ahi <= blo
+        elif op == ">=":
+            yes, no = alo >= bhi, ahi < blo
+        else:
+            same = (alo == ahi) & (ahi == blo) & (blo == bhi) & alo.is_finite()
+            apart = (ahi < blo) | (bhi < alo)
+            yes, no = (same, apart) if op == "==" else (apart, same)
+        none = pl.lit(None, dtype=pl.Boolean())
+        return pl.when(yes).then(pl.lit(True)).when(no).then(pl.lit(False)).otherwise(none)
 
     def expr(self, node: Node) -> pl.Expr:
         dtype = DTYPES[node.type]
@@ -273,6 +417,11 @@ class _Compiler:
         return pl.col(_v(node.target))
 
     def _binary(self, node: Binary) -> pl.Expr:
+        if _bounded_comparison(node):
+            return pl.coalesce(self._plain(node), self._decided(node))
+        return self._plain(node)
+
+    def _plain(self, node: Binary) -> pl.Expr:
         a, b = self.ref(node.left), self.ref(node.right)
         op = node.op
         if op == "==":
@@ -338,6 +487,21 @@ class _Compiler:
         ) - before_birthday.cast(pl.Int64())
 
 
+def _bounded_comparison(node: Node) -> bool:
+    """A comparison of numbers: settled by bounds when an operand is unknown."""
+    return (
+        isinstance(node, Binary)
+        and node.op in COMPARISONS
+        and node.left.type in ORDERED
+        and node.right.type in ORDERED
+    )
+
+
+def _times(x: pl.Expr, y: pl.Expr) -> pl.Expr:
+    """x × y where a zero factor gives zero even against an infinite bound."""
+    return pl.when((x == 0) | (y == 0)).then(pl.lit(0.0)).otherwise(x * y)
+
+
 def _operands(node: Node) -> list[Node]:
     """Children that are values (a lookup's table name is not one)."""
     if isinstance(node, Call) and node.fn in ("lookup", "band"):
@@ -370,7 +534,7 @@ def compile_program(benefit: Benefit, as_of: date, catalogue: Catalogue | None =
         return cached
     plan = plan_benefit(benefit, catalogue or default_catalogue())
     program = _Program(benefit, plan, as_of, benefit.params_at(as_of))
-    compiler = _Compiler(program)
+    compiler = _Compiler(program, catalogue or default_catalogue())
     for cond in benefit.conditions.values():
         compiler.add(cond.node)
     compiler.add(benefit.eligible)
@@ -403,6 +567,11 @@ class _Masks:
         is_eligible = pl.col(col[eligible]).fill_null(False)
         for out in benefit.outputs.values():
             self.visit(out.node, is_eligible & self.u(out.node))
+        self.conditions()
+
+    def conditions(self) -> None:
+        """Carry the needs put on named conditions down into their expressions."""
+        benefit = self.p.benefit
         for name in reversed(list(benefit.conditions)):
             needs = self.cond_need.get(name)
             if needs:
@@ -708,6 +877,13 @@ class _Run:
             out.append(
                 pl.select(pl.when(mask).then(result).otherwise(None).alias(name)).to_series()
             )
+        for agg in p.bounded_sums:  # sums of the members' bounds
+            item_col, agg_col = p.col[agg.item], p.col[agg]
+            for edge in (_lo, _hi):
+                weights = m[edge(item_col)].to_numpy()
+                sums = np.bincount(groups, weights=weights, minlength=total)
+                summed = pl.Series(edge(agg_col), sums)
+                out.append(summed if g.aligned else summed.gather(rows))
         return out
 
     def _grouping(self, s: pl.DataFrame, m: pl.DataFrame) -> _Groups:
@@ -908,17 +1084,12 @@ class _Run:
         p = self.p
         benefit = p.benefit
         eligible = pl.col(p.col[benefit.eligible])
-        outputs_known = pl.all_horizontal(
-            *[pl.col(p.col[o.node]).is_not_null() for o in benefit.outputs.values()], pl.lit(True)
-        )
         outcome = (
             pl.when(eligible.is_null())
             .then(pl.lit(str(Outcome.UNDETERMINED)))
             .when(~eligible)
             .then(pl.lit(str(Outcome.NOT_ELIGIBLE)))
-            .when(outputs_known)
-            .then(pl.lit(str(Outcome.ELIGIBLE)))
-            .otherwise(pl.lit(str(Outcome.UNDETERMINED)))
+            .otherwise(pl.lit(str(Outcome.ELIGIBLE)))
         )
         is_eligible = eligible.fill_null(False)
         cols = [pl.col(SUBJECT), outcome.alias("outcome")]
@@ -929,6 +1100,12 @@ class _Run:
             cols.append(
                 pl.when(is_eligible).then(value).otherwise(None).alias(f"out_{output.name}")
             )
+            if output.levels:
+                least = self._least(output.node, output.levels)
+                open_ = is_eligible & pl.col(p.col[output.node]).is_null()
+                cols.append(
+                    pl.when(open_).then(least).otherwise(None).alias(f"least_{output.name}")
+                )
         for name, cond in benefit.conditions.items():
             cols.append(pl.col(p.col[cond.node]).alias(f"cond_{name}"))
         cols.append(
@@ -936,6 +1113,9 @@ class _Run:
             .then(pl.lit(benefit.valid_until(p.as_of)))
             .otherwise(None)
             .alias("valid_until")
+        )
+        cols.append(
+            (_any(pl.col(f) for f in p.bound_flags) & eligible.is_not_null()).alias("by_bounds")
         )
         s_facts = sorted(p.subject_facts)
         out = s.select(
@@ -949,7 +1129,136 @@ class _Run:
         m_facts = sorted(p.member_facts)
         if m is not None and m_facts and not self.deferred:
             out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
-        return out
+        return self._with_missing(out, s, None if self.deferred else m)
+
+    def _least(self, node: Node, levels: tuple[Any, ...]) -> pl.Expr:
+        """The least level an open output can still take (its certain minimum)."""
+        dtype = DTYPES[node.type]
+        chain: Any = pl
+        for level in levels:
+            chain = chain.when(self._possible(node, level)).then(pl.lit(level, dtype=dtype))
+        result: pl.Expr = chain.otherwise(pl.lit(None, dtype=dtype))
+        return result
+
+    def _possible(self, node: Node, level: Any) -> pl.Expr:
+        """Whether the node can still take the value `level`, following `if` branches."""
+        value = pl.col(self.p.col[node])
+        if not isinstance(node, If):
+            return value.is_null() | (value == pl.lit(level)).fill_null(False)
+        c = pl.col(self.p.col[node.cond])
+        then, other = self._possible(node.then, level), self._possible(node.other, level)
+        branches = pl.when(c.is_null()).then(then | other).when(c).then(then).otherwise(other)
+        result: pl.Expr = pl.when(value.is_not_null()).then(value == level).otherwise(branches)
+        return result
+
+    # ------------------------------------------------------------- whose facts are missing
+
+    def _with_missing(
+        self, out: pl.DataFrame, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> pl.DataFrame:
+        """Add `missing`: per subject, each missing fact, whose it is and what it would settle."""
+        dtype = pl.List(
+            pl.Struct(
+                {
+                    "fact": pl.String(),
+                    "whose": pl.String(),
+                    "member": pl.Int64(),
+                    "settles": pl.List(pl.String()),
+                }
+            )
+        )
+        open_rows = out["facts_missing"] != 0
+        if not open_rows.any():
+            return out.with_columns(pl.lit(None, dtype=dtype).alias("missing"))
+        s = s.filter(open_rows)
+        if m is not None:
+            m = m.filter(m[SUBJECT].is_in(s[SUBJECT].implode()))
+        found: dict[int, dict[tuple[str, str, int | None], set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        benefit = self.p.benefit
+        parts: list[tuple[str, Node, bool]] = [("eligible", benefit.eligible, False)]
+        parts += [(name, out_.node, True) for name, out_ in benefit.outputs.items()]
+        for part, root, is_output in parts:
+            self._attribute(part, root, is_output, s, m, found)
+        rows = pl.DataFrame(
+            {
+                SUBJECT: list(found),
+                "missing": [
+                    sorted(
+                        (
+                            {"fact": f, "whose": w, "member": i, "settles": sorted(settles)}
+                            for (f, w, i), settles in facts.items()
+                        ),
+                        key=lambda d: (d["fact"], d["member"] or 0, d["whose"]),
+                    )
+                    for facts in found.values()
+                ],
+            },
+            schema={SUBJECT: pl.Int64(), "missing": dtype},
+        )
+        return out.join(rows, on=SUBJECT, how="left", maintain_order="left")
+
+    def _attribute(
+        self,
+        part: str,
+        root: Node,
+        is_output: bool,
+        s: pl.DataFrame,
+        m: pl.DataFrame | None,
+        found: dict[int, dict[tuple[str, str, int | None], set[str]]],
+    ) -> None:
+        """Which missing facts would settle one part (eligibility or an output), per subject."""
+        p = self.p
+        masks = _Masks(p)
+        need = masks.u(root)
+        if is_output:
+            need = pl.col(p.col[p.benefit.eligible]).fill_null(False) & need
+        masks.visit(root, need)
+        masks.conditions()
+        s_flags = s.select(
+            pl.col(SUBJECT),
+            *[_any(masks.s_leaf.get(f, [])).alias(f) for f in sorted(p.subject_facts)],
+            *[_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs],
+        )
+        subjects = s_flags[SUBJECT].to_numpy()
+        for fact in sorted(p.subject_facts):
+            whose = "household" if fact.startswith("household.") else "subject"
+            for row in np.flatnonzero(s_flags[fact].to_numpy()):
+                found[int(subjects[row])][(fact, whose, None)].add(part)
+        if m is None or not p.member_facts:
+            return
+        masks.member_masks()
+        agg_needs = [f"need|{p.col[a]}" for a in p.aggs]
+        m_flags = (
+            m.drop(agg_needs, strict=False)
+            .join(s_flags.select(SUBJECT, *agg_needs), on=SUBJECT, how="left")
+            .select(
+                pl.col(SUBJECT),
+                pl.col(MEMBER),
+                *[_any(masks.m_leaf.get(f, [])).alias(f) for f in sorted(p.member_facts)],
+            )
+        )
+        subjects, members = m_flags[SUBJECT].to_numpy(), m_flags[MEMBER].to_numpy()
+        rank = self._rank()
+        person_subject = p.benefit.subject == "person"
+        for fact in sorted(p.member_facts):
+            for row in np.flatnonzero(m_flags[fact].to_numpy()):
+                subject, member = int(subjects[row]), int(members[row])
+                if person_subject and subject == member:
+                    key: tuple[str, str, int | None] = (fact, "subject", None)
+                else:
+                    key = (fact, "member", int(rank[member]) + 1)
+                found[subject][key].add(part)
+
+    def _rank(self) -> Ints:
+        """Each person's place in their household's listing (0-based)."""
+        order, starts = self._household_order()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64) - np.repeat(
+            starts, self.sizes.to_numpy()
+        )
+        return rank
 
 
 def fact_names(benefit: Benefit, mask: int, catalogue: Catalogue | None = None) -> list[str]:
@@ -972,8 +1281,11 @@ def evaluate_population(
     Without a provider the population's own tables answer. With `prefill` every fact is taken as
     already at hand (one pass, no fetch minimisation: outcomes and outputs are the same, but
     conditions show every value and `facts_used` every fact read). The result has
-    one row per subject: `subject_id`, `outcome`, `out_<name>`, `cond_<name>`, `valid_until`,
-    `facts_used` and `facts_missing` (bitmasks, see `fact_names`) and `fetch_count`.
+    one row per subject: `subject_id`, `outcome`, `out_<name>` (null for an open output of an
+    eligible subject), `least_<name>` (the certain minimum of an open output with levels),
+    `cond_<name>`, `valid_until`, `facts_used` and `facts_missing` (bitmasks, see `fact_names`),
+    `missing` (per missing fact: whose it is and what it settles, see `missing_facts`),
+    `by_bounds` (a comparison over unknown values was settled by its bounds) and `fetch_count`.
     """
     catalogue = catalogue or default_catalogue()
     program = compile_program(benefit, as_of, catalogue)
@@ -1035,8 +1347,22 @@ def decisions_from_frame(benefit: Benefit, frame: pl.DataFrame, as_of: date) -> 
             facts_missing=fact_names(benefit, row["facts_missing"]),
             valid_until=row["valid_until"],
             fetch_count=row["fetch_count"],
+            missing=missing_facts(row["missing"]),
+            at_least={
+                o.name: row[f"least_{o.name}"]
+                for o in benefit.outputs.values()
+                if o.levels and row[f"least_{o.name}"] is not None
+            },
         )
     return out
+
+
+def missing_facts(cell: list[dict[str, Any]] | None) -> list[MissingFact]:
+    """The `missing` cell of a result row as `MissingFact`s."""
+    return [
+        MissingFact(item["fact"], item["whose"], item["member"], tuple(item["settles"]))
+        for item in cell or []
+    ]
 
 
 def cross_check_cases(benefit: Benefit, cases: list[Case]) -> list[Decision]:

@@ -57,6 +57,7 @@ class OutputSpec(_Strict):
     value: str
     type: Literal["money", "number", "int", "text", "bool", "date"] | None = None
     text: Text | None = None
+    levels: list[str | int] | None = None  # ordered, least favourable first: certain minimum
 
 
 class Guidance(_Strict):
@@ -145,6 +146,7 @@ class Output:
     node: Node
     type: T
     text: dict[str, str]
+    levels: tuple[Any, ...] = ()  # least favourable first; an open output's certain minimum
 
     def present(self, raw: Any) -> Any:
         """The value as shown to people: money in euros (computed in cents)."""
