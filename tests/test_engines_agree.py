@@ -237,7 +237,6 @@ def test_row_order_of_the_tables_does_not_matter(
 def _unlisted(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Rows without the members' places in the listing (shuffling the table reorders them)."""
     return {
-        subject: row
-        | {"missing": sorted((m.fact, m.whose, m.settles) for m in row["missing"])}
+        subject: row | {"missing": sorted((m.fact, m.whose, m.settles) for m in row["missing"])}
         for subject, row in rows.items()
     }

@@ -83,7 +83,7 @@ def member_role(missing: MissingFact, position_code: str | None, lang: str = "nl
     the caller knows it; without it the member is named by their place in the listing.
     """
     if missing.whose == "subject":
-        return "u" if lang == "nl" else "you"
+        return "de burger zelf" if lang == "nl" else "the citizen themselves"
     if missing.whose == "household":
         return "het gezin" if lang == "nl" else "the household"
     role = ROLES.get(position_code or "")

@@ -24,9 +24,10 @@ from entitle.decide.check import CheckResult, check, needs_household
 from entitle.decide.wiring import Registries
 from entitle.municipality import configured_municipality
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision
+from entitle.rules.decision import Decision, member_role
 from entitle.rules.expr import T
 from entitle.rules.loader import RuleFileError, load_benefit
+from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.render import render
 from entitle.web.settings import Settings
@@ -288,7 +289,7 @@ def build_card(
         valid_until=decision.valid_until,
         reasons=reason_lines(benefit, decision, catalogue),
         sources=source_lines(benefit, decision, catalogue, household, labels),
-        missing=missing_facts(decision, result.reasons, catalogue),
+        missing=missing_facts(decision, result.reasons, catalogue, result.positions),
         outputs=output_lines(benefit, decision),
         questions=result.questions,
         subject_kind=decision.subject_kind,
@@ -356,10 +357,20 @@ def source_lines(
 
 
 def missing_facts(
-    decision: Decision, reasons: dict[str, str], catalogue: Catalogue
+    decision: Decision,
+    reasons: dict[str, str],
+    catalogue: Catalogue,
+    positions: dict[int, str | None] | None = None,
 ) -> list[MissingFact]:
-    """What is missing, in words, and why (the kind of failure, not the source's message)."""
+    """What is missing, whose it is, in words, and why (the kind of failure, not the source's
+    message). `positions`: the members' position codes by their place in the household."""
     out: list[MissingFact] = []
+    whose: dict[str, list[dict[str, str]]] = {}
+    for item in decision.missing:
+        code = (positions or {}).get(item.member or 0)
+        names = {lang: member_role(item, code, lang) for lang in ("nl", "en")}
+        if names not in whose.setdefault(item.fact, []):
+            whose[item.fact].append(names)
     for fact in decision.facts_missing:
         spec = catalogue.get(fact)
         if fact == HOUSEHOLD_MEMBERS:
@@ -368,10 +379,19 @@ def missing_facts(
             description = dict(spec.description) or {"nl": fact, "en": fact}
         else:
             description = {"nl": fact, "en": fact}
+        owners = whose.get(fact, [])
+        if owners:
+            description = {
+                lang: f"{text} — {', '.join(o[lang] for o in owners)}"
+                for lang, text in description.items()
+            }
         kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
         why = MISSING_KINDS.get(kind, MISSING_KINDS["error"])
         out.append(MissingFact(fact, description, dict(why), kind))
     return out
+
+
+OPEN_WORDS = {"nl": ("minstens", "nog open"), "en": ("at least", "still open")}
 
 
 def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
@@ -379,6 +399,14 @@ def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
     for name, value in decision.outputs.items():
         output = benefit.outputs.get(name)
         if output is None:
+            continue
+        if value is None and decision.outcome == Outcome.ELIGIBLE:  # open: say what is certain
+            least = decision.at_least.get(name)
+            words = {
+                lang: f"{at_least} {least}" if least is not None else still_open
+                for lang, (at_least, still_open) in OPEN_WORDS.items()
+            }
+            lines.append(OutputLine(name, dict(output.text), words, False))
             continue
         lines.append(OutputLine(name, dict(output.text), value, output.type == T.MONEY))
     return lines
