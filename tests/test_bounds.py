@@ -24,8 +24,14 @@ from entitle.rules.scalar import evaluate
 ROOT = Path(__file__).resolve().parents[1]
 SCHOOL = load_benefit(ROOT / "benefits" / "ghent" / "school-tariff.yaml")
 AS_OF = date(2026, 3, 1)
-CMP = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-       "==": operator.eq, "!=": operator.ne}  # fmt: skip
+CMP = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 interval_st = st.tuples(st.integers(-6, 6), st.integers(0, 6)).map(lambda t: (t[0], t[0] + t[1]))
 
@@ -72,10 +78,16 @@ def _decide(members: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, An
     ids = tuple(f"p{i}" for i in range(len(members) + 1))
     pupil = {"position_code": "03", "taxable_income": None, "leefloon": False}
     rows = [
-        {"person_id": pid, "household_id": "h", "city_school_pupil": i == 0,
-         "shared_residence": False, "ocmw_leefloon": False, **member}
+        {
+            "person_id": pid,
+            "household_id": "h",
+            "city_school_pupil": i == 0,
+            "shared_residence": False,
+            "ocmw_leefloon": False,
+            **member,
+        }
         for i, (pid, member) in enumerate(zip(ids, [pupil, *members], strict=True))
-    ]  # fmt: skip
+    ]
     facts = {
         FactRequest(row["person_id"], f"person.{k}"): v
         for row in rows
@@ -83,8 +95,12 @@ def _decide(members: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, An
         if k not in ("person_id", "household_id") and v is not None
     }
     scalar = evaluate(SCHOOL, Subject("person", "p0", "h", ids), DictProvider(facts), AS_OF)
-    schema = {"person_id": pl.String(), "household_id": pl.String(), "taxable_income": pl.Int64(),
-              "position_code": pl.String()}  # fmt: skip
+    schema = {
+        "person_id": pl.String(),
+        "household_id": pl.String(),
+        "taxable_income": pl.Int64(),
+        "position_code": pl.String(),
+    }
     population = Population(
         pl.DataFrame(rows, schema_overrides=schema), pl.DataFrame({"household_id": ["h"]}), ["p0"]
     )

@@ -122,7 +122,9 @@ class CheckResponse(BaseModel):
     outcome: Literal["eligible", "not_eligible", "undetermined"]
     computed_outcome: Literal["eligible", "not_eligible", "undetermined"]
     valid_until: str | None
-    outputs: dict[str, Any]
+    outputs: dict[str, Any] = Field(description="null for an open output of an eligible decision")
+    open_outputs: list[str] = Field(description="outputs still unknown although eligible")
+    at_least: dict[str, Any] = Field(description="the certain minimum of open outputs")
     conditions: list[ConditionOut]
     missing: list[MissingOut]
     sources: list[SourceOut]

@@ -179,8 +179,10 @@ class MissingFact:
 class OutputLine:
     name: str
     label: dict[str, str]
-    value: Any  # as presented (money in euros)
+    value: Any  # as presented (money in euros); None while open
     money: bool
+    open: bool = False  # eligible for certain, this output still unknown
+    at_least: Any = None  # the certain minimum of an open output with levels
 
 
 @dataclass
@@ -231,6 +233,10 @@ class Card:
             "computed_outcome": self.outcome,
             "valid_until": _iso(self.effective_valid_until),
             "outputs": {line.name: line.value for line in self.outputs},
+            "open_outputs": [line.name for line in self.outputs if line.open],
+            "at_least": {
+                line.name: line.at_least for line in self.outputs if line.at_least is not None
+            },
             "conditions": [
                 {
                     "name": line.condition,
@@ -391,9 +397,6 @@ def missing_facts(
     return out
 
 
-OPEN_WORDS = {"nl": ("minstens", "nog open"), "en": ("at least", "still open")}
-
-
 def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
     lines: list[OutputLine] = []
     for name, value in decision.outputs.items():
@@ -402,11 +405,7 @@ def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
             continue
         if value is None and decision.outcome == Outcome.ELIGIBLE:  # open: say what is certain
             least = decision.at_least.get(name)
-            words = {
-                lang: f"{at_least} {least}" if least is not None else still_open
-                for lang, (at_least, still_open) in OPEN_WORDS.items()
-            }
-            lines.append(OutputLine(name, dict(output.text), words, False))
+            lines.append(OutputLine(name, dict(output.text), None, False, True, least))
             continue
         lines.append(OutputLine(name, dict(output.text), value, output.type == T.MONEY))
     return lines
