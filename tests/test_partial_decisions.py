@@ -94,7 +94,7 @@ def test_the_columnar_engine_gives_the_same_partial_decision() -> None:
         ]
     )
     population = Population(persons, pl.DataFrame({"household_id": ["h"]}), ["me"])
-    frame = evaluate_population(LEZ, population, AS_OF, TableProvider(population))
+    frame = evaluate_population(LEZ, population, AS_OF, TableProvider(population), whose=True)
     assert frame["least_tariff"].to_list() == ["reduced"]
     columnar = decisions_from_frame(LEZ, frame, AS_OF)["me"]
     scalar = evaluate(LEZ, subject, DictProvider(facts), AS_OF)

@@ -60,6 +60,16 @@ DTYPES: dict[T, pl.DataType] = {
 }
 
 SUBJECT, HOUSEHOLD, MEMBER = "_s", "_h", "_m"
+MISSING_TYPE = pl.List(
+    pl.Struct(
+        {
+            "fact": pl.String(),
+            "whose": pl.String(),
+            "member": pl.Int64(),
+            "settles": pl.List(pl.String()),
+        }
+    )
+)
 Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
@@ -185,6 +195,7 @@ class _Program:
     member_facts: set[str] = field(default_factory=set)
     bounded_sums: list[Agg] = field(default_factory=list)  # sums whose bounds a comparison reads
     bound_flags: list[str] = field(default_factory=list)  # S columns: decided by bounds here
+    bounded: set[Node] = field(default_factory=set)  # nodes whose interval a comparison reads
 
     @property
     def uses_members(self) -> bool:
@@ -540,6 +551,7 @@ def compile_program(benefit: Benefit, as_of: date, catalogue: Catalogue | None =
     compiler.add(benefit.eligible)
     for out in benefit.outputs.values():
         compiler.add(out.node)
+    program.bounded = set(compiler.bound_exprs)
     cache[as_of] = program
     return program
 
@@ -603,8 +615,11 @@ class _Masks:
         if isinstance(node, If):
             c = pl.col(self.p.col[node.cond])
             self.visit(node.cond, need & c.is_null())
-            self.visit(node.then, need & c.fill_null(False) & self.u(node.then))
-            self.visit(node.other, need & (~c).fill_null(False) & self.u(node.other))
+            # under a comparison settled by bounds, both branches narrow the interval while the
+            # condition is unknown
+            open_ = node in self.p.bounded
+            self.visit(node.then, need & c.fill_null(open_) & self.u(node.then))
+            self.visit(node.other, need & (~c).fill_null(open_) & self.u(node.other))
             return
         for child in _operands(node):
             self.visit(child, need & self.u(child))
@@ -666,8 +681,10 @@ class _Run:
         provider: ColumnarProvider | None,
         catalogue: Catalogue,
         prefill: bool = False,
+        whose: bool = False,
     ) -> None:
         self.p = program
+        self.whose = whose
         self.catalogue = catalogue
         self.stage_of = program.plan.stage_of
         self.provider = provider
@@ -1129,6 +1146,8 @@ class _Run:
         m_facts = sorted(p.member_facts)
         if m is not None and m_facts and not self.deferred:
             out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
+        if not self.whose:
+            return out
         return self._with_missing(out, s, None if self.deferred else m)
 
     def _least(self, node: Node, levels: tuple[Any, ...]) -> pl.Expr:
@@ -1157,58 +1176,38 @@ class _Run:
         self, out: pl.DataFrame, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> pl.DataFrame:
         """Add `missing`: per subject, each missing fact, whose it is and what it would settle."""
-        dtype = pl.List(
-            pl.Struct(
-                {
-                    "fact": pl.String(),
-                    "whose": pl.String(),
-                    "member": pl.Int64(),
-                    "settles": pl.List(pl.String()),
-                }
-            )
-        )
         open_rows = out["facts_missing"] != 0
         if not open_rows.any():
-            return out.with_columns(pl.lit(None, dtype=dtype).alias("missing"))
+            return out.with_columns(pl.lit(None, dtype=MISSING_TYPE).alias("missing"))
         s = s.filter(open_rows)
         if m is not None:
             m = m.filter(m[SUBJECT].is_in(s[SUBJECT].implode()))
-        found: dict[int, dict[tuple[str, str, int | None], set[str]]] = defaultdict(
-            lambda: defaultdict(set)
-        )
         benefit = self.p.benefit
         parts: list[tuple[str, Node, bool]] = [("eligible", benefit.eligible, False)]
-        parts += [(name, out_.node, True) for name, out_ in benefit.outputs.items()]
-        for part, root, is_output in parts:
-            self._attribute(part, root, is_output, s, m, found)
-        rows = pl.DataFrame(
-            {
-                SUBJECT: list(found),
-                "missing": [
-                    sorted(
-                        (
-                            {"fact": f, "whose": w, "member": i, "settles": sorted(settles)}
-                            for (f, w, i), settles in facts.items()
-                        ),
-                        key=lambda d: (d["fact"], d["member"] or 0, d["whose"]),
-                    )
-                    for facts in found.values()
-                ],
-            },
-            schema={SUBJECT: pl.Int64(), "missing": dtype},
+        parts += [(name, output.node, True) for name, output in benefit.outputs.items()]
+        found = [
+            frame
+            for part, root, is_output in parts
+            for frame in self._attribute(part, root, is_output, s, m)
+        ]
+        if not found:
+            return out.with_columns(pl.lit(None, dtype=MISSING_TYPE).alias("missing"))
+        keys = [SUBJECT, "fact", "whose", "member"]
+        rows = (
+            pl.concat(found)
+            .group_by(keys)
+            .agg(pl.col("settles").unique().sort())
+            .sort(SUBJECT, "fact", pl.col("member").fill_null(0), "whose")
+            .group_by(SUBJECT, maintain_order=True)
+            .agg(pl.struct("fact", "whose", "member", "settles").alias("missing"))
         )
         return out.join(rows, on=SUBJECT, how="left", maintain_order="left")
 
     def _attribute(
-        self,
-        part: str,
-        root: Node,
-        is_output: bool,
-        s: pl.DataFrame,
-        m: pl.DataFrame | None,
-        found: dict[int, dict[tuple[str, str, int | None], set[str]]],
-    ) -> None:
-        """Which missing facts would settle one part (eligibility or an output), per subject."""
+        self, part: str, root: Node, is_output: bool, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> list[pl.DataFrame]:
+        """Which missing facts would settle one part (eligibility or an output), per subject:
+        long rows of subject, fact, whose, member (place in the listing) and the part."""
         p = self.p
         masks = _Masks(p)
         need = masks.u(root)
@@ -1221,13 +1220,18 @@ class _Run:
             *[_any(masks.s_leaf.get(f, [])).alias(f) for f in sorted(p.subject_facts)],
             *[_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs],
         )
-        subjects = s_flags[SUBJECT].to_numpy()
-        for fact in sorted(p.subject_facts):
-            whose = "household" if fact.startswith("household.") else "subject"
-            for row in np.flatnonzero(s_flags[fact].to_numpy()):
-                found[int(subjects[row])][(fact, whose, None)].add(part)
+        found = [
+            s_flags.filter(pl.col(fact)).select(
+                pl.col(SUBJECT),
+                pl.lit(fact).alias("fact"),
+                pl.lit("household" if fact.startswith("household.") else "subject").alias("whose"),
+                pl.lit(None, dtype=pl.Int64()).alias("member"),
+                pl.lit(part).alias("settles"),
+            )
+            for fact in sorted(p.subject_facts)
+        ]
         if m is None or not p.member_facts:
-            return
+            return found
         masks.member_masks()
         agg_needs = [f"need|{p.col[a]}" for a in p.aggs]
         m_flags = (
@@ -1239,17 +1243,24 @@ class _Run:
                 *[_any(masks.m_leaf.get(f, [])).alias(f) for f in sorted(p.member_facts)],
             )
         )
-        subjects, members = m_flags[SUBJECT].to_numpy(), m_flags[MEMBER].to_numpy()
-        rank = self._rank()
-        person_subject = p.benefit.subject == "person"
+        own = (pl.col(SUBJECT) == pl.col(MEMBER)) & (p.benefit.subject == "person")
+        place = pl.Series(self._rank() + 1)
         for fact in sorted(p.member_facts):
-            for row in np.flatnonzero(m_flags[fact].to_numpy()):
-                subject, member = int(subjects[row]), int(members[row])
-                if person_subject and subject == member:
-                    key: tuple[str, str, int | None] = (fact, "subject", None)
-                else:
-                    key = (fact, "member", int(rank[member]) + 1)
-                found[subject][key].add(part)
+            rows = m_flags.filter(pl.col(fact))
+            found.append(
+                rows.select(
+                    pl.col(SUBJECT),
+                    pl.lit(fact).alias("fact"),
+                    pl.when(own).then(pl.lit("subject")).otherwise(pl.lit("member")).alias("whose"),
+                    pl.when(own)
+                    .then(None)
+                    .otherwise(place.gather(rows[MEMBER]))
+                    .cast(pl.Int64())
+                    .alias("member"),
+                    pl.lit(part).alias("settles"),
+                )
+            )
+        return found
 
     def _rank(self) -> Ints:
         """Each person's place in their household's listing (0-based)."""
@@ -1275,6 +1286,7 @@ def evaluate_population(
     catalogue: Catalogue | None = None,
     *,
     prefill: bool = False,
+    whose: bool = False,
 ) -> pl.DataFrame:
     """Decide every subject of a population; facts fetched lazily from `provider`.
 
@@ -1284,12 +1296,13 @@ def evaluate_population(
     one row per subject: `subject_id`, `outcome`, `out_<name>` (null for an open output of an
     eligible subject), `least_<name>` (the certain minimum of an open output with levels),
     `cond_<name>`, `valid_until`, `facts_used` and `facts_missing` (bitmasks, see `fact_names`),
-    `missing` (per missing fact: whose it is and what it settles, see `missing_facts`),
+    `missing` (with `whose`: per missing fact, whose it is and what it settles, see
+    `missing_facts`; it costs a few group-bys over the undecided subjects),
     `by_bounds` (a comparison over unknown values was settled by its bounds) and `fetch_count`.
     """
     catalogue = catalogue or default_catalogue()
     program = compile_program(benefit, as_of, catalogue)
-    return _Run(program, population, provider, catalogue, prefill=prefill).run()
+    return _Run(program, population, provider, catalogue, prefill=prefill, whose=whose).run()
 
 
 # --------------------------------------------------------------------------- cases
@@ -1347,7 +1360,7 @@ def decisions_from_frame(benefit: Benefit, frame: pl.DataFrame, as_of: date) -> 
             facts_missing=fact_names(benefit, row["facts_missing"]),
             valid_until=row["valid_until"],
             fetch_count=row["fetch_count"],
-            missing=missing_facts(row["missing"]),
+            missing=missing_facts(row.get("missing")),
             at_least={
                 o.name: row[f"least_{o.name}"]
                 for o in benefit.outputs.values()
@@ -1373,7 +1386,9 @@ def cross_check_cases(benefit: Benefit, cases: list[Case]) -> list[Decision]:
     decisions: dict[int, Decision] = {}
     for as_of, indices in by_date.items():
         population, facts = population_of_cases([cases[i] for i in indices])
-        frame = evaluate_population(benefit, population, as_of, _DictColumnarProvider(facts))
+        frame = evaluate_population(
+            benefit, population, as_of, _DictColumnarProvider(facts), whose=True
+        )
         found = decisions_from_frame(benefit, frame, as_of)
         for j, i in enumerate(indices):
             subject_id = f"{j}:{cases[i].subject.id}"

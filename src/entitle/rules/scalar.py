@@ -32,6 +32,7 @@ from entitle.rules.expr import (
     T,
     Unary,
 )
+from entitle.rules.expr import children as _children
 from entitle.rules.logic import Outcome, outcome_of
 from entitle.rules.model import Benefit
 from entitle.rules.plan import facts_in, plan_benefit
@@ -142,6 +143,50 @@ class _Compiler:
             return domain if inner is None else inner(ctx, m)
 
         return bounded
+
+    def bound_deps(self, node: Node) -> Callable[[Ctx, str | None], Deps]:
+        """The unknown facts that could narrow a bounded node's interval: those of its value, and
+        under an `if` whose condition is unknown, those of both branches as well."""
+        value = self.compile(node)
+        if isinstance(node, If):
+            cond = self.compile(node.cond)
+            then, other = self.bound_deps(node.then), self.bound_deps(node.other)
+
+            def branches(ctx: Ctx, m: str | None) -> Deps:
+                v, _ = value(ctx, m)
+                if v is not None:
+                    return EMPTY
+                c, dc = cond(ctx, m)
+                if c is None:
+                    return dc | then(ctx, m) | other(ctx, m)
+                return then(ctx, m) if c else other(ctx, m)
+
+            return branches
+        parts: list[Callable[[Ctx, str | None], Deps]] = []
+        if (
+            (isinstance(node, Unary) and node.op == "-")
+            or (isinstance(node, Binary) and node.op in ("+", "-", "*"))
+            or (isinstance(node, Call) and node.fn in ("min", "max") and len(node.args) >= 2)
+        ):
+            parts = [self.bound_deps(child) for child in _children(node)]
+        elif isinstance(node, Agg) and node.fn == "sum":
+            item = self.bound_deps(node.item)
+
+            def members(ctx: Ctx, m: str | None) -> Deps:
+                if value(ctx, m)[0] is not None:
+                    return EMPTY
+                return frozenset().union(*(item(ctx, member) for member in ctx.subject.members))
+
+            return members
+        if not parts:
+            return lambda ctx, m: value(ctx, m)[1]
+
+        def union(ctx: Ctx, m: str | None) -> Deps:
+            if value(ctx, m)[0] is not None:
+                return EMPTY
+            return frozenset().union(*(part(ctx, m) for part in parts))
+
+        return union
 
     def _inner_bounds(self, node: Node) -> BoundsFn | None:
         """Bounds of an unknown node from its operands' bounds; None: its domain (or anything)."""
@@ -268,14 +313,16 @@ class _Compiler:
         """A comparison of numbers: an unknown operand may still be decided by the bounds."""
         left_bounds, right_bounds, symbol = self.bounds(node.left), self.bounds(node.right), node.op
 
+        left_deps, right_deps = self.bound_deps(node.left), self.bound_deps(node.right)
+
         def compare(ctx: Ctx, m: str | None) -> Result:
-            a, da = left(ctx, m)
-            b, db = right(ctx, m)
+            a, _ = left(ctx, m)
+            b, _ = right(ctx, m)
             if a is None or b is None:
                 decided = by_bounds(symbol, left_bounds(ctx, m), right_bounds(ctx, m))
                 if decided is not None:
                     return (decided, EMPTY)
-                return (None, (da if a is None else EMPTY) | (db if b is None else EMPTY))
+                return (None, left_deps(ctx, m) | right_deps(ctx, m))
             return (op(a, b), EMPTY)
 
         return compare
