@@ -193,7 +193,7 @@ class _Program:
     aggs: list[Agg] = field(default_factory=list)
     subject_facts: set[str] = field(default_factory=set)
     member_facts: set[str] = field(default_factory=set)
-    bounded_sums: list[Agg] = field(default_factory=list)  # sums whose bounds a comparison reads
+    bounded_sums: dict[Agg, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)  # item bounds
     bound_flags: list[str] = field(default_factory=list)  # S columns: decided by bounds here
     bounded: set[Node] = field(default_factory=set)  # nodes whose interval a comparison reads
 
@@ -278,13 +278,21 @@ class _Compiler:
 
     def _point(self, node: Node, lo: float, hi: float) -> _BoundExprs:
         """The node's value when known, else [lo, hi]: inline, needs the node's column."""
+        constant = self._constant(node)
+        if constant is not None:
+            return (constant, constant, 0)
         value = self.ref(node).cast(pl.Float64())
-        known = self.ref(node).is_not_null()
-        return (
-            pl.when(known).then(value).otherwise(pl.lit(lo, dtype=pl.Float64())),
-            pl.when(known).then(value).otherwise(pl.lit(hi, dtype=pl.Float64())),
-            self.height[node],
-        )
+        return (value.fill_null(lo), value.fill_null(hi), self.height[node])
+
+    def _constant(self, node: Node) -> pl.Expr | None:
+        """A literal or a parameter's value, known when compiling."""
+        if isinstance(node, Lit) and isinstance(node.value, int | float):
+            return pl.lit(float(node.value), dtype=pl.Float64())
+        if isinstance(node, Name) and node.kind == "param":
+            value = self.p.params[node.target]
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return pl.lit(float(value), dtype=pl.Float64())
+        return None
 
     def _bounds(self, node: Node) -> _BoundExprs:
         in_member = node in self.member_nodes
@@ -299,22 +307,20 @@ class _Compiler:
             if node.fn != "sum":
                 return self._point(node, -math.inf, math.inf)
             item = self.bounds(node.item)
-            name = self.name(node.item)
-            self._put(_lo(name), item[0], item[2] + 1, True)
-            self._put(_hi(name), item[1], item[2] + 1, True)
-            self.p.bounded_sums.append(node)
+            self.p.bounded_sums[node] = (item[0], item[1])  # read on the unknown members only
             agg = self.name(node)
             return (pl.col(_lo(agg)), pl.col(_hi(agg)), 0)
         inner = self._inner_bounds(node)
         if inner is None:
             return self._point(node, -math.inf, math.inf)
+        # a known node's operands are known: its interval is then its value (a point)
         lo, hi, level = inner
-        point = self._point(node, 0.0, 0.0)
-        level = max(level, point[2]) + 1
+        if in_member:  # inline: evaluated on the few member rows whose value is unknown
+            return inner
+        level += 1
         name = self.name(node)
-        known = self.ref(node).is_not_null()
-        self._put(_lo(name), pl.when(known).then(point[0]).otherwise(lo), level, in_member)
-        self._put(_hi(name), pl.when(known).then(point[1]).otherwise(hi), level, in_member)
+        self._put(_lo(name), lo, level, in_member)
+        self._put(_hi(name), hi, level, in_member)
         return (pl.col(_lo(name)), pl.col(_hi(name)), level)
 
     def _inner_bounds(self, node: Node) -> _BoundExprs | None:
@@ -881,6 +887,8 @@ class _Run:
                 total_sum = np.bincount(groups, weights=values, minlength=total)
                 result = pl.Series(name, total_sum).cast(DTYPES[agg.type])
                 known = unknown == 0
+                if agg in p.bounded_sums:
+                    out += self._sum_bounds(agg, m, groups, total_sum, g)
             else:
                 decisive = item.fill_null(agg.fn == "all") == (agg.fn == "any")
                 hits = _count(groups, decisive, total)
@@ -894,13 +902,24 @@ class _Run:
             out.append(
                 pl.select(pl.when(mask).then(result).otherwise(None).alias(name)).to_series()
             )
-        for agg in p.bounded_sums:  # sums of the members' bounds
-            item_col, agg_col = p.col[agg.item], p.col[agg]
-            for edge in (_lo, _hi):
-                weights = m[edge(item_col)].to_numpy()
-                sums = np.bincount(groups, weights=weights, minlength=total)
-                summed = pl.Series(edge(agg_col), sums)
-                out.append(summed if g.aligned else summed.gather(rows))
+        return out
+
+    def _sum_bounds(
+        self, agg: Agg, m: pl.DataFrame, groups: Ints, known_sum: Any, g: _Groups
+    ) -> list[pl.Series]:
+        """A sum's interval: the known members' sum plus the unknown members' intervals."""
+        lo, hi = self.p.bounded_sums[agg]
+        name = self.p.col[agg]
+        unknown = m[self.p.col[agg.item]].is_null()
+        at = groups[unknown.to_numpy()]
+        edges = m.filter(unknown).select(lo.alias("lo"), hi.alias("hi"))
+        out = []
+        for edge, column in ((_lo, "lo"), (_hi, "hi")):
+            weights = edges[column].to_numpy()
+            summed = pl.Series(
+                edge(name), known_sum + np.bincount(at, weights=weights, minlength=g.n)
+            )
+            out.append(summed if g.aligned else summed.gather(pl.Series(g.s)))
         return out
 
     def _grouping(self, s: pl.DataFrame, m: pl.DataFrame) -> _Groups:
