@@ -129,12 +129,19 @@ def test_the_desk_card_names_whose_fact_is_missing_and_what_is_certain() -> None
     result = CheckResult(decision, {}, 3, {1: "01", 2: "02"})
     card = build_card(LEZ, result, LEZ.purpose)
     allowance = next(m for m in card.missing if m.fact == "person.increased_allowance")
-    assert allowance.description["nl"].endswith("— partner")
+    assert allowance.whose == {"nl": "partner", "en": "partner"}
+    assert allowance.description["nl"] == "verhoogde tegemoetkoming"
     tariff = next(line for line in card.outputs if line.name == "tariff")
     assert (tariff.open, tariff.at_least, tariff.value) == (True, "reduced", None)
     shown = card.to_json()
     assert shown["outcome"] == "eligible" and shown["at_least"] == {"tariff": "reduced"}
     assert set(shown["open_outputs"]) == set(PRICES)
+    assert {
+        "fact": "person.increased_allowance",
+        "whose": {"nl": "partner", "en": "partner"},
+    }.items() <= next(
+        m for m in shown["missing"] if m["fact"] == "person.increased_allowance"
+    ).items()
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,10 @@ class MissingOut(BaseModel):
     fact: str
     description: dict[str, str]
     reason: str
+    whose: dict[str, str] = Field(
+        default_factory=dict,
+        description="whose fact it is when not the subject's own: members by role (nl, en)",
+    )
 
 
 class SourceOut(BaseModel):

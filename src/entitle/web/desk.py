@@ -173,6 +173,7 @@ class MissingFact:
     description: dict[str, str]
     why: dict[str, str]
     kind: str
+    whose: dict[str, str] = field(default_factory=dict)  # other members, by role; empty: own
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,12 @@ class Card:
                 for line in self.reasons
             ],
             "missing": [
-                {"fact": m.fact, "description": m.description, "reason": m.kind}
+                {
+                    "fact": m.fact,
+                    "description": m.description,
+                    "reason": m.kind,
+                    "whose": m.whose,
+                }
                 for m in self.missing
             ],
             "sources": [{"name": s.name, "kind": s.kind, "label": s.label} for s in self.sources],
@@ -373,6 +379,8 @@ def missing_facts(
     out: list[MissingFact] = []
     whose: dict[str, list[dict[str, str]]] = {}
     for item in decision.missing:
+        if item.whose == "subject":
+            continue
         code = (positions or {}).get(item.member or 0)
         names = {lang: member_role(item, code, lang) for lang in ("nl", "en")}
         if names not in whose.setdefault(item.fact, []):
@@ -386,14 +394,10 @@ def missing_facts(
         else:
             description = {"nl": fact, "en": fact}
         owners = whose.get(fact, [])
-        if owners:
-            description = {
-                lang: f"{text} — {', '.join(o[lang] for o in owners)}"
-                for lang, text in description.items()
-            }
+        names = {lang: ", ".join(o[lang] for o in owners) for lang in ("nl", "en") if owners}
         kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
         why = MISSING_KINDS.get(kind, MISSING_KINDS["error"])
-        out.append(MissingFact(fact, description, dict(why), kind))
+        out.append(MissingFact(fact, description, dict(why), kind, names))
     return out
 
 
