@@ -133,6 +133,7 @@ def test_the_desk_card_names_whose_fact_is_missing_and_what_is_certain() -> None
     assert allowance.description["nl"] == "verhoogde tegemoetkoming"
     tariff = next(line for line in card.outputs if line.name == "tariff")
     assert (tariff.open, tariff.at_least, tariff.value) == (True, "reduced", None)
+    assert tariff.at_least_text == {"nl": "verlaagd tarief", "en": "reduced tariff"}
     shown = card.to_json()
     assert shown["outcome"] == "eligible" and shown["at_least"] == {"tariff": "reduced"}
     assert set(shown["open_outputs"]) == set(PRICES)

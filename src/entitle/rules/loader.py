@@ -44,6 +44,7 @@ from entitle.rules.model import (
     Condition,
     ConditionSpec,
     DatedValue,
+    LevelSpec,
     Output,
     OutputSpec,
     Parameter,
@@ -544,10 +545,17 @@ class _Builder:
             if node is None:
                 continue
             levels: tuple[Any, ...] = ()
+            words: dict[Any, dict[str, str]] = {}
             if isinstance(spec, OutputSpec) and spec.levels is not None:
-                levels = self.levels(("outputs", name, "levels"), node, spec.levels)
+                values = [lv.value if isinstance(lv, LevelSpec) else lv for lv in spec.levels]
+                levels = self.levels(("outputs", name, "levels"), node, values)
+                words = {
+                    lv.value: _text_dict(lv.text)
+                    for lv in spec.levels
+                    if isinstance(lv, LevelSpec)
+                }
             out[name] = Output(
-                name, source, node, T(declared) if declared else node.type, text, levels
+                name, source, node, T(declared) if declared else node.type, text, levels, words
             )
         return out
 

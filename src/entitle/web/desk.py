@@ -184,6 +184,7 @@ class OutputLine:
     money: bool
     open: bool = False  # eligible for certain, this output still unknown
     at_least: Any = None  # the certain minimum of an open output with levels
+    at_least_text: dict[str, str] | None = None  # its words (from the output's levels)
 
 
 @dataclass
@@ -409,7 +410,8 @@ def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
             continue
         if value is None and decision.outcome == Outcome.ELIGIBLE:  # open: say what is certain
             least = decision.at_least.get(name)
-            lines.append(OutputLine(name, dict(output.text), None, False, True, least))
+            words = output.level_text.get(least) or {"nl": str(least), "en": str(least)}
+            lines.append(OutputLine(name, dict(output.text), None, False, True, least, words))
             continue
         lines.append(OutputLine(name, dict(output.text), value, output.type == T.MONEY))
     return lines
