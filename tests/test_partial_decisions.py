@@ -10,7 +10,10 @@ from typing import Any
 import polars as pl
 import pytest
 
+from entitle.decide.campaign_def import load_campaign
+from entitle.decide.campaign_evaluate import certain_band
 from entitle.decide.check import CheckResult
+from entitle.decide.scale_cli import decision_counts
 from entitle.rules.cases import DictProvider
 from entitle.rules.columnar import (
     Population,
@@ -192,3 +195,27 @@ def test_levels_must_cover_every_branch(tmp_path: Path, levels: str, message: st
         load_benefit(path)
     path.write_text(LEVELS.replace("LEVELS", "[high, low]"), encoding="utf-8")
     assert load_benefit(path).outputs["tariff"].levels == ("high", "low")
+
+
+def test_a_campaign_grants_the_certain_band_of_a_partial_decision() -> None:
+    campaign = load_campaign(ROOT / "campaigns" / "ghent" / "lez.yaml", ROOT / "benefits")
+    partial = {"outcome": "eligible", "least_tariff": "reduced"}
+    assert certain_band(campaign, partial) == "reduced"
+    assert certain_band(campaign, {"outcome": "undetermined", "least_tariff": None}) is None
+
+
+def test_the_scale_report_counts_partial_and_bound_settled_decisions() -> None:
+    frame = pl.LazyFrame(
+        {
+            "outcome": ["eligible", "eligible", "not_eligible", "undetermined"],
+            "out_tariff": ["reduced", None, None, None],
+            "by_bounds": [False, False, True, False],
+        }
+    )
+    assert decision_counts(frame) == {
+        "eligible": 2,
+        "not_eligible": 1,
+        "undetermined": 1,
+        "partial": 1,
+        "by_bounds": 1,
+    }
