@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from entitle.rules.cases import DictProvider
 from entitle.rules.catalogue import default_catalogue
-from entitle.rules.columnar import Population, TableProvider, evaluate_population, fact_names
+from entitle.rules.columnar import (
+    Population,
+    TableProvider,
+    evaluate_population,
+    fact_names,
+    missing_facts,
+)
 from entitle.rules.decision import Decision, FactRequest, Subject
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
@@ -119,6 +125,8 @@ def comparable(decision: Decision) -> dict[str, Any]:
         "facts_missing": decision.facts_missing,
         "fetch_count": decision.fetch_count,
         "valid_until": decision.valid_until,
+        "missing": decision.missing,
+        "at_least": decision.at_least,
     }
 
 
@@ -134,6 +142,12 @@ def columnar_rows(benefit: Benefit, frame: pl.DataFrame) -> dict[str, dict[str, 
             "facts_missing": fact_names(benefit, row["facts_missing"]),
             "fetch_count": row["fetch_count"],
             "valid_until": row["valid_until"],
+            "missing": missing_facts(row.get("missing")),
+            "at_least": {
+                o.name: row[f"least_{o.name}"]
+                for o in benefit.outputs.values()
+                if o.levels and row[f"least_{o.name}"] is not None
+            },
         }
     return rows
 
@@ -151,7 +165,7 @@ def test_scalar_and_columnar_agree(
     benefit: Benefit, households: list[dict[str, Any]], as_of: date
 ) -> None:
     population, facts, subjects = build(households)
-    frame = evaluate_population(benefit, population, as_of, TableProvider(population))
+    frame = evaluate_population(benefit, population, as_of, TableProvider(population), whose=True)
     columnar = columnar_rows(benefit, frame)
     mine = [s for s in subjects if s.kind == benefit.subject]
     assert len(columnar) == len(mine)
@@ -195,8 +209,10 @@ def test_prefilled_columnar_run_matches_the_lazy_run(
 ) -> None:
     """With every fact at hand (one pass) the outcomes and outputs are those of lazy fetching."""
     population, _, _ = build(households)
-    lazy = columnar_rows(benefit, evaluate_population(benefit, population, as_of))
-    full = columnar_rows(benefit, evaluate_population(benefit, population, as_of, prefill=True))
+    lazy = columnar_rows(benefit, evaluate_population(benefit, population, as_of, whose=True))
+    full = columnar_rows(
+        benefit, evaluate_population(benefit, population, as_of, prefill=True, whose=True)
+    )
     assert {k: (v["outcome"], v["outputs"]) for k, v in lazy.items()} == {
         k: (v["outcome"], v["outputs"]) for k, v in full.items()
     }
@@ -215,6 +231,16 @@ def test_row_order_of_the_tables_does_not_matter(
         population.persons.sample(fraction=1.0, shuffle=True, seed=seed),
         population.households.sample(fraction=1.0, shuffle=True, seed=seed + 1),
     )
-    assert columnar_rows(benefit, evaluate_population(benefit, shuffled, as_of)) == columnar_rows(
-        benefit, evaluate_population(benefit, population, as_of)
+    assert _unlisted(
+        columnar_rows(benefit, evaluate_population(benefit, shuffled, as_of, whose=True))
+    ) == _unlisted(
+        columnar_rows(benefit, evaluate_population(benefit, population, as_of, whose=True))
     )
+
+
+def _unlisted(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows without the members' places in the listing (shuffling the table reorders them)."""
+    return {
+        subject: row | {"missing": sorted((m.fact, m.whose, m.settles) for m in row["missing"])}
+        for subject, row in rows.items()
+    }

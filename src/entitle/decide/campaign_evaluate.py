@@ -39,6 +39,15 @@ def band_of(campaign: Campaign, outputs: dict[str, Any]) -> str | None:
     return str(value)
 
 
+def certain_band(campaign: Campaign, row: dict[str, Any]) -> str | None:
+    """The certain minimum of an open band output (a partial decision grants the certain part)."""
+    name = campaign.spec.band
+    if name is None or row["outcome"] != "eligible":
+        return None
+    least = row.get(f"least_{name}")
+    return None if least is None else str(least)
+
+
 def _change(outcome: str, band: str | None, previous: tuple[str, str | None] | None) -> str:
     was_eligible = previous is not None and previous[0] == "eligible"
     if outcome == "eligible":
@@ -130,7 +139,7 @@ def _rows_of(
             {
                 "subject_pseudonym": pseudonymise(row["subject_id"]),
                 "outcome": outcome,
-                "band": band_of(campaign, outputs),
+                "band": band_of(campaign, outputs) or certain_band(campaign, row),
                 "outputs": outputs,
                 "conditions": {name: row[f"cond_{name}"] for name in benefit.conditions},
                 "facts_used": decode(row["facts_used"]),

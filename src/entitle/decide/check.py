@@ -23,6 +23,7 @@ class CheckResult:
     decision: Decision
     reasons: dict[str, str] = field(default_factory=dict)  # fact -> kind: reason (no values)
     questions: int = 0  # questions sent to the registries and datasets
+    positions: dict[int, str | None] = field(default_factory=dict)  # member place -> position code
 
 
 def needs_household(benefit: Benefit) -> bool:
@@ -80,4 +81,7 @@ def check(
     for request, unavailable in gateway.reasons.items():
         if request.fact in decision.facts_missing and request.fact not in reasons:
             reasons[request.fact] = f"{unavailable.kind}: {unavailable.reason}"
-    return CheckResult(decision, reasons, gateway.questions)
+    composition = gateway.compositions.get(subject.household_id)
+    codes = dict(composition.members) if composition else {}
+    positions = {i + 1: codes.get(member) for i, member in enumerate(subject.members)}
+    return CheckResult(decision, reasons, gateway.questions, positions)

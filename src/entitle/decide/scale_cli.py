@@ -164,22 +164,36 @@ def _gateway_providers(registry: str, local: str | None) -> GatewayProviders:
 
 def _report(files: dict[str, Path], loaded: float, total: float) -> None:
     table = Table(title="Decisions")
-    for column in ("benefit", "eligible", "not eligible", "undetermined", "file"):
+    columns = ("benefit", "eligible", "of which partial", "not eligible", "undetermined")
+    for column in (*columns, "settled by bounds", "file"):
         table.add_column(column, justify="left" if column in ("benefit", "file") else "right")
     for benefit_id, path in files.items():
-        counts = dict(
-            pl.scan_parquet(path)
-            .group_by(pl.col("outcome").cast(pl.String()))
-            .len()
-            .collect()
-            .iter_rows()
-        )
+        counts = decision_counts(pl.scan_parquet(path))
         table.add_row(
             benefit_id,
-            f"{counts.get('eligible', 0):,}",
-            f"{counts.get('not_eligible', 0):,}",
-            f"{counts.get('undetermined', 0):,}",
+            f"{counts['eligible']:,}",
+            f"{counts['partial']:,}",
+            f"{counts['not_eligible']:,}",
+            f"{counts['undetermined']:,}",
+            f"{counts['by_bounds']:,}",
             str(path),
         )
     console.print(table)
     console.print(f"read and partitioned in {loaded:.1f} s; {total:.1f} s in all")
+
+
+def decision_counts(frame: pl.LazyFrame) -> dict[str, int]:
+    """Outcomes of a columnar result, with the partial decisions (eligible, an output still open)
+    and the decisions a comparison settled by its bounds over unknown values."""
+    names = frame.collect_schema().names()
+    outcome = pl.col("outcome").cast(pl.String())
+    open_output = pl.any_horizontal(
+        *[pl.col(c).is_null() for c in names if c.startswith("out_")], pl.lit(False)
+    )
+    by_bounds = pl.col("by_bounds") if "by_bounds" in names else pl.lit(False)
+    row = frame.select(
+        *[(outcome == o).sum().alias(o) for o in ("eligible", "not_eligible", "undetermined")],
+        ((outcome == "eligible") & open_output).sum().alias("partial"),
+        by_bounds.fill_null(False).sum().alias("by_bounds"),
+    ).collect()
+    return {name: int(row[name][0]) for name in row.columns}

@@ -127,12 +127,29 @@ def check_expectations(case: Case, decision: Decision) -> list[str]:
     for fact in expect.get("not_fetched") or []:
         if fact in decision.facts_used:
             failures.append(f"not_fetched: {fact} was fetched")
+    if "open" in expect and sorted(expect["open"] or []) != sorted(decision.open_outputs):
+        failures.append(
+            f"open: expected {sorted(expect['open'] or [])}, got {sorted(decision.open_outputs)}"
+        )
+    if "at_least" in expect and (expect["at_least"] or {}) != decision.at_least:
+        failures.append(f"at_least: expected {expect['at_least']}, got {decision.at_least}")
+    if "missing_whose" in expect:
+        wanted_whose = sorted(_whose(item) for item in expect["missing_whose"] or [])
+        got_whose = sorted(_whose(item.to_dict()) for item in decision.missing)
+        if wanted_whose != got_whose:
+            failures.append(f"missing_whose: expected {wanted_whose}, got {got_whose}")
     if "valid_until" in expect:
         wanted = expect["valid_until"]
         wanted = wanted if isinstance(wanted, date | None) else date.fromisoformat(str(wanted))
         if decision.valid_until != wanted:
             failures.append(f"valid_until: expected {wanted}, got {decision.valid_until}")
     return failures
+
+
+def _whose(item: dict[str, Any]) -> str:
+    """A missing fact in one line: `member 2: person.x (settles tariff, …)`."""
+    who = f"member {item.get('member')}" if item.get("whose") == "member" else item.get("whose")
+    return f"{who}: {item.get('fact')} (settles {', '.join(sorted(item.get('settles') or []))})"
 
 
 def _same(got: Any, wanted: Any) -> bool:
@@ -147,7 +164,8 @@ def _same(got: Any, wanted: Any) -> bool:
 
 def _disagreements(scalar: Decision, columnar: Decision) -> list[str]:
     out = []
-    for attr in ("outcome", "outputs", "conditions", "facts_used", "facts_missing", "valid_until"):
+    attrs = ("outcome", "outputs", "conditions", "facts_used", "facts_missing", "valid_until")
+    for attr in (*attrs, "missing", "at_least"):
         a, b = getattr(scalar, attr), getattr(columnar, attr)
         if a != b:
             out.append(f"engines disagree on {attr}: scalar {a!r}, columnar {b!r}")

@@ -6,6 +6,7 @@ so the rules package stays free of any source or registry code.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -34,6 +35,7 @@ class FactSpec:
     sensitivity: int
     cost: int
     description: dict[str, str]
+    domain: tuple[float, float] = (-math.inf, math.inf)  # every value lies in it (engine units)
 
     @property
     def entity(self) -> str:
@@ -70,8 +72,36 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
             sensitivity=int(raw["sensitivity"]),
             cost=int(raw["cost"]),
             description=dict(raw.get("description", {})),
+            domain=_domain(name, T(raw["type"]), raw.get("domain")),
         )
     return catalogue
+
+
+def _domain(name: str, vtype: T, raw: Any) -> tuple[float, float]:
+    """A fact's declared domain `{min: …, max: …}` in engine units (money in cents).
+
+    Only numbers (int, number, money) take a domain; the engines use it to bound unknown values.
+    """
+    if raw is None:
+        return (-math.inf, math.inf)
+    if vtype not in (T.INT, T.NUMBER, T.MONEY) or not isinstance(raw, dict):
+        raise ValueError(f"fact {name!r}: a domain is {{min: …, max: …}} on a number fact")
+    unknown_keys = set(raw) - {"min", "max"}
+    if unknown_keys:
+        raise ValueError(f"fact {name!r}: unknown domain key(s) {sorted(unknown_keys)}")
+    scale = 100 if vtype == T.MONEY else 1
+    bounds = []
+    for key, default in (("min", -math.inf), ("max", math.inf)):
+        value = raw.get(key)
+        if value is None:
+            bounds.append(default)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"fact {name!r}: domain {key} {value!r} is not a number")
+        else:
+            bounds.append(float(value) * scale)
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"fact {name!r}: domain min is above its max")
+    return (bounds[0], bounds[1])
 
 
 def load_catalogue(path: Path) -> Catalogue:

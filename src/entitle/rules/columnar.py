@@ -15,6 +15,7 @@ facts missing for every subject.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +25,12 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from entitle.rules.bounds import ORDERED
 from entitle.rules.cases import Case
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision, FactRequest
+from entitle.rules.decision import Decision, FactRequest, MissingFact
 from entitle.rules.expr import (
+    COMPARISONS,
     Agg,
     AsOf,
     Binary,
@@ -57,6 +60,16 @@ DTYPES: dict[T, pl.DataType] = {
 }
 
 SUBJECT, HOUSEHOLD, MEMBER = "_s", "_h", "_m"
+MISSING_TYPE = pl.List(
+    pl.Struct(
+        {
+            "fact": pl.String(),
+            "whose": pl.String(),
+            "member": pl.Int64(),
+            "settles": pl.List(pl.String()),
+        }
+    )
+)
 Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
@@ -180,17 +193,34 @@ class _Program:
     aggs: list[Agg] = field(default_factory=list)
     subject_facts: set[str] = field(default_factory=set)
     member_facts: set[str] = field(default_factory=set)
+    bounded_sums: dict[Agg, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)  # item bounds
+    bound_flags: list[str] = field(default_factory=list)  # S columns: decided by bounds here
+    bounded: set[Node] = field(default_factory=set)  # nodes whose interval a comparison reads
 
     @property
     def uses_members(self) -> bool:
         return bool(self.aggs) or bool(self.member_facts)
 
 
+_BoundExprs = tuple[pl.Expr, pl.Expr, int]  # lower, upper (Float64) and the level they need
+
+
+def _lo(name: str) -> str:
+    return f"lo|{name}"
+
+
+def _hi(name: str) -> str:
+    return f"hi|{name}"
+
+
 class _Compiler:
-    def __init__(self, program: _Program) -> None:
+    def __init__(self, program: _Program, catalogue: Catalogue) -> None:
         self.p = program
+        self.catalogue = catalogue
         self.height: dict[Node, int] = {}
         self.exprs: dict[Node, pl.Expr] = {}
+        self.bound_exprs: dict[Node, _BoundExprs] = {}
+        self.member_nodes: set[Node] = set()
 
     def name(self, node: Node) -> str:
         col = self.p.col.get(node)
@@ -212,16 +242,147 @@ class _Compiler:
             self.name(node)
             self.height[node] = 0  # joined into S before any S level
             return 0
+        if in_member:
+            self.member_nodes.add(node)
         level = 1 + max((self.add(child, in_member) for child in _operands(node)), default=0)
         if isinstance(node, Name) and node.kind == "cond":
             root = self.p.benefit.conditions[node.target].node
             level = max(level, self.add(root) + 1)
+        if _bounded_comparison(node):
+            assert isinstance(node, Binary)
+            level = max(level, *(self.bounds(x)[2] + 1 for x in (node.left, node.right)))
         self.height[node] = level
+        self._put(self.name(node), self.expr(node), level, in_member)
+        if _bounded_comparison(node) and not in_member:
+            assert isinstance(node, Binary)
+            flag = f"bb|{self.name(node)}"
+            unknown = self.ref(node.left).is_null() | self.ref(node.right).is_null()
+            self._put(flag, unknown & self._decided(node).is_not_null(), level, False)
+            self.p.bound_flags.append(flag)
+        return level
+
+    def _put(self, name: str, expr: pl.Expr, level: int, in_member: bool) -> None:
         levels = self.p.m_levels if in_member else self.p.s_levels
         while len(levels) < level:
             levels.append([])
-        levels[level - 1].append((self.name(node), self.expr(node)))
-        return level
+        levels[level - 1].append((name, expr))
+
+    # ------------------------------------------------------------- bounds
+
+    def bounds(self, node: Node) -> _BoundExprs:
+        """Float64 lower and upper bounds of a numeric node (see `entitle.rules.bounds`)."""
+        found = self.bound_exprs.get(node)
+        if found is None:
+            found = self.bound_exprs[node] = self._bounds(node)
+        return found
+
+    def _point(self, node: Node, lo: float, hi: float) -> _BoundExprs:
+        """The node's value when known, else [lo, hi]: inline, needs the node's column."""
+        constant = self._constant(node)
+        if constant is not None:
+            return (constant, constant, 0)
+        value = self.ref(node).cast(pl.Float64())
+        return (value.fill_null(lo), value.fill_null(hi), self.height[node])
+
+    def _constant(self, node: Node) -> pl.Expr | None:
+        """A literal or a parameter's value, known when compiling."""
+        if isinstance(node, Lit) and isinstance(node.value, int | float):
+            return pl.lit(float(node.value), dtype=pl.Float64())
+        if isinstance(node, Name) and node.kind == "param":
+            value = self.p.params[node.target]
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return pl.lit(float(value), dtype=pl.Float64())
+        return None
+
+    def _bounds(self, node: Node) -> _BoundExprs:
+        in_member = node in self.member_nodes
+        if isinstance(node, Lit | AsOf) or (isinstance(node, Name) and node.kind != "cond"):
+            domain = (
+                self.catalogue[node.target].domain
+                if isinstance(node, Name) and node.kind in ("fact", "member_fact")
+                else (-math.inf, math.inf)
+            )
+            return self._point(node, *domain)
+        if isinstance(node, Agg):
+            if node.fn != "sum":
+                return self._point(node, -math.inf, math.inf)
+            item = self.bounds(node.item)
+            self.p.bounded_sums[node] = (item[0], item[1])  # read on the unknown members only
+            agg = self.name(node)
+            return (pl.col(_lo(agg)), pl.col(_hi(agg)), 0)
+        inner = self._inner_bounds(node)
+        if inner is None:
+            return self._point(node, -math.inf, math.inf)
+        # a known node's operands are known: its interval is then its value (a point)
+        lo, hi, level = inner
+        if in_member:  # inline: evaluated on the few member rows whose value is unknown
+            return inner
+        level += 1
+        name = self.name(node)
+        self._put(_lo(name), lo, level, in_member)
+        self._put(_hi(name), hi, level, in_member)
+        return (pl.col(_lo(name)), pl.col(_hi(name)), level)
+
+    def _inner_bounds(self, node: Node) -> _BoundExprs | None:
+        """Bounds of an unknown node from its operands' bounds; None when they say nothing."""
+        if isinstance(node, Unary) and node.op == "-":
+            lo, hi, level = self.bounds(node.operand)
+            return (-hi, -lo, level)
+        if isinstance(node, Binary) and node.op in ("+", "-", "*"):
+            (alo, ahi, la), (blo, bhi, lb) = self.bounds(node.left), self.bounds(node.right)
+            if node.op == "+":
+                return (alo + blo, ahi + bhi, max(la, lb))
+            if node.op == "-":
+                return (alo - bhi, ahi - blo, max(la, lb))
+            products = [_times(x, y) for x in (alo, ahi) for y in (blo, bhi)]
+            return (pl.min_horizontal(*products), pl.max_horizontal(*products), max(la, lb))
+        if isinstance(node, If):
+            c = self.ref(node.cond)
+            (tlo, thi, lt), (olo, ohi, lo_) = self.bounds(node.then), self.bounds(node.other)
+            level = max(lt, lo_, self.height[node.cond])
+            return (
+                pl.when(c.is_null())
+                .then(pl.min_horizontal(tlo, olo))
+                .when(c)
+                .then(tlo)
+                .otherwise(olo),
+                pl.when(c.is_null())
+                .then(pl.max_horizontal(thi, ohi))
+                .when(c)
+                .then(thi)
+                .otherwise(ohi),
+                level,
+            )
+        if isinstance(node, Call) and node.fn in ("min", "max") and len(node.args) >= 2:
+            found = [self.bounds(arg) for arg in node.args]
+            pick = pl.min_horizontal if node.fn == "min" else pl.max_horizontal
+            return (
+                pick(*[b[0] for b in found]),
+                pick(*[b[1] for b in found]),
+                max(b[2] for b in found),
+            )
+        return None
+
+    def _decided(self, node: Binary) -> pl.Expr:
+        """The comparison as settled by its operands' bounds (null: not settled)."""
+        (alo, ahi, _), (blo, bhi, _) = self.bounds(node.left), self.bounds(node.right)
+        yes: pl.Expr
+        no: pl.Expr
+        op = node.op
+        if op == "<":
+            yes, no = ahi < blo, alo >= bhi
+        elif op == "<=":
+            yes, no = ahi <= blo, alo > bhi
+        elif op == ">":
+            yes, no = alo > bhi, ahi <= blo
+        elif op == ">=":
+            yes, no = alo >= bhi, ahi < blo
+        else:
+            same = (alo == ahi) & (ahi == blo) & (blo == bhi) & alo.is_finite()
+            apart = (ahi < blo) | (bhi < alo)
+            yes, no = (same, apart) if op == "==" else (apart, same)
+        none = pl.lit(None, dtype=pl.Boolean())
+        return pl.when(yes).then(pl.lit(True)).when(no).then(pl.lit(False)).otherwise(none)
 
     def expr(self, node: Node) -> pl.Expr:
         dtype = DTYPES[node.type]
@@ -273,6 +434,11 @@ class _Compiler:
         return pl.col(_v(node.target))
 
     def _binary(self, node: Binary) -> pl.Expr:
+        if _bounded_comparison(node):
+            return pl.coalesce(self._plain(node), self._decided(node))
+        return self._plain(node)
+
+    def _plain(self, node: Binary) -> pl.Expr:
         a, b = self.ref(node.left), self.ref(node.right)
         op = node.op
         if op == "==":
@@ -338,6 +504,21 @@ class _Compiler:
         ) - before_birthday.cast(pl.Int64())
 
 
+def _bounded_comparison(node: Node) -> bool:
+    """A comparison of numbers: settled by bounds when an operand is unknown."""
+    return (
+        isinstance(node, Binary)
+        and node.op in COMPARISONS
+        and node.left.type in ORDERED
+        and node.right.type in ORDERED
+    )
+
+
+def _times(x: pl.Expr, y: pl.Expr) -> pl.Expr:
+    """x × y where a zero factor gives zero even against an infinite bound."""
+    return pl.when((x == 0) | (y == 0)).then(pl.lit(0.0)).otherwise(x * y)
+
+
 def _operands(node: Node) -> list[Node]:
     """Children that are values (a lookup's table name is not one)."""
     if isinstance(node, Call) and node.fn in ("lookup", "band"):
@@ -370,12 +551,13 @@ def compile_program(benefit: Benefit, as_of: date, catalogue: Catalogue | None =
         return cached
     plan = plan_benefit(benefit, catalogue or default_catalogue())
     program = _Program(benefit, plan, as_of, benefit.params_at(as_of))
-    compiler = _Compiler(program)
+    compiler = _Compiler(program, catalogue or default_catalogue())
     for cond in benefit.conditions.values():
         compiler.add(cond.node)
     compiler.add(benefit.eligible)
     for out in benefit.outputs.values():
         compiler.add(out.node)
+    program.bounded = set(compiler.bound_exprs)
     cache[as_of] = program
     return program
 
@@ -403,6 +585,11 @@ class _Masks:
         is_eligible = pl.col(col[eligible]).fill_null(False)
         for out in benefit.outputs.values():
             self.visit(out.node, is_eligible & self.u(out.node))
+        self.conditions()
+
+    def conditions(self) -> None:
+        """Carry the needs put on named conditions down into their expressions."""
+        benefit = self.p.benefit
         for name in reversed(list(benefit.conditions)):
             needs = self.cond_need.get(name)
             if needs:
@@ -434,8 +621,11 @@ class _Masks:
         if isinstance(node, If):
             c = pl.col(self.p.col[node.cond])
             self.visit(node.cond, need & c.is_null())
-            self.visit(node.then, need & c.fill_null(False) & self.u(node.then))
-            self.visit(node.other, need & (~c).fill_null(False) & self.u(node.other))
+            # under a comparison settled by bounds, both branches narrow the interval while the
+            # condition is unknown
+            open_ = node in self.p.bounded
+            self.visit(node.then, need & c.fill_null(open_) & self.u(node.then))
+            self.visit(node.other, need & (~c).fill_null(open_) & self.u(node.other))
             return
         for child in _operands(node):
             self.visit(child, need & self.u(child))
@@ -497,8 +687,10 @@ class _Run:
         provider: ColumnarProvider | None,
         catalogue: Catalogue,
         prefill: bool = False,
+        whose: bool = False,
     ) -> None:
         self.p = program
+        self.whose = whose
         self.catalogue = catalogue
         self.stage_of = program.plan.stage_of
         self.provider = provider
@@ -695,6 +887,8 @@ class _Run:
                 total_sum = np.bincount(groups, weights=values, minlength=total)
                 result = pl.Series(name, total_sum).cast(DTYPES[agg.type])
                 known = unknown == 0
+                if agg in p.bounded_sums:
+                    out += self._sum_bounds(agg, m, groups, total_sum, g)
             else:
                 decisive = item.fill_null(agg.fn == "all") == (agg.fn == "any")
                 hits = _count(groups, decisive, total)
@@ -708,6 +902,24 @@ class _Run:
             out.append(
                 pl.select(pl.when(mask).then(result).otherwise(None).alias(name)).to_series()
             )
+        return out
+
+    def _sum_bounds(
+        self, agg: Agg, m: pl.DataFrame, groups: Ints, known_sum: Any, g: _Groups
+    ) -> list[pl.Series]:
+        """A sum's interval: the known members' sum plus the unknown members' intervals."""
+        lo, hi = self.p.bounded_sums[agg]
+        name = self.p.col[agg]
+        unknown = m[self.p.col[agg.item]].is_null()
+        at = groups[unknown.to_numpy()]
+        edges = m.filter(unknown).select(lo.alias("lo"), hi.alias("hi"))
+        out = []
+        for edge, column in ((_lo, "lo"), (_hi, "hi")):
+            weights = edges[column].to_numpy()
+            summed = pl.Series(
+                edge(name), known_sum + np.bincount(at, weights=weights, minlength=g.n)
+            )
+            out.append(summed if g.aligned else summed.gather(pl.Series(g.s)))
         return out
 
     def _grouping(self, s: pl.DataFrame, m: pl.DataFrame) -> _Groups:
@@ -908,17 +1120,12 @@ class _Run:
         p = self.p
         benefit = p.benefit
         eligible = pl.col(p.col[benefit.eligible])
-        outputs_known = pl.all_horizontal(
-            *[pl.col(p.col[o.node]).is_not_null() for o in benefit.outputs.values()], pl.lit(True)
-        )
         outcome = (
             pl.when(eligible.is_null())
             .then(pl.lit(str(Outcome.UNDETERMINED)))
             .when(~eligible)
             .then(pl.lit(str(Outcome.NOT_ELIGIBLE)))
-            .when(outputs_known)
-            .then(pl.lit(str(Outcome.ELIGIBLE)))
-            .otherwise(pl.lit(str(Outcome.UNDETERMINED)))
+            .otherwise(pl.lit(str(Outcome.ELIGIBLE)))
         )
         is_eligible = eligible.fill_null(False)
         cols = [pl.col(SUBJECT), outcome.alias("outcome")]
@@ -929,6 +1136,12 @@ class _Run:
             cols.append(
                 pl.when(is_eligible).then(value).otherwise(None).alias(f"out_{output.name}")
             )
+            if output.levels:
+                least = self._least(output.node, output.levels)
+                open_ = is_eligible & pl.col(p.col[output.node]).is_null()
+                cols.append(
+                    pl.when(open_).then(least).otherwise(None).alias(f"least_{output.name}")
+                )
         for name, cond in benefit.conditions.items():
             cols.append(pl.col(p.col[cond.node]).alias(f"cond_{name}"))
         cols.append(
@@ -936,6 +1149,9 @@ class _Run:
             .then(pl.lit(benefit.valid_until(p.as_of)))
             .otherwise(None)
             .alias("valid_until")
+        )
+        cols.append(
+            (_any(pl.col(f) for f in p.bound_flags) & eligible.is_not_null()).alias("by_bounds")
         )
         s_facts = sorted(p.subject_facts)
         out = s.select(
@@ -949,7 +1165,130 @@ class _Run:
         m_facts = sorted(p.member_facts)
         if m is not None and m_facts and not self.deferred:
             out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
-        return out
+        if not self.whose:
+            return out
+        return self._with_missing(out, s, None if self.deferred else m)
+
+    def _least(self, node: Node, levels: tuple[Any, ...]) -> pl.Expr:
+        """The least level an open output can still take (its certain minimum)."""
+        dtype = DTYPES[node.type]
+        chain: Any = pl
+        for level in levels:
+            chain = chain.when(self._possible(node, level)).then(pl.lit(level, dtype=dtype))
+        result: pl.Expr = chain.otherwise(pl.lit(None, dtype=dtype))
+        return result
+
+    def _possible(self, node: Node, level: Any) -> pl.Expr:
+        """Whether the node can still take the value `level`, following `if` branches."""
+        value = pl.col(self.p.col[node])
+        if not isinstance(node, If):
+            return value.is_null() | (value == pl.lit(level)).fill_null(False)
+        c = pl.col(self.p.col[node.cond])
+        then, other = self._possible(node.then, level), self._possible(node.other, level)
+        branches = pl.when(c.is_null()).then(then | other).when(c).then(then).otherwise(other)
+        result: pl.Expr = pl.when(value.is_not_null()).then(value == level).otherwise(branches)
+        return result
+
+    # ------------------------------------------------------------- whose facts are missing
+
+    def _with_missing(
+        self, out: pl.DataFrame, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> pl.DataFrame:
+        """Add `missing`: per subject, each missing fact, whose it is and what it would settle."""
+        open_rows = out["facts_missing"] != 0
+        if not open_rows.any():
+            return out.with_columns(pl.lit(None, dtype=MISSING_TYPE).alias("missing"))
+        s = s.filter(open_rows)
+        if m is not None:
+            m = m.filter(m[SUBJECT].is_in(s[SUBJECT].implode()))
+        benefit = self.p.benefit
+        parts: list[tuple[str, Node, bool]] = [("eligible", benefit.eligible, False)]
+        parts += [(name, output.node, True) for name, output in benefit.outputs.items()]
+        found = [
+            frame
+            for part, root, is_output in parts
+            for frame in self._attribute(part, root, is_output, s, m)
+        ]
+        if not found:
+            return out.with_columns(pl.lit(None, dtype=MISSING_TYPE).alias("missing"))
+        keys = [SUBJECT, "fact", "whose", "member"]
+        rows = (
+            pl.concat(found)
+            .group_by(keys)
+            .agg(pl.col("settles").unique().sort())
+            .sort(SUBJECT, "fact", pl.col("member").fill_null(0), "whose")
+            .group_by(SUBJECT, maintain_order=True)
+            .agg(pl.struct("fact", "whose", "member", "settles").alias("missing"))
+        )
+        return out.join(rows, on=SUBJECT, how="left", maintain_order="left")
+
+    def _attribute(
+        self, part: str, root: Node, is_output: bool, s: pl.DataFrame, m: pl.DataFrame | None
+    ) -> list[pl.DataFrame]:
+        """Which missing facts would settle one part (eligibility or an output), per subject:
+        long rows of subject, fact, whose, member (place in the listing) and the part."""
+        p = self.p
+        masks = _Masks(p)
+        need = masks.u(root)
+        if is_output:
+            need = pl.col(p.col[p.benefit.eligible]).fill_null(False) & need
+        masks.visit(root, need)
+        masks.conditions()
+        s_flags = s.select(
+            pl.col(SUBJECT),
+            *[_any(masks.s_leaf.get(f, [])).alias(f) for f in sorted(p.subject_facts)],
+            *[_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs],
+        )
+        found = [
+            s_flags.filter(pl.col(fact)).select(
+                pl.col(SUBJECT),
+                pl.lit(fact).alias("fact"),
+                pl.lit("household" if fact.startswith("household.") else "subject").alias("whose"),
+                pl.lit(None, dtype=pl.Int64()).alias("member"),
+                pl.lit(part).alias("settles"),
+            )
+            for fact in sorted(p.subject_facts)
+        ]
+        if m is None or not p.member_facts:
+            return found
+        masks.member_masks()
+        agg_needs = [f"need|{p.col[a]}" for a in p.aggs]
+        m_flags = (
+            m.drop(agg_needs, strict=False)
+            .join(s_flags.select(SUBJECT, *agg_needs), on=SUBJECT, how="left")
+            .select(
+                pl.col(SUBJECT),
+                pl.col(MEMBER),
+                *[_any(masks.m_leaf.get(f, [])).alias(f) for f in sorted(p.member_facts)],
+            )
+        )
+        own = (pl.col(SUBJECT) == pl.col(MEMBER)) & (p.benefit.subject == "person")
+        place = pl.Series(self._rank() + 1)
+        for fact in sorted(p.member_facts):
+            rows = m_flags.filter(pl.col(fact))
+            found.append(
+                rows.select(
+                    pl.col(SUBJECT),
+                    pl.lit(fact).alias("fact"),
+                    pl.when(own).then(pl.lit("subject")).otherwise(pl.lit("member")).alias("whose"),
+                    pl.when(own)
+                    .then(None)
+                    .otherwise(place.gather(rows[MEMBER]))
+                    .cast(pl.Int64())
+                    .alias("member"),
+                    pl.lit(part).alias("settles"),
+                )
+            )
+        return found
+
+    def _rank(self) -> Ints:
+        """Each person's place in their household's listing (0-based)."""
+        order, starts = self._household_order()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64) - np.repeat(
+            starts, self.sizes.to_numpy()
+        )
+        return rank
 
 
 def fact_names(benefit: Benefit, mask: int, catalogue: Catalogue | None = None) -> list[str]:
@@ -966,18 +1305,23 @@ def evaluate_population(
     catalogue: Catalogue | None = None,
     *,
     prefill: bool = False,
+    whose: bool = False,
 ) -> pl.DataFrame:
     """Decide every subject of a population; facts fetched lazily from `provider`.
 
     Without a provider the population's own tables answer. With `prefill` every fact is taken as
     already at hand (one pass, no fetch minimisation: outcomes and outputs are the same, but
     conditions show every value and `facts_used` every fact read). The result has
-    one row per subject: `subject_id`, `outcome`, `out_<name>`, `cond_<name>`, `valid_until`,
-    `facts_used` and `facts_missing` (bitmasks, see `fact_names`) and `fetch_count`.
+    one row per subject: `subject_id`, `outcome`, `out_<name>` (null for an open output of an
+    eligible subject), `least_<name>` (the certain minimum of an open output with levels),
+    `cond_<name>`, `valid_until`, `facts_used` and `facts_missing` (bitmasks, see `fact_names`),
+    `missing` (with `whose`: per missing fact, whose it is and what it settles, see
+    `missing_facts`; it costs a few group-bys over the undecided subjects),
+    `by_bounds` (a comparison over unknown values was settled by its bounds) and `fetch_count`.
     """
     catalogue = catalogue or default_catalogue()
     program = compile_program(benefit, as_of, catalogue)
-    return _Run(program, population, provider, catalogue, prefill=prefill).run()
+    return _Run(program, population, provider, catalogue, prefill=prefill, whose=whose).run()
 
 
 # --------------------------------------------------------------------------- cases
@@ -1035,8 +1379,22 @@ def decisions_from_frame(benefit: Benefit, frame: pl.DataFrame, as_of: date) -> 
             facts_missing=fact_names(benefit, row["facts_missing"]),
             valid_until=row["valid_until"],
             fetch_count=row["fetch_count"],
+            missing=missing_facts(row.get("missing")),
+            at_least={
+                o.name: row[f"least_{o.name}"]
+                for o in benefit.outputs.values()
+                if o.levels and row[f"least_{o.name}"] is not None
+            },
         )
     return out
+
+
+def missing_facts(cell: list[dict[str, Any]] | None) -> list[MissingFact]:
+    """The `missing` cell of a result row as `MissingFact`s."""
+    return [
+        MissingFact(item["fact"], item["whose"], item["member"], tuple(item["settles"]))
+        for item in cell or []
+    ]
 
 
 def cross_check_cases(benefit: Benefit, cases: list[Case]) -> list[Decision]:
@@ -1047,7 +1405,9 @@ def cross_check_cases(benefit: Benefit, cases: list[Case]) -> list[Decision]:
     decisions: dict[int, Decision] = {}
     for as_of, indices in by_date.items():
         population, facts = population_of_cases([cases[i] for i in indices])
-        frame = evaluate_population(benefit, population, as_of, _DictColumnarProvider(facts))
+        frame = evaluate_population(
+            benefit, population, as_of, _DictColumnarProvider(facts), whose=True
+        )
         found = decisions_from_frame(benefit, frame, as_of)
         for j, i in enumerate(indices):
             subject_id = f"{j}:{cases[i].subject.id}"

@@ -39,6 +39,59 @@ class TraceLine:
     consulted: bool  # False when the condition was not needed to decide
 
 
+@dataclass(frozen=True)
+class MissingFact:
+    """A fact that would settle part of a decision: which fact, whose, and what it settles.
+
+    `whose` is `subject` (the subject person), `household` (a fact of the household) or `member`
+    (another member: `member` is their 1-based position in the household listing). Never a value
+    and never an identifier: consumers name the member by role (see `member_role`).
+    """
+
+    fact: str
+    whose: str  # subject | household | member
+    member: int | None  # 1-based position in the household listing, members only
+    settles: tuple[str, ...]  # "eligible" and/or the names of the open outputs it would settle
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready rendering."""
+        return {
+            "fact": self.fact,
+            "whose": self.whose,
+            "member": self.member,
+            "settles": list(self.settles),
+        }
+
+
+ROLES = {
+    "01": {"nl": "referentiepersoon", "en": "reference person"},
+    "02": {"nl": "partner", "en": "partner"},
+    "21": {"nl": "partner", "en": "partner"},
+    "22": {"nl": "partner", "en": "partner"},
+    "03": {"nl": "kind", "en": "child"},
+    "13": {"nl": "kind", "en": "child"},
+    "05": {"nl": "kleinkind", "en": "grandchild"},
+    "06": {"nl": "ouder", "en": "parent"},
+    "09": {"nl": "broer of zus", "en": "sibling"},
+}
+
+
+def member_role(missing: MissingFact, position_code: str | None, lang: str = "nl") -> str:
+    """Whose fact it is, in words: the subject, the household, or a member by their role.
+
+    `position_code` is the member's position in the household composition (01, 02, 03 …) when
+    the caller knows it; without it the member is named by their place in the listing.
+    """
+    if missing.whose == "subject":
+        return "de burger zelf" if lang == "nl" else "the citizen themselves"
+    if missing.whose == "household":
+        return "het gezin" if lang == "nl" else "the household"
+    role = ROLES.get(position_code or "")
+    if role is not None:
+        return role[lang]
+    return f"gezinslid {missing.member}" if lang == "nl" else f"household member {missing.member}"
+
+
 @dataclass
 class Decision:
     """The outcome for one subject: minimised outputs and reasons, never raw sensitive values."""
@@ -56,6 +109,20 @@ class Decision:
     valid_until: date | None
     fetch_count: int
     trace: list[TraceLine] = field(default_factory=list)
+    missing: list[MissingFact] = field(default_factory=list)  # structured `facts_missing`
+    at_least: dict[str, Any] = field(default_factory=dict)  # certain minimum of open outputs
+
+    @property
+    def open_outputs(self) -> list[str]:
+        """Outputs still unknown although eligibility is certain (a partial decision)."""
+        if self.outcome != Outcome.ELIGIBLE:
+            return []
+        return [name for name, value in self.outputs.items() if value is None]
+
+    @property
+    def partial(self) -> bool:
+        """Eligible for certain, with at least one output still open."""
+        return bool(self.open_outputs)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """A JSON-ready rendering."""
@@ -71,6 +138,9 @@ class Decision:
             "facts_missing": self.facts_missing,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
             "fetch_count": self.fetch_count,
+            "open_outputs": self.open_outputs,
+            "at_least": self.at_least,
+            "missing": [item.to_dict() for item in self.missing],
         }
         if explain:
             out["trace"] = [

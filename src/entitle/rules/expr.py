@@ -850,6 +850,13 @@ def walk(node: Node) -> list[Node]:
     return out
 
 
+def branch_ends(node: Node) -> list[Node]:
+    """The expressions an `if … then … else …` chain can end in (the node itself otherwise)."""
+    if isinstance(node, If):
+        return branch_ends(node.then) + branch_ends(node.other)
+    return [node]
+
+
 def children(node: Node) -> list[Node]:
     """The direct children of a node."""
     if isinstance(node, Unary):

@@ -28,10 +28,12 @@ from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import (
     Env,
     ExprError,
+    Lit,
     Name,
     Node,
     ParamType,
     T,
+    branch_ends,
     check,
     parse,
     walk,
@@ -42,6 +44,7 @@ from entitle.rules.model import (
     Condition,
     ConditionSpec,
     DatedValue,
+    LevelSpec,
     Output,
     OutputSpec,
     Parameter,
@@ -539,9 +542,43 @@ class _Builder:
             if declared in ("number", "money"):
                 allowed |= {T.INT}
             node = self.expression(loc, source, env, allowed)
-            if node is not None:
-                out[name] = Output(name, source, node, T(declared) if declared else node.type, text)
+            if node is None:
+                continue
+            levels: tuple[Any, ...] = ()
+            words: dict[Any, dict[str, str]] = {}
+            if isinstance(spec, OutputSpec) and spec.levels is not None:
+                values = [lv.value if isinstance(lv, LevelSpec) else lv for lv in spec.levels]
+                levels = self.levels(("outputs", name, "levels"), node, values)
+                words = {
+                    lv.value: _text_dict(lv.text)
+                    for lv in spec.levels
+                    if isinstance(lv, LevelSpec)
+                }
+            out[name] = Output(
+                name, source, node, T(declared) if declared else node.type, text, levels, words
+            )
         return out
+
+    def levels(self, loc: Loc, node: Node, levels: list[Any]) -> tuple[Any, ...]:
+        """An output's ordered levels: every branch must end in a listed literal."""
+        if node.type not in (T.TEXT, T.INT):
+            self.problems.append(self.where.problem(loc, "levels need a text or int output"))
+            return ()
+        if len(set(levels)) != len(levels) or not levels:
+            self.problems.append(self.where.problem(loc, "levels must be distinct, at least one"))
+            return ()
+        for leaf in branch_ends(node):
+            if not isinstance(leaf, Lit) or leaf.value not in levels:
+                shown = repr(leaf.value) if isinstance(leaf, Lit) else "a computed value"
+                self.problems.append(
+                    self.where.problem(
+                        loc,
+                        f"every branch of the output must end in one of the levels; {shown} "
+                        "is not one of them",
+                    )
+                )
+                return ()
+        return tuple(levels)
 
     def expression(self, loc: Loc, source: str, env: Env, allowed: set[T]) -> Node | None:
         try:

@@ -47,10 +47,14 @@ def not3(value: Tri) -> Tri:
     return None if value is None else not value
 
 
-def outcome_of(eligible: Tri, outputs_known: bool) -> Outcome:
-    """The outcome for an eligibility value; eligible needs every output known."""
+def outcome_of(eligible: Tri) -> Outcome:
+    """The outcome for an eligibility value.
+
+    Eligibility decides alone: an eligible subject whose outputs are partly unknown is a *partial*
+    decision (eligible, with those outputs open), not an undetermined one.
+    """
     if eligible is False:
         return Outcome.NOT_ELIGIBLE
-    if eligible is True and outputs_known:
+    if eligible is True:
         return Outcome.ELIGIBLE
     return Outcome.UNDETERMINED

@@ -53,10 +53,18 @@ class ConditionSpec(_Strict):
     text: Text
 
 
+class LevelSpec(_Strict):
+    """One level of an output, with its words."""
+
+    value: str | int
+    text: Text
+
+
 class OutputSpec(_Strict):
     value: str
     type: Literal["money", "number", "int", "text", "bool", "date"] | None = None
     text: Text | None = None
+    levels: list[str | int | LevelSpec] | None = None  # least favourable first: certain minimum
 
 
 class Guidance(_Strict):
@@ -145,6 +153,8 @@ class Output:
     node: Node
     type: T
     text: dict[str, str]
+    levels: tuple[Any, ...] = ()  # least favourable first; an open output's certain minimum
+    level_text: dict[Any, dict[str, str]] = field(default_factory=dict)  # level -> words
 
     def present(self, raw: Any) -> Any:
         """The value as shown to people: money in euros (computed in cents)."""

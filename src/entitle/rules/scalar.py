@@ -8,14 +8,16 @@ sensitive stage first — until nothing that could decide is left to ask.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from entitle.rules.bounds import ORDERED, by_bounds, hull, interval_op
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision, FactRequest, Subject, TraceLine
+from entitle.rules.decision import Decision, FactRequest, MissingFact, Subject, TraceLine
 from entitle.rules.expr import (
     Agg,
     AsOf,
@@ -30,7 +32,8 @@ from entitle.rules.expr import (
     T,
     Unary,
 )
-from entitle.rules.logic import outcome_of
+from entitle.rules.expr import children as _children
+from entitle.rules.logic import Outcome, outcome_of
 from entitle.rules.model import Benefit
 from entitle.rules.plan import facts_in, plan_benefit
 from entitle.rules.render import render
@@ -38,6 +41,9 @@ from entitle.rules.render import render
 Deps = frozenset[FactRequest]
 Result = tuple[Any, Deps]
 Fn = Callable[["Ctx", str | None], Result]
+Bounds = tuple[float, float]
+BoundsFn = Callable[["Ctx", str | None], Bounds]
+UNBOUNDED: Bounds = (-math.inf, math.inf)
 
 EMPTY: Deps = frozenset()
 MISSING = object()  # asked for, but the source had no data
@@ -102,12 +108,134 @@ def _arith(op: str) -> Callable[[Any, Any], Any]:
 
 
 class _Compiler:
-    def __init__(self, conditions: dict[str, Fn]) -> None:
+    def __init__(self, conditions: dict[str, Fn], domains: Mapping[str, Bounds]) -> None:
         self.conditions = conditions
+        self.domains = domains
+        self.fns: dict[Node, Fn] = {}
+        self.bound_fns: dict[Node, BoundsFn] = {}
 
     def compile(self, node: Node) -> Fn:
-        method: Callable[[Any], Fn] = getattr(self, f"_{type(node).__name__.lower()}")
-        return method(node)
+        fn = self.fns.get(node)
+        if fn is None:
+            method: Callable[[Any], Fn] = getattr(self, f"_{type(node).__name__.lower()}")
+            fn = self.fns[node] = method(node)
+        return fn
+
+    def bounds(self, node: Node) -> BoundsFn:
+        """An interval holding the node's value in every completion of the unknown facts."""
+        fn = self.bound_fns.get(node)
+        if fn is None:
+            fn = self.bound_fns[node] = self._bounds(node)
+        return fn
+
+    def _bounds(self, node: Node) -> BoundsFn:
+        value = self.compile(node)
+        if isinstance(node, Name) and node.kind in ("fact", "member_fact"):
+            domain = self.domains.get(node.target, UNBOUNDED)
+        else:
+            domain = UNBOUNDED
+        inner = self._inner_bounds(node)
+
+        def bounded(ctx: Ctx, m: str | None) -> Bounds:
+            v, _ = value(ctx, m)
+            if v is not None:
+                return (float(v), float(v))
+            return domain if inner is None else inner(ctx, m)
+
+        return bounded
+
+    def bound_deps(self, node: Node) -> Callable[[Ctx, str | None], Deps]:
+        """The unknown facts that could narrow a bounded node's interval: those of its value, and
+        under an `if` whose condition is unknown, those of both branches as well."""
+        value = self.compile(node)
+        if isinstance(node, If):
+            cond = self.compile(node.cond)
+            then, other = self.bound_deps(node.then), self.bound_deps(node.other)
+
+            def branches(ctx: Ctx, m: str | None) -> Deps:
+                v, _ = value(ctx, m)
+                if v is not None:
+                    return EMPTY
+                c, dc = cond(ctx, m)
+                if c is None:
+                    return dc | then(ctx, m) | other(ctx, m)
+                return then(ctx, m) if c else other(ctx, m)
+
+            return branches
+        parts: list[Callable[[Ctx, str | None], Deps]] = []
+        if (
+            (isinstance(node, Unary) and node.op == "-")
+            or (isinstance(node, Binary) and node.op in ("+", "-", "*"))
+            or (isinstance(node, Call) and node.fn in ("min", "max") and len(node.args) >= 2)
+        ):
+            parts = [self.bound_deps(child) for child in _children(node)]
+        elif isinstance(node, Agg) and node.fn == "sum":
+            item = self.bound_deps(node.item)
+
+            def members(ctx: Ctx, m: str | None) -> Deps:
+                if value(ctx, m)[0] is not None:
+                    return EMPTY
+                return frozenset().union(*(item(ctx, member) for member in ctx.subject.members))
+
+            return members
+        if not parts:
+            return lambda ctx, m: value(ctx, m)[1]
+
+        def union(ctx: Ctx, m: str | None) -> Deps:
+            if value(ctx, m)[0] is not None:
+                return EMPTY
+            return frozenset().union(*(part(ctx, m) for part in parts))
+
+        return union
+
+    def _inner_bounds(self, node: Node) -> BoundsFn | None:
+        """Bounds of an unknown node from its operands' bounds; None: its domain (or anything)."""
+        if isinstance(node, Unary) and node.op == "-":
+            operand = self.bounds(node.operand)
+
+            def negated(ctx: Ctx, m: str | None) -> Bounds:
+                lo, hi = operand(ctx, m)
+                return (-hi, -lo)
+
+            return negated
+        if isinstance(node, Binary) and node.op in ("+", "-", "*"):
+            left, right, op = self.bounds(node.left), self.bounds(node.right), node.op
+            return lambda ctx, m: interval_op(op, left(ctx, m), right(ctx, m))
+        if isinstance(node, If):
+            cond, then, other = (
+                self.compile(node.cond),
+                self.bounds(node.then),
+                self.bounds(node.other),
+            )
+
+            def branch(ctx: Ctx, m: str | None) -> Bounds:
+                c, _ = cond(ctx, m)
+                if c is None:
+                    return hull(then(ctx, m), other(ctx, m))
+                return then(ctx, m) if c else other(ctx, m)
+
+            return branch
+        if isinstance(node, Call) and node.fn in ("min", "max") and len(node.args) >= 2:
+            args = [self.bounds(arg) for arg in node.args]
+            pick = min if node.fn == "min" else max
+
+            def extreme(ctx: Ctx, m: str | None) -> Bounds:
+                found = [arg(ctx, m) for arg in args]
+                return (pick(lo for lo, _ in found), pick(hi for _, hi in found))
+
+            return extreme
+        if isinstance(node, Agg) and node.fn == "sum":
+            item = self.bounds(node.item)
+
+            def total(ctx: Ctx, m: str | None) -> Bounds:
+                lo = hi = 0.0
+                for member in ctx.subject.members:
+                    a, b = item(ctx, member)
+                    lo, hi = lo + a, hi + b
+                return (lo, hi)
+
+            return total
+        return None
 
     def _lit(self, node: Lit) -> Fn:
         result = (node.value, EMPTY)
@@ -169,6 +297,8 @@ class _Compiler:
     def _binary(self, node: Binary) -> Fn:
         left, right = self.compile(node.left), self.compile(node.right)
         op = _CMP.get(node.op) or _arith(node.op)
+        if node.op in _CMP and node.left.type in ORDERED and node.right.type in ORDERED:
+            return self._compare(node, left, right, op)
 
         def binary(ctx: Ctx, m: str | None) -> Result:
             a, da = left(ctx, m)
@@ -178,6 +308,24 @@ class _Compiler:
             return (op(a, b), EMPTY)
 
         return binary
+
+    def _compare(self, node: Binary, left: Fn, right: Fn, op: Callable[[Any, Any], bool]) -> Fn:
+        """A comparison of numbers: an unknown operand may still be decided by the bounds."""
+        left_bounds, right_bounds, symbol = self.bounds(node.left), self.bounds(node.right), node.op
+
+        left_deps, right_deps = self.bound_deps(node.left), self.bound_deps(node.right)
+
+        def compare(ctx: Ctx, m: str | None) -> Result:
+            a, _ = left(ctx, m)
+            b, _ = right(ctx, m)
+            if a is None or b is None:
+                decided = by_bounds(symbol, left_bounds(ctx, m), right_bounds(ctx, m))
+                if decided is not None:
+                    return (decided, EMPTY)
+                return (None, left_deps(ctx, m) | right_deps(ctx, m))
+            return (op(a, b), EMPTY)
+
+        return compare
 
     def _inlist(self, node: InList) -> Fn:
         inner = self.compile(node.operand)
@@ -314,6 +462,7 @@ class Program:
     eligible: Fn
     outputs: dict[str, Fn]
     stage_of: dict[str, int]
+    compiler: _Compiler
 
 
 def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Program:
@@ -321,9 +470,11 @@ def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Pro
     cached = benefit.compiled.get("scalar")
     if isinstance(cached, Program):
         return cached
-    plan = plan_benefit(benefit, catalogue or default_catalogue())
+    catalogue = catalogue or default_catalogue()
+    plan = plan_benefit(benefit, catalogue)
     conditions: dict[str, Fn] = {}
-    compiler = _Compiler(conditions)
+    domains = {name: spec.domain for name, spec in plan.facts.items()}
+    compiler = _Compiler(conditions, domains)
     for name, cond in benefit.conditions.items():
         conditions[name] = compiler.compile(cond.node)
     program = Program(
@@ -331,21 +482,26 @@ def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Pro
         eligible=compiler.compile(benefit.eligible),
         outputs={name: compiler.compile(out.node) for name, out in benefit.outputs.items()},
         stage_of=plan.stage_of,
+        compiler=compiler,
     )
     benefit.compiled["scalar"] = program
     return program
 
 
-def _pass(program: Program, ctx: Ctx) -> tuple[Any, dict[str, Any], set[FactRequest]]:
+ELIGIBLE = "eligible"  # what a missing fact settles: eligibility, or an output's name
+
+
+def _pass(program: Program, ctx: Ctx) -> tuple[Any, dict[str, Any], dict[str, Deps]]:
+    """One evaluation: eligibility, outputs, and per part (eligible, an output) what decides it."""
     eligible, deps = program.eligible(ctx, None)
-    decisive = set(deps) if eligible is None else set()
+    decisive: dict[str, Deps] = {ELIGIBLE: deps} if eligible is None else {}
     outputs: dict[str, Any] = {}
     if eligible is True:
         for name, fn in program.outputs.items():
             value, out_deps = fn(ctx, None)
             outputs[name] = value
-            if value is None:
-                decisive |= out_deps
+            if value is None and out_deps:
+                decisive[name] = out_deps
     return eligible, outputs, decisive
 
 
@@ -362,6 +518,8 @@ def evaluate(
     """Decide one subject, fetching facts lazily from `provider`, stage by stage.
 
     `known` holds facts already at hand (None: asked, no data); they are never asked again.
+    An eligible subject with outputs still unknown is a partial decision: eligible, those outputs
+    open (None, with their certain minimum where the output has levels).
     """
     program = compile_benefit(benefit, catalogue)
     params = _params(benefit, as_of)
@@ -372,7 +530,7 @@ def evaluate(
     while True:
         ctx = Ctx(subject, values, params, as_of)
         eligible, outputs, decisive = _pass(program, ctx)
-        pending = [key for key in decisive if key not in values]
+        pending = {key for deps in decisive.values() for key in deps if key not in values}
         if not pending:
             break
         stage = min(stage_of[key.fact] for key in pending)
@@ -384,9 +542,9 @@ def evaluate(
     conditions = {
         name: ctx.conds.get(name) or fn(ctx, None) for name, fn in program.conditions.items()
     }
-    known_outputs = eligible is True and all(v is not None for v in outputs.values())
-    outcome = outcome_of(eligible, known_outputs)
+    outcome = outcome_of(eligible)
     fetched = list(values)
+    missing = _missing(subject, decisive)
     decision = Decision(
         benefit=benefit.id,
         version=benefit.version,
@@ -399,13 +557,67 @@ def evaluate(
         else {},
         conditions={name: value for name, (value, _) in conditions.items()},
         facts_used=sorted({key.fact for key in fetched}),
-        facts_missing=sorted({key.fact for key in decisive}),
+        facts_missing=sorted({item.fact for item in missing}),
         valid_until=benefit.valid_until(as_of) if eligible is True else None,
         fetch_count=len(fetched),
+        missing=missing,
     )
+    if outcome == Outcome.ELIGIBLE:
+        decision.at_least = _at_least(benefit, program, ctx, outputs)
     if explain:
         decision.trace = _trace(benefit, conditions, values, params)
     return decision
+
+
+def _missing(subject: Subject, decisive: dict[str, Deps]) -> list[MissingFact]:
+    """The facts still missing, whose they are and what each would settle."""
+    settles: dict[FactRequest, list[str]] = {}
+    for part, deps in decisive.items():
+        for key in deps:
+            settles.setdefault(key, []).append(part)
+    out = []
+    for key, parts in settles.items():
+        if key.entity_id == subject.id and subject.kind == "person":
+            whose, member = "subject", None
+        elif key.fact.startswith("household."):
+            whose, member = "household", None
+        else:
+            whose, member = "member", subject.members.index(key.entity_id) + 1
+        out.append(MissingFact(key.fact, whose, member, tuple(sorted(parts))))
+    return sorted(out, key=missing_order)
+
+
+def missing_order(item: MissingFact) -> tuple[str, int, str]:
+    """The order of missing facts in a decision: by fact, then by member."""
+    return (item.fact, item.member or 0, item.whose)
+
+
+def _at_least(
+    benefit: Benefit, program: Program, ctx: Ctx, outputs: dict[str, Any]
+) -> dict[str, Any]:
+    """For open outputs with levels: the least level still possible, certain in every completion."""
+    out: dict[str, Any] = {}
+    for name, output in benefit.outputs.items():
+        if outputs.get(name) is None and output.levels:
+            possible = _possible(program.compiler, output.node, ctx)
+            out[name] = next(
+                (level for level in output.levels if possible is None or level in possible), None
+            )
+    return out
+
+
+def _possible(compiler: _Compiler, node: Node, ctx: Ctx) -> set[Any] | None:
+    """The values a node can still take (None: any), following `if` branches."""
+    value, _ = compiler.compile(node)(ctx, None)
+    if value is not None:
+        return {value}
+    if not isinstance(node, If):
+        return None
+    c, _ = compiler.compile(node.cond)(ctx, None)
+    if c is not None:
+        return _possible(compiler, node.then if c else node.other, ctx)
+    then, other = _possible(compiler, node.then, ctx), _possible(compiler, node.other, ctx)
+    return None if then is None or other is None else then | other
 
 
 def _params(benefit: Benefit, as_of: date) -> dict[str, Any]:

@@ -95,6 +95,10 @@ class MissingOut(BaseModel):
     fact: str
     description: dict[str, str]
     reason: str
+    whose: dict[str, str] = Field(
+        default_factory=dict,
+        description="whose fact it is when not the subject's own: members by role (nl, en)",
+    )
 
 
 class SourceOut(BaseModel):
@@ -122,7 +126,9 @@ class CheckResponse(BaseModel):
     outcome: Literal["eligible", "not_eligible", "undetermined"]
     computed_outcome: Literal["eligible", "not_eligible", "undetermined"]
     valid_until: str | None
-    outputs: dict[str, Any]
+    outputs: dict[str, Any] = Field(description="null for an open output of an eligible decision")
+    open_outputs: list[str] = Field(description="outputs still unknown although eligible")
+    at_least: dict[str, Any] = Field(description="the certain minimum of open outputs")
     conditions: list[ConditionOut]
     missing: list[MissingOut]
     sources: list[SourceOut]

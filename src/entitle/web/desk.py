@@ -24,9 +24,10 @@ from entitle.decide.check import CheckResult, check, needs_household
 from entitle.decide.wiring import Registries
 from entitle.municipality import configured_municipality
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision
+from entitle.rules.decision import Decision, member_role
 from entitle.rules.expr import T
 from entitle.rules.loader import RuleFileError, load_benefit
+from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.render import render
 from entitle.web.settings import Settings
@@ -172,14 +173,18 @@ class MissingFact:
     description: dict[str, str]
     why: dict[str, str]
     kind: str
+    whose: dict[str, str] = field(default_factory=dict)  # other members, by role; empty: own
 
 
 @dataclass(frozen=True)
 class OutputLine:
     name: str
     label: dict[str, str]
-    value: Any  # as presented (money in euros)
+    value: Any  # as presented (money in euros); None while open
     money: bool
+    open: bool = False  # eligible for certain, this output still unknown
+    at_least: Any = None  # the certain minimum of an open output with levels
+    at_least_text: dict[str, str] | None = None  # its words (from the output's levels)
 
 
 @dataclass
@@ -230,6 +235,10 @@ class Card:
             "computed_outcome": self.outcome,
             "valid_until": _iso(self.effective_valid_until),
             "outputs": {line.name: line.value for line in self.outputs},
+            "open_outputs": [line.name for line in self.outputs if line.open],
+            "at_least": {
+                line.name: line.at_least for line in self.outputs if line.at_least is not None
+            },
             "conditions": [
                 {
                     "name": line.condition,
@@ -241,7 +250,12 @@ class Card:
                 for line in self.reasons
             ],
             "missing": [
-                {"fact": m.fact, "description": m.description, "reason": m.kind}
+                {
+                    "fact": m.fact,
+                    "description": m.description,
+                    "reason": m.kind,
+                    "whose": m.whose,
+                }
                 for m in self.missing
             ],
             "sources": [{"name": s.name, "kind": s.kind, "label": s.label} for s in self.sources],
@@ -288,7 +302,7 @@ def build_card(
         valid_until=decision.valid_until,
         reasons=reason_lines(benefit, decision, catalogue),
         sources=source_lines(benefit, decision, catalogue, household, labels),
-        missing=missing_facts(decision, result.reasons, catalogue),
+        missing=missing_facts(decision, result.reasons, catalogue, result.positions),
         outputs=output_lines(benefit, decision),
         questions=result.questions,
         subject_kind=decision.subject_kind,
@@ -356,10 +370,22 @@ def source_lines(
 
 
 def missing_facts(
-    decision: Decision, reasons: dict[str, str], catalogue: Catalogue
+    decision: Decision,
+    reasons: dict[str, str],
+    catalogue: Catalogue,
+    positions: dict[int, str | None] | None = None,
 ) -> list[MissingFact]:
-    """What is missing, in words, and why (the kind of failure, not the source's message)."""
+    """What is missing, whose it is, in words, and why (the kind of failure, not the source's
+    message). `positions`: the members' position codes by their place in the household."""
     out: list[MissingFact] = []
+    whose: dict[str, list[dict[str, str]]] = {}
+    for item in decision.missing:
+        if item.whose == "subject":
+            continue
+        code = (positions or {}).get(item.member or 0)
+        names = {lang: member_role(item, code, lang) for lang in ("nl", "en")}
+        if names not in whose.setdefault(item.fact, []):
+            whose[item.fact].append(names)
     for fact in decision.facts_missing:
         spec = catalogue.get(fact)
         if fact == HOUSEHOLD_MEMBERS:
@@ -368,9 +394,11 @@ def missing_facts(
             description = dict(spec.description) or {"nl": fact, "en": fact}
         else:
             description = {"nl": fact, "en": fact}
+        owners = whose.get(fact, [])
+        names = {lang: ", ".join(o[lang] for o in owners) for lang in ("nl", "en") if owners}
         kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
         why = MISSING_KINDS.get(kind, MISSING_KINDS["error"])
-        out.append(MissingFact(fact, description, dict(why), kind))
+        out.append(MissingFact(fact, description, dict(why), kind, names))
     return out
 
 
@@ -379,6 +407,11 @@ def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
     for name, value in decision.outputs.items():
         output = benefit.outputs.get(name)
         if output is None:
+            continue
+        if value is None and decision.outcome == Outcome.ELIGIBLE:  # open: say what is certain
+            least = decision.at_least.get(name)
+            words = output.level_text.get(least) or {"nl": str(least), "en": str(least)}
+            lines.append(OutputLine(name, dict(output.text), None, False, True, least, words))
             continue
         lines.append(OutputLine(name, dict(output.text), value, output.type == T.MONEY))
     return lines
