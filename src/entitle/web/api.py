@@ -118,6 +118,7 @@ class CheckResponse(BaseModel):
     subject_kind: str
     outcome: Literal["eligible", "not_eligible", "undetermined"]
     computed_outcome: Literal["eligible", "not_eligible", "undetermined"]
+    number_known: bool = True  # false: the national register does not know the INSZ
     valid_until: str | None
     outputs: dict[str, Any]
     conditions: list[ConditionOut]

@@ -36,6 +36,17 @@ log = logging.getLogger(__name__)
 Mark = Literal["yes", "no", "unknown", "skipped", "protected"]
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
 OVERRIDE_OUTCOMES = ("eligible", "not_eligible")
+UNKNOWN_NUMBER = "unknown_number"  # shown, not stored: the decision itself is undetermined
+
+
+def override_choices(computed: str | None) -> tuple[str, ...]:
+    """The outcomes an officer may set over a computed one: never "not eligible" over an
+    undetermined decision (missing data is no refusal)."""
+    if computed in ("undetermined", UNKNOWN_NUMBER):
+        return ("eligible",)
+    return OVERRIDE_OUTCOMES
+
+
 OVERRIDE_REASONS = ("registry_lag", "household_situation", "document_shown", "other")
 PROTECTED_SENSITIVITY = 3  # income and health: never shown, not even as true/false
 
@@ -199,11 +210,27 @@ class Card:
     subject_kind: str
     decision_id: int | None = None
     override: Any = None  # the store's OverrideView, when one is active
+    number_unknown: bool = False  # the national register does not know the number
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def effective_outcome(self) -> str:
         return str(self.override.outcome) if self.override is not None else self.outcome
+
+    @property
+    def shown_outcome(self) -> str:
+        """The outcome the card shows: an unknown number has its own words."""
+        if self.override is None and self.number_unknown:
+            return UNKNOWN_NUMBER
+        return self.effective_outcome
+
+    @property
+    def computed_shown(self) -> str:
+        """The computed outcome as shown (under an override)."""
+        return UNKNOWN_NUMBER if self.number_unknown else self.outcome
+
+    def override_choices(self) -> tuple[str, ...]:
+        return override_choices(self.computed_shown)
 
     @property
     def effective_valid_until(self) -> date | None:
@@ -228,6 +255,7 @@ class Card:
             "subject_kind": self.subject_kind,
             "outcome": self.effective_outcome,
             "computed_outcome": self.outcome,
+            "number_known": not self.number_unknown,
             "valid_until": _iso(self.effective_valid_until),
             "outputs": {line.name: line.value for line in self.outputs},
             "conditions": [
@@ -292,6 +320,7 @@ def build_card(
         outputs=output_lines(benefit, decision),
         questions=result.questions,
         subject_kind=decision.subject_kind,
+        number_unknown=result.number_unknown,
     )
 
 

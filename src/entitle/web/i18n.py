@@ -82,6 +82,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.outcome_icon.eligible": "✔",
         "card.outcome_icon.not_eligible": "✘",
         "card.outcome_icon.undetermined": "?",
+        "card.outcome.unknown_number": "Nummer niet gekend",
+        "card.outcome_icon.unknown_number": "!",
+        "card.outcome_explain.unknown_number": (
+            "Dit nummer is niet gekend in het rijksregister: controleer de eID."
+        ),
+        "card.guidance_unknown_number": (
+            "Lees de eID opnieuw in of vergelijk het nummer cijfer voor cijfer met de kaart. Klopt "
+            "het nummer, dan is de persoon (nog) niet ingeschreven: verwijs naar de dienst "
+            "Burgerzaken. Dit is geen weigering."
+        ),
         "card.outcome_explain.eligible": "De burger heeft recht volgens de gegevens.",
         "card.outcome_explain.not_eligible": "Geen recht volgens de gegevens.",
         "card.outcome_explain.undetermined": (
@@ -105,6 +115,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.sources_none": "geen",
         "card.guidance": "Wat nu?",
         "card.questions": "{n} vragen aan de bronnen",
+        "card.questions.one": "1 vraag aan de bronnen",
         "card.decision_id": "Beslissing nr. {id}",
         "override.title": "Beslissing overschrijven",
         "override.intro": (
@@ -122,6 +133,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "override.submit": "Overschrijven",
         "override.done": "De beslissing is overschreven.",
         "override.invalid_outcome": "Kies een uitkomst.",
+        "override.no_refusal_on_undetermined": (
+            'Een onbepaalde beslissing wordt nooit overschreven naar "Geen recht": ontbrekende '
+            "gegevens zijn geen weigering."
+        ),
         "override.invalid_reason": "Kies een reden.",
         "override.invalid_note": "Geef een toelichting (maximaal 500 tekens).",
         "override.invalid_until": "Kies een einddatum vanaf vandaag en binnen het jaar.",
@@ -482,6 +497,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.outcome_icon.eligible": "✔",
         "card.outcome_icon.not_eligible": "✘",
         "card.outcome_icon.undetermined": "?",
+        "card.outcome.unknown_number": "Number not known",
+        "card.outcome_icon.unknown_number": "!",
+        "card.outcome_explain.unknown_number": (
+            "The national register does not know this number: check the eID."
+        ),
+        "card.guidance_unknown_number": (
+            "Read the eID again or compare the number digit by digit with the card. If the number "
+            "is right, the person is not registered (yet): refer them to Civil Affairs. This is "
+            "not a refusal."
+        ),
         "card.outcome_explain.eligible": "The citizen is eligible according to the data.",
         "card.outcome_explain.not_eligible": "Not eligible according to the data.",
         "card.outcome_explain.undetermined": (
@@ -505,6 +530,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.sources_none": "none",
         "card.guidance": "What now?",
         "card.questions": "{n} questions to the sources",
+        "card.questions.one": "1 question to the sources",
         "card.decision_id": "Decision no. {id}",
         "override.title": "Override the decision",
         "override.intro": (
@@ -522,6 +548,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "override.submit": "Override",
         "override.done": "The decision is overridden.",
         "override.invalid_outcome": "Choose an outcome.",
+        "override.no_refusal_on_undetermined": (
+            'An undetermined decision is never overridden to "Not eligible": missing data is '
+            "not a refusal."
+        ),
         "override.invalid_reason": "Choose a reason.",
         "override.invalid_note": "Give a note (at most 500 characters).",
         "override.invalid_until": "Choose an end date from today and within the year.",
@@ -827,6 +857,12 @@ class Translator:
     def __call__(self, key: str, **values: Any) -> str:
         text = MESSAGES[self.lang].get(key) or MESSAGES[DEFAULT_LANGUAGE].get(key) or key
         return text.format(**values) if values else text
+
+    def plural(self, key: str, n: int, **values: Any) -> str:
+        """`key` with `n` filled in; `key.one` when n is 1 and that message exists."""
+        if n == 1 and (key + ".one") in MESSAGES[self.lang]:
+            key = key + ".one"
+        return self(key, n=n, **values)
 
     def text(self, texts: dict[str, str] | None) -> str:
         """A bilingual text from a benefit file."""

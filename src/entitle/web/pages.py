@@ -28,7 +28,13 @@ from entitle.web.auth import (
     web_state,
 )
 from entitle.web.backend import AuthError
-from entitle.web.desk import OVERRIDE_OUTCOMES, OVERRIDE_REASONS, Card, build_card
+from entitle.web.desk import (
+    OVERRIDE_OUTCOMES,
+    OVERRIDE_REASONS,
+    Card,
+    build_card,
+    override_choices,
+)
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
 from entitle.web.views import is_partial, render, translator
 
@@ -57,7 +63,7 @@ def _typed_name(username: str) -> str:
     return name
 
 
-HOMES = {"auditor": "/audit", "coupon_verifier": "/coupons"}
+HOMES = {"auditor": "/audit", "coupon_verifier": "/coupons", "campaign_manager": "/campaigns"}
 
 
 def home_for(officer: Officer | None) -> str:
@@ -75,20 +81,37 @@ def index(request: Request) -> Response:
     return RedirectResponse(home_for(current_officer(request)), status_code=303)
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says: the SVG icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/healthz")
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 def _login_page(
-    request: Request, *, error: str | None = None, notice: str | None = None, status: int = 200
+    request: Request,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+    username: str = "",
 ) -> Response:
     token = new_login_token()
     next_path = safe_next(request.query_params.get("next"), "")
     response = render(
         request,
         "login.html",
-        {"login_csrf": token, "error": error, "notice": notice, "next": next_path},
+        {
+            "login_csrf": token,
+            "error": error,
+            "notice": notice,
+            "next": next_path,
+            "username": username,
+        },
         status=status,
     )
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
@@ -125,7 +148,9 @@ def login(  # nosec B107  # an empty form default, not a password
         key = {"locked": "login.locked", "disabled": "login.disabled"}.get(
             exc.reason, "login.failed"
         )
-        return _login_page(request, error=key, status=423 if exc.reason == "locked" else 401)
+        status = 423 if exc.reason == "locked" else 401
+        kept = username if _typed_name(username) != "?" else ""  # never echo a typed INSZ
+        return _login_page(request, error=key, status=status, username=kept)
     session_id, _csrf = state.backend.create_session(user.id, state.settings.session_ttl_seconds)
     state.backend.audit(kind="login", actor=user.username, details={"role": user.role})
     target = safe_next(next, "") or HOMES.get(user.role, "/desk")
@@ -170,6 +195,7 @@ def _desk(
     notice: str | None = None,
     override_errors: dict[str, str] | None = None,
     override_values: dict[str, Any] | None = None,
+    override_outcomes: tuple[str, ...] = OVERRIDE_OUTCOMES,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -189,7 +215,7 @@ def _desk(
         "today": today,
         "override_max": today + timedelta(days=OVERRIDE_MAX_DAYS),
         "reasons": OVERRIDE_REASONS,
-        "override_outcomes": OVERRIDE_OUTCOMES,
+        "override_outcomes": override_outcomes,
         "insz_messages": {
             code: translator(request).text(messages)
             for code, messages in inszcheck.PROBLEMS.items()
@@ -287,6 +313,14 @@ def run_check(
     return card
 
 
+def _computed_outcome(request: Request, decision_id: str) -> str | None:
+    """The stored outcome of the decision an override is about (None when not given)."""
+    if not decision_id.isdigit():
+        return None
+    stored = web_state(request).backend.get_decision(int(decision_id))
+    return str(stored["outcome"]) if stored else None
+
+
 @router.post("/desk/override")
 def desk_override(
     request: Request,
@@ -310,8 +344,12 @@ def desk_override(
     why = inszcheck.explain(insz, t.lang)
     if why is not None:
         errors["insz"] = t("desk.insz_invalid", why=why)
+    computed = _computed_outcome(request, decision_id)
+    allowed = override_choices(computed)
     if outcome not in OVERRIDE_OUTCOMES:
         errors["outcome"] = t("override.invalid_outcome")
+    elif outcome not in allowed:
+        errors["outcome"] = t("override.no_refusal_on_undetermined")
     if reason not in OVERRIDE_REASONS:
         errors["reason"] = t("override.invalid_reason")
     note = note.strip()
@@ -339,6 +377,7 @@ def desk_override(
             benefit_id=benefit,
             override_errors=errors,
             override_values=values,
+            override_outcomes=allowed,
             errors={k: v for k, v in errors.items() if k in ("insz", "benefit")},
             status=422,
         )

@@ -6,6 +6,9 @@
  *    refused before it is sent; the server checks again.
  * 2. Forms with data-partial="#target" are sent in the background (header HX-Request: true) and
  *    only the target is replaced, as HTMX would; without JavaScript they post as usual.
+ * 3. Any new input (a number typed, another benefit chosen) clears the previous card: it was about
+ *    another person or another benefit. After a card the number field has the focus again (its
+ *    number selected), ready for the next card read; the card is announced (aria-live).
  * A card reader types 11 digits and Enter: Enter submits the form.
  */
 (function () {
@@ -64,7 +67,18 @@
     status.textContent = (input.getAttribute("data-msg-prefix") || "") + message(input, problem);
   }
 
+  function clearResult() {
+    var result = document.getElementById("result");
+    if (result && result.firstElementChild) result.innerHTML = "";
+  }
+
   function focusResult(target) {
+    var insz = document.getElementById("insz");
+    if (insz && target.querySelector("#card") && !target.querySelector("[role=alert]")) {
+      insz.focus();
+      insz.select(); // the next card read replaces the number
+      return;
+    }
     var focus =
       target.querySelector("[role=alert]") ||
       target.querySelector("#card") ||
@@ -117,8 +131,15 @@
     var insz = document.getElementById("insz");
     if (insz) {
       insz.addEventListener("input", function () {
+        clearResult();
         showStatus(insz, inszProblem(insz.value), false);
       });
+      var form = document.getElementById("check-form");
+      if (form) {
+        form.addEventListener("change", function (event) {
+          if (event.target && event.target.name === "benefit") clearResult();
+        });
+      }
       insz.addEventListener("focus", function () {
         insz.select(); // the next card read replaces the previous number
       });
@@ -134,6 +155,7 @@
       showStatus(field, problem, true);
       if (problem) {
         event.preventDefault();
+        clearResult();
         field.focus();
         return;
       }

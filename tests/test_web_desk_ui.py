@@ -1,0 +1,165 @@
+"""The desk as its users found it (issue 16), over HTTP against the registry simulator: a number
+the register does not know has its own outcome, an undetermined card cannot be overridden to "no
+right", a failed sign-in keeps the username, campaign managers land on their campaigns, a
+favicon, no emoji lock, plural "1 vraag"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from test_registry_city import City
+from test_web_support import (
+    Web,
+    desk_check,
+    login,
+    signed_in,
+    web_app,
+    write_web_city,
+)
+
+from entitle.web.i18n import Translator
+
+UITPAS, GARBAGE, LEZ = "ghent.uitpas", "ghent.garbage-bags", "ghent.lez"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> City:
+    return write_web_city(tmp_path_factory.mktemp("city"))
+
+
+@pytest.fixture(scope="module")
+def web(city: City, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    with web_app(city, tmp_path_factory.mktemp("web"), checks_per_minute=10_000) as running:
+        yield running
+
+
+def outcome_of(html: str) -> str:
+    found = re.search(r'<section class="card outcome-(\w+)"', html)
+    assert found, "no result card"
+    return found.group(1)
+
+
+def override_choices(html: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="outcome" value="(\w+)"', html)
+
+
+@pytest.mark.parametrize("benefit", [UITPAS, GARBAGE])
+@pytest.mark.parametrize(
+    ("lang", "label", "words"),
+    [
+        ("nl", "Nummer niet gekend", "niet gekend in het rijksregister: controleer de eID"),
+        ("en", "Number not known", "national register does not know this number: check the eID"),
+    ],
+)
+def test_a_number_the_register_does_not_know_has_its_own_outcome(
+    web: Web, city: City, benefit: str, lang: str, label: str, words: str
+) -> None:
+    client, csrf = signed_in(web, "desk")
+    client.cookies.set("entitle_lang", lang)
+    response = desk_check(client, csrf, city.unknown, benefit)
+    assert outcome_of(response.text) == "unknown_number"
+    assert label in response.text and words in response.text
+    assert "MSG00021" not in response.text  # not the guidance for missing data
+    assert override_choices(response.text) == ["eligible"]
+
+
+def test_a_known_number_without_data_stays_undetermined(web: Web, city: City) -> None:
+    client, csrf = signed_in(web, "desk")
+    for insz, benefit in ((city.not_integrated, UITPAS), (city.no_household, GARBAGE)):
+        response = desk_check(client, csrf, insz, benefit)
+        assert outcome_of(response.text) == "undetermined", insz
+        assert "Nummer niet gekend" not in response.text
+
+
+def test_the_api_keeps_undetermined_and_says_the_number_is_unknown(web: Web, city: City) -> None:
+    token = web.token(["ghent-uitpas"], [UITPAS])
+    client = web.client()
+    answer = client.post(
+        "/api/v1/checks",
+        json={"insz": city.unknown, "benefit": UITPAS, "purpose": "ghent-uitpas"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["outcome"] == "undetermined" and body["number_known"] is False
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_undetermined_card_is_never_overridden_to_no_right(
+    web: Web, city: City, lang: str
+) -> None:
+    client, csrf = signed_in(web, "desk")
+    client.cookies.set("entitle_lang", lang)
+    card = desk_check(client, csrf, city.not_integrated, LEZ)
+    assert outcome_of(card.text) == "undetermined"
+    assert override_choices(card.text) == ["eligible"]
+    decision = re.search(r'name="decision_id" value="(\d+)"', card.text)
+    assert decision
+    refused = client.post(
+        "/desk/override",
+        data={
+            "csrf_token": csrf,
+            "insz": city.not_integrated,
+            "benefit": LEZ,
+            "decision_id": decision.group(1),
+            "outcome": "not_eligible",
+            "reason": "other",
+            "note": "Geen attest.",
+            "valid_until": "2025-12-31",
+        },
+    )
+    assert refused.status_code == 422
+    expected = {"nl": "nooit overschreven naar", "en": "never overridden to"}[lang]
+    assert expected in refused.text.replace("&#34;", '"')
+    assert override_choices(refused.text) == ["eligible"]
+    eligible = desk_check(client, csrf, city.ref, UITPAS)
+    assert override_choices(eligible.text) == ["eligible", "not_eligible"]
+
+
+def test_a_failed_sign_in_keeps_the_username_but_never_a_number(web: Web, city: City) -> None:
+    client = web.client()
+    failed = login(client, "desk", "wrong password")
+    assert failed.status_code == 401
+    assert re.search(r'id="username"[^>]*value="desk"', failed.text)
+    assert re.search(r'id="password"[^>]*autofocus', failed.text)
+    typed_number = login(client, city.ref, "wrong password")
+    assert city.ref not in typed_number.text
+
+
+def test_campaign_managers_land_on_their_campaigns(web: Web) -> None:
+    client = web.client()
+    response = login(client, "campaign")
+    assert response.headers["location"] == "/campaigns"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/campaigns"
+
+
+def test_a_favicon(web: Web) -> None:
+    client = web.client()
+    page = client.get("/login")
+    assert '<link rel="icon" href="/static/favicon.svg"' in page.text
+    icon = client.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_protected_conditions_show_an_svg_lock_not_an_emoji(web: Web, city: City) -> None:
+    client, csrf = signed_in(web, "desk")
+    response = desk_check(client, csrf, city.disabled_child, LEZ)
+    assert "🔒" not in response.text
+    lock = r'<li class="mark-protected">\s*<span class="mark"[^>]*><svg class="lock"'
+    assert re.search(lock, response.text)
+    assert "▸" not in client.get("/static/desk.css").text  # the sources are no toggles
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "many"),
+    [
+        ("nl", "1 vraag aan de bronnen", "3 vragen aan de bronnen"),
+        ("en", "1 question to the sources", "3 questions to the sources"),
+    ],
+)
+def test_one_question_is_singular(lang: str, one: str, many: str) -> None:
+    t = Translator(lang)
+    assert t.plural("card.questions", 1) == one
+    assert t.plural("card.questions", 3) == many
