@@ -179,14 +179,43 @@ def numbers(text: str) -> str:
     return text.replace(".", "").replace("\xa0", " ")
 
 
+CONFIRM = re.compile(r'<input type="hidden" name="confirm" value="([^"]+)">')
+
+
+def approve_confirmed(
+    client: TestClient, csrf: str, run_id: int, note: str = ""
+) -> tuple[httpx.Response, str]:
+    """The approval that sends: the page first states the count and amount and asks again;
+    the confirmation posts back what it showed. Returns the answer and the confirmation page."""
+    path = f"/campaigns/runs/{run_id}/approve"
+    asked = client.post(path, data={"csrf_token": csrf, "note": note})
+    assert asked.status_code == 200, asked.text
+    token = CONFIRM.search(asked.text)
+    assert token, "no confirmation step"
+    data = {"csrf_token": csrf, "note": note, "confirm": token.group(1)}
+    return client.post(path, data=data), asked.text
+
+
 @pytest.fixture(scope="module")
 def approved(site: Site) -> httpx.Response:
     """The second garbage-bag run, approved through its page (which issues it)."""
     client, csrf = manager(site)
     run_id = site.runs["to_approve"]
-    return client.post(
-        f"/campaigns/runs/{run_id}/approve", data={"csrf_token": csrf, "note": "steekproef ok"}
-    )
+    path = f"/campaigns/runs/{run_id}/approve"
+    asked = client.post(path, data={"csrf_token": csrf, "note": "steekproef ok"})
+    # nothing is sent while the manager is asked; the question states the count and amount
+    assert not [row for row in letters(site) if row[0] == run_id]
+    figures = summary(site, run_id)
+    due = figures["letters_due"]
+    count = due["coupon"] + due["invitation"]
+    assert "Bevestig de verzending" in asked.text and 'id="confirm-button"' in asked.text
+    assert f"U verstuurt nu {count} brieven" in numbers(asked.text)
+    assert euro(figures["cost"]).replace("\xa0", " ") in asked.text.replace("\xa0", " ")
+    assert f"Ja, {count} brieven versturen" in numbers(asked.text)
+    token = CONFIRM.search(asked.text)
+    assert token
+    data = {"csrf_token": csrf, "note": "steekproef ok", "confirm": token.group(1)}
+    return client.post(path, data=data)
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -395,7 +424,11 @@ def test_four_eyes_on_the_school_tariff(site: Site) -> None:
         still = store.get_run(session, run_id)
     assert still is not None and still.status == "draft"
     second, second_csrf = manager(site, "admin")
-    done = second.post(f"{path}/approve", data={"csrf_token": second_csrf})
+    second.cookies.set("entitle_lang", "en")
+    done, asked = approve_confirmed(second, second_csrf, run_id)
+    pupils = summary(site, run_id)["outcomes"]["eligible"]
+    assert f"make the billing lists for {pupils:,} pupils" in asked
+    second.cookies.set("entitle_lang", "nl")
     assert done.headers["location"] == f"{path}?done=approved"
     page = second.get(done.headers["location"]).text
     lists = re.findall(rf'href="({path}/files/billing/[^"]+\.csv)"', page)
@@ -404,6 +437,25 @@ def test_four_eyes_on_the_school_tariff(site: Site) -> None:
     assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
     assert csv.content.decode("utf-8-sig").startswith("School;Schoolnaam;Naam;Voornaam;Klas")
     assert_nothing_personal(site, page)
+
+
+def test_the_last_approval_asks_for_confirmation_and_sends_nothing_before(site: Site) -> None:
+    client, csrf = manager(site)
+    run_id = run_campaign(site.ctx, bags(), AS_OF, chunk_size=500).id
+    path = f"/campaigns/runs/{run_id}"
+    asked = client.post(f"{path}/approve", data={"csrf_token": csrf, "note": "ok"})
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    stale = client.post(f"{path}/approve", data={"csrf_token": csrf, "confirm": "1:1.00"})
+    assert stale.status_code == 200 and 'id="confirm-form"' in stale.text  # other figures: ask
+    with site.ctx.factory() as session:
+        run = store.get_run(session, run_id)
+    assert run is not None and run.status == "draft" and run.verdicts == ()
+    assert not [row for row in letters(site) if row[0] == run_id]
+    client.cookies.set("entitle_lang", "en")
+    english = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert "Confirm sending" in english.text and "You are about to send" in english.text
+    reject = client.post(f"{path}/reject", data={"csrf_token": csrf, "note": "test"})
+    assert reject.status_code == 303
 
 
 # --------------------------------------------------------------------------- what-if

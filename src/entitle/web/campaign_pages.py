@@ -527,6 +527,7 @@ def _run_page(
     notice: str | None = None,
     error: str | None = None,
     note: str = "",
+    confirming: bool = False,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -658,8 +659,35 @@ def _run_page(
         "error": error,
         "note": note,
         "first_run": run.previous_run_id is None,
+        "confirming": confirming,
+        "sending": issue_summary(campaign, figures),
     }
     return render(request, "campaign_run.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    """What approving a run sends out: letters (or pupils on billing lists) and their amount."""
+
+    letters: bool  # letters, else lists
+    count: int
+    amount: float
+
+    @property
+    def token(self) -> str:
+        """What the confirmation posts back: the figures the manager saw."""
+        return f"{self.count}:{self.amount:.2f}"
+
+
+def issue_summary(campaign: Campaign | None, figures: dict[str, Any]) -> IssueSummary:
+    """The count and amount a manager confirms before a run is issued."""
+    due: dict[str, int] = figures.get("letters_due") or {}
+    letters = bool(campaign is not None and campaign.spec.outputs.letters)
+    if letters:
+        count = int(due.get("coupon") or 0) + int(due.get("invitation") or 0)
+    else:
+        count = int((figures.get("outcomes") or {}).get("eligible") or 0)
+    return IssueSummary(letters, count, float(figures.get("cost") or 0.0))
 
 
 NOTICES = ("approved", "approved_partly", "rejected", "issuing")
@@ -689,6 +717,7 @@ def _review(
     note: str,
     verdict: Callable[..., RunView],
     tasks: BackgroundTasks,
+    confirm: str = "",
 ) -> Response:
     _as_manager(officer)
     state = web_state(request)
@@ -707,6 +736,12 @@ def _review(
         return _run_page(
             request, officer, run_id, error=_refusal(t, run, officer, None), status=409
         )
+    last = len(run.approvals) + 1 >= run.approvals_required
+    if verdict is approve_run and last:
+        figures = state.backend.run(lambda s: run_figures(s, run_id, sample=0))
+        if confirm != issue_summary(campaign, figures).token:
+            # the approval that sends: first say how many and how much, then ask again
+            return _run_page(request, officer, run_id, note=note, confirming=True)
     try:
         view = state.backend.run(
             lambda s: verdict(
@@ -735,8 +770,9 @@ def approve(
     tasks: BackgroundTasks,
     officer: Annotated[Officer, Depends(csrf_officer)],
     note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
+    confirm: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    return _review(request, officer, run_id, note, approve_run, tasks)
+    return _review(request, officer, run_id, note, approve_run, tasks, confirm)
 
 
 @router.post("/campaigns/runs/{run_id}/reject")

@@ -267,6 +267,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.note": "Opmerking (verplicht bij afwijzen)",
         "run.approve": "Goedkeuren en versturen",
         "run.approve_partly": "Goedkeuren",
+        "run.confirm_title": "Bevestig de verzending",
+        "run.confirm_letters": "U verstuurt nu {n} brieven, samen {amount}.",
+        "run.confirm_lists": (
+            "U maakt nu de facturatielijsten voor {n} leerlingen, samen geschat {amount} korting."
+        ),
+        "run.confirm_final": "Dit kan niet ongedaan gemaakt worden.",
+        "run.confirm_yes_letters": "Ja, {n} brieven versturen",
+        "run.confirm_yes_lists": "Ja, de lijsten voor {n} leerlingen aanmaken",
+        "run.confirm_cancel": "Annuleren",
         "run.reject": "Afwijzen",
         "run.reject_note_needed": "Geef een reden voor de afwijzing.",
         "run.due": "Bij goedkeuring: {coupon} brieven met een bon en {invitation} uitnodigingen.",
@@ -678,6 +687,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.note": "Note (required to reject)",
         "run.approve": "Approve and send",
         "run.approve_partly": "Approve",
+        "run.confirm_title": "Confirm sending",
+        "run.confirm_letters": "You are about to send {n} letters, {amount} in all.",
+        "run.confirm_lists": (
+            "You are about to make the billing lists for {n} pupils, an estimated {amount} of "
+            "discounts in all."
+        ),
+        "run.confirm_final": "This cannot be undone.",
+        "run.confirm_yes_letters": "Yes, send {n} letters",
+        "run.confirm_yes_lists": "Yes, make the lists for {n} pupils",
+        "run.confirm_cancel": "Cancel",
         "run.reject": "Reject",
         "run.reject_note_needed": "Give a reason for the rejection.",
         "run.due": "On approval: {coupon} letters with a coupon and {invitation} invitations.",
