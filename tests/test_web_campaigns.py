@@ -253,6 +253,11 @@ def test_a_run_shows_its_figures_charts_reach_and_a_sample(site: Site) -> None:
         assert row and word in row.group(1) and f">{outcomes[outcome]}<" in row.group(1)
     new = re.search(r'<tr class="change-row-new">(.*?)</tr>', text, re.S)
     assert new and f">{figures['changes']['new']}<" in new.group(1)
+    # undetermined is not "no right": its own row, and "none" counts only the not eligible
+    open_ = re.search(r'<tr class="change-row-undetermined">(.*?)</tr>', text, re.S)
+    assert open_ and "onbepaald, vroeger geen recht" in open_.group(1)
+    assert figures["changes"]["undetermined"] == outcomes["undetermined"]  # a first run
+    assert figures["changes"]["none"] == outcomes["not_eligible"]
     assert html.count("<svg") >= 4 and 'role="img"' in html  # outcomes, changes, bands, reach
     assert "<script" not in html.split("</head>", 1)[1]  # charts need no script
     assert "style=" not in html  # the CSP allows no inline style

@@ -39,7 +39,9 @@ from entitle.store.models import (
 RUN_STATUSES = ("running", "draft", "approved", "rejected", "issued")
 VERDICTS = ("approve", "reject")
 LETTER_KINDS = ("coupon", "invitation")
-CHANGES = ("new", "continued", "changed", "ended", "unknown", "none")
+# "unknown": eligible before, undetermined now; "undetermined": not eligible before (or no
+# earlier run), undetermined now; "none": not eligible now, nor before
+CHANGES = ("new", "continued", "changed", "ended", "unknown", "undetermined", "none")
 
 
 class CampaignStateError(ValueError):
