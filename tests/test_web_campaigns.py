@@ -679,3 +679,75 @@ def test_bar_chart_geometry() -> None:
     assert chart.height == 2 * 46 + 6 and chart.summary == "a: 10; b: 0"
     empty = bar_chart("y", "Empty", [])
     assert empty.bars == () and empty.summary == ""
+
+
+# --------------------------------------------------------------------------- one citizen
+
+
+def _coupon_letter_and_person(site: Site, run_id: int) -> tuple[Any, str]:
+    """An unused coupon letter of the run, and the INSZ of its household's reference person."""
+    pseudonymise = site.ctx.pseudonymiser()
+    with site.ctx.factory() as session:
+        unused = [x for x in store.letters_of_run(session, run_id, "coupon") if x.used is None]
+    by_household = {
+        pseudonymise(h): p
+        for p, h, pos in site.city.persons.select(
+            "person_id", "household_id", "position_code"
+        ).iter_rows()
+        if pos == "01"
+    }
+    letter = next(x for x in unused if x.subject_pseudonym in by_household)
+    return letter, by_household[letter.subject_pseudonym]
+
+
+def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.Response) -> None:
+    from test_web_support import desk_check
+
+    from entitle.decide.coupons import use_coupon
+
+    run_id = site.runs["to_approve"]
+    letter, insz = _coupon_letter_and_person(site, run_id)
+    desk, _ = signed_in(site, "desk")
+    csrf = csrf_token(desk.get("/desk").text)
+    card = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "Brief met bon verstuurd op" in card and f"kenmerk {run_id}/{letter.seq}" in card
+    assert "De bon is nog niet gebruikt" in card
+    assert "Er werd nog geen brief" not in card
+    with site.ctx.factory() as session:
+        result, _status = use_coupon(
+            session, str(letter.code), key=site.ctx.coupon_key(), actor="ivago", now=NOW
+        )
+        session.commit()
+    assert result == "used"
+    card = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "De bon werd gebruikt op 10 maart 2026" in card
+    desk.cookies.set("entitle_lang", "en")
+    english = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "Letter with a coupon sent on" in english and "The coupon was used on" in english
+    desk.cookies.set("entitle_lang", "nl")
+    # the reprint: this citizen's letter only, audited
+    form = {"csrf_token": csrf, "insz": insz, "run": str(run_id), "seq": str(letter.seq)}
+    pdf = desk.post("/desk/letters/reprint", data=form)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    someone_else = {**form, "seq": str(letter.seq + 1 if letter.seq == 1 else letter.seq - 1)}
+    assert desk.post("/desk/letters/reprint", data=someone_else).status_code == 404
+    entries = site.state.backend.search(kind="export", actor="desk", limit=10)
+    assert [e["outcome"] for e in entries] == ["letter_reprint"]
+    assert entries[0]["subject"] == site.state.engine.pseudonymise(insz)
+    # a person with no letter: said so, not "you will get a letter"
+    nobody = next(
+        p for p in site.city.persons["person_id"].to_list() if p != insz and p not in card
+    )
+    without = desk_check(desk, csrf, nobody, "ghent.uitpas").text
+    assert "letter-status" not in without  # no campaign of the UiTPAS writes letters
+
+    # the citizen's access report (GDPR art. 15): desk and campaigns alike
+    auditor, _ = signed_in(site, "auditor")
+    auditor_csrf = csrf_token(auditor.get("/audit/subject").text)
+    report = auditor.post("/audit/subject", data={"csrf_token": auditor_csrf, "insz": insz}).text
+    table = report.split('id="entries"', 1)[1]
+    for kind in ("Beslissing in een campagne", "Brief", "Bon gebruikt", "Controle aan de balie"):
+        assert kind in table, kind
+    assert "Brief opnieuw afgedrukt" in table
+    assert " 0 regels" not in report
+    assert_nothing_personal(site, report)

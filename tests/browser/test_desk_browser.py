@@ -348,7 +348,8 @@ def test_the_auditor_searches_the_log_and_makes_a_subject_report(page: Any, desk
     with page.expect_navigation():
         page.keyboard.press("Enter")
     report = page.locator("table.entries").inner_text()
-    assert "override" in report and "check" in report
+    assert "Overschrijving" in report and "Controle aan de balie" in report  # in Dutch
+    assert "Vraag aan een bron" in report  # the registry accesses too
     assert "controles gevonden" in page.locator("p.notice").inner_text()
     assert desk.city.not_integrated not in report
     shot(page, "auditor-subject-report")

@@ -211,6 +211,7 @@ class Card:
     decision_id: int | None = None
     override: Any = None  # the store's OverrideView, when one is active
     number_unknown: bool = False  # the national register does not know the number
+    letters: Any = None  # the campaigns' letters about the subject (desk_letters.LetterStatus)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

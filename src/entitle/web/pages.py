@@ -35,6 +35,7 @@ from entitle.web.desk import (
     build_card,
     override_choices,
 )
+from entitle.web.desk_letters import letter_status
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
 from entitle.web.views import is_partial, render, translator
 
@@ -266,6 +267,7 @@ def desk_check(
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=429)
     try:
         card = run_check(request, officer, chosen, insz, kind="check")
+        card.letters = letter_status(request, chosen, insz)
     except MagdaConfigError as exc:
         log.error("MAGDA configuration: %s", exc)
         errors["form"] = t("desk.config_error", why=type(exc).__name__)
