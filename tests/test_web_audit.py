@@ -11,6 +11,7 @@ import pytest
 from test_registry_city import City
 from test_web_support import (
     Web,
+    assert_dutch,
     assert_no_raw_values,
     desk_check,
     signed_in,
@@ -112,6 +113,8 @@ def test_subject_access_report(web: Web, city: City) -> None:
     english = client.post("/audit/subject", data={"insz": city.ref, "csrf_token": csrf}).text
     assert "Question to a source" in english and "Desk check" in english
     client.cookies.set("entitle_lang", "nl")
+    assert_dutch(page.text)
+    assert_dutch(client.get("/audit").text)
     assert_no_raw_values(page.text)
     download = client.post("/audit/subject.csv", data={"insz": city.ref, "csrf_token": csrf})
     assert download.status_code == 200

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from test_campaign_review import AS_OF, REPO, City, bags, context
-from test_web_support import csrf_token, settings_for, signed_in
+from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide.campaign import CampaignContext, run_campaign
 from entitle.decide.campaign_def import Campaign, find_campaign
@@ -261,8 +261,9 @@ def test_a_run_shows_its_figures_charts_reach_and_a_sample(site: Site) -> None:
     assert html.count("<svg") >= 4 and 'role="img"' in html  # outcomes, changes, bands, reach
     assert "<script" not in html.split("</head>", 1)[1]  # charts need no script
     assert "style=" not in html  # the CSP allows no inline style
-    # undetermined reasons in words, with the technical key
-    assert "verhoogde tegemoetkoming" in html and "person.increased_allowance" in html
+    # undetermined reasons in words, without the technical key
+    reasons = html.split('id="reasons"', 1)[1].split("</table>", 1)[0]
+    assert "verhoogde tegemoetkoming" in reasons and "person.increased_allowance" not in reasons
     # letters approval would issue
     due = figures["letters_due"]
     assert f"{due['coupon']} brieven met een bon en {due['invitation']} uitnodigingen" in text
@@ -285,9 +286,19 @@ def test_a_run_shows_its_figures_charts_reach_and_a_sample(site: Site) -> None:
 def test_the_school_run_protects_income_conditions(site: Site) -> None:
     client, _ = manager(site)
     html = client.get(f"/campaigns/runs/{site.runs['school']}").text
-    assert "🔒" in html  # conditions on the income: shown without their value
+    # conditions on the income: shown without their value, with a drawn lock (no emoji font)
+    assert 'svg class="lock"' in html and "🔒" not in html
     assert "twee" in html or "Vier ogen" in html
     assert_nothing_personal(site, html)
+
+
+def test_the_campaign_pages_speak_dutch(site: Site) -> None:
+    client, _ = manager(site)
+    assert_dutch(client.get("/campaigns").text)
+    for run_id in site.runs.values():
+        assert_dutch(client.get(f"/campaigns/runs/{run_id}").text)
+    assert_dutch(client.get("/campaigns/whatif", params={"campaign": "school-tariff"}).text)
+    assert_dutch(client.get("/coupons").text)
 
 
 def test_english(site: Site) -> None:

@@ -163,3 +163,24 @@ def test_one_question_is_singular(lang: str, one: str, many: str) -> None:
     t = Translator(lang)
     assert t.plural("card.questions", 1) == one
     assert t.plural("card.questions", 3) == many
+
+
+def test_the_dutch_check_finds_keys_and_english_words() -> None:
+    from test_web_support import dutch_problems
+
+    assert dutch_problems("<p>Recht — verlaagd tarief</p><code>ghent.lez</code>") == []
+    assert dutch_problems("<p>card.outcome.eligible</p>") != []
+    assert dutch_problems("<td>override</td>") == ["English 'override'"]
+    assert dutch_problems("<td>overridden=False</td>") != []
+
+
+def test_every_desk_card_and_the_desk_page_speak_dutch(web: Web, city: City) -> None:
+    from test_web_support import assert_dutch
+
+    client, csrf = signed_in(web, "desk")
+    assert_dutch(client.get("/desk").text)
+    for insz in (city.ref, city.spouse, city.not_integrated, city.unknown, city.disabled_child):
+        for benefit in (UITPAS, GARBAGE, LEZ, "ghent.school-tariff"):
+            assert_dutch(desk_check(client, csrf, insz, benefit).text)
+    login_page = web.client().get("/login").text
+    assert_dutch(login_page)

@@ -24,9 +24,10 @@ from entitle.decide.subject_activity import (
     subject_pseudonyms,
 )
 from entitle.insz import parse_insz
+from entitle.rules.catalogue import default_catalogue
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
-from entitle.web.desk import OVERRIDE_REASONS
+from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT, OVERRIDE_REASONS
 from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 
@@ -82,6 +83,7 @@ class AuditWords:
 
     def __init__(self, t: Translator) -> None:
         self.t = t
+        self.catalogue = default_catalogue()
 
     def _word(self, prefix: str, key: str) -> str:
         full = f"{prefix}.{key}"
@@ -114,9 +116,22 @@ class AuditWords:
             return self.t(f"override.reason.{value}")
         if key == "letter_kind":
             return self._word("audit.letter_kind", str(value))
+        if key == "kind":
+            return self._word("audit.kind", str(value))
+        if key == "report" and value == "subject_access":
+            return self.t("audit.kind.subject_report")
         if key == "change":
             return self._word("campaign.change", str(value))
+        if key == "facts":
+            return ", ".join(self.fact(name) for name in str(value).split(", ") if name)
         return str(value)
+
+    def fact(self, name: str) -> str:
+        """A fact by its description (the name only when the catalogue has none)."""
+        if name == HOUSEHOLD_MEMBERS:
+            return self.t.text(HOUSEHOLD_MEMBERS_TEXT)
+        spec = self.catalogue.get(name)
+        return self.t.text(spec.description) if spec is not None and spec.description else name
 
     def details(self, entry: dict[str, Any]) -> str:
         details = entry.get("details")

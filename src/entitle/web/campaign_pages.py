@@ -335,7 +335,7 @@ class Words:
                     return self.t.money(float(band))
                 except ValueError:
                     return band
-        return band
+        return self.t.value(band)
 
     def fact(self, name: str) -> str:
         if name == HOUSEHOLD_MEMBERS:
@@ -378,7 +378,7 @@ class Words:
         label = self.t.text(output.text) if output is not None and output.text else name
         if output is not None and output.type == T.MONEY and isinstance(value, int | float):
             return label, self.t.money(float(value))
-        return label, "" if value is None else str(value)
+        return label, "" if value is None else self.t.value(value)
 
 
 def band_order(bands: Iterable[str]) -> list[str]:

@@ -116,11 +116,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.guidance": "Wat nu?",
         "card.questions": "{n} vragen aan de bronnen",
         "card.questions.one": "1 vraag aan de bronnen",
+        "value.exemption": "vrijstelling",
+        "value.reduced": "verlaagd tarief",
         "card.letters": "Brief",
-        "card.letter_coupon": (
+        "card.letter.coupon": (
             "Brief met bon verstuurd op {issued} ({campaign}, {period}; kenmerk {ref})."
         ),
-        "card.letter_invitation": (
+        "card.letter.invitation": (
             "Uitnodiging verstuurd op {issued} ({campaign}, {period}; kenmerk {ref})."
         ),
         "card.coupon_used": "De bon werd gebruikt op {used}.",
@@ -629,11 +631,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.guidance": "What now?",
         "card.questions": "{n} questions to the sources",
         "card.questions.one": "1 question to the sources",
+        "value.exemption": "exemption",
+        "value.reduced": "reduced tariff",
         "card.letters": "Letter",
-        "card.letter_coupon": (
+        "card.letter.coupon": (
             "Letter with a coupon sent on {issued} ({campaign}, {period}; reference {ref})."
         ),
-        "card.letter_invitation": (
+        "card.letter.invitation": (
             "Invitation sent on {issued} ({campaign}, {period}; reference {ref})."
         ),
         "card.coupon_used": "The coupon was used on {used}.",
@@ -1060,6 +1064,13 @@ class Translator:
         if n == 1 and (key + ".one") in MESSAGES[self.lang]:
             key = key + ".one"
         return self(key, n=n, **values)
+
+    def value(self, value: object) -> str:
+        """An output's code as people read it (e.g. the LEZ tariff "reduced"): `value.<code>`
+        when the catalogue has it, else the value as decided."""
+        text = str(value)
+        key = f"value.{text}"
+        return MESSAGES[self.lang].get(key) or MESSAGES[DEFAULT_LANGUAGE].get(key) or text
 
     def text(self, texts: dict[str, str] | None) -> str:
         """A bilingual text from a benefit file."""
