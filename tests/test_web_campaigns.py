@@ -627,6 +627,10 @@ def test_coupons_through_the_page(site: Site, approved: httpx.Response) -> None:
     assert 'id="use-button"' not in again.text
     shown = client.get("/coupons", params={"code": code}).text
     assert "Al gebruikt op 10 mrt 2026" in shown
+    # a used coupon is refused (red), not "undetermined" (amber); no developer text for a shop
+    for refused in (again.text, shown):
+        assert 'class="card outcome-not_eligible"' in refused
+    assert 'class="card outcome-eligible"' in page.text and "/api/v1" not in page.text
     bad = client.get("/coupons", params={"code": "ABCD-EFGH"})
     assert "Onbekende of ongeldige code" in bad.text
     assert_nothing_personal(site, used.text + again.text + shown)

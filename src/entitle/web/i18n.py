@@ -532,10 +532,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "coupon.band": "Band",
         "coupon.valid_until": "Geldig tot en met",
         "coupon.rate_limited": "Te veel controles op korte tijd ({limit} per minuut). Wacht even.",
-        "coupon.api": (
-            "Voor kassasystemen: POST /api/v1/coupons/verify en /api/v1/coupons/use met een "
-            "API-sleutel voor het doel coupon-verification."
-        ),
     },
     "en": {
         "app.name": "Entitle",
@@ -1032,10 +1028,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "coupon.band": "Band",
         "coupon.valid_until": "Valid until",
         "coupon.rate_limited": "Too many checks in a short time ({limit} a minute). Wait a moment.",
-        "coupon.api": (
-            "For till systems: POST /api/v1/coupons/verify and /api/v1/coupons/use with an API "
-            "key for the purpose coupon-verification."
-        ),
     },
 }
 
