@@ -10,8 +10,10 @@ used once through the API and the page. No page shows an income or a national re
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -449,6 +451,14 @@ def test_four_eyes_on_the_school_tariff(site: Site) -> None:
     page = second.get(done.headers["location"]).text
     lists = re.findall(rf'href="({path}/files/billing/[^"]+\.csv)"', page)
     assert lists and re.search(rf'href="{path}/files/billing/[^"]+\.xlsx"', page)
+    # one download for every school; the per-school links folded away under it
+    bundle = second.get(f"{path}/files/billing/alle-scholen.zip")
+    assert bundle.status_code == 200 and bundle.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        assert len(archive.namelist()) == 2 * len(lists)
+    assert "Alle facturatielijsten in één ZIP-bestand" in page
+    folded = page.split('<details class="sample" id="school-files">', 1)
+    assert len(folded) == 2 and lists[0] in folded[1] and lists[0] not in folded[0]
     csv = second.get(lists[0])
     assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
     assert csv.content.decode("utf-8-sig").startswith("School;Schoolnaam;Naam;Voornaam;Klas")

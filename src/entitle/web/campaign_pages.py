@@ -596,15 +596,21 @@ def _run_page(
             ],
         )
     outputs = figures.get("outputs") or run.outputs or {}
-    files = []
-    for name in outputs.get("files") or []:
+    files, school_files = [], []
+    names = outputs.get("files") or []
+    schools = len({Path(n).stem for n in names if n.endswith(".xlsx")})
+    for name in names:
+        href = f"/campaigns/runs/{run.id}/files/{name}"
         if name.endswith(".pdf"):
             text = t("run.file_letters", pages=words.count(outputs.get("pages")))
         elif name.endswith(".jsonl"):
             text = t("run.file_notifications", n=words.count(outputs.get("notifications")))
-        else:
-            text = t("run.file_billing", name=Path(name).name)
-        files.append({"href": f"/campaigns/runs/{run.id}/files/{name}", "text": text})
+        elif name.endswith(".zip"):
+            text = t("run.file_all_billing", n=words.count(schools))
+        else:  # one school's list: folded under the one download
+            school_files.append({"href": href, "text": t("run.file_billing", name=Path(name).name)})
+            continue
+        files.append({"href": href, "text": text})
     issued: dict[str, int] = figures.get("letters_issued") or {}
     due: dict[str, int] = figures.get("letters_due") or {}
     reviewed = officer.username in {v.actor for v in run.verdicts}
@@ -639,6 +645,7 @@ def _run_page(
         "reach": reach,
         "charts": charts,
         "files": files,
+        "school_files": school_files,
         "issued": issued,
         "due": due,
         "skipped": int(outputs.get("skipped_no_address") or 0),
@@ -813,6 +820,7 @@ MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".jsonl": "application/jsonl; charset=utf-8",
+    ".zip": "application/zip",
 }
 
 

@@ -389,6 +389,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.files": "Brieven en lijsten",
         "run.file_letters": "Alle brieven in één PDF om af te drukken ({pages} pagina's)",
         "run.file_billing": "Facturatielijst {name}",
+        "run.file_all_billing": "Alle facturatielijsten in één ZIP-bestand ({n} scholen)",
+        "run.file_per_school": "Elke lijst apart ({n} bestanden)",
         "run.file_notifications": "Meldingen voor e-mail, sms en het digitale loket ({n})",
         "run.file_one_letter": "Eén brief apart (nr. 1)",
         "run.issued_counts": (
@@ -894,6 +896,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.files": "Letters and lists",
         "run.file_letters": "All letters in one PDF for printing ({pages} pages)",
         "run.file_billing": "Billing list {name}",
+        "run.file_all_billing": "All billing lists in one ZIP file ({n} schools)",
+        "run.file_per_school": "Each list on its own ({n} files)",
         "run.file_notifications": "Notifications for e-mail, SMS and the online counter ({n})",
         "run.file_one_letter": "One letter on its own (no. 1)",
         "run.issued_counts": "{coupon} letters with a coupon and {invitation} invitations made.",
