@@ -184,3 +184,30 @@ def test_every_desk_card_and_the_desk_page_speak_dutch(web: Web, city: City) -> 
             assert_dutch(desk_check(client, csrf, insz, benefit).text)
     login_page = web.client().get("/login").text
     assert_dutch(login_page)
+
+
+@pytest.mark.parametrize(
+    ("lang", "allowance", "leefloon"),
+    [
+        (
+            "nl",
+            "Vraag het attest verhoogde tegemoetkoming",
+            "Vraag een attest leefloon van het OCMW.",
+        ),
+        ("en", "Ask for the health fund's increased allowance", "Ask for a leefloon certificate"),
+    ],
+)
+def test_what_now_is_said_per_condition_shortest_first(
+    web: Web, city: City, lang: str, allowance: str, leefloon: str
+) -> None:
+    client, csrf = signed_in(web, "desk")
+    client.cookies.set("entitle_lang", lang)
+    html = desk_check(client, csrf, city.not_integrated, UITPAS).text.replace("&#39;", "'")
+    steps = re.search(r'<ul class="guidance steps">(.*?)</ul>', html, re.S)
+    assert steps, "no guidance per condition"
+    items = re.findall(r"<li>(.*?)</li>", steps.group(1), re.S)
+    assert any(allowance in i for i in items) and any(leefloon in i for i in items)
+    assert [len(i) for i in items] == sorted(len(i) for i in items)  # shortest first
+    assert '<details class="more">' in html  # the long text per outcome, folded
+    granted = desk_check(client, csrf, city.ref, UITPAS).text
+    assert 'class="guidance steps"' not in granted  # nothing to do about a granted benefit

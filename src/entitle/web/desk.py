@@ -244,6 +244,20 @@ class Card:
         text = self.benefit.guidance.get(self.effective_outcome, {})
         return text.get(lang) or text.get("nl", "")
 
+    def condition_guidance(self, lang: str) -> list[str]:
+        """What to do about each condition not met or unknown (the benefit file's text per
+        condition), shortest first; none when the card grants the benefit."""
+        if self.shown_outcome == "eligible":
+            return []
+        found: list[str] = []
+        for line in self.reasons:
+            condition = self.benefit.conditions.get(line.condition)
+            texts = condition.guidance.get(line.mark, {}) if condition is not None else {}
+            text = texts.get(lang) or texts.get("nl", "")
+            if text and text not in found:
+                found.append(text)
+        return sorted(found, key=len)
+
     def to_json(self) -> dict[str, Any]:
         """The card as the API gives it (both languages; no values from the sources)."""
         override = self.override
