@@ -776,3 +776,18 @@ def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.R
     assert "Brief opnieuw afgedrukt" in table
     assert " 0 regels" not in report
     assert_nothing_personal(site, report)
+
+
+def test_the_overview_charts_take_up_and_cost(site: Site, approved: httpx.Response) -> None:
+    client, _ = manager(site)
+    html = client.get("/campaigns").text
+    issued = re.search(
+        r'<figure class="chart" id="chart-garbage-bags-issued">(.*?)</figure>', html, re.S
+    )
+    assert issued and 'role="img"' in issued.group(1) and "Bonnen verstuurd per week" in html
+    due = summary(site, site.runs["to_approve"])["letters_due"]["coupon"]
+    assert f">{due}<" in numbers(issued.group(1))  # issued this week, the value written out
+    assert 'id="chart-school-tariff-cost-' in html  # the school tariff's cost per band
+    assert_dutch(html)
+    client.cookies.set("entitle_lang", "en")
+    assert "Coupons sent per week" in client.get("/campaigns").text

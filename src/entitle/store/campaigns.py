@@ -692,3 +692,11 @@ def decisions_about(session: Session, pseudonyms: Sequence[str]) -> list[dict[st
         }
         for row in session.execute(query)
     ]
+
+
+def coupon_moments(session: Session, campaign: str) -> list[tuple[datetime, datetime | None]]:
+    """When each coupon of a campaign was issued and used (None: not yet), for take-up charts."""
+    query = select(CampaignLetter.issued, CampaignLetter.used).where(
+        CampaignLetter.campaign == campaign, CampaignLetter.kind == "coupon"
+    )
+    return [(utc(i), utc(u) if u else None) for i, u in session.execute(query)]

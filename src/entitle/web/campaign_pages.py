@@ -44,6 +44,7 @@ from entitle.decide.campaign import (
     render_letter,
     run_figures,
     simulate,
+    take_up_by_week,
 )
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, MissingReason
@@ -473,6 +474,7 @@ def campaigns_page(
     listed = state.backend.run(
         lambda s: {name: campaign_runs(s, name, limit=20) for name in loaded}
     )
+    weekly = state.backend.run(lambda s: {name: take_up_by_week(s, name) for name in loaded})
     sections = []
     for name, campaign in loaded.items():
         words = Words(t, campaign, default_catalogue())
@@ -501,6 +503,9 @@ def campaigns_page(
                 "target": words.target(campaign.spec.target.kind),
                 "four_eyes": campaign.approvals_required > 1,
                 "runs": runs,
+                "charts": overview_charts(
+                    t, words, name, listed.get(name, []), weekly.get(name, [])
+                ),
             }
         )
     return render(
@@ -508,6 +513,86 @@ def campaigns_page(
         "campaign_index.html",
         {"campaigns": sections, "load_error": setup.load_error, "outcome_names": OUTCOMES},
     )
+
+
+DONE = ("approved", "issued")
+
+
+def overview_charts(
+    t: Translator,
+    words: Words,
+    name: str,
+    runs: Sequence[dict[str, Any]],
+    weeks: Sequence[dict[str, Any]],
+) -> list[Chart]:
+    """What a manager would rather see than read: coupons issued and used per week, reach
+    against the previous period, and the cost per band over this period's runs."""
+    charts: list[Chart] = []
+    if weeks:
+        for key, kind in (("issued", "new"), ("used", "eligible")):
+            charts.append(
+                bar_chart(
+                    f"{name}-{key}",
+                    t(f"campaign.chart_{key}"),
+                    [
+                        (
+                            t("campaign.week_of", day=words.day(w["week"])),
+                            w[key],
+                            words.count(w[key]),
+                            kind,
+                        )
+                        for w in weeks
+                    ],
+                )
+            )
+    by_period: dict[str, dict[str, Any]] = {}
+    for run in runs:  # newest first: the newest approved run of each period, else the newest
+        period = str(run.get("period") or "")
+        if period not in by_period or (
+            run["status"] in DONE and by_period[period]["status"] not in DONE
+        ):
+            by_period[period] = run
+    periods = sorted(by_period)[-2:]
+    if len(periods) == 2:
+        charts.append(
+            bar_chart(
+                f"{name}-reach",
+                t("campaign.chart_reach"),
+                [
+                    (
+                        t("campaign.period_label", period=p),
+                        (by_period[p].get("outcomes") or {}).get("eligible", 0),
+                        t(
+                            "campaign.eligible_count",
+                            n=words.count((by_period[p].get("outcomes") or {}).get("eligible")),
+                        ),
+                        "continued" if p == periods[0] else "new",
+                    )
+                    for p in periods
+                ],
+            )
+        )
+    if runs:
+        latest = str(runs[0].get("period") or "")
+        this_period = [r for r in reversed(runs) if str(r.get("period") or "") == latest]
+        bands = band_order({b for r in this_period for b in (r.get("cost_by_band") or {})})
+        for band in bands:
+            charts.append(
+                bar_chart(
+                    f"{name}-cost-{len(charts)}",
+                    t("campaign.chart_cost", band=words.band(band), period=latest),
+                    [
+                        (
+                            words.day(r["as_of"]),
+                            (r.get("cost_by_band") or {}).get(band, 0.0),
+                            words.money((r.get("cost_by_band") or {}).get(band)),
+                            "eligible",
+                        )
+                        for r in this_period
+                    ],
+                )
+            )
+    return charts
 
 
 def _load_run(request: Request, run_id: int) -> RunView:
