@@ -493,6 +493,9 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
     assert form.status_code == 200
     assert 'name="p_ceiling_care_discount"' in form.text
     assert "€ 33.000,00" in form.text.replace("\xa0", " ")  # the value in force, in words
+    # it opens on the date the campaign last ran (the school year with data), not on today
+    assert f'name="as_of" type="date" value="{AS_OF.isoformat()}"' in form.text
+    assert "data-busy=" in form.text  # the page says it is working while it computes
 
     def snapshot() -> tuple[Any, ...]:
         with site.ctx.factory() as session:
@@ -537,6 +540,10 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
         data={"csrf_token": csrf, "campaign": "school-tariff", "as_of": AS_OF.isoformat()},
     )
     assert none.status_code == 422 and "minstens één parameter" in none.text
+    # a date without data decides nobody: said, not a silent "0 beslist"
+    empty = client.post("/campaigns/whatif", data={**data, "as_of": "2031-10-01"})
+    assert empty.status_code == 200 and 'id="whatif-empty"' in empty.text
+    assert "geen leerlingen" in empty.text and "schooljaar" in empty.text
 
 
 def test_parameter_values_in_the_form() -> None:

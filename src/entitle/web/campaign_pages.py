@@ -1080,6 +1080,11 @@ def _whatif_page(
     loaded = setup.campaigns()
     campaign = loaded.get(name or "") or next(iter(loaded.values()), None)
     day = state.today()
+    if not as_of and campaign is not None:
+        # the date the campaign last ran on (e.g. in the school year the city holds), not today:
+        # a what-if on a date without data decides nobody
+        last = state.backend.run(lambda s: campaign_runs(s, campaign.name, limit=1))
+        as_of = str(last[0]["as_of"]) if last else ""
     try:
         if as_of:
             day = date.fromisoformat(as_of)
@@ -1137,6 +1142,11 @@ def _whatif_view(t: Translator, words: Words, campaign: Campaign, result: WhatIf
         transitions.append((words.outcome(was), words.outcome(now), words.count(n)))
     return {
         "subjects": t("whatif.subjects", n=words.count(result.subjects), as_of=t.day(result.as_of)),
+        "empty": t(
+            "whatif.empty", as_of=t.day(result.as_of), noun=words.noun(campaign.spec.target.kind)
+        )
+        if result.subjects == 0
+        else None,
         "reached": t(
             "whatif.reached",
             baseline=words.count(result.baseline.get("eligible")),

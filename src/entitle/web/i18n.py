@@ -498,6 +498,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Resultaat",
         "whatif.nothing_stored": "Niets werd opgeslagen of verstuurd.",
         "whatif.subjects": "{n} beslist op {as_of}.",
+        "whatif.empty": (
+            "Op {as_of} vond de berekening geen {noun}: er zijn geen gegevens voor die datum (bv. "
+            "geen inschrijvingen voor dat schooljaar). Kies de datum van een run die wel {noun} "
+            "vond."
+        ),
+        "whatif.busy": (
+            "De berekening loopt: alle gegevens van de doelgroep worden twee keer beslist. Dat "
+            "kan een halve minuut duren. Verstreken: {seconds} s."
+        ),
         "whatif.reached": "Bereikt: nu {baseline}, met de nieuwe waarden {variant}",
         "whatif.reached_difference": "{difference} {noun}",
         "whatif.cost": "Kost: nu {baseline}, met de nieuwe waarden {variant}",
@@ -1006,6 +1015,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Result",
         "whatif.nothing_stored": "Nothing was stored or sent.",
         "whatif.subjects": "{n} decided on {as_of}.",
+        "whatif.empty": (
+            "On {as_of} the calculation found no {noun}: there is no data for that date (e.g. no "
+            "enrolments for that school year). Choose the date of a run that did find {noun}."
+        ),
+        "whatif.busy": (
+            "The calculation is running: the whole target is decided twice. That can take half a "
+            "minute. Elapsed: {seconds} s."
+        ),
         "whatif.reached": "Reached: now {baseline}, with the new values {variant}",
         "whatif.reached_difference": "{difference} {noun}",
         "whatif.cost": "Cost: now {baseline}, with the new values {variant}",

@@ -9,6 +9,8 @@
  * 3. Any new input (a number typed, another benefit chosen) clears the previous card: it was about
  *    another person or another benefit. After a card the number field has the focus again (its
  *    number selected), ready for the next card read; the card is announced (aria-live).
+ * 4. A form with data-busy (the what-if) says, while its answer is on its way, that it is
+ *    working and for how long (the message's {seconds}), in a live region.
  * A card reader types 11 digits and Enter: Enter submits the form.
  */
 (function () {
@@ -65,6 +67,25 @@
     input.setAttribute("aria-invalid", "true");
     status.className = "status error";
     status.textContent = (input.getAttribute("data-msg-prefix") || "") + message(input, problem);
+  }
+
+  function showBusy(form, template) {
+    var status = document.getElementById(form.id + "-busy");
+    if (!status) {
+      status = document.createElement("p");
+      status.id = form.id + "-busy";
+      status.className = "notice-box busy";
+      status.setAttribute("role", "status");
+      form.parentNode.insertBefore(status, form.nextSibling);
+    }
+    form.setAttribute("aria-busy", "true");
+    var started = Date.now();
+    function tick() {
+      var seconds = Math.round((Date.now() - started) / 1000);
+      status.textContent = template.replace("{seconds}", String(seconds));
+    }
+    tick();
+    window.setInterval(tick, 1000);
   }
 
   function clearResult() {
@@ -159,6 +180,11 @@
         field.focus();
         return;
       }
+    }
+    var busy = form.getAttribute("data-busy");
+    if (busy && !event.defaultPrevented) {
+      showBusy(form, busy);
+      return; // an ordinary post: the page is replaced when the answer comes
     }
     var selector = form.getAttribute("data-partial");
     if (!selector || !window.fetch || !window.URLSearchParams) return;
