@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 
 import pytest
 from test_registry_city import City
@@ -211,3 +213,39 @@ def test_what_now_is_said_per_condition_shortest_first(
     assert '<details class="more">' in html  # the long text per outcome, folded
     granted = desk_check(client, csrf, city.ref, UITPAS).text
     assert 'class="guidance steps"' not in granted  # nothing to do about a granted benefit
+
+
+def test_a_school_year_the_city_holds_no_enrolments_for_is_unknown_not_no(
+    city: City, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The city's enrolments are for 2025-2026; on 2 December 2026 (school year 2026-2027) the
+    pupil is not "not enrolled" — the dataset cannot say: undetermined, with what to ask."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    later = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Brussels"))
+    folder = tmp_path_factory.mktemp("web-later")
+    with web_app(city, folder, clock=lambda: later, checks_per_minute=10_000) as running:
+        client, csrf = signed_in(running, "desk")
+        html = desk_check(client, csrf, city.pupil, "ghent.school-tariff").text
+    assert outcome_of(html) == "undetermined"
+    pupil = re.search(
+        r'<li class="mark-(\w+)">\s*<span class="mark".*?ingeschreven in een', html, re.S
+    )
+    assert pupil and pupil.group(1) == "unknown"
+    assert "Vraag een bewijs van inschrijving van de school." in html
+
+
+def test_the_city_file_datasets_say_which_school_years_they_hold(tmp_path: Path) -> None:
+    import polars as pl
+
+    from entitle.sources.local import FileDatasets, SchoolYearMissing
+
+    pl.DataFrame(
+        {"person_id": ["1", "2"], "school_year": ["2025-2026", "2025-2026"]}
+    ).write_parquet(tmp_path / "school_enrolments.parquet")
+    datasets = FileDatasets(tmp_path)
+    found = datasets.lookup("school_enrolments", "enrolled", ["1", "3"], date(2026, 3, 1))
+    assert found == {"1": True, "3": False}  # a year the city holds: absent is "not enrolled"
+    with pytest.raises(SchoolYearMissing):
+        datasets.lookup("school_enrolments", "enrolled", ["1"], date(2026, 12, 2))
