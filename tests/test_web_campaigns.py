@@ -798,3 +798,21 @@ def test_the_overview_charts_take_up_and_cost(site: Site, approved: httpx.Respon
     assert_dutch(html)
     client.cookies.set("entitle_lang", "en")
     assert "Coupons sent per week" in client.get("/campaigns").text
+
+
+def test_a_run_whose_decisions_expired_says_so_before_approval(site: Site) -> None:
+    client, csrf = manager(site)
+    old = run_campaign(site.ctx, bags(), AS_OF.replace(year=AS_OF.year - 1), chunk_size=500).id
+    path = f"/campaigns/runs/{old}"
+    page = client.get(path).text
+    warning = re.search(r'id="validity-warning">(.*?)</p>', page, re.S)
+    assert warning and "31 december 2025" in warning.group(1) and "voorbij" in warning.group(1)
+    asked = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert "voorbij" in asked.text.split('id="confirm-form"', 1)[1]  # said again when confirming
+    client.cookies.set("entitle_lang", "en")
+    assert "that date has passed" in client.get(path).text
+    current = client.get(f"/campaigns/runs/{site.runs['to_reject']}").text
+    assert 'id="validity-warning"' not in current  # valid until the end of this year
+    assert (
+        client.post(f"{path}/reject", data={"csrf_token": csrf, "note": "oud"}).status_code == 303
+    )

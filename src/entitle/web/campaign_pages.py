@@ -753,8 +753,27 @@ def _run_page(
         "first_run": run.previous_run_id is None,
         "confirming": confirming,
         "sending": issue_summary(campaign, figures),
+        "validity": validity_warning(t, campaign, run, state.today()),
     }
     return render(request, "campaign_run.html", context, status=status)
+
+
+SHORT_VALIDITY_DAYS = 45  # a coupon or list valid for less than this after today is said
+
+
+def validity_warning(
+    t: Translator, campaign: Campaign | None, run: RunView, today: date
+) -> str | None:
+    """Said before a run is approved or issued: its decisions (letters, billing lists) are valid
+    until the end of the period of the run's reference date — already past, or soon."""
+    if campaign is None or run.status not in ("draft", "approved"):
+        return None
+    until = campaign.benefit.valid_until(run.as_of)
+    if until < today:
+        return t("run.validity_past", until=t.day(until), as_of=t.day(run.as_of))
+    if (until - today).days < SHORT_VALIDITY_DAYS:
+        return t("run.validity_short", until=t.day(until), days=(until - today).days)
+    return None
 
 
 @dataclass(frozen=True)

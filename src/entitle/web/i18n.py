@@ -367,6 +367,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.approve": "Goedkeuren en versturen",
         "run.approve_partly": "Goedkeuren",
         "run.confirm_title": "Bevestig de verzending",
+        "run.validity_past": (
+            "Let op: de beslissingen van deze run (peildatum {as_of}) gelden maar tot en met "
+            "{until}, en die datum is voorbij. Brieven of lijsten zouden al verlopen zijn: wijs "
+            "de run af en start er een op een recentere peildatum."
+        ),
+        "run.validity_short": (
+            "Let op: de beslissingen van deze run gelden maar tot en met {until}, nog {days} "
+            "dagen. Bonnen of lijsten zijn dan snel verlopen."
+        ),
         "run.confirm_letters": "U verstuurt nu {n} brieven, samen {amount}.",
         "run.confirm_lists": (
             "U maakt nu de facturatielijsten voor {n} leerlingen, samen geschat {amount} korting."
@@ -893,6 +902,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.approve": "Approve and send",
         "run.approve_partly": "Approve",
         "run.confirm_title": "Confirm sending",
+        "run.validity_past": (
+            "Note: the decisions of this run (reference date {as_of}) are only valid until "
+            "{until}, and that date has passed. Letters or lists would be expired already: reject "
+            "the run and start one on a more recent reference date."
+        ),
+        "run.validity_short": (
+            "Note: the decisions of this run are only valid until {until}, {days} more days. "
+            "Coupons or lists would expire soon."
+        ),
         "run.confirm_letters": "You are about to send {n} letters, {amount} in all.",
         "run.confirm_lists": (
             "You are about to make the billing lists for {n} pupils, an estimated {amount} of "
