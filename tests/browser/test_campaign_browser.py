@@ -171,3 +171,20 @@ def test_the_dashboard_of_a_run(page: Any, dashboard: Dashboard) -> None:
     assert page.evaluate("document.activeElement.id") == "reject-button"
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert errors == []
+
+
+def test_the_what_if_says_it_is_working(page: Any, dashboard: Dashboard) -> None:
+    sign_in(page, "campaign")
+    page.goto("/campaigns/whatif?campaign=garbage-bags")
+    # keep the page while its answer would be on its way: stop the post after the page's own
+    # handler (on the document) ran, as a slow server would
+    page.evaluate("window.addEventListener('submit', (e) => e.preventDefault())")
+    page.locator("#whatif-form input[name^='p_']").first.fill("50")
+    page.locator("#whatif-form button[type=submit]").click()
+    status = page.locator("#whatif-form-busy")
+    status.wait_for()
+    assert status.get_attribute("role") == "status"
+    assert "De berekening loopt" in status.inner_text() and "Verstreken: 0 s" in status.inner_text()
+    assert page.locator("#whatif-form").get_attribute("aria-busy") == "true"
+    page.wait_for_timeout(1500)
+    assert "Verstreken: 0 s" not in status.inner_text()  # it counts the seconds
