@@ -7,16 +7,21 @@ and times:
   simulator, local datasets over HTTP) → columnar decisions → stored per chunk → diff → draft,
   with the reach against the city's ground truth;
 - issuing after approval: letters inserted (coupon codes), the merged print PDF written;
-- letter rendering alone (the stored letters written again to a PDF), in letters per second.
+- letter rendering alone (the stored letters written again to a PDF), in letters per second;
+- one letter opened on its own (the desk's reprint, the dashboard's link): the first time (the
+  address book of the register extract is made) and again, and a letter that does not exist;
+- the run's figures as the run page reads them.
 
     .venv/bin/python bench/campaign.py [--persons 270000] [--workers 2] [--city DIR]
 
-Targets (issue 6): the whole run ≤ 5 minutes; ≥ 300 letters per second.
+Targets (issue 6): the whole run ≤ 5 minutes; ≥ 300 letters per second. Issue 16: one letter
+≤ 300 ms, a missing letter at once, the run page's figures ≤ 300 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
@@ -38,6 +43,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def time_one_letters(ctx: object, campaign: object, run_id: int, count: int) -> dict[str, float]:
+    """Seconds to open one letter: the first (address book made), another, a missing one."""
+    from entitle.decide.campaign import render_letter
+
+    times: dict[str, float] = {}
+    for what, seq in (("first", 1), ("another", max(1, count // 2)), ("missing", 10**8)):
+        started = time.perf_counter()
+        with contextlib.suppress(KeyError):  # the missing one
+            render_letter(ctx, campaign, run_id, seq)  # type: ignore[arg-type]
+        times[what] = time.perf_counter() - started
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=270_000)
@@ -53,7 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from entitle.decide.campaign import CampaignContext, approve_run, issue_run, run_campaign
+    from entitle.decide.campaign import (
+        CampaignContext,
+        approve_run,
+        issue_run,
+        run_campaign,
+        run_figures,
+    )
     from entitle.decide.campaign_def import find_campaign
     from entitle.decide.letters import write_letters
     from entitle.store.db import make_engine, migrate, session_factory
@@ -135,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             render_seconds = time.perf_counter() - started
             size = (folder / "again.pdf").stat().st_size
+            one_letter = time_one_letters(ctx, bags, run.id, len(letters))
+            started = time.perf_counter()
+            with ctx.factory() as session:
+                run_figures(session, run.id, sample=10)
+            figures_seconds = time.perf_counter() - started
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -164,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     table.add_row("  letters per second (rendering only)", f"{count / render_seconds:,.0f}")
     table.add_row("  pages, PDF size", f"{pages:,}, {size / 1e6:.1f} MB")
+    for what, seconds in one_letter.items():
+        table.add_row(f"one letter: {what}, ms", f"{seconds * 1000:,.0f}")
+    table.add_row("run page figures, ms", f"{figures_seconds * 1000:,.0f}")
     for key in (
         "truly_entitled",
         "reached",

@@ -20,13 +20,14 @@ REPO = Path(__file__).resolve().parents[1]
 BAGS = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
 RUN = SimpleNamespace(id=7, period="2026")
 KEY = bytes(range(32))
-CHANGES = ("new", "continued", "changed", "ended", "unknown", "none")
+CHANGES = ("new", "continued", "changed", "ended", "unknown", "undetermined", "none")
 OUTCOME = {
     "new": "eligible",
     "continued": "eligible",
     "changed": "eligible",
     "ended": "not_eligible",
     "unknown": "undetermined",
+    "undetermined": "undetermined",
     "none": "not_eligible",
 }
 

@@ -207,6 +207,16 @@ def test_letters_can_be_shown_one_by_one(tmp_path: Path, city: City) -> None:
     assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
     with pytest.raises(KeyError):
         render_letter(ctx, campaign, run.id, 10**6)
+    from test_letters import pdf_pages
+
+    (tmp_path / "one.pdf").write_bytes(pdf)
+    text = pdf_pages(tmp_path / "one.pdf")[0]
+    # the reference finds the letter again; no English campaign name on a Dutch letter
+    assert f"Kenmerk: {run.id}/1 (" in text and "garbage-bags" not in text
+    # the same letter as in the merged PDF (its first page)
+    merged = pdf_pages(ctx.output_dir / "garbage-bags" / f"run-{run.id}" / "letters.pdf")
+    assert merged[0].split("Kenmerk")[0] == text.split("Kenmerk")[0]
+    assert render_letter(ctx, campaign, run.id, 1) == pdf  # again from the kept address book
 
 
 # --------------------------------------------------------------------------- the diff

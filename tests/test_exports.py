@@ -3,6 +3,7 @@ and the validity."""
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -58,7 +59,16 @@ def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
     files = write_billing_lists(
         ROWS, tmp_path / "billing", label="Sociaal tarief 2025-2026", stamp=datetime(2026, 3, 1)
     )
-    names = sorted(p.name for p in files)
+    assert files[0].name == "alle-scholen.zip"  # one download with every list, first
+    names = sorted(p.name for p in files[1:])
+    with zipfile.ZipFile(files[0]) as bundle:
+        assert sorted(bundle.namelist()) == names
+        for name in names:
+            assert bundle.read(name) == (tmp_path / "billing" / name).read_bytes()
+    again = write_billing_lists(
+        ROWS, tmp_path / "again", label="Sociaal tarief 2025-2026", stamp=datetime(2026, 3, 1)
+    )
+    assert again[0].read_bytes() == files[0].read_bytes()  # the same lists, the same archive
     assert names == [
         "100001-stedelijke-basisschool-de-regenboog.csv",
         "100001-stedelijke-basisschool-de-regenboog.xlsx",

@@ -52,9 +52,12 @@ def test_money_is_searched_in_the_forms_people_and_programs_write() -> None:
 
 def _approve_and_issue(client: httpx.Client, csrf: str, run_id: int) -> None:
     """Approve the demo's garbage-bag draft as campaign manager; wait until it is issued."""
-    approved = client.post(
-        f"/campaigns/runs/{run_id}/approve", data={"csrf_token": csrf, "note": "privacy scan"}
-    )
+    path = f"/campaigns/runs/{run_id}/approve"
+    asked = client.post(path, data={"csrf_token": csrf, "note": "privacy scan"})
+    token = re.search(r'name="confirm" value="([^"]+)"', asked.text)
+    assert asked.status_code == 200 and token, asked.text  # the count and amount, then confirm
+    data = {"csrf_token": csrf, "note": "privacy scan", "confirm": token.group(1)}
+    approved = client.post(path, data=data)
     assert approved.status_code == 303, approved.text
     deadline = time.monotonic() + ISSUE_TIMEOUT
     while time.monotonic() < deadline:

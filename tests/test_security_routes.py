@@ -55,6 +55,7 @@ TOKEN = "token"
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(PUBLIC, why="redirects to the home page of the user, or to sign in"),
     ("GET", "/healthz"): Rule(PUBLIC, why="liveness probe; says only 'ok'"),
+    ("GET", "/favicon.ico"): Rule(PUBLIC, why="redirects to the icon, a static file"),
     ("GET", "/login"): Rule(PUBLIC, why="the sign-in form"),
     ("POST", "/login"): Rule(PUBLIC, why="signing in; guarded by a double-submit CSRF token"),
     ("GET", "/lang/{code}"): Rule(PUBLIC, why="language preference cookie; no state kept"),
@@ -70,6 +71,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/desk"): Rule(DESK_ROLES),
     ("POST", "/desk/check"): Rule(DESK_ROLES, csrf=True, decisions=True),
     ("POST", "/desk/override"): Rule(OVERRIDE_ROLES, csrf=True),
+    ("POST", "/desk/letters/reprint"): Rule(DESK_ROLES, csrf=True),
     ("GET", "/audit"): Rule(AUDITORS),
     ("POST", "/audit"): Rule(AUDITORS, csrf=True, reads=True),
     ("GET", "/audit/subject"): Rule(AUDITORS),
@@ -108,6 +110,7 @@ FORMS: dict[str, dict[str, str]] = {
         "note": "attest",
         "valid_until": "2025-12-31",
     },
+    "/desk/letters/reprint": {"insz": INSZ, "run": "1", "seq": "1"},
     "/audit": {"actor": "desk"},
     "/audit/subject": {"insz": INSZ},
     "/audit/subject.csv": {"insz": INSZ},

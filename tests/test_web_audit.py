@@ -11,6 +11,7 @@ import pytest
 from test_registry_city import City
 from test_web_support import (
     Web,
+    assert_dutch,
     assert_no_raw_values,
     desk_check,
     signed_in,
@@ -75,7 +76,8 @@ def test_search_by_person_officer_kind_and_dates(web: Web, city: City) -> None:
     by_kind = client.post(
         "/audit", data={"actor": "desk", "kind": "override", "csrf_token": csrf}
     ).text
-    assert "1 regels" in by_kind and "household_situation" in by_kind
+    assert "1 regel<" in by_kind and "Gezinssituatie" in by_kind  # in words, singular
+    assert "household_situation" not in by_kind and "overridden=" not in by_kind
     none = client.post(
         "/audit", data={"since": "2025-09-16", "kind": "check", "csrf_token": csrf}
     ).text
@@ -101,6 +103,18 @@ def test_subject_access_report(web: Web, city: City) -> None:
     assert page.status_code == 200
     assert "3 controles gevonden" in page.text  # 2 at the desk, 1 through the API
     assert "ghent-uitpas" in page.text and "ghent-lez" in page.text and "api:kiosk" in page.text
+    # every question to a registry about the person, with its purpose (the access log)
+    table = page.text.split('id="entries"', 1)[1]
+    assert "Vraag aan een bron" in table and "GeefSociaalStatuut" in table
+    assert "Controle aan de balie" in table and "Overschrijving" in table
+    for raw in (">check<", ">override<", ">undetermined<", "overridden=", ">registry_access<"):
+        assert raw not in table, raw
+    client.cookies.set("entitle_lang", "en")
+    english = client.post("/audit/subject", data={"insz": city.ref, "csrf_token": csrf}).text
+    assert "Question to a source" in english and "Desk check" in english
+    client.cookies.set("entitle_lang", "nl")
+    assert_dutch(page.text)
+    assert_dutch(client.get("/audit").text)
     assert_no_raw_values(page.text)
     download = client.post("/audit/subject.csv", data={"insz": city.ref, "csrf_token": csrf})
     assert download.status_code == 200

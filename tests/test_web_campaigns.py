@@ -10,8 +10,10 @@ used once through the API and the page. No page shows an income or a national re
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from test_campaign_review import AS_OF, REPO, City, bags, context
-from test_web_support import csrf_token, settings_for, signed_in
+from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide.campaign import CampaignContext, run_campaign
 from entitle.decide.campaign_def import Campaign, find_campaign
@@ -179,14 +181,43 @@ def numbers(text: str) -> str:
     return text.replace(".", "").replace("\xa0", " ")
 
 
+CONFIRM = re.compile(r'<input type="hidden" name="confirm" value="([^"]+)">')
+
+
+def approve_confirmed(
+    client: TestClient, csrf: str, run_id: int, note: str = ""
+) -> tuple[httpx.Response, str]:
+    """The approval that sends: the page first states the count and amount and asks again;
+    the confirmation posts back what it showed. Returns the answer and the confirmation page."""
+    path = f"/campaigns/runs/{run_id}/approve"
+    asked = client.post(path, data={"csrf_token": csrf, "note": note})
+    assert asked.status_code == 200, asked.text
+    token = CONFIRM.search(asked.text)
+    assert token, "no confirmation step"
+    data = {"csrf_token": csrf, "note": note, "confirm": token.group(1)}
+    return client.post(path, data=data), asked.text
+
+
 @pytest.fixture(scope="module")
 def approved(site: Site) -> httpx.Response:
     """The second garbage-bag run, approved through its page (which issues it)."""
     client, csrf = manager(site)
     run_id = site.runs["to_approve"]
-    return client.post(
-        f"/campaigns/runs/{run_id}/approve", data={"csrf_token": csrf, "note": "steekproef ok"}
-    )
+    path = f"/campaigns/runs/{run_id}/approve"
+    asked = client.post(path, data={"csrf_token": csrf, "note": "steekproef ok"})
+    # nothing is sent while the manager is asked; the question states the count and amount
+    assert not [row for row in letters(site) if row[0] == run_id]
+    figures = summary(site, run_id)
+    due = figures["letters_due"]
+    count = due["coupon"] + due["invitation"]
+    assert "Bevestig de verzending" in asked.text and 'id="confirm-button"' in asked.text
+    assert f"U verstuurt nu {count} brieven" in numbers(asked.text)
+    assert euro(figures["cost"]).replace("\xa0", " ") in asked.text.replace("\xa0", " ")
+    assert f"Ja, {count} brieven versturen" in numbers(asked.text)
+    token = CONFIRM.search(asked.text)
+    assert token
+    data = {"csrf_token": csrf, "note": "steekproef ok", "confirm": token.group(1)}
+    return client.post(path, data=data)
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -224,11 +255,17 @@ def test_a_run_shows_its_figures_charts_reach_and_a_sample(site: Site) -> None:
         assert row and word in row.group(1) and f">{outcomes[outcome]}<" in row.group(1)
     new = re.search(r'<tr class="change-row-new">(.*?)</tr>', text, re.S)
     assert new and f">{figures['changes']['new']}<" in new.group(1)
+    # undetermined is not "no right": its own row, and "none" counts only the not eligible
+    open_ = re.search(r'<tr class="change-row-undetermined">(.*?)</tr>', text, re.S)
+    assert open_ and "onbepaald, vroeger geen recht" in open_.group(1)
+    assert figures["changes"]["undetermined"] == outcomes["undetermined"]  # a first run
+    assert figures["changes"]["none"] == outcomes["not_eligible"]
     assert html.count("<svg") >= 4 and 'role="img"' in html  # outcomes, changes, bands, reach
     assert "<script" not in html.split("</head>", 1)[1]  # charts need no script
     assert "style=" not in html  # the CSP allows no inline style
-    # undetermined reasons in words, with the technical key
-    assert "verhoogde tegemoetkoming" in html and "person.increased_allowance" in html
+    # undetermined reasons in words, without the technical key
+    reasons = html.split('id="reasons"', 1)[1].split("</table>", 1)[0]
+    assert "verhoogde tegemoetkoming" in reasons and "person.increased_allowance" not in reasons
     # letters approval would issue
     due = figures["letters_due"]
     assert f"{due['coupon']} brieven met een bon en {due['invitation']} uitnodigingen" in text
@@ -251,9 +288,19 @@ def test_a_run_shows_its_figures_charts_reach_and_a_sample(site: Site) -> None:
 def test_the_school_run_protects_income_conditions(site: Site) -> None:
     client, _ = manager(site)
     html = client.get(f"/campaigns/runs/{site.runs['school']}").text
-    assert "🔒" in html  # conditions on the income: shown without their value
+    # conditions on the income: shown without their value, with a drawn lock (no emoji font)
+    assert 'svg class="lock"' in html and "🔒" not in html
     assert "twee" in html or "Vier ogen" in html
     assert_nothing_personal(site, html)
+
+
+def test_the_campaign_pages_speak_dutch(site: Site) -> None:
+    client, _ = manager(site)
+    assert_dutch(client.get("/campaigns").text)
+    for run_id in site.runs.values():
+        assert_dutch(client.get(f"/campaigns/runs/{run_id}").text)
+    assert_dutch(client.get("/campaigns/whatif", params={"campaign": "school-tariff"}).text)
+    assert_dutch(client.get("/coupons").text)
 
 
 def test_english(site: Site) -> None:
@@ -398,15 +445,46 @@ def test_four_eyes_on_the_school_tariff(site: Site) -> None:
         still = store.get_run(session, run_id)
     assert still is not None and still.status == "draft"
     second, second_csrf = manager(site, "admin")
-    done = second.post(f"{path}/approve", data={"csrf_token": second_csrf})
+    second.cookies.set("entitle_lang", "en")
+    done, asked = approve_confirmed(second, second_csrf, run_id)
+    pupils = summary(site, run_id)["outcomes"]["eligible"]
+    assert f"make the billing lists for {pupils:,} pupils" in asked
+    second.cookies.set("entitle_lang", "nl")
     assert done.headers["location"] == f"{path}?done=approved"
     page = second.get(done.headers["location"]).text
     lists = re.findall(rf'href="({path}/files/billing/[^"]+\.csv)"', page)
     assert lists and re.search(rf'href="{path}/files/billing/[^"]+\.xlsx"', page)
+    # one download for every school; the per-school links folded away under it
+    bundle = second.get(f"{path}/files/billing/alle-scholen.zip")
+    assert bundle.status_code == 200 and bundle.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        assert len(archive.namelist()) == 2 * len(lists)
+    assert "Alle facturatielijsten in één ZIP-bestand" in page
+    folded = page.split('<details class="sample" id="school-files">', 1)
+    assert len(folded) == 2 and lists[0] in folded[1] and lists[0] not in folded[0]
     csv = second.get(lists[0])
     assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
     assert csv.content.decode("utf-8-sig").startswith("School;Schoolnaam;Naam;Voornaam;Klas")
     assert_nothing_personal(site, page)
+
+
+def test_the_last_approval_asks_for_confirmation_and_sends_nothing_before(site: Site) -> None:
+    client, csrf = manager(site)
+    run_id = run_campaign(site.ctx, bags(), AS_OF, chunk_size=500).id
+    path = f"/campaigns/runs/{run_id}"
+    asked = client.post(f"{path}/approve", data={"csrf_token": csrf, "note": "ok"})
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    stale = client.post(f"{path}/approve", data={"csrf_token": csrf, "confirm": "1:1.00"})
+    assert stale.status_code == 200 and 'id="confirm-form"' in stale.text  # other figures: ask
+    with site.ctx.factory() as session:
+        run = store.get_run(session, run_id)
+    assert run is not None and run.status == "draft" and run.verdicts == ()
+    assert not [row for row in letters(site) if row[0] == run_id]
+    client.cookies.set("entitle_lang", "en")
+    english = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert "Confirm sending" in english.text and "You are about to send" in english.text
+    reject = client.post(f"{path}/reject", data={"csrf_token": csrf, "note": "test"})
+    assert reject.status_code == 303
 
 
 # --------------------------------------------------------------------------- what-if
@@ -418,6 +496,9 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
     assert form.status_code == 200
     assert 'name="p_ceiling_care_discount"' in form.text
     assert "€ 33.000,00" in form.text.replace("\xa0", " ")  # the value in force, in words
+    # it opens on the date the campaign last ran (the school year with data), not on today
+    assert f'name="as_of" type="date" value="{AS_OF.isoformat()}"' in form.text
+    assert "data-busy=" in form.text  # the page says it is working while it computes
 
     def snapshot() -> tuple[Any, ...]:
         with site.ctx.factory() as session:
@@ -462,6 +543,10 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
         data={"csrf_token": csrf, "campaign": "school-tariff", "as_of": AS_OF.isoformat()},
     )
     assert none.status_code == 422 and "minstens één parameter" in none.text
+    # a date without data decides nobody: said, not a silent "0 beslist"
+    empty = client.post("/campaigns/whatif", data={**data, "as_of": "2031-10-01"})
+    assert empty.status_code == 200 and 'id="whatif-empty"' in empty.text
+    assert "geen leerlingen" in empty.text and "schooljaar" in empty.text
 
 
 def test_parameter_values_in_the_form() -> None:
@@ -562,6 +647,10 @@ def test_coupons_through_the_page(site: Site, approved: httpx.Response) -> None:
     assert 'id="use-button"' not in again.text
     shown = client.get("/coupons", params={"code": code}).text
     assert "Al gebruikt op 10 mrt 2026" in shown
+    # a used coupon is refused (red), not "undetermined" (amber); no developer text for a shop
+    for refused in (again.text, shown):
+        assert 'class="card outcome-not_eligible"' in refused
+    assert 'class="card outcome-eligible"' in page.text and "/api/v1" not in page.text
     bad = client.get("/coupons", params={"code": "ABCD-EFGH"})
     assert "Onbekende of ongeldige code" in bad.text
     assert_nothing_personal(site, used.text + again.text + shown)
@@ -625,3 +714,108 @@ def test_bar_chart_geometry() -> None:
     assert chart.height == 2 * 46 + 6 and chart.summary == "a: 10; b: 0"
     empty = bar_chart("y", "Empty", [])
     assert empty.bars == () and empty.summary == ""
+
+
+# --------------------------------------------------------------------------- one citizen
+
+
+def _coupon_letter_and_person(site: Site, run_id: int) -> tuple[Any, str]:
+    """An unused coupon letter of the run, and the INSZ of its household's reference person."""
+    pseudonymise = site.ctx.pseudonymiser()
+    with site.ctx.factory() as session:
+        unused = [x for x in store.letters_of_run(session, run_id, "coupon") if x.used is None]
+    by_household = {
+        pseudonymise(h): p
+        for p, h, pos in site.city.persons.select(
+            "person_id", "household_id", "position_code"
+        ).iter_rows()
+        if pos == "01"
+    }
+    letter = next(x for x in unused if x.subject_pseudonym in by_household)
+    return letter, by_household[letter.subject_pseudonym]
+
+
+def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.Response) -> None:
+    from test_web_support import desk_check
+
+    from entitle.decide.coupons import use_coupon
+
+    run_id = site.runs["to_approve"]
+    letter, insz = _coupon_letter_and_person(site, run_id)
+    desk, _ = signed_in(site, "desk")
+    csrf = csrf_token(desk.get("/desk").text)
+    card = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "Brief met bon verstuurd op" in card and f"kenmerk {run_id}/{letter.seq}" in card
+    assert "De bon is nog niet gebruikt" in card
+    assert "Er werd nog geen brief" not in card
+    with site.ctx.factory() as session:
+        result, _status = use_coupon(
+            session, str(letter.code), key=site.ctx.coupon_key(), actor="ivago", now=NOW
+        )
+        session.commit()
+    assert result == "used"
+    card = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "De bon werd gebruikt op 10 maart 2026" in card
+    desk.cookies.set("entitle_lang", "en")
+    english = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "Letter with a coupon sent on" in english and "The coupon was used on" in english
+    desk.cookies.set("entitle_lang", "nl")
+    # the reprint: this citizen's letter only, audited
+    form = {"csrf_token": csrf, "insz": insz, "run": str(run_id), "seq": str(letter.seq)}
+    pdf = desk.post("/desk/letters/reprint", data=form)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    someone_else = {**form, "seq": str(letter.seq + 1 if letter.seq == 1 else letter.seq - 1)}
+    assert desk.post("/desk/letters/reprint", data=someone_else).status_code == 404
+    entries = site.state.backend.search(kind="export", actor="desk", limit=10)
+    assert [e["outcome"] for e in entries] == ["letter_reprint"]
+    assert entries[0]["subject"] == site.state.engine.pseudonymise(insz)
+    # a person with no letter: said so, not "you will get a letter"
+    nobody = next(
+        p for p in site.city.persons["person_id"].to_list() if p != insz and p not in card
+    )
+    without = desk_check(desk, csrf, nobody, "ghent.uitpas").text
+    assert "letter-status" not in without  # no campaign of the UiTPAS writes letters
+
+    # the citizen's access report (GDPR art. 15): desk and campaigns alike
+    auditor, _ = signed_in(site, "auditor")
+    auditor_csrf = csrf_token(auditor.get("/audit/subject").text)
+    report = auditor.post("/audit/subject", data={"csrf_token": auditor_csrf, "insz": insz}).text
+    table = report.split('id="entries"', 1)[1]
+    for kind in ("Beslissing in een campagne", "Brief", "Bon gebruikt", "Controle aan de balie"):
+        assert kind in table, kind
+    assert "Brief opnieuw afgedrukt" in table
+    assert " 0 regels" not in report
+    assert_nothing_personal(site, report)
+
+
+def test_the_overview_charts_take_up_and_cost(site: Site, approved: httpx.Response) -> None:
+    client, _ = manager(site)
+    html = client.get("/campaigns").text
+    issued = re.search(
+        r'<figure class="chart" id="chart-garbage-bags-issued">(.*?)</figure>', html, re.S
+    )
+    assert issued and 'role="img"' in issued.group(1) and "Bonnen verstuurd per week" in html
+    due = summary(site, site.runs["to_approve"])["letters_due"]["coupon"]
+    assert f">{due}<" in numbers(issued.group(1))  # issued this week, the value written out
+    assert 'id="chart-school-tariff-cost-' in html  # the school tariff's cost per band
+    assert_dutch(html)
+    client.cookies.set("entitle_lang", "en")
+    assert "Coupons sent per week" in client.get("/campaigns").text
+
+
+def test_a_run_whose_decisions_expired_says_so_before_approval(site: Site) -> None:
+    client, csrf = manager(site)
+    old = run_campaign(site.ctx, bags(), AS_OF.replace(year=AS_OF.year - 1), chunk_size=500).id
+    path = f"/campaigns/runs/{old}"
+    page = client.get(path).text
+    warning = re.search(r'id="validity-warning">(.*?)</p>', page, re.S)
+    assert warning and "31 december 2025" in warning.group(1) and "voorbij" in warning.group(1)
+    asked = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert "voorbij" in asked.text.split('id="confirm-form"', 1)[1]  # said again when confirming
+    client.cookies.set("entitle_lang", "en")
+    assert "that date has passed" in client.get(path).text
+    current = client.get(f"/campaigns/runs/{site.runs['to_reject']}").text
+    assert 'id="validity-warning"' not in current  # valid until the end of this year
+    assert (
+        client.post(f"{path}/reject", data={"csrf_token": csrf, "note": "oud"}).status_code == 303
+    )

@@ -247,3 +247,56 @@ def running_web(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# Words of the code and the English interface that must not show on a Dutch page (issue 16):
+# outcome and kind names, output codes, stored reasons and Python values.
+ENGLISH_WORDS = (
+    "override",
+    "overridden",
+    "undetermined",
+    "eligible",
+    "reduced",
+    "exemption",
+    "coupon_used",
+    "no_data",
+    "bad_request",
+    "True",
+    "False",
+    "None",
+    "Reference",
+    "issued",
+    "approve",
+    "draft",
+    "check",
+    "api_check",
+    "registry_access",
+)
+# a message key of the catalogue, or a fact's name, in the text people read
+KEY = re.compile(
+    r"\b(?:app|nav|role|login|desk|card|override|audit|subject|alerts|campaign|run|whatif|"
+    r"coupon|coupons|error|js|value|person|household)\.[a-z_]+(?:\.[a-z_]+)*\b"
+)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees: no head, scripts, styles, code (identifiers) or tags."""
+    import html as entities
+
+    text = re.sub(r"<head>.*?</head>", " ", html, flags=re.S)
+    text = re.sub(r"<(script|style|code)\b.*?</\1>", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return entities.unescape(text)
+
+
+def dutch_problems(html: str) -> list[str]:
+    """Untranslated message keys and English words on a page meant to be Dutch."""
+    text = visible_text(html)
+    problems = [f"key {k!r}" for k in KEY.findall(text)]
+    problems += [f"English {w!r}" for w in ENGLISH_WORDS if re.search(rf"\b{w}\b", text)]
+    return problems
+
+
+def assert_dutch(html: str) -> None:
+    problems = dutch_problems(html)
+    assert not problems, problems

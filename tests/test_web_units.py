@@ -13,9 +13,16 @@ from hypothesis import strategies as st
 
 from entitle.insz import is_valid_insz, make_insz
 from entitle.web import inszcheck
+from entitle.web.audit_pages import KINDS
 from entitle.web.auth import ROLES
 from entitle.web.curiosity import WINDOWS
-from entitle.web.desk import OUTCOMES, OVERRIDE_REASONS, BenefitConfigError, load_benefits
+from entitle.web.desk import (
+    OUTCOMES,
+    OVERRIDE_REASONS,
+    UNKNOWN_NUMBER,
+    BenefitConfigError,
+    load_benefits,
+)
 from entitle.web.i18n import MESSAGES, Translator, negotiate
 from entitle.web.pages import safe_next
 from entitle.web.settings import Settings
@@ -88,10 +95,13 @@ def test_every_message_the_templates_use_exists() -> None:
     prefixes = {key for key in used if key.endswith(".")}
     assert used - prefixes <= set(MESSAGES["nl"]), used - prefixes - set(MESSAGES["nl"])
     # keys built from a prefix and a value: every value has its message
+    shown = (*OUTCOMES, UNKNOWN_NUMBER)  # a number the register does not know: its own words
     values = {
-        "card.outcome.": OUTCOMES,
-        "card.outcome_explain.": OUTCOMES,
-        "card.outcome_icon.": OUTCOMES,
+        "card.outcome.": shown,
+        "card.outcome_explain.": shown,
+        "card.outcome_icon.": shown,
+        "card.letter.": ("coupon", "invitation"),
+        "audit.kind.": KINDS,
         "override.reason.": OVERRIDE_REASONS,
         "role.": ROLES,
         "card.mark.": ("yes", "no", "unknown", "skipped", "protected"),

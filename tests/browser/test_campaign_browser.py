@@ -66,6 +66,14 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         truth=city,
     )
     bags = find_campaign("garbage-bags", REPO / "campaigns" / "ghent", BENEFITS)
+    # last year's run, approved and issued: letters to chart and a year to compare with
+    from entitle.decide.campaign import approve_run, issue_run
+
+    before = run_campaign(ctx, bags, AS_OF.replace(year=AS_OF.year - 1), chunk_size=500)
+    with ctx.factory() as session:
+        approve_run(session, bags, before.id, actor="campaign")
+        session.commit()
+    issue_run(ctx, bags, before.id, actor="campaign")
     run = run_campaign(ctx, bags, AS_OF, chunk_size=500)
     engine.dispose()
     env = {
@@ -116,9 +124,35 @@ def test_the_dashboard_of_a_run(page: Any, dashboard: Dashboard) -> None:
         lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None,
     )
     sign_in(page, "campaign")
-    with page.expect_navigation():
-        page.locator("nav a[href='/campaigns']").click()
+    assert page.url.endswith("/campaigns")  # a campaign manager lands on the campaigns
     assert page.locator("h1").inner_text() == "Campagnes"
+    # the runs table fits: the approvals column is not clipped at 1280 px
+    wrap = page.locator("#runs-garbage-bags").locator("xpath=..")
+    widths = wrap.evaluate("w => [w.scrollWidth, w.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    # charts a manager reads at a glance: SVG with a text alternative, values written out
+    for key, words in (
+        ("garbage-bags-issued", "Bonnen verstuurd per week"),
+        ("garbage-bags-used", "Bonnen gebruikt per week"),
+        ("garbage-bags-reach", "Met recht: dit jaar tegenover het vorige"),
+    ):
+        figure = page.locator(f"#chart-{key}")
+        assert figure.is_visible() and words in figure.inner_text()
+        svg = figure.locator("svg")
+        assert svg.get_attribute("role") == "img"
+        title = svg.locator("title").text_content() or ""
+        assert words in title and ":" in title  # the figures for screen readers
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 30
+        # readable without colour: each bar has its value in words beside it
+        bars = svg.locator("g.bar")
+        assert bars.count() >= 1
+        for i in range(bars.count()):
+            assert (bars.nth(i).locator("text").nth(1).text_content() or "").strip()
+    reach = page.locator("#chart-garbage-bags-reach g.bar")
+    assert reach.count() == 2 and "met recht" in (reach.nth(1).text_content() or "")
+    assert page.locator("[id^='chart-garbage-bags-cost']").count() >= 1  # cost per band
+    page.screenshot(path=str(ARTIFACTS / "campaigns.png"), full_page=True)
     link = page.locator(f"a[href='/campaigns/runs/{dashboard.run_id}']")
     link.focus()
     with page.expect_navigation():
@@ -137,3 +171,20 @@ def test_the_dashboard_of_a_run(page: Any, dashboard: Dashboard) -> None:
     assert page.evaluate("document.activeElement.id") == "reject-button"
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert errors == []
+
+
+def test_the_what_if_says_it_is_working(page: Any, dashboard: Dashboard) -> None:
+    sign_in(page, "campaign")
+    page.goto("/campaigns/whatif?campaign=garbage-bags")
+    # keep the page while its answer would be on its way: stop the post after the page's own
+    # handler (on the document) ran, as a slow server would
+    page.evaluate("window.addEventListener('submit', (e) => e.preventDefault())")
+    page.locator("#whatif-form input[name^='p_']").first.fill("50")
+    page.locator("#whatif-form button[type=submit]").click()
+    status = page.locator("#whatif-form-busy")
+    status.wait_for()
+    assert status.get_attribute("role") == "status"
+    assert "De berekening loopt" in status.inner_text() and "Verstreken: 0 s" in status.inner_text()
+    assert page.locator("#whatif-form").get_attribute("aria-busy") == "true"
+    page.wait_for_timeout(1500)
+    assert "Verstreken: 0 s" not in status.inner_text()  # it counts the seconds

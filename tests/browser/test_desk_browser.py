@@ -168,7 +168,12 @@ def test_sign_in_and_a_check_for_each_outcome(page: Any, desk: Desk) -> None:
         card = check(page, insz, benefit)
         assert f"outcome-{outcome}" in (card.get_attribute("class") or "")
         assert page.locator("#card-title .label").inner_text() == word
-        assert page.evaluate("document.activeElement.id") == "card"  # focus on the result
+        # ready for the next card read: the number field has the focus, its number selected
+        assert page.evaluate("document.activeElement.id") == "insz"
+        assert page.evaluate(
+            "(() => { const f = document.getElementById('insz');"
+            " return f.selectionStart === 0 && f.selectionEnd === f.value.length; })()"
+        )
         assert "<html" not in page.locator("#result").inner_html()  # only the card swapped
         assert_no_raw_values(page.content())
         if outcome == "eligible" and benefit == "ghent.uitpas":
@@ -200,6 +205,77 @@ def test_a_mistyped_insz_is_refused_before_it_is_sent(page: Any, desk: Desk) -> 
     page.keyboard.type(number[6:])
     assert "Geldig" in status.inner_text()
     assert page.locator("#insz").get_attribute("aria-invalid") is None
+
+
+def test_any_new_input_clears_the_previous_card(page: Any, desk: Desk) -> None:
+    sign_in(page, "desk")
+    city = desk.city
+    check(page, city.ref, "ghent.uitpas")
+    page.keyboard.type("8")  # the next card read starts: the old card is about someone else
+    assert page.locator("#card").count() == 0
+    check(page, city.ref, "ghent.uitpas")
+    page.locator("#check-form input[name=benefit][value='ghent.lez']").check()
+    assert page.locator("#card").count() == 0  # another benefit: the card no longer applies
+    check(page, city.ref, "ghent.uitpas")
+    mistyped = city.ref[:-1] + str((int(city.ref[-1]) + 1) % 10)
+    page.locator("#insz").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(mistyped)
+    page.keyboard.press("Enter")
+    assert page.locator("#card").count() == 0
+    assert page.locator("#insz").get_attribute("aria-invalid") == "true"
+
+
+def _no_horizontal_scroll(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url}: {width} px wide"
+
+
+def _number_fits(page: Any) -> None:
+    fits = page.evaluate(
+        "(() => { const f = document.getElementById('insz');"
+        " return f.scrollWidth <= f.clientWidth; })()"
+    )
+    assert fits, "the INSZ field cuts the number off"
+
+
+@pytest.mark.parametrize("lang", ["nl-BE", "en-GB"])
+def test_a_phone_of_390_px_never_scrolls_sideways(browser: Any, desk: Desk, lang: str) -> None:
+    context = browser.new_context(
+        base_url=desk.url, viewport={"width": 390, "height": 844}, locale=lang
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/login")
+        _no_horizontal_scroll(page)
+        sign_in(page, "desk")
+        if lang.startswith("en"):
+            with page.expect_navigation():
+                page.locator("a[hreflang=en]").click()
+        _no_horizontal_scroll(page)
+        city = desk.city
+        for insz, benefit in (
+            (city.ref, "ghent.uitpas"),
+            (city.not_integrated, "ghent.lez"),
+            (city.disabled_child, "ghent.lez"),
+            (city.pupil, "ghent.school-tariff"),
+            (city.unknown, "ghent.garbage-bags"),
+        ):
+            check(page, insz, benefit)
+            _no_horizontal_scroll(page)
+            _number_fits(page)
+        shot(page, f"desk-390-{lang[:2]}")
+        page.goto("/audit")
+        _no_horizontal_scroll(page)
+    finally:
+        context.close()
+
+
+def test_the_number_fits_its_field_on_a_desktop(page: Any, desk: Desk) -> None:
+    sign_in(page, "desk")
+    check(page, desk.city.ref, "ghent.uitpas")
+    _number_fits(page)
 
 
 def test_the_browser_check_mirrors_the_server_check(page: Any, desk: Desk) -> None:
@@ -296,7 +372,8 @@ def test_the_auditor_searches_the_log_and_makes_a_subject_report(page: Any, desk
     with page.expect_navigation():
         page.keyboard.press("Enter")
     report = page.locator("table.entries").inner_text()
-    assert "override" in report and "check" in report
+    assert "Overschrijving" in report and "Controle aan de balie" in report  # in Dutch
+    assert "Vraag aan een bron" in report  # the registry accesses too
     assert "controles gevonden" in page.locator("p.notice").inner_text()
     assert desk.city.not_integrated not in report
     shot(page, "auditor-subject-report")

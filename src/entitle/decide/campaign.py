@@ -29,7 +29,7 @@ from __future__ import annotations
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import CampaignError
 from entitle.decide.campaign_evaluate import decide_chunk_rows, evaluate_chunk
-from entitle.decide.campaign_figures import campaign_runs, run_figures
+from entitle.decide.campaign_figures import campaign_runs, run_figures, take_up_by_week
 from entitle.decide.campaign_issue import IssueResult, issue_run
 from entitle.decide.campaign_letters import addressees, build_letter, render_letter
 from entitle.decide.campaign_progress import RunProgress
@@ -64,4 +64,5 @@ __all__ = [
     "run_due",
     "run_figures",
     "simulate",
+    "take_up_by_week",
 ]

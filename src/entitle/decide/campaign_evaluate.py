@@ -56,7 +56,7 @@ def _change(outcome: str, band: str | None, previous: tuple[str, str | None] | N
         return "continued" if previous is not None and previous[1] == band else "changed"
     if was_eligible:
         return "ended" if outcome in ("not_eligible", "absent") else "unknown"
-    return "none"
+    return "undetermined" if outcome == "undetermined" else "none"
 
 
 def _subject_entities(

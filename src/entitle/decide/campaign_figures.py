@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy.orm import Session
@@ -215,6 +216,27 @@ def campaign_runs(session: Session, campaign: str, limit: int = 20) -> list[dict
                 "letters_issued": store.letter_counts(session, run.id),
                 "approvals": list(run.approvals),
                 "approvals_required": run.approvals_required,
+                "period": run.period,
+                "cost_by_band": summary.get("cost_by_band", {}),
             }
         )
     return out
+
+
+WEEKS_SHOWN = 12
+
+
+def take_up_by_week(session: Session, campaign: str) -> list[dict[str, Any]]:
+    """Coupons issued and used per week (Monday first), the last `WEEKS_SHOWN` weeks with any."""
+    issued: dict[date, int] = defaultdict(int)
+    used: dict[date, int] = defaultdict(int)
+    for sent, spent in store.coupon_moments(session, campaign):
+        issued[_monday(sent.date())] += 1
+        if spent is not None:
+            used[_monday(spent.date())] += 1
+    weeks = sorted(set(issued) | set(used))[-WEEKS_SHOWN:]
+    return [{"week": w, "issued": issued.get(w, 0), "used": used.get(w, 0)} for w in weeks]
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())

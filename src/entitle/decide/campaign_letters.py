@@ -11,6 +11,7 @@ residents who read no Dutch without making anyone guess who they are.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -41,13 +42,12 @@ class Addressee:
         return (self.name, self.street, f"{self.postcode} {self.municipality}".strip())
 
 
-def addressees(
+def addressee_frame(
     campaign: Campaign, extract: RegisterExtract, pseudonymise: Pseudonymiser
-) -> dict[str, Addressee]:
-    """Pseudonym → who a letter about that subject goes to (the reference person of a
-    household, or the person), with the address in the register extract."""
-    letters = campaign.spec.outputs.letters
-    municipality = letters.municipality_name if letters else ""
+) -> pl.DataFrame:
+    """Who a letter about each subject goes to (the reference person of a household, or the
+    person), with the address in the register extract: one row per subject with an address,
+    keyed by the subject's `pseudonym`."""
     persons = extract.persons
     if campaign.benefit.subject == "household":
         frame = extract.households.join(
@@ -73,19 +73,61 @@ def addressees(
             "house_number",
             "postcode",
         )
-    out: dict[str, Addressee] = {}
-    for subject, first, last, street, number, postcode in frame.iter_rows():
-        if not street:
-            continue
-        out[pseudonymise(subject)] = Addressee(
-            subject_id=subject,
-            name=f"{first} {last}".strip(),
-            first_name=first or "",
-            street=f"{street} {number or ''}".strip(),
-            postcode=postcode or "",
-            municipality=municipality,
-        )
-    return out
+    frame = frame.filter(pl.col("street").is_not_null() & (pl.col("street") != ""))
+    ids = frame["subject_id"].to_list()
+    return frame.with_columns(pl.Series("pseudonym", [pseudonymise(i) for i in ids], pl.String()))
+
+
+def _addressee(campaign: Campaign, row: tuple[Any, ...]) -> Addressee:
+    letters = campaign.spec.outputs.letters
+    subject, first, last, street, number, postcode = row[:6]
+    return Addressee(
+        subject_id=subject,
+        name=f"{first} {last}".strip(),
+        first_name=first or "",
+        street=f"{street} {number or ''}".strip(),
+        postcode=postcode or "",
+        municipality=letters.municipality_name if letters else "",
+    )
+
+
+def addressees(
+    campaign: Campaign, extract: RegisterExtract, pseudonymise: Pseudonymiser
+) -> dict[str, Addressee]:
+    """Pseudonym → who a letter about that subject goes to (see `addressee_frame`)."""
+    frame = addressee_frame(campaign, extract, pseudonymise)
+    return {row[-1]: _addressee(campaign, row) for row in frame.iter_rows()}
+
+
+_BOOKS: dict[tuple[Any, ...], pl.DataFrame] = {}
+_BOOKS_LOCK = threading.Lock()
+BOOKS_KEPT = 4  # address books kept per process (one per campaign and register extract)
+
+
+def _book_key(ctx: CampaignContext, campaign: Campaign) -> tuple[Any, ...]:
+    stamps = []
+    for name in ("persons", "households"):
+        for suffix in (".parquet", ".csv"):
+            path = ctx.register / f"{name}{suffix}"
+            stamps.append(path.stat().st_mtime_ns if path.exists() else None)
+    return (str(ctx.register), str(ctx.state_dir), campaign.name, campaign.benefit.subject, *stamps)
+
+
+def addressee_of(ctx: CampaignContext, campaign: Campaign, pseudonym: str) -> Addressee | None:
+    """The addressee of one subject. The address book of the register extract is made once per
+    process (pseudonymising every subject takes a second) and kept while the extract is
+    unchanged, so opening one letter again is a lookup."""
+    key = _book_key(ctx, campaign)
+    with _BOOKS_LOCK:
+        book = _BOOKS.get(key)
+    if book is None:
+        book = addressee_frame(campaign, RegisterExtract.load(ctx.register), ctx.pseudonymiser())
+        with _BOOKS_LOCK:
+            while len(_BOOKS) >= BOOKS_KEPT:
+                _BOOKS.pop(next(iter(_BOOKS)))
+            _BOOKS[key] = book
+    found = book.filter(pl.col("pseudonym") == pseudonym)
+    return _addressee(campaign, found.row(0)) if found.height else None
 
 
 @dataclass(frozen=True)
@@ -187,7 +229,8 @@ def _version(
     valid_until = letter.valid_until
     sender = tuple(texts.sender or spec.sender) or (benefit.authority,)
     place = f"{spec.municipality_name or benefit.authority}, {phrases.day(on)}"
-    reference = f"{phrases.reference}: {campaign.name} {letter.period} / {letter.seq}"
+    # the run and the letter's number find it again (no English campaign slug on a Dutch letter)
+    reference = f"{phrases.reference}: {letter.run_id}/{letter.seq} ({letter.period})"
     greeting = phrases.greeting.format(name=to.name)
     title = benefit.title.get(language) or benefit.title.get("nl", benefit.id)
     common: dict[str, Any] = {
@@ -258,23 +301,18 @@ def _version(
 
 
 def render_letter(ctx: CampaignContext, campaign: Campaign, run_id: int, seq: int) -> bytes:
-    """One issued letter as its own PDF (to show or send again); KeyError if there is none."""
+    """One issued letter as its own PDF (to show or send again); KeyError if there is none.
+    Reads only that letter and its decision (no letter there: KeyError at once)."""
     with ctx.factory() as session:
+        letter = store.letter_by_seq(session, run_id, seq)
+        if letter is None:
+            raise KeyError(f"run {run_id} has no letter {seq}")
         run = store.get_run(session, run_id)
-        letters = [x for x in store.letters_of_run(session, run_id) if x.seq == seq]
-        decisions = {
-            r.subject_pseudonym: r
-            for r in store.decision_rows(session, run_id)
-            if letters and r.subject_pseudonym == letters[0].subject_pseudonym
-        }
-    if run is None or not letters:
+        decision = store.decision_of(session, run_id, letter.subject_pseudonym)
+    if run is None or decision is None:
         raise KeyError(f"run {run_id} has no letter {seq}")
-    letter = letters[0]
-    to = addressees(campaign, RegisterExtract.load(ctx.register), ctx.pseudonymiser())
-    addressee = to.get(letter.subject_pseudonym)
+    addressee = addressee_of(ctx, campaign, letter.subject_pseudonym)
     if addressee is None:
         raise KeyError(f"letter {seq}: the addressee is no longer in the register extract")
     on = (run.decided or datetime.now(UTC)).date()
-    return letter_pdf(
-        build_letter(campaign, letter, decisions[letter.subject_pseudonym], addressee, on=on)
-    )
+    return letter_pdf(build_letter(campaign, letter, decision, addressee, on=on))

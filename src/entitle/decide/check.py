@@ -24,6 +24,14 @@ class CheckResult:
     reasons: dict[str, str] = field(default_factory=dict)  # fact -> kind: reason (no values)
     questions: int = 0  # questions sent to the registries and datasets
     positions: dict[int, str | None] = field(default_factory=dict)  # member place -> position code
+    number_unknown: bool = False  # the national register does not know this INSZ
+
+
+# MAGDA's answers when the national register does not know a number: "Onbestaande INSZ" from the
+# Crossroads Bank, or "no data" from the register's own person service (GeefPersoon).
+UNKNOWN_INSZ_CODE = "30003"
+REGISTER_NO_DATA_CODE = "30001"
+REGISTER_FACT = "person.municipality_nis"  # a GeefPersoon fact every resident has
 
 
 def needs_household(benefit: Benefit) -> bool:
@@ -75,13 +83,38 @@ def check(
             fetch_count=1,
         )
         why = f"{reason.kind}: {reason.reason}" if reason else "unavailable"
-        return CheckResult(decision, {"household.members": why}, gateway.questions)
+        unknown = reason is not None and reason.kind == "no_data"
+        unknown = unknown and _register_unknown(gateway, number)
+        return CheckResult(
+            decision, {"household.members": why}, gateway.questions, number_unknown=unknown
+        )
     decision = evaluate(benefit, subject, gateway, as_of, explain=explain)
     reasons: dict[str, str] = {}
+    unknown = False
     for request, unavailable in gateway.reasons.items():
+        if request.entity_id == number and _says_unknown(request.fact, unavailable.codes):
+            unknown = True
         if request.fact in decision.facts_missing and request.fact not in reasons:
             reasons[request.fact] = f"{unavailable.kind}: {unavailable.reason}"
+    unknown = unknown and decision.outcome == Outcome.UNDETERMINED
     composition = gateway.compositions.get(subject.household_id)
     codes = dict(composition.members) if composition else {}
     positions = {i + 1: codes.get(member) for i, member in enumerate(subject.members)}
-    return CheckResult(decision, reasons, gateway.questions, positions)
+    return CheckResult(decision, reasons, gateway.questions, positions, unknown)
+
+
+def _says_unknown(fact: str, codes: tuple[str, ...]) -> bool:
+    """Whether a source's refusal of `fact` means the register does not know the number."""
+    if UNKNOWN_INSZ_CODE in codes:
+        return True
+    return fact == REGISTER_FACT and REGISTER_NO_DATA_CODE in codes
+
+
+def _register_unknown(gateway: Gateway, number: str) -> bool:
+    """No household composition: ask the register's person service whether it knows the number
+    at all (one more question, under the same purpose), to tell "unknown number" from "no
+    household"."""
+    request = FactRequest(number, REGISTER_FACT)
+    gateway([request])
+    unavailable = gateway.reasons.get(request)
+    return unavailable is not None and _says_unknown(REGISTER_FACT, unavailable.codes)

@@ -1,4 +1,5 @@
-"""Billing lists for the schools' billing offices: per school, XLSX and CSV.
+"""Billing lists for the schools' billing offices: per school, XLSX and CSV, and all of them in
+one ZIP for the central billing office (one download instead of hundreds).
 
 A list says, per pupil with a social tariff: the school, the pupil's name, the class, the tariff
 category and until when it holds. Nothing else — no income, no status, no household: the billing
@@ -11,6 +12,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +23,8 @@ from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from entitle.decide.atomic import write_atomic
 
+ALL_LISTS = "alle-scholen.zip"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same lists give the same archive
 HEADER = ("School", "Schoolnaam", "Naam", "Voornaam", "Klas", "Tariefcategorie", "Geldig tot")
 
 
@@ -99,13 +103,23 @@ def _header_cell(sheet: object, cell_type: type, value: str, font: object) -> ob
 def write_billing_lists(
     rows: Iterable[BillingRow], folder: Path, *, label: str, stamp: datetime
 ) -> list[Path]:
-    """One XLSX and one CSV per school in `folder`; returns the files written."""
+    """One XLSX and one CSV per school in `folder`, then all of them in one ZIP
+    (`alle-scholen.zip`, first in the list returned); returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for school, items in by_school(rows).items():
-        base = f"{school}-{_slug(items[0].school_name)}"
-        csv_path, xlsx_path = folder / f"{base}.csv", folder / f"{base}.xlsx"
-        write_atomic(csv_path, csv_bytes(items))
-        write_atomic(xlsx_path, xlsx_bytes(items, title=label, stamp=stamp))
-        written += [xlsx_path, csv_path]
-    return written
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for school, items in by_school(rows).items():
+            base = f"{school}-{_slug(items[0].school_name)}"
+            csv_path, xlsx_path = folder / f"{base}.csv", folder / f"{base}.xlsx"
+            for path, content in (
+                (xlsx_path, xlsx_bytes(items, title=label, stamp=stamp)),
+                (csv_path, csv_bytes(items)),
+            ):
+                write_atomic(path, content)
+                bundle.writestr(zipfile.ZipInfo(path.name, ZIP_TIME), content)
+                written.append(path)
+    if not written:
+        return []
+    write_atomic(folder / ALL_LISTS, archive.getvalue())
+    return [folder / ALL_LISTS, *written]

@@ -478,9 +478,15 @@ class Simulator:
         rows = self.local.lookup(name, insz)
         found = {str(row.get("person_id")) for row in rows}
         log.info("local %s: %d asked, %d found", name, len(insz), len(found))
-        return JSONResponse(
-            {"dataset": name, "rows": rows, "not_found": [i for i in insz if i not in found]}
-        )
+        answer: dict[str, Any] = {
+            "dataset": name,
+            "rows": rows,
+            "not_found": [i for i in insz if i not in found],
+        }
+        years = self.local.school_years(name)
+        if years is not None:  # what the dataset covers: an absent year is unknown, not "no"
+            answer["school_years"] = years
+        return JSONResponse(answer)
 
     def _local_file(self, name: str, suffix: str) -> Response:
         frame = self.local.frame(name)

@@ -430,6 +430,13 @@ class LocalDatasets:
         dataset = self._datasets.get(name)
         return None if dataset is None else dataset.frame
 
+    def school_years(self, name: str) -> list[str] | None:
+        """The school years a dataset has rows for (None: it has no `school_year` column)."""
+        frame = self.frame(name)
+        if frame is None or "school_year" not in frame.columns:
+            return None
+        return sorted(str(y) for y in frame["school_year"].unique().to_list())
+
     def lookup(self, name: str, insz: Sequence[str]) -> list[dict[str, Any]]:
         """The rows of a dataset for these persons (JSON-ready: dates as ISO strings), in the
         dataset's order."""

@@ -482,8 +482,18 @@ class _Builder:
             )
             env.pending_conditions = frozenset(raw) - set(out) - {name} - self.cyclic
             node = None if name in self.cyclic else self.expression(loc, source, env, {T.BOOL})
+            guidance: dict[str, dict[str, str]] = {}
+            if isinstance(spec, ConditionSpec) and spec.guidance is not None:
+                guidance = {
+                    mark: value.model_dump()
+                    for mark, value in (
+                        ("no", spec.guidance.no),
+                        ("unknown", spec.guidance.unknown),
+                    )
+                    if value is not None
+                }
             if node is not None:
-                out[name] = Condition(name, source, node, text)
+                out[name] = Condition(name, source, node, text, guidance)
             env.conditions[name] = T.BOOL  # even when broken, so its users do not cascade
         env.pending_conditions = frozenset()
         return out

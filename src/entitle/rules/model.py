@@ -48,9 +48,17 @@ class ParameterSpec(_Strict):
     values: dict[date, Any] | list[Period]
 
 
+class ConditionGuidance(_Strict):
+    """What the officer does about one condition: when it is not met, when it is unknown."""
+
+    no: Text | None = None
+    unknown: Text | None = None
+
+
 class ConditionSpec(_Strict):
     when: str
     text: Text
+    guidance: ConditionGuidance | None = None  # shown at the desk, per condition
 
 
 class LevelSpec(_Strict):
@@ -144,6 +152,8 @@ class Condition:
     source: str
     node: Node
     text: dict[str, str]
+    # per mark ("no", "unknown"): what the officer does, in Dutch and English
+    guidance: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import polars as pl
 from entitle.rules.catalogue import Catalogue, assessment_years, default_catalogue
 from entitle.rules.decision import FactRequest, Subject
 from entitle.sources.access import Access, AccessLog, Pseudonymiser, now_iso
-from entitle.sources.local import LocalSource, LocalSourceError
+from entitle.sources.local import LocalSource, LocalSourceError, SchoolYearMissing
 from entitle.sources.magda import (
     STATUS_FACTS,
     AanslagbiljetCriteria,
@@ -185,9 +185,12 @@ class Gateway:
                 for request in group:
                     out[request] = values.get(request.entity_id)
             except LocalSourceError as exc:
-                kind = "error"
+                missing = isinstance(exc, SchoolYearMissing)  # no data, not a failure
+                kind = "no_data" if missing else "error"
                 for request in group:
-                    out[request] = Unavailable(ErrorKind.ERROR, str(exc))
+                    out[request] = Unavailable(
+                        ErrorKind.NO_DATA if missing else ErrorKind.ERROR, str(exc)
+                    )
             facts = tuple(sorted({r.fact for r in group}))
             for insz in ids:
                 self._record(dataset, insz, kind, facts)

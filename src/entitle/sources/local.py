@@ -27,6 +27,11 @@ class LocalSourceError(RuntimeError):
     """A dataset could not be read (missing file, endpoint down): its facts stay unknown."""
 
 
+class SchoolYearMissing(LocalSourceError):
+    """The dataset holds no rows at all for the as-of date's school year (not loaded yet): it
+    cannot say that someone is not enrolled, so its facts stay unknown — not false."""
+
+
 class LocalSource(Protocol):
     """Reads one field of a local dataset for many persons."""
 
@@ -42,10 +47,19 @@ def school_year(as_of: date) -> str:
 
 
 def _values(
-    rows: Sequence[dict[str, Any]], field: str, ids: Sequence[str], as_of: date
+    rows: Sequence[dict[str, Any]],
+    field: str,
+    ids: Sequence[str],
+    as_of: date,
+    held: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """One value per id: the field of its rows (true if any row is), else false."""
+    """One value per id: the field of its rows (true if any row is), else false. `held`: the
+    school years the dataset has rows for (None: not a dataset by school year)."""
     year = school_year(as_of)
+    if held is not None and year not in held:
+        raise SchoolYearMissing(
+            f"no rows for school year {year} (the dataset holds {', '.join(held) or 'none'})"
+        )
     found: dict[str, Any] = {}
     for row in rows:
         if row.get("school_year", year) != year:
@@ -87,7 +101,12 @@ class FileDatasets:
     def lookup(self, dataset: str, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
         table = self.table(dataset)
         rows = table.filter(pl.col("person_id").is_in(list(ids)))
-        return _values(rows.to_dicts(), field, ids, as_of)
+        held = (
+            sorted(str(y) for y in table["school_year"].unique().to_list())
+            if "school_year" in table.columns
+            else None
+        )
+        return _values(rows.to_dicts(), field, ids, as_of, held)
 
 
 class HttpDatasets:
@@ -104,6 +123,7 @@ class HttpDatasets:
 
     def lookup(self, dataset: str, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []
+        held: list[str] | None = None
         for start in range(0, len(ids), self.batch):
             chunk = list(ids[start : start + self.batch])
             url = f"{self.base_url}/local/{dataset}"
@@ -114,14 +134,17 @@ class HttpDatasets:
                     )
                     if status >= 400:
                         raise LocalSourceError(f"dataset {dataset} unavailable: HTTP {status}")
-                    rows.extend(json.loads(content)["rows"])
-                    continue
-                response = self.client.post(url, json={"insz": chunk})
-                response.raise_for_status()
-                rows.extend(response.json()["rows"])
+                    answer = json.loads(content)
+                else:
+                    response = self.client.post(url, json={"insz": chunk})
+                    response.raise_for_status()
+                    answer = response.json()
+                rows.extend(answer["rows"])
+                if "school_years" in answer:
+                    held = [str(y) for y in answer["school_years"]]
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 raise LocalSourceError(f"dataset {dataset} unavailable: {exc}") from exc
-        return _values(rows, field, ids, as_of)
+        return _values(rows, field, ids, as_of, held)
 
     def close(self) -> None:
         """Close the connections (the client or the pool)."""

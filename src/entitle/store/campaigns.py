@@ -40,7 +40,9 @@ from entitle.store.models import (
 RUN_STATUSES = ("running", "draft", "approved", "rejected", "issued")
 VERDICTS = ("approve", "reject")
 LETTER_KINDS = ("coupon", "invitation")
-CHANGES = ("new", "continued", "changed", "ended", "unknown", "none")
+# "unknown": eligible before, undetermined now; "undetermined": not eligible before (or no
+# earlier run), undetermined now; "none": not eligible now, nor before
+CHANGES = ("new", "continued", "changed", "ended", "unknown", "undetermined", "none")
 
 
 class CampaignStateError(ValueError):
@@ -622,3 +624,84 @@ def delete_run(session: Session, run_id: int) -> None:
     for table in (CampaignDecision, CampaignChunk, CampaignApproval):
         session.execute(delete(table).where(table.run_id == run_id))
     session.execute(delete(CampaignRun).where(CampaignRun.id == run_id))
+
+
+# --------------------------------------------------------------------------- one subject
+
+
+def letter_by_seq(session: Session, run_id: int, seq: int) -> LetterView | None:
+    """One letter of a run by its number (indexed: no scan of the run's letters)."""
+    query = select(CampaignLetter).where(CampaignLetter.run_id == run_id, CampaignLetter.seq == seq)
+    row = session.scalars(query).first()
+    return _letter(row) if row else None
+
+
+def decision_of(session: Session, run_id: int, subject_pseudonym: str) -> Any | None:
+    """One subject's decision in a run (a row with attribute access), or None."""
+    query = select(*CampaignDecision.__table__.columns).where(
+        CampaignDecision.run_id == run_id,
+        CampaignDecision.subject_pseudonym == subject_pseudonym,
+    )
+    return session.execute(query).first()
+
+
+def letters_about(session: Session, pseudonyms: Sequence[str]) -> list[LetterView]:
+    """Every letter issued about these subjects, newest first."""
+    if not pseudonyms:
+        return []
+    query = (
+        select(CampaignLetter)
+        .where(CampaignLetter.subject_pseudonym.in_(list(pseudonyms)))
+        .order_by(CampaignLetter.issued.desc(), CampaignLetter.id.desc())
+    )
+    return [_letter(r) for r in session.scalars(query)]
+
+
+def decisions_about(session: Session, pseudonyms: Sequence[str]) -> list[dict[str, Any]]:
+    """Every campaign decision about these subjects, with its run, oldest first."""
+    if not pseudonyms:
+        return []
+    query = (
+        select(
+            CampaignRun.id,
+            CampaignRun.campaign,
+            CampaignRun.benefit,
+            CampaignRun.as_of,
+            CampaignRun.started,
+            CampaignRun.started_by,
+            CampaignRun.status,
+            CampaignDecision.subject_pseudonym,
+            CampaignDecision.outcome,
+            CampaignDecision.change,
+            CampaignDecision.band,
+            CampaignDecision.facts_used,
+        )
+        .join(CampaignRun, CampaignRun.id == CampaignDecision.run_id)
+        .where(CampaignDecision.subject_pseudonym.in_(list(pseudonyms)))
+        .order_by(CampaignRun.id)
+    )
+    return [
+        {
+            "run": row.id,
+            "campaign": row.campaign,
+            "benefit": row.benefit,
+            "as_of": row.as_of,
+            "started": utc(row.started) if row.started else None,
+            "started_by": row.started_by,
+            "status": row.status,
+            "subject": row.subject_pseudonym,
+            "outcome": row.outcome,
+            "change": row.change,
+            "band": row.band,
+            "facts_used": list(row.facts_used or []),
+        }
+        for row in session.execute(query)
+    ]
+
+
+def coupon_moments(session: Session, campaign: str) -> list[tuple[datetime, datetime | None]]:
+    """When each coupon of a campaign was issued and used (None: not yet), for take-up charts."""
+    query = select(CampaignLetter.issued, CampaignLetter.used).where(
+        CampaignLetter.campaign == campaign, CampaignLetter.kind == "coupon"
+    )
+    return [(utc(i), utc(u) if u else None) for i, u in session.execute(query)]

@@ -125,6 +125,7 @@ class CheckResponse(BaseModel):
     subject_kind: str
     outcome: Literal["eligible", "not_eligible", "undetermined"]
     computed_outcome: Literal["eligible", "not_eligible", "undetermined"]
+    number_known: bool = True  # false: the national register does not know the INSZ
     valid_until: str | None
     outputs: dict[str, Any] = Field(description="null for an open output of an eligible decision")
     open_outputs: list[str] = Field(description="outputs still unknown although eligible")

@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from entitle.web.api import router as api_router
     from entitle.web.audit_pages import router as audit_router
     from entitle.web.campaign_pages import install as install_campaigns
+    from entitle.web.desk_letters import router as desk_letters_router
     from entitle.web.pages import router as pages_router
 
     app = EntitleApp(
@@ -213,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages_router)
     app.include_router(account_router)
+    app.include_router(desk_letters_router)
     app.include_router(audit_router)
     app.include_router(api_router)
     install_campaigns(app, settings, backend)  # campaign dashboard, coupons

@@ -11,14 +11,24 @@ import csv
 import io
 import json
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from entitle.decide.subject_activity import (
+    campaign_entries,
+    in_time_order,
+    registry_accesses,
+    subject_pseudonyms,
+)
 from entitle.insz import parse_insz
+from entitle.rules.catalogue import default_catalogue
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
+from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT, OVERRIDE_REASONS
+from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 from entitle.web.visibility import Caller, visible_decision
 
@@ -65,12 +75,83 @@ def _day(value: str, end: bool = False) -> datetime | None:
 
 
 def _details(entry: dict[str, Any]) -> str:
+    """The details as stored (the CSV download keeps them exact)."""
     details = entry.get("details")
     if not details:
         return ""
     if isinstance(details, dict):
         return ", ".join(f"{k}={v}" for k, v in details.items())
     return json.dumps(details, ensure_ascii=False)
+
+
+OUTCOME_VALUES = ("eligible", "not_eligible", "undetermined")
+
+
+class AuditWords:
+    """An audit entry in the reader's language: kind, outcome and details in words (an unknown
+    key is shown as stored)."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+        self.catalogue = default_catalogue()
+
+    def _word(self, prefix: str, key: str) -> str:
+        full = f"{prefix}.{key}"
+        text = self.t(full)
+        return key if text == full else text
+
+    def kind(self, entry: dict[str, Any]) -> str:
+        return self._word("audit.kind", str(entry.get("kind") or ""))
+
+    def outcome(self, entry: dict[str, Any]) -> str:
+        outcome = entry.get("outcome")
+        if not outcome:
+            return ""
+        stored = entry.get("details")
+        details: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        if details.get("overridden") and details.get("effective_outcome"):
+            return self.t(
+                "audit.outcome.overridden",
+                effective=self._word("audit.outcome", str(details["effective_outcome"])),
+                computed=self._word("audit.outcome", str(outcome)),
+            )
+        return self._word("audit.outcome", str(outcome))
+
+    def _value(self, key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return self.t("audit.yes" if value else "audit.no")
+        if key in ("effective_outcome", "outcome") and value in OUTCOME_VALUES:
+            return self._word("audit.outcome", str(value))
+        if key == "reason" and value in OVERRIDE_REASONS:
+            return self.t(f"override.reason.{value}")
+        if key == "letter_kind":
+            return self._word("audit.letter_kind", str(value))
+        if key == "kind":
+            return self._word("audit.kind", str(value))
+        if key == "report" and value == "subject_access":
+            return self.t("audit.kind.subject_report")
+        if key == "change":
+            return self._word("campaign.change", str(value))
+        if key == "facts":
+            return ", ".join(self.fact(name) for name in str(value).split(", ") if name)
+        return str(value)
+
+    def fact(self, name: str) -> str:
+        """A fact by its description (the name only when the catalogue has none)."""
+        if name == HOUSEHOLD_MEMBERS:
+            return self.t.text(HOUSEHOLD_MEMBERS_TEXT)
+        spec = self.catalogue.get(name)
+        return self.t.text(spec.description) if spec is not None and spec.description else name
+
+    def details(self, entry: dict[str, Any]) -> str:
+        details = entry.get("details")
+        if not details:
+            return ""
+        if not isinstance(details, dict):
+            return json.dumps(details, ensure_ascii=False)
+        return "; ".join(
+            f"{self._word('audit.detail', k)}: {self._value(k, v)}" for k, v in details.items()
+        )
 
 
 def _audit_page(
@@ -93,6 +174,7 @@ def _audit_page(
             "verify": report,
             "details": _details,
             "security_alerts": state.backend.recent_alerts(),
+            "words": AuditWords(translator(request)),
         },
         status=status,
     )
@@ -155,6 +237,12 @@ def subject_form(
     return render(request, "subject.html", {"entries": None, "insz": "", "error": None})
 
 
+def register_extract(request: Request) -> Path | None:
+    """The campaigns' register extract (households of persons), when campaigns are set up."""
+    setup = getattr(request.app.state, "campaigns", None)
+    return setup.context.register if setup is not None else None
+
+
 def _report(
     request: Request, officer: Officer, insz: str, fmt: str
 ) -> tuple[str, list[dict[str, Any]]] | Response:
@@ -169,14 +257,19 @@ def _report(
             {"entries": None, "insz": insz, "error": t("desk.insz_invalid", why=why)},
             status=422,
         )
-    pseudonym = state.engine.pseudonymise(parse_insz(insz).normalized)
-    entries = state.backend.subject_report(pseudonym)
+    number = parse_insz(insz).normalized
+    who = subject_pseudonyms(number, state.engine.pseudonymise, register_extract(request))
+    pseudonym = who.person
+    logged = [e for p in who.all for e in state.backend.subject_report(p)]
     caller = Caller.user(officer.username, officer.role)
-    for entry in entries:  # the decisions as an auditor may see them (protected hidden)
+    for entry in logged:  # the decisions as an auditor may see them (protected hidden)
         if isinstance(entry.get("decision"), dict):
             found = entry["decision"]
             benefit = state.engine.benefit(str(found.get("benefit", "")))
             entry["decision"] = visible_decision(caller, found, benefit, state.engine.catalogue)
+    campaigns = state.backend.run(lambda s: campaign_entries(s, who))
+    log_path = getattr(state.engine.registries.log, "path", None)
+    entries = in_time_order(logged, campaigns, registry_accesses(log_path, who))
     state.backend.audit(
         kind="subject_report" if fmt == "html" else "export",
         actor=officer.username,
@@ -203,7 +296,7 @@ def subject_report(
             "entries": entries,
             "insz": parse_insz(insz).formatted,
             "error": None,
-            "details": _details,
+            "words": AuditWords(translator(request)),
         },
     )
 

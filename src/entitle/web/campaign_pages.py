@@ -44,6 +44,7 @@ from entitle.decide.campaign import (
     render_letter,
     run_figures,
     simulate,
+    take_up_by_week,
 )
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, MissingReason
@@ -338,7 +339,7 @@ class Words:
                     return self.t.money(float(band))
                 except ValueError:
                     return band
-        return band
+        return self.t.value(band)
 
     def fact(self, name: str) -> str:
         if name == HOUSEHOLD_MEMBERS:
@@ -381,7 +382,7 @@ class Words:
         label = self.t.text(output.text) if output is not None and output.text else name
         if output is not None and output.type == T.MONEY and isinstance(value, int | float):
             return label, self.t.money(float(value))
-        return label, "" if value is None else str(value)
+        return label, "" if value is None else self.t.value(value)
 
 
 def band_order(bands: Iterable[str]) -> list[str]:
@@ -464,6 +465,7 @@ def campaigns_page(
     listed = state.backend.run(
         lambda s: {name: campaign_runs(s, name, limit=20) for name in loaded}
     )
+    weekly = state.backend.run(lambda s: {name: take_up_by_week(s, name) for name in loaded})
     sections = []
     for name, campaign in loaded.items():
         words = Words(t, campaign, default_catalogue())
@@ -492,6 +494,9 @@ def campaigns_page(
                 "target": words.target(campaign.spec.target.kind),
                 "four_eyes": campaign.approvals_required > 1,
                 "runs": runs,
+                "charts": overview_charts(
+                    t, words, name, listed.get(name, []), weekly.get(name, [])
+                ),
             }
         )
     return render(
@@ -499,6 +504,86 @@ def campaigns_page(
         "campaign_index.html",
         {"campaigns": sections, "load_error": setup.load_error, "outcome_names": OUTCOMES},
     )
+
+
+DONE = ("approved", "issued")
+
+
+def overview_charts(
+    t: Translator,
+    words: Words,
+    name: str,
+    runs: Sequence[dict[str, Any]],
+    weeks: Sequence[dict[str, Any]],
+) -> list[Chart]:
+    """What a manager would rather see than read: coupons issued and used per week, reach
+    against the previous period, and the cost per band over this period's runs."""
+    charts: list[Chart] = []
+    if weeks:
+        for key, kind in (("issued", "new"), ("used", "eligible")):
+            charts.append(
+                bar_chart(
+                    f"{name}-{key}",
+                    t(f"campaign.chart_{key}"),
+                    [
+                        (
+                            t("campaign.week_of", day=words.day(w["week"])),
+                            w[key],
+                            words.count(w[key]),
+                            kind,
+                        )
+                        for w in weeks
+                    ],
+                )
+            )
+    by_period: dict[str, dict[str, Any]] = {}
+    for run in runs:  # newest first: the newest approved run of each period, else the newest
+        period = str(run.get("period") or "")
+        if period not in by_period or (
+            run["status"] in DONE and by_period[period]["status"] not in DONE
+        ):
+            by_period[period] = run
+    periods = sorted(by_period)[-2:]
+    if len(periods) == 2:
+        charts.append(
+            bar_chart(
+                f"{name}-reach",
+                t("campaign.chart_reach"),
+                [
+                    (
+                        t("campaign.period_label", period=p),
+                        (by_period[p].get("outcomes") or {}).get("eligible", 0),
+                        t(
+                            "campaign.eligible_count",
+                            n=words.count((by_period[p].get("outcomes") or {}).get("eligible")),
+                        ),
+                        "continued" if p == periods[0] else "new",
+                    )
+                    for p in periods
+                ],
+            )
+        )
+    if runs:
+        latest = str(runs[0].get("period") or "")
+        this_period = [r for r in reversed(runs) if str(r.get("period") or "") == latest]
+        bands = band_order({b for r in this_period for b in (r.get("cost_by_band") or {})})
+        for band in bands:
+            charts.append(
+                bar_chart(
+                    f"{name}-cost-{len(charts)}",
+                    t("campaign.chart_cost", band=words.band(band), period=latest),
+                    [
+                        (
+                            words.day(r["as_of"]),
+                            (r.get("cost_by_band") or {}).get(band, 0.0),
+                            words.money((r.get("cost_by_band") or {}).get(band)),
+                            "eligible",
+                        )
+                        for r in this_period
+                    ],
+                )
+            )
+    return charts
 
 
 def _load_run(request: Request, run_id: int) -> RunView:
@@ -518,6 +603,7 @@ def _run_page(
     notice: str | None = None,
     error: str | None = None,
     note: str = "",
+    confirming: bool = False,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -586,17 +672,23 @@ def _run_page(
             ],
         )
     outputs = figures.get("outputs") or run.outputs or {}
-    files = []
-    for name in outputs.get("files") or []:
+    files, school_files = [], []
+    names = outputs.get("files") or []
+    schools = len({Path(n).stem for n in names if n.endswith(".xlsx")})
+    for name in names:
+        href = f"/campaigns/runs/{run.id}/files/{name}"
         if name.endswith(".jsonl") and officer.role not in NOTIFICATION_ROLES:
             continue
         if name.endswith(".pdf"):
             text = t("run.file_letters", pages=words.count(outputs.get("pages")))
         elif name.endswith(".jsonl"):
             text = t("run.file_notifications", n=words.count(outputs.get("notifications")))
-        else:
-            text = t("run.file_billing", name=Path(name).name)
-        files.append({"href": f"/campaigns/runs/{run.id}/files/{name}", "text": text})
+        elif name.endswith(".zip"):
+            text = t("run.file_all_billing", n=words.count(schools))
+        else:  # one school's list: folded under the one download
+            school_files.append({"href": href, "text": t("run.file_billing", name=Path(name).name)})
+            continue
+        files.append({"href": href, "text": text})
     issued: dict[str, int] = figures.get("letters_issued") or {}
     due: dict[str, int] = figures.get("letters_due") or {}
     reviewed = officer.username in {v.actor for v in run.verdicts}
@@ -631,6 +723,7 @@ def _run_page(
         "reach": reach,
         "charts": charts,
         "files": files,
+        "school_files": school_files,
         "issued": issued,
         "due": due,
         "skipped": int(outputs.get("skipped_no_address") or 0),
@@ -651,8 +744,54 @@ def _run_page(
         "error": error,
         "note": note,
         "first_run": run.previous_run_id is None,
+        "confirming": confirming,
+        "sending": issue_summary(campaign, figures),
+        "validity": validity_warning(t, campaign, run, state.today()),
     }
     return render(request, "campaign_run.html", context, status=status)
+
+
+SHORT_VALIDITY_DAYS = 45  # a coupon or list valid for less than this after today is said
+
+
+def validity_warning(
+    t: Translator, campaign: Campaign | None, run: RunView, today: date
+) -> str | None:
+    """Said before a run is approved or issued: its decisions (letters, billing lists) are valid
+    until the end of the period of the run's reference date — already past, or soon."""
+    if campaign is None or run.status not in ("draft", "approved"):
+        return None
+    until = campaign.benefit.valid_until(run.as_of)
+    if until < today:
+        return t("run.validity_past", until=t.day(until), as_of=t.day(run.as_of))
+    if (until - today).days < SHORT_VALIDITY_DAYS:
+        return t("run.validity_short", until=t.day(until), days=(until - today).days)
+    return None
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    """What approving a run sends out: letters (or pupils on billing lists) and their amount."""
+
+    letters: bool  # letters, else lists
+    count: int
+    amount: float
+
+    @property
+    def token(self) -> str:
+        """What the confirmation posts back: the figures the manager saw."""
+        return f"{self.count}:{self.amount:.2f}"
+
+
+def issue_summary(campaign: Campaign | None, figures: dict[str, Any]) -> IssueSummary:
+    """The count and amount a manager confirms before a run is issued."""
+    due: dict[str, int] = figures.get("letters_due") or {}
+    letters = bool(campaign is not None and campaign.spec.outputs.letters)
+    if letters:
+        count = int(due.get("coupon") or 0) + int(due.get("invitation") or 0)
+    else:
+        count = int((figures.get("outcomes") or {}).get("eligible") or 0)
+    return IssueSummary(letters, count, float(figures.get("cost") or 0.0))
 
 
 NOTICES = ("approved", "approved_partly", "rejected", "issuing")
@@ -682,6 +821,7 @@ def _review(
     note: str,
     verdict: Callable[..., RunView],
     tasks: BackgroundTasks,
+    confirm: str = "",
 ) -> Response:
     _as_manager(officer)
     state = web_state(request)
@@ -702,6 +842,12 @@ def _review(
         return _run_page(
             request, officer, run_id, error=_refusal(t, run, officer, None), status=409
         )
+    last = len(run.approvals) + 1 >= run.approvals_required
+    if verdict is approve_run and last:
+        figures = state.backend.run(lambda s: run_figures(s, run_id, sample=0))
+        if confirm != issue_summary(campaign, figures).token:
+            # the approval that sends: first say how many and how much, then ask again
+            return _run_page(request, officer, run_id, note=note, confirming=True)
     try:
         view = state.backend.run(
             lambda s: verdict(
@@ -730,8 +876,9 @@ def approve(
     tasks: BackgroundTasks,
     officer: Annotated[Officer, Depends(csrf_officer)],
     note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
+    confirm: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    return _review(request, officer, run_id, note, approve_run, tasks)
+    return _review(request, officer, run_id, note, approve_run, tasks, confirm)
 
 
 @router.post("/campaigns/runs/{run_id}/reject")
@@ -772,6 +919,7 @@ MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".jsonl": "application/jsonl; charset=utf-8",
+    ".zip": "application/zip",
 }
 
 
@@ -948,6 +1096,11 @@ def _whatif_page(
     loaded = setup.campaigns()
     campaign = loaded.get(name or "") or next(iter(loaded.values()), None)
     day = state.today()
+    if not as_of and campaign is not None:
+        # the date the campaign last ran on (e.g. in the school year the city holds), not today:
+        # a what-if on a date without data decides nobody
+        last = state.backend.run(lambda s: campaign_runs(s, campaign.name, limit=1))
+        as_of = str(last[0]["as_of"]) if last else ""
     try:
         if as_of:
             day = date.fromisoformat(as_of)
@@ -1005,6 +1158,11 @@ def _whatif_view(t: Translator, words: Words, campaign: Campaign, result: WhatIf
         transitions.append((words.outcome(was), words.outcome(now), words.count(n)))
     return {
         "subjects": t("whatif.subjects", n=words.count(result.subjects), as_of=t.day(result.as_of)),
+        "empty": t(
+            "whatif.empty", as_of=t.day(result.as_of), noun=words.noun(campaign.spec.target.kind)
+        )
+        if result.subjects == 0
+        else None,
         "reached": t(
             "whatif.reached",
             baseline=words.count(result.baseline.get("eligible")),

@@ -38,6 +38,17 @@ log = logging.getLogger(__name__)
 Mark = Literal["yes", "no", "unknown", "skipped", "protected"]
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
 OVERRIDE_OUTCOMES = ("eligible", "not_eligible")
+UNKNOWN_NUMBER = "unknown_number"  # shown, not stored: the decision itself is undetermined
+
+
+def override_choices(computed: str | None) -> tuple[str, ...]:
+    """The outcomes an officer may set over a computed one: never "not eligible" over an
+    undetermined decision (missing data is no refusal)."""
+    if computed in ("undetermined", UNKNOWN_NUMBER):
+        return ("eligible",)
+    return OVERRIDE_OUTCOMES
+
+
 OVERRIDE_REASONS = ("registry_lag", "household_situation", "document_shown", "other")
 
 # Readable names of the sources, next to their technical names (MAGDA service / dataset).
@@ -204,11 +215,28 @@ class Card:
     subject_kind: str
     decision_id: int | None = None
     override: Any = None  # the store's OverrideView, when one is active
+    number_unknown: bool = False  # the national register does not know the number
+    letters: Any = None  # the campaigns' letters about the subject (desk_letters.LetterStatus)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def effective_outcome(self) -> str:
         return str(self.override.outcome) if self.override is not None else self.outcome
+
+    @property
+    def shown_outcome(self) -> str:
+        """The outcome the card shows: an unknown number has its own words."""
+        if self.override is None and self.number_unknown:
+            return UNKNOWN_NUMBER
+        return self.effective_outcome
+
+    @property
+    def computed_shown(self) -> str:
+        """The computed outcome as shown (under an override)."""
+        return UNKNOWN_NUMBER if self.number_unknown else self.outcome
+
+    def override_choices(self) -> tuple[str, ...]:
+        return override_choices(self.computed_shown)
 
     @property
     def effective_valid_until(self) -> date | None:
@@ -220,6 +248,20 @@ class Card:
     def guidance(self, lang: str) -> str:
         text = self.benefit.guidance.get(self.effective_outcome, {})
         return text.get(lang) or text.get("nl", "")
+
+    def condition_guidance(self, lang: str) -> list[str]:
+        """What to do about each condition not met or unknown (the benefit file's text per
+        condition), shortest first; none when the card grants the benefit."""
+        if self.shown_outcome == "eligible":
+            return []
+        found: list[str] = []
+        for line in self.reasons:
+            condition = self.benefit.conditions.get(line.condition)
+            texts = condition.guidance.get(line.mark, {}) if condition is not None else {}
+            text = texts.get(lang) or texts.get("nl", "")
+            if text and text not in found:
+                found.append(text)
+        return sorted(found, key=len)
 
     def to_json(self) -> dict[str, Any]:
         """The card as the API gives it (both languages; no values from the sources)."""
@@ -233,6 +275,7 @@ class Card:
             "subject_kind": self.subject_kind,
             "outcome": self.effective_outcome,
             "computed_outcome": self.outcome,
+            "number_known": not self.number_unknown,
             "valid_until": _iso(self.effective_valid_until),
             "outputs": {line.name: line.value for line in self.outputs},
             "open_outputs": [line.name for line in self.outputs if line.open],
@@ -306,6 +349,7 @@ def build_card(
         outputs=output_lines(benefit, decision),
         questions=result.questions,
         subject_kind=decision.subject_kind,
+        number_unknown=result.number_unknown,
     )
 
 

@@ -83,6 +83,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.outcome_icon.eligible": "✔",
         "card.outcome_icon.not_eligible": "✘",
         "card.outcome_icon.undetermined": "?",
+        "card.outcome.unknown_number": "Nummer niet gekend",
+        "card.outcome_icon.unknown_number": "!",
+        "card.outcome_explain.unknown_number": (
+            "Dit nummer is niet gekend in het rijksregister: controleer de eID."
+        ),
+        "card.guidance_unknown_number": (
+            "Lees de eID opnieuw in of vergelijk het nummer cijfer voor cijfer met de kaart. Klopt "
+            "het nummer, dan is de persoon (nog) niet ingeschreven: verwijs naar de dienst "
+            "Burgerzaken. Dit is geen weigering."
+        ),
         "card.outcome_explain.eligible": "De burger heeft recht volgens de gegevens.",
         "card.outcome_explain.not_eligible": "Geen recht volgens de gegevens.",
         "card.outcome_explain.undetermined": (
@@ -108,7 +118,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.sources": "Geraadpleegde bronnen",
         "card.sources_none": "geen",
         "card.guidance": "Wat nu?",
+        "card.guidance_more": "Meer uitleg bij deze uitkomst",
         "card.questions": "{n} vragen aan de bronnen",
+        "card.questions.one": "1 vraag aan de bronnen",
+        "value.exemption": "vrijstelling",
+        "value.reduced": "verlaagd tarief",
+        "card.letters": "Brief",
+        "card.letter.coupon": (
+            "Brief met bon verstuurd op {issued} ({campaign}, {period}; kenmerk {ref})."
+        ),
+        "card.letter.invitation": (
+            "Uitnodiging verstuurd op {issued} ({campaign}, {period}; kenmerk {ref})."
+        ),
+        "card.coupon_used": "De bon werd gebruikt op {used}.",
+        "card.coupon_unused": "De bon is nog niet gebruikt (geldig tot en met {until}).",
+        "card.no_letter": "Er werd nog geen brief over deze burger of dit gezin verstuurd.",
+        "card.reprint": "Brief opnieuw afdrukken",
         "card.decision_id": "Beslissing nr. {id}",
         "override.title": "Beslissing overschrijven",
         "override.intro": (
@@ -126,6 +151,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "override.submit": "Overschrijven",
         "override.done": "De beslissing is overschreven.",
         "override.invalid_outcome": "Kies een uitkomst.",
+        "override.no_refusal_on_undetermined": (
+            'Een onbepaalde beslissing wordt nooit overschreven naar "Geen recht": ontbrekende '
+            "gegevens zijn geen weigering."
+        ),
         "override.invalid_reason": "Kies een reden.",
         "override.invalid_note": "Geef een toelichting (maximaal 500 tekens).",
         "override.invalid_until": "Kies een einddatum vanaf vandaag en binnen het jaar.",
@@ -139,6 +168,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "audit.until": "Tot",
         "audit.search": "Zoeken",
         "audit.results": "{n} regels",
+        "audit.results.one": "1 regel",
         "audit.none": "Geen regels gevonden.",
         "audit.col.time": "Tijdstip",
         "audit.col.kind": "Soort",
@@ -161,6 +191,82 @@ MESSAGES: dict[str, dict[str, str]] = {
         "subject.report": (
             "{checks} controles gevonden; {total} regels in het log over deze persoon"
         ),
+        "audit.kind.check": "Controle aan de balie",
+        "audit.kind.api_check": "Controle via de API",
+        "audit.kind.override": "Overschrijving",
+        "audit.kind.login": "Aanmelding",
+        "audit.kind.login_failed": "Mislukte aanmelding",
+        "audit.kind.logout": "Afmelding",
+        "audit.kind.export": "Uitvoer of gebruik",
+        "audit.kind.audit_search": "Zoekopdracht in het auditlog",
+        "audit.kind.subject_report": "Inzageverslag",
+        "audit.kind.admin": "Beheer",
+        "audit.kind.campaign_decision": "Beslissing in een campagne",
+        "audit.kind.letter": "Brief",
+        "audit.kind.registry_access": "Vraag aan een bron",
+        "audit.outcome.eligible": "recht",
+        "audit.outcome.not_eligible": "geen recht",
+        "audit.outcome.undetermined": "onbepaald",
+        "audit.outcome.overridden": "{effective} (overschreven; volgens de gegevens: {computed})",
+        "audit.outcome.coupon_used": "Bon gebruikt",
+        "audit.outcome.letter_reprint": "Brief opnieuw afgedrukt",
+        "audit.outcome.campaign_download": "bestand gedownload",
+        "audit.outcome.campaign_issued": "brieven en lijsten aangemaakt",
+        "audit.outcome.campaign_approve": "run goedgekeurd",
+        "audit.outcome.campaign_reject": "run afgewezen",
+        "audit.outcome.campaign_run_started": "run gestart",
+        "audit.outcome.campaign_run_draft": "run klaar voor nazicht",
+        "audit.outcome.campaign_run_abandoned": "run stopgezet",
+        "audit.outcome.campaign_simulate": "wat-als-berekening",
+        "audit.outcome.purged": "gewist na de bewaartermijn",
+        "audit.outcome.token_created": "API-sleutel gemaakt",
+        "audit.outcome.user_added": "gebruiker toegevoegd",
+        "audit.outcome.user_disabled": "gebruiker uitgeschakeld",
+        "audit.outcome.issued": "verstuurd",
+        "audit.outcome.ok": "antwoord gekregen",
+        "audit.outcome.no_data": "geen gegevens",
+        "audit.outcome.retry": "bron niet bereikbaar",
+        "audit.outcome.refused": "geweigerd",
+        "audit.outcome.bad_request": "foute vraag",
+        "audit.outcome.error": "fout",
+        "audit.outcome.unknown": "onbekende gebruiker",
+        "audit.outcome.bad_password": "fout wachtwoord",
+        "audit.outcome.locked": "geblokkeerd",
+        "audit.outcome.disabled": "uitgeschakeld",
+        "audit.detail.benefit": "voordeel",
+        "audit.detail.version": "versie",
+        "audit.detail.questions": "vragen",
+        "audit.detail.decision": "beslissing",
+        "audit.detail.overridden": "overschreven",
+        "audit.detail.effective_outcome": "geldende uitkomst",
+        "audit.detail.reason": "reden",
+        "audit.detail.valid_until": "geldig tot en met",
+        "audit.detail.override": "overschrijving",
+        "audit.detail.campaign": "campagne",
+        "audit.detail.run": "run",
+        "audit.detail.file": "bestand",
+        "audit.detail.period": "periode",
+        "audit.detail.role": "rol",
+        "audit.detail.report": "verslag",
+        "audit.detail.format": "formaat",
+        "audit.detail.entries": "regels",
+        "audit.detail.by_subject": "op persoon",
+        "audit.detail.results": "resultaten",
+        "audit.detail.source": "bron",
+        "audit.detail.facts": "gegevens",
+        "audit.detail.letter": "brief nr.",
+        "audit.detail.letter_kind": "soort brief",
+        "audit.detail.used": "gebruikt op",
+        "audit.detail.as_of": "datum",
+        "audit.detail.change": "verandering",
+        "audit.detail.actor": "door",
+        "audit.detail.kind": "soort",
+        "audit.detail.since": "vanaf",
+        "audit.detail.until": "tot",
+        "audit.yes": "ja",
+        "audit.no": "nee",
+        "audit.letter_kind.coupon": "brief met bon",
+        "audit.letter_kind.invitation": "uitnodiging",
         "alerts.title": "Ongewone activiteit",
         "alerts.intro": (
             "Medewerkers met een ongewoon aantal controles (bv. meer dan 3 keer hun gewone aantal "
@@ -219,6 +325,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "campaign.change.changed": "andere band",
         "campaign.change.ended": "beëindigd",
         "campaign.change.unknown": "vroeger recht, nu onbepaald",
+        "campaign.change.undetermined": "onbepaald, vroeger geen recht",
+        "campaign.chart_issued": "Bonnen verstuurd per week",
+        "campaign.chart_used": "Bonnen gebruikt per week",
+        "campaign.chart_reach": "Met recht: dit jaar tegenover het vorige",
+        "campaign.chart_cost": "Kosten voor {band} per run ({period})",
+        "campaign.week_of": "week van {day}",
+        "campaign.period_label": "periode {period}",
+        "campaign.eligible_count": "{n} met recht",
         "campaign.change.none": "geen recht, ook vroeger niet",
         "run.title": "{campaign}: run {id}",
         "run.back": "Terug naar de campagnes",
@@ -256,6 +370,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.note": "Opmerking (verplicht bij afwijzen)",
         "run.approve": "Goedkeuren en versturen",
         "run.approve_partly": "Goedkeuren",
+        "run.confirm_title": "Bevestig de verzending",
+        "run.validity_past": (
+            "Let op: de beslissingen van deze run (peildatum {as_of}) gelden maar tot en met "
+            "{until}, en die datum is voorbij. Brieven of lijsten zouden al verlopen zijn: wijs "
+            "de run af en start er een op een recentere peildatum."
+        ),
+        "run.validity_short": (
+            "Let op: de beslissingen van deze run gelden maar tot en met {until}, nog {days} "
+            "dagen. Bonnen of lijsten zijn dan snel verlopen."
+        ),
+        "run.confirm_letters": "U verstuurt nu {n} brieven, samen {amount}.",
+        "run.confirm_lists": (
+            "U maakt nu de facturatielijsten voor {n} leerlingen, samen geschat {amount} korting."
+        ),
+        "run.confirm_final": "Dit kan niet ongedaan gemaakt worden.",
+        "run.confirm_yes_letters": "Ja, {n} brieven versturen",
+        "run.confirm_yes_lists": "Ja, de lijsten voor {n} leerlingen aanmaken",
+        "run.confirm_cancel": "Annuleren",
         "run.reject": "Afwijzen",
         "run.reject_note_needed": "Geef een reden voor de afwijzing.",
         "run.due": "Bij goedkeuring: {coupon} brieven met een bon en {invitation} uitnodigingen.",
@@ -278,6 +410,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.files": "Brieven en lijsten",
         "run.file_letters": "Alle brieven in één PDF om af te drukken ({pages} pagina's)",
         "run.file_billing": "Facturatielijst {name}",
+        "run.file_all_billing": "Alle facturatielijsten in één ZIP-bestand ({n} scholen)",
+        "run.file_per_school": "Elke lijst apart ({n} bestanden)",
         "run.file_notifications": "Meldingen voor e-mail, sms en het digitale loket ({n})",
         "run.file_one_letter": "Eén brief apart (nr. 1)",
         "run.issued_counts": (
@@ -377,6 +511,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Resultaat",
         "whatif.nothing_stored": "Niets werd opgeslagen of verstuurd.",
         "whatif.subjects": "{n} beslist op {as_of}.",
+        "whatif.empty": (
+            "Op {as_of} vond de berekening geen {noun}: er zijn geen gegevens voor die datum (bv. "
+            "geen inschrijvingen voor dat schooljaar). Kies de datum van een run die wel {noun} "
+            "vond."
+        ),
+        "whatif.busy": (
+            "De berekening loopt: alle gegevens van de doelgroep worden twee keer beslist. Dat "
+            "kan een halve minuut duren. Verstreken: {seconds} s."
+        ),
         "whatif.reached": "Bereikt: nu {baseline}, met de nieuwe waarden {variant}",
         "whatif.reached_difference": "{difference} {noun}",
         "whatif.cost": "Kost: nu {baseline}, met de nieuwe waarden {variant}",
@@ -421,10 +564,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "coupon.band": "Band",
         "coupon.valid_until": "Geldig tot en met",
         "coupon.rate_limited": "Te veel controles op korte tijd ({limit} per minuut). Wacht even.",
-        "coupon.api": (
-            "Voor kassasystemen: POST /api/v1/coupons/verify en /api/v1/coupons/use met een "
-            "API-sleutel voor het doel coupon-verification."
-        ),
     },
     "en": {
         "app.name": "Entitle",
@@ -484,6 +623,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.outcome_icon.eligible": "✔",
         "card.outcome_icon.not_eligible": "✘",
         "card.outcome_icon.undetermined": "?",
+        "card.outcome.unknown_number": "Number not known",
+        "card.outcome_icon.unknown_number": "!",
+        "card.outcome_explain.unknown_number": (
+            "The national register does not know this number: check the eID."
+        ),
+        "card.guidance_unknown_number": (
+            "Read the eID again or compare the number digit by digit with the card. If the number "
+            "is right, the person is not registered (yet): refer them to Civil Affairs. This is "
+            "not a refusal."
+        ),
         "card.outcome_explain.eligible": "The citizen is eligible according to the data.",
         "card.outcome_explain.not_eligible": "Not eligible according to the data.",
         "card.outcome_explain.undetermined": (
@@ -509,7 +658,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.sources": "Sources consulted",
         "card.sources_none": "none",
         "card.guidance": "What now?",
+        "card.guidance_more": "More about this outcome",
         "card.questions": "{n} questions to the sources",
+        "card.questions.one": "1 question to the sources",
+        "value.exemption": "exemption",
+        "value.reduced": "reduced tariff",
+        "card.letters": "Letter",
+        "card.letter.coupon": (
+            "Letter with a coupon sent on {issued} ({campaign}, {period}; reference {ref})."
+        ),
+        "card.letter.invitation": (
+            "Invitation sent on {issued} ({campaign}, {period}; reference {ref})."
+        ),
+        "card.coupon_used": "The coupon was used on {used}.",
+        "card.coupon_unused": "The coupon has not been used yet (valid until {until}).",
+        "card.no_letter": "No letter has been sent about this citizen or household yet.",
+        "card.reprint": "Print the letter again",
         "card.decision_id": "Decision no. {id}",
         "override.title": "Override the decision",
         "override.intro": (
@@ -527,6 +691,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "override.submit": "Override",
         "override.done": "The decision is overridden.",
         "override.invalid_outcome": "Choose an outcome.",
+        "override.no_refusal_on_undetermined": (
+            'An undetermined decision is never overridden to "Not eligible": missing data is '
+            "not a refusal."
+        ),
         "override.invalid_reason": "Choose a reason.",
         "override.invalid_note": "Give a note (at most 500 characters).",
         "override.invalid_until": "Choose an end date from today and within the year.",
@@ -540,6 +708,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "audit.until": "Until",
         "audit.search": "Search",
         "audit.results": "{n} entries",
+        "audit.results.one": "1 entry",
         "audit.none": "No entries found.",
         "audit.col.time": "Time",
         "audit.col.kind": "Kind",
@@ -560,6 +729,82 @@ MESSAGES: dict[str, dict[str, str]] = {
         "subject.submit": "Make the report",
         "subject.download": "Download (CSV)",
         "subject.report": "{checks} checks found; {total} entries in the log about this person",
+        "audit.kind.check": "Desk check",
+        "audit.kind.api_check": "API check",
+        "audit.kind.override": "Override",
+        "audit.kind.login": "Sign-in",
+        "audit.kind.login_failed": "Failed sign-in",
+        "audit.kind.logout": "Sign-out",
+        "audit.kind.export": "Export or use",
+        "audit.kind.audit_search": "Audit log search",
+        "audit.kind.subject_report": "Access report",
+        "audit.kind.admin": "Administration",
+        "audit.kind.campaign_decision": "Decision in a campaign",
+        "audit.kind.letter": "Letter",
+        "audit.kind.registry_access": "Question to a source",
+        "audit.outcome.eligible": "eligible",
+        "audit.outcome.not_eligible": "not eligible",
+        "audit.outcome.undetermined": "undetermined",
+        "audit.outcome.overridden": "{effective} (overridden; according to the data: {computed})",
+        "audit.outcome.coupon_used": "Coupon used",
+        "audit.outcome.letter_reprint": "Letter printed again",
+        "audit.outcome.campaign_download": "file downloaded",
+        "audit.outcome.campaign_issued": "letters and lists made",
+        "audit.outcome.campaign_approve": "run approved",
+        "audit.outcome.campaign_reject": "run rejected",
+        "audit.outcome.campaign_run_started": "run started",
+        "audit.outcome.campaign_run_draft": "run ready for review",
+        "audit.outcome.campaign_run_abandoned": "run abandoned",
+        "audit.outcome.campaign_simulate": "what-if calculation",
+        "audit.outcome.purged": "erased after the retention period",
+        "audit.outcome.token_created": "API token created",
+        "audit.outcome.user_added": "user added",
+        "audit.outcome.user_disabled": "user disabled",
+        "audit.outcome.issued": "sent",
+        "audit.outcome.ok": "answered",
+        "audit.outcome.no_data": "no data",
+        "audit.outcome.retry": "source unavailable",
+        "audit.outcome.refused": "refused",
+        "audit.outcome.bad_request": "wrong question",
+        "audit.outcome.error": "error",
+        "audit.outcome.unknown": "unknown user",
+        "audit.outcome.bad_password": "wrong password",
+        "audit.outcome.locked": "locked",
+        "audit.outcome.disabled": "disabled",
+        "audit.detail.benefit": "benefit",
+        "audit.detail.version": "version",
+        "audit.detail.questions": "questions",
+        "audit.detail.decision": "decision",
+        "audit.detail.overridden": "overridden",
+        "audit.detail.effective_outcome": "outcome in force",
+        "audit.detail.reason": "reason",
+        "audit.detail.valid_until": "valid until",
+        "audit.detail.override": "override",
+        "audit.detail.campaign": "campaign",
+        "audit.detail.run": "run",
+        "audit.detail.file": "file",
+        "audit.detail.period": "period",
+        "audit.detail.role": "role",
+        "audit.detail.report": "report",
+        "audit.detail.format": "format",
+        "audit.detail.entries": "entries",
+        "audit.detail.by_subject": "by person",
+        "audit.detail.results": "results",
+        "audit.detail.source": "source",
+        "audit.detail.facts": "facts",
+        "audit.detail.letter": "letter no.",
+        "audit.detail.letter_kind": "kind of letter",
+        "audit.detail.used": "used on",
+        "audit.detail.as_of": "date",
+        "audit.detail.change": "change",
+        "audit.detail.actor": "by",
+        "audit.detail.kind": "kind",
+        "audit.detail.since": "since",
+        "audit.detail.until": "until",
+        "audit.yes": "yes",
+        "audit.no": "no",
+        "audit.letter_kind.coupon": "letter with a coupon",
+        "audit.letter_kind.invitation": "invitation",
         "alerts.title": "Unusual activity",
         "alerts.intro": (
             "Officers with an unusual number of checks (e.g. more than 3 times their usual number "
@@ -617,6 +862,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "campaign.change.changed": "changed band",
         "campaign.change.ended": "ended",
         "campaign.change.unknown": "eligible before, undetermined now",
+        "campaign.change.undetermined": "undetermined, not eligible before",
+        "campaign.chart_issued": "Coupons sent per week",
+        "campaign.chart_used": "Coupons used per week",
+        "campaign.chart_reach": "Eligible: this year against the previous one",
+        "campaign.chart_cost": "Cost for {band} per run ({period})",
+        "campaign.week_of": "week of {day}",
+        "campaign.period_label": "period {period}",
+        "campaign.eligible_count": "{n} eligible",
         "campaign.change.none": "not eligible, nor before",
         "run.title": "{campaign}: run {id}",
         "run.back": "Back to the campaigns",
@@ -653,6 +906,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.note": "Note (required to reject)",
         "run.approve": "Approve and send",
         "run.approve_partly": "Approve",
+        "run.confirm_title": "Confirm sending",
+        "run.validity_past": (
+            "Note: the decisions of this run (reference date {as_of}) are only valid until "
+            "{until}, and that date has passed. Letters or lists would be expired already: reject "
+            "the run and start one on a more recent reference date."
+        ),
+        "run.validity_short": (
+            "Note: the decisions of this run are only valid until {until}, {days} more days. "
+            "Coupons or lists would expire soon."
+        ),
+        "run.confirm_letters": "You are about to send {n} letters, {amount} in all.",
+        "run.confirm_lists": (
+            "You are about to make the billing lists for {n} pupils, an estimated {amount} of "
+            "discounts in all."
+        ),
+        "run.confirm_final": "This cannot be undone.",
+        "run.confirm_yes_letters": "Yes, send {n} letters",
+        "run.confirm_yes_lists": "Yes, make the lists for {n} pupils",
+        "run.confirm_cancel": "Cancel",
         "run.reject": "Reject",
         "run.reject_note_needed": "Give a reason for the rejection.",
         "run.due": "On approval: {coupon} letters with a coupon and {invitation} invitations.",
@@ -672,6 +944,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.files": "Letters and lists",
         "run.file_letters": "All letters in one PDF for printing ({pages} pages)",
         "run.file_billing": "Billing list {name}",
+        "run.file_all_billing": "All billing lists in one ZIP file ({n} schools)",
+        "run.file_per_school": "Each list on its own ({n} files)",
         "run.file_notifications": "Notifications for e-mail, SMS and the online counter ({n})",
         "run.file_one_letter": "One letter on its own (no. 1)",
         "run.issued_counts": "{coupon} letters with a coupon and {invitation} invitations made.",
@@ -764,6 +1038,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Result",
         "whatif.nothing_stored": "Nothing was stored or sent.",
         "whatif.subjects": "{n} decided on {as_of}.",
+        "whatif.empty": (
+            "On {as_of} the calculation found no {noun}: there is no data for that date (e.g. no "
+            "enrolments for that school year). Choose the date of a run that did find {noun}."
+        ),
+        "whatif.busy": (
+            "The calculation is running: the whole target is decided twice. That can take half a "
+            "minute. Elapsed: {seconds} s."
+        ),
         "whatif.reached": "Reached: now {baseline}, with the new values {variant}",
         "whatif.reached_difference": "{difference} {noun}",
         "whatif.cost": "Cost: now {baseline}, with the new values {variant}",
@@ -806,10 +1088,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "coupon.band": "Band",
         "coupon.valid_until": "Valid until",
         "coupon.rate_limited": "Too many checks in a short time ({limit} a minute). Wait a moment.",
-        "coupon.api": (
-            "For till systems: POST /api/v1/coupons/verify and /api/v1/coupons/use with an API "
-            "key for the purpose coupon-verification."
-        ),
     },
 }
 for _lang, _texts in SECURITY_MESSAGES.items():  # the security controls' words
@@ -834,6 +1112,19 @@ class Translator:
     def __call__(self, key: str, **values: Any) -> str:
         text = MESSAGES[self.lang].get(key) or MESSAGES[DEFAULT_LANGUAGE].get(key) or key
         return text.format(**values) if values else text
+
+    def plural(self, key: str, n: int, **values: Any) -> str:
+        """`key` with `n` filled in; `key.one` when n is 1 and that message exists."""
+        if n == 1 and (key + ".one") in MESSAGES[self.lang]:
+            key = key + ".one"
+        return self(key, n=n, **values)
+
+    def value(self, value: object) -> str:
+        """An output's code as people read it (e.g. the LEZ tariff "reduced"): `value.<code>`
+        when the catalogue has it, else the value as decided."""
+        text = str(value)
+        key = f"value.{text}"
+        return MESSAGES[self.lang].get(key) or MESSAGES[DEFAULT_LANGUAGE].get(key) or text
 
     def text(self, texts: dict[str, str] | None) -> str:
         """A bilingual text from a benefit file."""

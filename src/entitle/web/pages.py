@@ -32,7 +32,14 @@ from entitle.web.auth import (
 )
 from entitle.web.backend import AuthError
 from entitle.web.curiosity import refused_window
-from entitle.web.desk import OVERRIDE_OUTCOMES, OVERRIDE_REASONS, Card, build_card
+from entitle.web.desk import (
+    OVERRIDE_OUTCOMES,
+    OVERRIDE_REASONS,
+    Card,
+    build_card,
+    override_choices,
+)
+from entitle.web.desk_letters import letter_status
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
 from entitle.web.textcheck import checked_text
 from entitle.web.views import is_partial, render, translator
@@ -66,7 +73,7 @@ def _typed_name(username: str) -> str:
     return name
 
 
-HOMES = {"auditor": "/audit", "coupon_verifier": "/coupons"}
+HOMES = {"auditor": "/audit", "coupon_verifier": "/coupons", "campaign_manager": "/campaigns"}
 
 
 def home_for(officer: Officer | None) -> str:
@@ -84,20 +91,37 @@ def index(request: Request) -> Response:
     return RedirectResponse(home_for(current_officer(request)), status_code=303)
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says: the SVG icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/healthz")
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 def _login_page(
-    request: Request, *, error: str | None = None, notice: str | None = None, status: int = 200
+    request: Request,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+    username: str = "",
 ) -> Response:
     token = new_login_token()
     next_path = safe_next(request.query_params.get("next"), "")
     response = render(
         request,
         "login.html",
-        {"login_csrf": token, "error": error, "notice": notice, "next": next_path},
+        {
+            "login_csrf": token,
+            "error": error,
+            "notice": notice,
+            "next": next_path,
+            "username": username,
+        },
         status=status,
     )
     set_cookie(response, request, login_cookie(request), token, max_age=3600)
@@ -146,7 +170,8 @@ def login(  # nosec B107  # an empty form default, not a password
         # one answer for an unknown name, a wrong password and a throttled attempt; "disabled"
         # is only ever said to someone who gave the right password
         key = "login.disabled" if exc.reason == "disabled" else "login.failed"
-        return _login_page(request, error=key, status=401)
+        kept = username if _typed_name(username) != "?" else ""  # never echo a typed INSZ
+        return _login_page(request, error=key, status=401, username=kept)
     session_id, _csrf = state.backend.create_session(user.id, state.settings.session_ttl_seconds)
     state.backend.audit(kind="login", actor=user.username, details={"role": user.role})
     target = safe_next(next, "") or HOMES.get(user.role, "/desk")
@@ -201,6 +226,7 @@ def _desk(
     override_errors: dict[str, str] | None = None,
     override_values: dict[str, Any] | None = None,
     check_values: dict[str, str] | None = None,
+    override_outcomes: tuple[str, ...] = OVERRIDE_OUTCOMES,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -220,7 +246,7 @@ def _desk(
         "today": today,
         "override_max": today + timedelta(days=OVERRIDE_MAX_DAYS),
         "reasons": OVERRIDE_REASONS,
-        "override_outcomes": OVERRIDE_OUTCOMES,
+        "override_outcomes": override_outcomes,
         "check_values": check_values or {},
         "reason_required": state.settings.check_reason_required,
         "insz_messages": {
@@ -289,6 +315,7 @@ def desk_check(
         why_checked["reason"] = reason
     try:
         card = run_check(request, officer, chosen, insz, kind="check", details=why_checked)
+        card.letters = letter_status(request, chosen, insz)
     except MagdaConfigError as exc:
         log.error("MAGDA configuration: %s", exc)
         errors["form"] = t("desk.config_error", why=type(exc).__name__)
@@ -339,6 +366,14 @@ def run_check(
     return card
 
 
+def _computed_outcome(request: Request, decision_id: str) -> str | None:
+    """The stored outcome of the decision an override is about (None when not given)."""
+    if not decision_id.isdigit():
+        return None
+    stored = web_state(request).backend.get_decision(int(decision_id))
+    return str(stored["outcome"]) if stored else None
+
+
 @router.post("/desk/override")
 def desk_override(
     request: Request,
@@ -362,8 +397,12 @@ def desk_override(
     why = inszcheck.explain(insz, t.lang)
     if why is not None:
         errors["insz"] = t("desk.insz_invalid", why=why)
+    computed = _computed_outcome(request, decision_id)
+    allowed = override_choices(computed)
     if outcome not in OVERRIDE_OUTCOMES:
         errors["outcome"] = t("override.invalid_outcome")
+    elif outcome not in allowed:
+        errors["outcome"] = t("override.no_refusal_on_undetermined")
     if reason not in OVERRIDE_REASONS:
         errors["reason"] = t("override.invalid_reason")
     note, problem = checked_text(t, note, NOTE_MAX, required=True)
@@ -391,6 +430,7 @@ def desk_override(
             benefit_id=benefit,
             override_errors=errors,
             override_values=values,
+            override_outcomes=allowed,
             errors={k: v for k, v in errors.items() if k in ("insz", "benefit")},
             status=422,
         )

@@ -6,6 +6,11 @@
  *    refused before it is sent; the server checks again.
  * 2. Forms with data-partial="#target" are sent in the background (header HX-Request: true) and
  *    only the target is replaced, as HTMX would; without JavaScript they post as usual.
+ * 3. Any new input (a number typed, another benefit chosen) clears the previous card: it was about
+ *    another person or another benefit. After a card the number field has the focus again (its
+ *    number selected), ready for the next card read; the card is announced (aria-live).
+ * 4. A form with data-busy (the what-if) says, while its answer is on its way, that it is
+ *    working and for how long (the message's {seconds}), in a live region.
  * A card reader types 11 digits and Enter: Enter submits the form.
  */
 (function () {
@@ -64,7 +69,37 @@
     status.textContent = (input.getAttribute("data-msg-prefix") || "") + message(input, problem);
   }
 
+  function showBusy(form, template) {
+    var status = document.getElementById(form.id + "-busy");
+    if (!status) {
+      status = document.createElement("p");
+      status.id = form.id + "-busy";
+      status.className = "notice-box busy";
+      status.setAttribute("role", "status");
+      form.parentNode.insertBefore(status, form.nextSibling);
+    }
+    form.setAttribute("aria-busy", "true");
+    var started = Date.now();
+    function tick() {
+      var seconds = Math.round((Date.now() - started) / 1000);
+      status.textContent = template.replace("{seconds}", String(seconds));
+    }
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
+  function clearResult() {
+    var result = document.getElementById("result");
+    if (result && result.firstElementChild) result.innerHTML = "";
+  }
+
   function focusResult(target) {
+    var insz = document.getElementById("insz");
+    if (insz && target.querySelector("#card") && !target.querySelector("[role=alert]")) {
+      insz.focus();
+      insz.select(); // the next card read replaces the number
+      return;
+    }
     var focus =
       target.querySelector("[role=alert]") ||
       target.querySelector("#card") ||
@@ -117,8 +152,15 @@
     var insz = document.getElementById("insz");
     if (insz) {
       insz.addEventListener("input", function () {
+        clearResult();
         showStatus(insz, inszProblem(insz.value), false);
       });
+      var form = document.getElementById("check-form");
+      if (form) {
+        form.addEventListener("change", function (event) {
+          if (event.target && event.target.name === "benefit") clearResult();
+        });
+      }
       insz.addEventListener("focus", function () {
         insz.select(); // the next card read replaces the previous number
       });
@@ -134,9 +176,15 @@
       showStatus(field, problem, true);
       if (problem) {
         event.preventDefault();
+        clearResult();
         field.focus();
         return;
       }
+    }
+    var busy = form.getAttribute("data-busy");
+    if (busy && !event.defaultPrevented) {
+      showBusy(form, busy);
+      return; // an ordinary post: the page is replaced when the answer comes
     }
     var selector = form.getAttribute("data-partial");
     if (!selector || !window.fetch || !window.URLSearchParams) return;
