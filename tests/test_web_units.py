@@ -201,3 +201,11 @@ def test_serve_refuses_a_bad_configuration(tmp_path: Path, monkeypatch: pytest.M
     tls = runner.invoke(web_app, ["serve", "--tls-cert", str(tmp_path / "c.pem")])
     assert tls.exit_code == 2
     assert "--tls-cert and --tls-key go together" in tls.output
+
+
+def test_the_audit_filter_offers_every_kind_the_store_writes() -> None:
+    """A kind missing from the filter (retention was) made filtering by it show every entry."""
+    from entitle.store.audit import KINDS as STORE_KINDS
+
+    assert set(KINDS) == STORE_KINDS
+    assert len(KINDS) == len(set(KINDS))

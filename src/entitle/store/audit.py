@@ -40,24 +40,24 @@ from entitle.store.models import (
 )
 from entitle.store.ratelimit import allow as allow
 
-KINDS = frozenset(
-    {
-        "check",
-        "api_check",
-        "override",
-        "login",
-        "login_failed",
-        "logout",
-        "export",
-        "admin",  # account and token administration
-        "audit_search",  # an auditor searched the log
-        "subject_report",  # a subject-access report was produced
-        "retention",  # a retention purge (it names the chain's new anchor)
-        "decision_read",  # a stored decision was read (the API)
-        "check_refused",  # a check refused by a curiosity limit
-        "session",  # sessions ended by their user, a password changed
-    }
+# Every kind of audit entry, in the order the auditor's filter lists them.
+KIND_ORDER = (
+    "check",
+    "api_check",
+    "check_refused",  # a check refused by a curiosity limit
+    "decision_read",  # a stored decision was read (the API)
+    "override",
+    "session",  # sessions ended by their user, a password changed
+    "login",
+    "login_failed",
+    "logout",
+    "export",
+    "audit_search",  # an auditor searched the log
+    "subject_report",  # a subject-access report was produced
+    "admin",  # account and token administration
+    "retention",  # a retention purge (it names the chain's new anchor)
 )
+KINDS = frozenset(KIND_ORDER)
 CHECK_KINDS = ("check", "api_check")
 
 _INSZ = re.compile(r"\d{2}\.?\d{2}\.?\d{2}[-.]?\d{3}\.?\d{2}")
