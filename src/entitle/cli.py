@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from entitle.console import cli_console
 from entitle.decide.campaign_cli import campaign_app
 from entitle.decide.scale_cli import scale_app
 from entitle.insz import insz_report
@@ -45,8 +45,8 @@ app.command("serve")(web_serve)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(scale_app, name="scale")
 
-console = Console()
-errors = Console(stderr=True)
+console = cli_console()
+errors = cli_console(stderr=True)
 
 BenefitsOption = Annotated[
     Path,
