@@ -221,6 +221,10 @@ def test_the_browser_check_mirrors_the_server_check(page: Any, desk: Desk) -> No
         "85.07.30-000.28",
         "85.07.30-999.28",
         "85.92.30-033.28",
+        "85.02.30-033.90",
+        "01.02.29-033.34",
+        "85.42.31-034.48",
+        "00.02.29-033.13",  # 29 February 2000: valid
         "",
     ]
     page.goto("/login")
