@@ -106,6 +106,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.sources_none": "geen",
         "card.guidance": "Wat nu?",
         "card.questions": "{n} vragen aan de bronnen",
+        "others.title": "Andere voordelen voor deze persoon",
+        "others.intro": "Deze voordelen van de gemeente kunt u ook controleren, "
+        "elk voor zijn eigen doel:",
+        "others.submit": "Controleer ook deze voordelen",
+        "others.automatic": "Automatisch gecontroleerd (instelling van de gemeente)",
+        "others.refused": "Niet gecontroleerd: {why}",
+        "others.rate_limited": "limiet van {limit} controles per minuut bereikt",
         "card.decision_id": "Beslissing nr. {id}",
         "override.title": "Beslissing overschrijven",
         "override.intro": (
@@ -504,6 +511,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.sources_none": "none",
         "card.guidance": "What now?",
         "card.questions": "{n} questions to the sources",
+        "others.title": "Other benefits for this person",
+        "others.intro": "You can also check these benefits of the municipality, "
+        "each for its own purpose:",
+        "others.submit": "Check these benefits too",
+        "others.automatic": "Checked automatically (the municipality's setting)",
+        "others.refused": "Not checked: {why}",
+        "others.rate_limited": "limit of {limit} checks a minute reached",
         "card.decision_id": "Decision no. {id}",
         "override.title": "Override the decision",
         "override.intro": (

@@ -77,7 +77,8 @@
     var focus =
       target.querySelector("[role=alert]") ||
       target.querySelector("#card") ||
-      target.querySelector("#notice");
+      target.querySelector("#notice") ||
+      target.querySelector("#others-section");
     if (focus) {
       if (!focus.hasAttribute("tabindex")) focus.setAttribute("tabindex", "-1");
       focus.focus();
