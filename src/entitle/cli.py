@@ -13,7 +13,7 @@ from rich.markup import escape
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from entitle.console import cli_console
+from entitle.console import PlainOffTerminalGroup, cli_console
 from entitle.decide.campaign_cli import campaign_app
 from entitle.decide.scale_cli import scale_app
 from entitle.insz import insz_report
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from entitle.rules.model import Benefit
 
 app = typer.Typer(
-    help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True
+    cls=PlainOffTerminalGroup,
+    help="Entitle: proactive social benefits, decided from base registries.",
+    no_args_is_help=True,
 )
 insz_app = typer.Typer(help="National register and bis numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)

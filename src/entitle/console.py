@@ -3,13 +3,19 @@
 On a terminal, text wraps at the terminal's width as usual. When the output is not a terminal (a
 pipe, a file, a test's captured output), printed text is never wrapped: an error message, with
 its full path, reads the same whatever the width of the terminal the command was started from.
+The same holds for the usage errors Typer reports itself (an unknown option, a bad value): off a
+terminal they are plain lines instead of a box as wide as the terminal.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+import sys
+from typing import Any
 
-__all__ = ["CliConsole", "cli_console"]
+from rich.console import Console
+from typer.core import TyperGroup
+
+__all__ = ["CliConsole", "PlainOffTerminalGroup", "cli_console"]
 
 
 class CliConsole(Console):
@@ -30,3 +36,18 @@ class CliConsole(Console):
 def cli_console(*, stderr: bool = False, highlight: bool = True) -> CliConsole:
     """The console for standard output (or standard error) of a CLI command."""
     return CliConsole(stderr=stderr, highlight=highlight)
+
+
+class PlainOffTerminalGroup(TyperGroup):
+    """The `entitle` command group: usage errors (and its help) as plain, unwrapped text when
+    standard error is not a terminal."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if sys.stderr.isatty():
+            return super().main(*args, **kwargs)
+        rich_mode = self.rich_markup_mode
+        self.rich_markup_mode = None  # Typer then lets Click print the error as it is
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            self.rich_markup_mode = rich_mode
