@@ -2,10 +2,12 @@
 
 Clients authenticate with ``Authorization: Bearer <token>``. A token is scoped to purposes and
 benefits (``*`` for any): asking a check for a purpose or benefit outside its scope gives 403 with
-a message naming both. Malformed bodies get 422 with a message naming each field. Benefit rules are
-public (they are the city's regulations in words); checks and decisions need a token. A client
-reads back only the decisions it made (or those of a purpose its token names as
-``decisions:read:<purpose>``), with protected conditions hidden as on the desk.
+a message naming both. ``POST /checks`` with ``benefits: [...]`` checks several benefits, each
+under its own purpose, and answers one result each (a benefit outside the scope gets status 403
+in its result, the others are checked). Malformed bodies get 422 with a message naming each
+field. Benefit rules are public (they are the city's regulations in words); checks and decisions
+need a token. A client reads back only the decisions it made (or those of a purpose its token
+names as ``decisions:read:<purpose>``), with protected conditions hidden as on the desk.
 """
 
 from __future__ import annotations
