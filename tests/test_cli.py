@@ -58,7 +58,7 @@ def run(*args: str) -> Result:
 
 
 def flat(text: str) -> str:
-    """Whitespace collapsed, to find texts rich may have wrapped."""
+    """Whitespace collapsed, to compare with texts written over several lines in YAML."""
     return " ".join(text.split())
 
 
@@ -138,10 +138,10 @@ def test_rules_test_reports_a_broken_benefit(tmp_path: Path) -> None:
     benefit.write_text(text.replace("person.ocmw_debt_help", "person.ocmw_debthelp"), "utf-8")
     result = run("rules", "test", str(tests))
     assert result.exit_code == 1
-    assert f"ERROR {tests}" in flat(result.stdout)
+    assert f"ERROR {tests}" in result.stdout
     assert "unknown fact 'person.ocmw_debthelp'" in result.stderr
     assert f"{benefit}:" in result.stderr
-    assert "0 passed, 0 failed, 1 file not read" in flat(result.stdout)
+    assert "0 passed, 0 failed, 1 file not read" in result.stdout
 
 
 def test_rules_test_without_test_files(tmp_path: Path) -> None:
@@ -332,8 +332,8 @@ def test_decide_with_malformed_json(tmp_path: Path) -> None:
     result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert str(facts) in flat(result.stderr)
-    assert "Expecting property name" in flat(result.stderr)
+    assert str(facts) in result.stderr
+    assert "Expecting property name" in result.stderr
 
 
 def test_decide_with_a_fact_of_the_wrong_type(tmp_path: Path) -> None:
@@ -341,28 +341,28 @@ def test_decide_with_a_fact_of_the_wrong_type(tmp_path: Path) -> None:
     facts = write_json(tmp_path / "facts.json", {"person": person})
     result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
-    assert "increased_allowance: 'yes' is not a valid bool" in flat(result.stderr)
+    assert "increased_allowance: 'yes' is not a valid bool" in result.stderr
 
 
 def test_decide_with_an_unknown_fact(tmp_path: Path) -> None:
     facts = write_json(tmp_path / "facts.json", {"person": {"income": 3}})
     result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
-    assert "unknown fact 'person.income'" in flat(result.stderr)
+    assert "unknown fact 'person.income'" in result.stderr
 
 
 def test_decide_with_facts_that_are_not_an_object(tmp_path: Path) -> None:
     facts = write_json(tmp_path / "facts.json", [1, 2])
     result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
-    assert "expected an object with 'person' and/or 'household'" in flat(result.stderr)
+    assert "expected an object with 'person' and/or 'household'" in result.stderr
 
 
 def test_decide_with_a_missing_facts_file(tmp_path: Path) -> None:
     facts = tmp_path / "nowhere.json"
     result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
-    assert "No such file" in flat(result.stderr)
+    assert "No such file" in result.stderr
 
 
 def test_decide_with_malformed_yaml(tmp_path: Path) -> None:
@@ -370,14 +370,14 @@ def test_decide_with_malformed_yaml(tmp_path: Path) -> None:
     facts.write_text('person: {municipality_nis: "44021"\n', encoding="utf-8")
     result = run("decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01")
     assert result.exit_code == 2
-    assert str(facts) in flat(result.stderr)
+    assert str(facts) in result.stderr
 
 
 def test_decide_with_a_bad_as_of_in_the_facts(tmp_path: Path) -> None:
     facts = write_json(tmp_path / "facts.json", {"as_of": "2026-13-01", **UITPAS_ELIGIBLE})
     result = run("decide", "ghent.uitpas", "--facts", str(facts))
     assert result.exit_code == 2
-    assert "2026-13-01" in flat(result.stderr)
+    assert "2026-13-01" in result.stderr
 
 
 def test_decide_an_unknown_benefit(tmp_path: Path) -> None:
@@ -397,6 +397,30 @@ def test_decide_a_broken_benefit_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     where = re.escape(str(broken))
     assert re.search(rf"{where}:\d+:\d+: expected a value but found 'and'", result.stderr)
+
+
+def test_errors_name_a_very_long_path_on_one_line(tmp_path: Path) -> None:
+    """Off a terminal no message is wrapped, however narrow the terminal claims to be."""
+    deep = tmp_path.joinpath(*[f"a-folder-with-a-long-name-{i}" for i in range(9)])
+    deep.mkdir(parents=True)
+    facts = deep / "facts.json"
+    assert len(str(facts)) > 250
+    result = CliRunner().invoke(
+        app,
+        ["decide", "ghent.uitpas", "--facts", str(facts), "--as-of", "2026-03-01"],
+        env={"COLUMNS": "30"},
+    )
+    assert result.exit_code == 2
+    line = next(line for line in result.stderr.splitlines() if str(facts) in line)
+    assert "No such file" in line
+
+
+def test_usage_errors_are_plain_lines_off_a_terminal() -> None:
+    command = "no-such-command-" + "x" * 150
+    result = CliRunner().invoke(app, [command], env={"COLUMNS": "30"})
+    assert result.exit_code == 2
+    assert f"Error: No such command '{command}'." in result.stderr.splitlines()
+    assert "╭" not in result.stderr  # no box drawn to the width of a terminal
 
 
 # --------------------------------------------------------------------------- the published schema

@@ -120,17 +120,64 @@ def test_unknown_month_or_day_is_valid(
     assert report["birth_year"] == 1985
 
 
-@pytest.mark.parametrize("first9", ["850231033", "850431033", "010229033"])
-def test_impossible_calendar_date_is_valid_without_birth_date(first9: str) -> None:
-    insz = parse_insz(with_check(first9, from_2000=first9.startswith("01")))
-    assert insz.birth_month is not None
-    assert insz.birth_day is not None
-    assert insz.birth_date is None
+@pytest.mark.parametrize(
+    ("first9", "from_2000", "message"),
+    [
+        (
+            "850230033",
+            False,
+            "INSZ date 30/02/1985 is not a real date (month 02 of 1985 has 28 days)",
+        ),
+        ("850231033", False, "INSZ date 31/02/1985 is not a real date"),
+        (
+            "850431033",
+            False,
+            "INSZ date 31/04/1985 is not a real date (month 04 of 1985 has 30 days)",
+        ),
+        ("010229033", True, "INSZ date 29/02/2001 is not a real date"),
+        ("854230034", False, "INSZ date 30/02/1985 is not a real date"),  # bis, sex known
+        ("852931033", False, "INSZ date 31/09/1985 is not a real date"),  # bis, sex unknown
+        ("856230033", False, "INSZ date 30/02/1985 is not a real date"),  # MAGDA test number
+    ],
+)
+def test_impossible_calendar_date_is_rejected(first9: str, from_2000: bool, message: str) -> None:
+    number = with_check(first9, from_2000)  # checksum right, so the date is the reason
+    with pytest.raises(InvalidInszError) as excinfo:
+        parse_insz(number)
+    assert str(excinfo.value).startswith(message)
+    assert not is_valid_insz(number)
+    assert insz_report(number)["valid"] is False
 
 
 def test_leap_day() -> None:
     assert parse_insz(with_check("000229033", from_2000=True)).birth_date == date(2000, 2, 29)
-    assert parse_insz(with_check("000229033")).birth_date is None  # 1900 was no leap year
+    assert parse_insz(with_check("960229033")).birth_date == date(1996, 2, 29)
+    with pytest.raises(InvalidInszError, match="29/02/1900 is not a real date"):
+        parse_insz(with_check("000229033"))  # 1900 was no leap year
+
+
+@given(
+    st.integers(0, 99),
+    st.integers(0, 12),
+    st.integers(0, 31),
+    st.sampled_from([0, 20, 40, 60]),
+    st.booleans(),
+)
+def test_valid_exactly_when_the_date_exists_or_is_partly_unknown(
+    yy: int, month: int, day: int, offset: int, from_2000: bool
+) -> None:
+    """Independent oracle: `datetime.date` decides whether a full month and day exist."""
+    number = with_check(f"{yy:02d}{month + offset:02d}{day:02d}033", from_2000)
+    year = (2000 if from_2000 else 1900) + yy
+    try:
+        date(year, month or 1, day or 1)
+        exists = True
+    except ValueError:
+        exists = False
+    assert is_valid_insz(number) == exists
+    if exists:
+        insz = parse_insz(number)
+        assert insz.birth_date == (date(year, month, day) if month and day else None)
 
 
 @pytest.mark.parametrize("number", ["85073006197", "17073002097"])

@@ -564,9 +564,22 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = runner.invoke(_cli(), ["synth", "--persons", "5", "--out", str(blocker / "c")])
-    assert result.exit_code == 2 and "not writable" in result.output
+    assert result.exit_code == 2
+    assert f"{blocker / 'c'}" in result.output and "not writable" in result.output
     result = runner.invoke(_cli(), ["synth", "--report", str(tmp_path)])
-    assert result.exit_code == 2 and "no synthetic city" in result.output
+    assert result.exit_code == 2
+    assert f"synth --report: {tmp_path} holds no synthetic city" in result.output
+
+
+@pytest.mark.parametrize("columns", ["20", "80", "500"])
+def test_cli_errors_are_not_wrapped_off_a_terminal(tmp_path: Path, columns: str) -> None:
+    """An error names a very long path on one line, whatever width the terminal claims."""
+    deep = tmp_path.joinpath(*[f"folder-with-a-rather-long-name-{i}" for i in range(8)])
+    deep.mkdir(parents=True)
+    assert len(str(deep)) > 250
+    result = CliRunner().invoke(_cli(), ["synth", "--report", str(deep)], env={"COLUMNS": columns})
+    assert result.exit_code == 2
+    assert f"synth --report: {deep} holds no synthetic city (no meta.json)\n" in result.output
 
 
 # ----------------------------------------------------------------------------- another town

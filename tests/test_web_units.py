@@ -50,6 +50,9 @@ def test_valid_numbers_have_no_problem(number: str) -> None:
         ("85.07.32-033.28", "day"),
         ("85.07.30-000.28", "counter"),
         ("85.07.30-999.28", "counter"),
+        ("85.02.30-033.90", "date"),  # 30 February
+        ("01.02.29-033.34", "date"),  # 29 February 2001
+        ("85.42.31-034.48", "date"),  # bis number, 31 February
         ("", "length"),
     ],
 )

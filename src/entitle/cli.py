@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.markup import escape
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from entitle.console import PlainOffTerminalGroup, cli_console
 from entitle.decide.campaign_cli import campaign_app
 from entitle.decide.scale_cli import scale_app
 from entitle.decide.watch_cli import watch_app
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from entitle.rules.model import Benefit
 
 app = typer.Typer(
-    help="Entitle: proactive social benefits, decided from base registries.", no_args_is_help=True
+    cls=PlainOffTerminalGroup,
+    help="Entitle: proactive social benefits, decided from base registries.",
+    no_args_is_help=True,
 )
 insz_app = typer.Typer(help="National register and bis numbers.", no_args_is_help=True)
 rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)
@@ -47,8 +49,8 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(scale_app, name="scale")
 app.add_typer(watch_app, name="watch")
 
-console = Console()
-errors = Console(stderr=True)
+console = cli_console()
+errors = cli_console(stderr=True)
 
 BenefitsOption = Annotated[
     Path,

@@ -7,10 +7,19 @@ and two check digits ``CC = 97 - (N mod 97)``, where ``N`` is the first 9 digits
 The month field also tells the kind of number: 00-12 for the national register, +20 (sex
 unknown) or +40 (sex known) for bis numbers issued by the KSZ, and +60 for MAGDA test numbers.
 A month or day of 00 means "unknown" (or that the day's counter ran out); it is not an error.
+A month and day that are both given must form a real calendar date in the year the check digits
+point to (30 February is invalid; 29 February only in a leap year).
+
+The rules are kept here rather than taken from python-stdnum (`stdnum.be.nn`, `stdnum.be.bis`):
+stdnum rejects MAGDA test numbers (month + 60), which the registry simulator and the MAGDA mock
+personas use; it tries the 2000 checksum only for years up to today's, so its answer depends on
+the current date; and it splits register and bis numbers over two modules. The calendar check
+it adds is a few lines with `calendar.monthrange`.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -61,13 +70,10 @@ class Insz:
 
     @property
     def birth_date(self) -> date | None:
-        """The birth date, or None when month or day is unknown or not a real calendar date."""
+        """The birth date, or None when month or day is unknown (00)."""
         if self.birth_month is None or self.birth_day is None:
             return None
-        try:
-            return date(self.birth_year, self.birth_month, self.birth_day)
-        except ValueError:
-            return None
+        return date(self.birth_year, self.birth_month, self.birth_day)
 
     @property
     def formatted(self) -> str:
@@ -126,13 +132,19 @@ def parse_insz(text: str) -> Insz:
         )
 
     month = mm - offset
+    year = century + yy
+    if month and dd and dd > monthrange(year, month)[1]:
+        raise InvalidInszError(
+            f"INSZ date {n[4:6]}/{month:02d}/{year} is not a real date "
+            f"(month {month:02d} of {year} has {monthrange(year, month)[1]} days)"
+        )
     sex: Sex | None = None
     if offset != _BIS_SEX_UNKNOWN:
         sex = "M" if counter % 2 else "F"
     return Insz(
         normalized=n,
         kind=_OFFSETS[offset],
-        birth_year=century + yy,
+        birth_year=year,
         birth_month=month or None,
         birth_day=dd or None,
         sex=sex,

@@ -1,7 +1,8 @@
 """Which municipality Entitle runs for: `municipalities/<id>.yaml`, selected by configuration.
 
 A definition names the municipality (Dutch and English), its NIS code, who signs its letters, where
-its benefits and campaigns are, the order of the benefits at the desk and what the demo shows.
+its benefits and campaigns are, the order of the benefits at the desk (and the purposes whose
+benefits the desk checks without a click) and what the demo shows.
 ``ENTITLE_MUNICIPALITY`` (or ``--municipality``) selects one; Ghent is the default. The folder of
 definitions is ``ENTITLE_MUNICIPALITIES``, else ``./municipalities``, else the one of this source
 checkout. See docs/municipalities.md.
@@ -53,6 +54,8 @@ class _File(_Strict):
     benefits: str
     campaigns: str
     desk_order: list[str] = Field(default_factory=list)
+    # purposes whose benefits the desk checks without a click after another check
+    desk_checks_automatically: list[str] = Field(default_factory=list)
     demo: _Demo
 
 
@@ -68,6 +71,7 @@ class Municipality:
     benefits: Path
     campaigns: Path
     desk_order: tuple[str, ...]
+    desk_auto_purposes: tuple[str, ...]
     demo_persons: int
     demo_campaigns: tuple[str, ...]
     demo_campaign_dates: dict[str, date]
@@ -146,6 +150,7 @@ def load_municipality(key: str | None = None, folder: Path | None = None) -> Mun
         benefits=(base / spec.benefits).resolve(),
         campaigns=(base / spec.campaigns).resolve(),
         desk_order=tuple(spec.desk_order),
+        desk_auto_purposes=tuple(spec.desk_checks_automatically),
         demo_persons=spec.demo.persons,
         demo_campaigns=tuple(spec.demo.campaigns),
         demo_campaign_dates=dict(spec.demo.campaign_dates),

@@ -297,6 +297,10 @@ def test_the_browser_check_mirrors_the_server_check(page: Any, desk: Desk) -> No
         "85.07.30-000.28",
         "85.07.30-999.28",
         "85.92.30-033.28",
+        "85.02.30-033.90",
+        "01.02.29-033.34",
+        "85.42.31-034.48",
+        "00.02.29-033.13",  # 29 February 2000: valid
         "",
     ]
     page.goto("/login")
@@ -354,6 +358,38 @@ def test_an_override_note_with_an_amount_is_given_back_scrubbed(page: Any, desk:
     assert answer.value.status == 200
     page.locator("#notice").wait_for()
     assert "1.234,56" not in page.content()
+
+
+def test_the_card_checks_the_other_benefits_with_one_click(page: Any, desk: Desk) -> None:
+    sign_in(page, "desk")
+    check(page, desk.city.ref, "ghent.uitpas")
+    listed = page.locator("#others-section ul.other-benefits li")
+    assert [li.get_attribute("data-benefit") for li in listed.all()] == [
+        "ghent.garbage-bags",
+        "ghent.lez",
+        "ghent.school-tariff",
+    ]
+    assert "Andere voordelen" in page.locator("#others-title").inner_text()
+    page.locator("#check-others").focus()
+    with page.expect_response(lambda r: r.url.endswith("/desk/check-others")):
+        page.keyboard.press("Enter")
+    results = page.locator("#others .other-result")
+    results.first.wait_for()
+    outcomes = {
+        li.get_attribute("data-benefit"): li.get_attribute("class") or "" for li in results.all()
+    }
+    assert set(outcomes) == {"ghent.garbage-bags", "ghent.lez", "ghent.school-tariff"}
+    assert "outcome-eligible" in outcomes["ghent.garbage-bags"]
+    assert "outcome-eligible" in outcomes["ghent.lez"]
+    assert "outcome-not_eligible" in outcomes["ghent.school-tariff"]
+    lez = page.locator("#others .other-result[data-benefit='ghent.lez']").inner_text()
+    assert "Recht" in lez and "ghent-lez" in lez  # its own purpose, shown
+    assert page.locator("#card").count() == 1  # the first card stays
+    assert "outcome-eligible" in (page.locator("#card").get_attribute("class") or "")
+    assert page.locator("#check-others").count() == 0  # nothing left to check
+    assert page.evaluate("document.activeElement.id") == "others-section"
+    assert_no_raw_values(page.content())
+    shot(page, "desk-other-benefits")
 
 
 def test_the_auditor_searches_the_log_and_makes_a_subject_report(page: Any, desk: Desk) -> None:

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -46,6 +45,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from entitle.console import cli_console
 from entitle.decide.campaign_def import (
     Campaign,
     CampaignError,
@@ -64,8 +64,8 @@ if TYPE_CHECKING:  # the use cases are imported by the commands that run them (a
 campaign_app = typer.Typer(
     help="Proactive campaigns: run, review, issue, simulate.", no_args_is_help=True
 )
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = cli_console(highlight=False)
+errors = cli_console(stderr=True, highlight=False)
 
 CampaignsOption = Annotated[
     Path, typer.Option("--campaigns", envvar="ENTITLE_CAMPAIGNS", help="Campaign files.")

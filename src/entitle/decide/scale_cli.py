@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from entitle.console import cli_console
 from entitle.rules.model import Benefit
 
 scale_app = typer.Typer(
@@ -30,8 +30,8 @@ scale_app = typer.Typer(
 if TYPE_CHECKING:
     from entitle.decide.distributed_gateway import GatewayProviders
 
-console = Console()
-errors = Console(stderr=True)
+console = cli_console()
+errors = cli_console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -19,6 +19,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from entitle.console import cli_console
 from entitle.registry.population import PopulationError, View, load_population
 from entitle.registry.synth import GREY_KINDS, SynthError, read_meta
 from entitle.rules.columnar import Population, evaluate_population
@@ -380,5 +381,5 @@ def print_report(
         summary = summarize(directory, benefits)
     except PopulationError as exc:
         raise SynthError(str(exc)) from None
-    (console or Console()).print(render(summary))
+    (console or cli_console()).print(render(summary))
     return summary

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,6 +18,8 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+
+from entitle.console import cli_console
 
 DEFAULT_OUT = Path("synthetic-city")
 DEFAULT_BENEFITS = Path("benefits/ghent")  # the same as entitle.registry.report.DEFAULT_BENEFITS
@@ -74,12 +75,12 @@ def synth(
     )
     from entitle.registry.synth_place import place_for
 
-    errors = Console(stderr=True)
+    errors = cli_console(stderr=True)
     if report is not None:
         from entitle.registry.report import print_report
 
         try:
-            print_report(report, Console(), benefits)
+            print_report(report, cli_console(), benefits)
         except SynthError as exc:
             errors.print(f"synth --report: {exc}", style="red", markup=False, highlight=False)
             raise typer.Exit(2) from None

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from entitle.console import cli_console
 from entitle.private_files import private_file
 from entitle.store import audit, checkpoint
 from entitle.store.db import (
@@ -45,8 +45,8 @@ users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+console = cli_console(highlight=False)
+errors = cli_console(stderr=True, highlight=False)
 
 UrlOption = Annotated[
     str | None,

@@ -2,10 +2,12 @@
 
 Clients authenticate with ``Authorization: Bearer <token>``. A token is scoped to purposes and
 benefits (``*`` for any): asking a check for a purpose or benefit outside its scope gives 403 with
-a message naming both. Malformed bodies get 422 with a message naming each field. Benefit rules are
-public (they are the city's regulations in words); checks and decisions need a token. A client
-reads back only the decisions it made (or those of a purpose its token names as
-``decisions:read:<purpose>``), with protected conditions hidden as on the desk.
+a message naming both. ``POST /checks`` with ``benefits: [...]`` checks several benefits, each
+under its own purpose, and answers one result each (a benefit outside the scope gets status 403
+in its result, the others are checked). Malformed bodies get 422 with a message naming each
+field. Benefit rules are public (they are the city's regulations in words); checks and decisions
+need a token. A client reads back only the decisions it made (or those of a purpose its token
+names as ``decisions:read:<purpose>``), with protected conditions hidden as on the desk.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from entitle.decide.several import MAX_BENEFITS, Refusal, choose
 from entitle.decide.wiring import MagdaConfigError
-from entitle.insz import InvalidInszError
+from entitle.insz import InvalidInszError, parse_insz
+from entitle.rules.model import Benefit
 from entitle.web.auth import web_state
 from entitle.web.backend import TokenView
 from entitle.web.desk import rendered_rules
@@ -55,14 +59,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+BenefitId = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class CheckRequest(BaseModel):
-    """One subject, one benefit, one purpose."""
+    """One subject and one benefit with its purpose — or several benefits, each checked under its
+    own purpose (`benefits`, without `benefit` and `purpose`)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"insz": "85.07.30-033.28", "benefit": "ghent.uitpas", "purpose": "ghent-uitpas"}
+                {"insz": "85.07.30-033.28", "benefit": "ghent.uitpas", "purpose": "ghent-uitpas"},
+                {"insz": "85.07.30-033.28", "benefits": ["ghent.uitpas", "ghent.lez"]},
             ]
         },
     )
@@ -72,9 +81,19 @@ class CheckRequest(BaseModel):
         max_length=20,
         description="National register or bis number: 11 digits, dots, spaces and a dash allowed.",
     )
-    benefit: str = Field(min_length=1, max_length=100, description="Benefit id, e.g. ghent.uitpas")
-    purpose: str = Field(
-        min_length=1, max_length=100, description="The purpose: the benefit's own purpose."
+    benefit: BenefitId | None = Field(
+        default=None, description="Benefit id, e.g. ghent.uitpas (required without `benefits`)"
+    )
+    purpose: BenefitId | None = Field(
+        default=None,
+        description="The purpose: the benefit's own purpose (required with `benefit`).",
+    )
+    benefits: list[BenefitId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_BENEFITS,
+        description="Several benefit ids: each is checked under its own purpose, which the "
+        "token must allow; one result each.",
     )
 
 
@@ -138,6 +157,23 @@ class CheckResponse(BaseModel):
     questions: int
 
 
+class CheckResult(BaseModel):
+    """The result for one of several benefits: a check (status 201), or why not."""
+
+    benefit: str
+    status: int = Field(
+        description="201 checked; 403 outside the token's scope; 422 unknown; 429 rate limit"
+    )
+    check: CheckResponse | None = None
+    detail: str | None = None
+
+
+class ChecksResponse(BaseModel):
+    """One result per benefit asked, in the order asked."""
+
+    results: list[CheckResult]
+
+
 class BenefitSummary(BaseModel):
     id: str
     version: str
@@ -199,17 +235,38 @@ def allows(scope: tuple[str, ...], value: str) -> bool:
     return WILDCARD in scope or value in scope
 
 
+def refusal(token: TokenView, benefit: Benefit) -> str | None:
+    """Why the token may not check this benefit under its purpose (None: it may)."""
+    if not allows(token.purposes, benefit.purpose):
+        return f"token of client {token.client!r} is not authorised for purpose {benefit.purpose!r}"
+    if not allows(token.benefits, benefit.id):
+        return f"token of client {token.client!r} is not authorised for benefit {benefit.id!r}"
+    return None
+
+
 @router.post(
     "/checks",
     status_code=201,
-    response_model=CheckResponse,
+    response_model=CheckResponse | ChecksResponse,
     responses={**ERRORS, 429: {"model": Problem, "description": "Rate limit reached."}},
-    summary="Check one subject for one benefit",
+    summary="Check one subject for one benefit, or for several (one result each)",
 )
 def post_check(
     request: Request, body: CheckRequest, token: Annotated[TokenView, Depends(bearer_token)]
 ) -> Any:
     state = web_state(request)
+    if body.benefits is not None:
+        if body.benefit is not None or body.purpose is not None:
+            return _invalid(
+                "benefits",
+                "give benefits (each checked under its own purpose) or one benefit with its "
+                "purpose, not both",
+            )
+        return _check_several(request, body.insz, body.benefits, token)
+    if body.benefit is None:
+        return _invalid("benefit", "this field is required (or benefits: a list of ids)")
+    if body.purpose is None:
+        return _invalid("purpose", "this field is required")
     if not allows(token.purposes, body.purpose):
         raise HTTPException(
             403,
@@ -245,6 +302,43 @@ def post_check(
     # Serialised here (the card is already plain JSON): FastAPI would validate it against the
     # response model once more. The model still documents the answer in the OpenAPI schema.
     content = orjson.dumps(card.to_json(), default=jsonable_encoder)
+    return Response(content, 201, media_type="application/json")
+
+
+def _check_several(request: Request, insz: str, asked: list[str], token: TokenView) -> Response:
+    """Each benefit asked, checked under its own purpose as a check of its own."""
+    state = web_state(request)
+    try:
+        parse_insz(insz)
+    except InvalidInszError as exc:
+        return _invalid("insz", f"not a valid INSZ: {exc}")
+    limit = state.settings.api_checks_per_minute
+    results: list[dict[str, Any]] = []
+    for chosen in choose(asked, state.engine.benefits, lambda b: refusal(token, b)):
+        if isinstance(chosen, Refusal):
+            results.append(
+                {
+                    "benefit": chosen.benefit,
+                    "status": chosen.status,
+                    "check": None,
+                    "detail": chosen.detail,
+                }
+            )
+            continue
+        if not state.backend.allow(f"api-check:{token.client}", limit, 60):
+            detail = f"rate limit: {limit} checks a minute for this client"
+            results.append({"benefit": chosen.id, "status": 429, "check": None, "detail": detail})
+            continue
+        try:
+            card = run_check(
+                request, None, chosen, insz, kind="api_check", actor=f"api:{token.client}"
+            )
+        except MagdaConfigError as exc:
+            raise HTTPException(503, f"registry configuration: {exc}") from None
+        results.append(
+            {"benefit": chosen.id, "status": 201, "check": card.to_json(), "detail": None}
+        )
+    content = orjson.dumps({"results": results}, default=jsonable_encoder)
     return Response(content, 201, media_type="application/json")
 
 

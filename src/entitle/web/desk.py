@@ -516,6 +516,10 @@ class DeskEngine:
             if municipality is not None
             else local_source_labels()
         )
+        configured = settings.auto_check_purposes
+        if configured is None:
+            configured = municipality.desk_auto_purposes if municipality is not None else ()
+        self.auto_purposes = frozenset(configured)
 
     def benefit(self, benefit_id: str) -> Benefit | None:
         return self.benefits.get(benefit_id)

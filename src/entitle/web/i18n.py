@@ -134,6 +134,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.coupon_unused": "De bon is nog niet gebruikt (geldig tot en met {until}).",
         "card.no_letter": "Er werd nog geen brief over deze burger of dit gezin verstuurd.",
         "card.reprint": "Brief opnieuw afdrukken",
+        "others.title": "Andere voordelen voor deze persoon",
+        "others.intro": "Deze voordelen van de gemeente kunt u ook controleren, "
+        "elk voor zijn eigen doel:",
+        "others.submit": "Controleer ook deze voordelen",
+        "others.automatic": "Automatisch gecontroleerd (instelling van de gemeente)",
+        "others.refused": "Niet gecontroleerd: {why}",
+        "others.rate_limited": "limiet van {limit} controles per minuut bereikt",
         "card.decision_id": "Beslissing nr. {id}",
         "override.title": "Beslissing overschrijven",
         "override.intro": (
@@ -678,6 +685,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.coupon_unused": "The coupon has not been used yet (valid until {until}).",
         "card.no_letter": "No letter has been sent about this citizen or household yet.",
         "card.reprint": "Print the letter again",
+        "others.title": "Other benefits for this person",
+        "others.intro": "You can also check these benefits of the municipality, "
+        "each for its own purpose:",
+        "others.submit": "Check these benefits too",
+        "others.automatic": "Checked automatically (the municipality's setting)",
+        "others.refused": "Not checked: {why}",
+        "others.rate_limited": "limit of {limit} checks a minute reached",
         "card.decision_id": "Decision no. {id}",
         "override.title": "Override the decision",
         "override.intro": (

@@ -28,6 +28,10 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "nl": "het volgnummer ({sss}) is niet geldig",
         "en": "the serial number ({sss}) is not valid",
     },
+    "date": {
+        "nl": "de geboortedatum ({dd}/{mm}) bestaat niet in dat jaar",
+        "en": "the birth date ({dd}/{mm}) does not exist in that year",
+    },
     "check": {
         "nl": "de controlecijfers kloppen niet: controleer of het nummer juist is overgetypt",
         "en": "the check digits do not match: check that the number was typed correctly",
@@ -39,8 +43,8 @@ def problem(text: str) -> tuple[str, dict[str, str]] | None:
     """None when valid; else a problem code and the values its message shows."""
     try:
         parse_insz(text)
-    except InvalidInszError:
-        pass
+    except InvalidInszError as exc:
+        error = str(exc)
     else:
         return None
     if any(not (c.isdigit() and c.isascii()) and c not in SEPARATORS for c in text):
@@ -55,6 +59,8 @@ def problem(text: str) -> tuple[str, dict[str, str]] | None:
         return "day", {"dd": digits[4:6]}
     if sss in (0, 999):
         return "counter", {"sss": digits[6:9]}
+    if error.startswith("INSZ date"):
+        return "date", {"dd": digits[4:6], "mm": f"{mm % 20:02d}"}
     return "check", {}
 
 

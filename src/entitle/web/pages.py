@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from entitle.decide.several import automatic, other_benefits
 from entitle.decide.wiring import MagdaConfigError
 from entitle.insz import InvalidInszError, parse_insz
 from entitle.rules.model import Benefit
@@ -227,6 +229,7 @@ def _desk(
     override_values: dict[str, Any] | None = None,
     check_values: dict[str, str] | None = None,
     override_outcomes: tuple[str, ...] = OVERRIDE_OUTCOMES,
+    others: Others | None = None,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -249,12 +252,15 @@ def _desk(
         "override_outcomes": override_outcomes,
         "check_values": check_values or {},
         "reason_required": state.settings.check_reason_required,
+        "others": others,
         "insz_messages": {
             code: translator(request).text(messages)
             for code, messages in inszcheck.PROBLEMS.items()
         },
     }
     template = "_result.html" if is_partial(request) else "desk.html"
+    if others is not None and card is None and is_partial(request):
+        template = "_others.html"  # only the list of other benefits is replaced
     return render(request, template, context, status=status)
 
 
@@ -320,7 +326,94 @@ def desk_check(
         log.error("MAGDA configuration: %s", exc)
         errors["form"] = t("desk.config_error", why=type(exc).__name__)
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=503)
-    return _desk(request, card=card, insz=_formatted(insz), benefit_id=chosen.id)
+    others = check_others(request, officer, chosen, insz, why_checked, every=False)
+    return _desk(request, card=card, insz=_formatted(insz), benefit_id=chosen.id, others=others)
+
+
+@dataclass
+class Others:
+    """The municipality's other benefits after a check: decided now, or still to check."""
+
+    checked: str  # the benefit checked first
+    why: dict[str, Any]  # why the first was checked (a visit, a reason): the others share it
+    cards: list[Card]
+    unchecked: list[Benefit]
+    automatic: bool  # the cards were checked without a click
+    problem: str | None = None
+
+
+def check_others(
+    request: Request,
+    officer: Officer,
+    checked: Benefit,
+    insz: str,
+    why: dict[str, Any],
+    *,
+    every: bool,
+) -> Others:
+    """Check the other benefits the officer may check: all of them (`every`, the single click),
+    else those whose purpose the municipality checks automatically. Each is decided, stored and
+    audited under its own purpose, as a check of its own, within the officer's limits."""
+    state = web_state(request)
+    t = translator(request)
+    others = other_benefits(state.engine.ordered(), checked.id, lambda _: officer.can_check())
+    now = others if every else automatic(others, state.engine.auto_purposes)
+    subject = state.engine.pseudonymise(parse_insz(insz).normalized)
+    cards: list[Card] = []
+    problem = None
+    for benefit in now:
+        refused = refused_window(request, officer, benefit.id, subject)
+        if refused is not None:
+            window, limit = refused
+            key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
+            problem = t("others.refused", why=t(key, limit=limit))
+            break
+        details = {**why, "after": checked.id, "automatic": not every}
+        try:
+            cards.append(run_check(request, officer, benefit, insz, kind="check", details=details))
+        except MagdaConfigError as exc:
+            log.error("MAGDA configuration: %s", exc)
+            problem = t("desk.config_error", why=type(exc).__name__)
+            break
+    done = {card.benefit.id for card in cards}
+    unchecked = [b for b in others if b.id not in done]
+    return Others(checked.id, why, cards, unchecked, bool(cards) and not every, problem)
+
+
+@router.post("/desk/check-others")
+def desk_check_others(
+    request: Request,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    visit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
+) -> Response:
+    """The single click: check every other benefit of the municipality for this person, for the
+    same visit or reason as the first check."""
+    if not officer.can_check():
+        return render(request, "error.html", {"message": "error.forbidden"}, status=403)
+    state = web_state(request)
+    t = translator(request)
+    errors: dict[str, str] = {}
+    checked = state.engine.benefit(benefit)
+    if checked is None:
+        errors["benefit"] = t("desk.benefit_unknown")
+    why = inszcheck.explain(insz, t.lang)
+    if why is not None:
+        errors["insz"] = t("desk.insz_invalid", why=why)
+    reason, problem = checked_text(t, reason, REASON_MAX)
+    if problem is not None:
+        errors["reason"] = problem
+    elif state.settings.check_reason_required and not visit and not reason:
+        errors["reason"] = t("desk.reason_required")
+    if errors or checked is None:
+        return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
+    why_checked: dict[str, Any] = {"visit": bool(visit)}
+    if reason:
+        why_checked["reason"] = reason
+    others = check_others(request, officer, checked, insz, why_checked, every=True)
+    return _desk(request, insz=_formatted(insz), benefit_id=checked.id, others=others)
 
 
 def run_check(

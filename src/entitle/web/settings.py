@@ -103,6 +103,9 @@ class Settings:
     alert_webhook: str | None = None
     alert_mail: str | None = None
     smtp_host: str = "localhost"
+    # purposes whose benefits the desk checks without a click after another check (None: the
+    # municipality's `desk_checks_automatically`)
+    auto_check_purposes: tuple[str, ...] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

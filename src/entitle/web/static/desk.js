@@ -2,7 +2,8 @@
  *
  * 1. The INSZ field is checked as it is typed, with the rules of entitle.insz (11 digits, dots,
  *    spaces and a dash allowed; month 00-12, +20/+40 bis, +60 test; day 00-31; counter 001-998;
- *    check digits 97 - (N mod 97), N prefixed with 2 for births from 2000). A wrong number is
+ *    check digits 97 - (N mod 97), N prefixed with 2 for births from 2000; a given month and day
+ *    must be a real date in the year the check digits point to). A wrong number is
  *    refused before it is sent; the server checks again.
  * 2. Forms with data-partial="#target" are sent in the background (header HX-Request: true) and
  *    only the target is replaced, as HTMX would; without JavaScript they post as usual.
@@ -38,6 +39,14 @@
     var before2000 = 97 - (first9 % 97);
     var from2000 = 97 - ((2000000000 + first9) % 97);
     if (check !== before2000 && check !== from2000) return { code: "check" };
+    var month = mm % 20;
+    if (month && dd) {
+      var year = (check === before2000 ? 1900 : 2000) + parseInt(digits.substring(0, 2), 10);
+      var days = new Date(Date.UTC(year, month, 0)).getUTCDate(); // day 0 of the next month
+      if (dd > days) {
+        return { code: "date", dd: digits.substring(4, 6), mm: (month < 10 ? "0" : "") + month };
+      }
+    }
     return null;
   }
 
@@ -103,7 +112,8 @@
     var focus =
       target.querySelector("[role=alert]") ||
       target.querySelector("#card") ||
-      target.querySelector("#notice");
+      target.querySelector("#notice") ||
+      target.querySelector("#others-section");
     if (focus) {
       if (!focus.hasAttribute("tabindex")) focus.setAttribute("tabindex", "-1");
       focus.focus();

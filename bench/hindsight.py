@@ -1,0 +1,136 @@
+"""The hindsight minimum of a decision: the fewest facts whose values settle it.
+
+With every fact of a subject known (in hindsight), a set of facts *settles* the decision when the
+scalar engine, given only those facts (every other fact unknown), reaches the same outcome, the
+same outputs and — for an undetermined decision — the same missing facts. Kleene logic is
+monotone (a known value never turns a settled result back into unknown), so the search runs over
+subsets ordered small-first, starting from the facts every settling set must contain (those
+without which the full set no longer settles).
+
+`sensitive_avoidable` tells whether a decision could have been settled without any fact of the
+highest sensitivity (income, health and disability data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
+from typing import Any
+
+from entitle.rules.catalogue import Catalogue, default_catalogue
+from entitle.rules.decision import Decision, FactRequest, Subject
+from entitle.rules.model import Benefit
+from entitle.rules.plan import plan_benefit
+from entitle.rules.scalar import evaluate
+
+SENSITIVE = 3  # catalogue sensitivity of income and health data
+SEARCH_LIMIT = 50_000  # subsets tried per subject before settling for a minimal set
+
+
+def no_data(requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
+    """A provider that has nothing: every fact not given is unknown."""
+    return {}
+
+
+def all_requests(benefit: Benefit, subject: Subject, catalogue: Catalogue) -> list[FactRequest]:
+    """Every fact request the benefit could make for this subject."""
+    plan = plan_benefit(benefit, catalogue)
+    requests: set[FactRequest] = set()
+    for name, spec in plan.facts.items():
+        if spec.entity == "household":
+            requests.add(FactRequest(subject.household_id, name))
+            continue
+        if subject.kind == "person":
+            requests.add(FactRequest(subject.id, name))
+        if name in plan.member_facts:
+            requests.update(FactRequest(member, name) for member in subject.members)
+    return sorted(requests)
+
+
+def settled_state(decision: Decision) -> tuple[Any, ...]:
+    """What a settling set must reproduce: outcome, outputs and, if open, the missing facts."""
+    missing = tuple(decision.facts_missing) if decision.outcome == "undetermined" else ()
+    return (decision.outcome, tuple(sorted(decision.outputs.items())), missing)
+
+
+@dataclass(frozen=True)
+class Hindsight:
+    """The hindsight minimum of one decision."""
+
+    minimum: int  # fewest facts that settle it
+    exact: bool  # False when the search limit was hit (then `minimum` is a minimal set's size)
+    sensitive_avoidable: bool  # settled without any sensitivity-3 fact
+
+
+class _Settles:
+    def __init__(
+        self,
+        benefit: Benefit,
+        subject: Subject,
+        facts: Mapping[FactRequest, Any],
+        as_of: date,
+        catalogue: Catalogue,
+    ) -> None:
+        self.benefit, self.subject, self.facts = benefit, subject, facts
+        self.as_of, self.catalogue = as_of, catalogue
+        self.target = settled_state(self.decide(list(facts)))
+        self.tries = 0
+
+    def decide(self, given: Sequence[FactRequest]) -> Decision:
+        known = {request: self.facts[request] for request in given}
+        return evaluate(
+            self.benefit,
+            self.subject,
+            no_data,
+            self.as_of,
+            explain=False,
+            catalogue=self.catalogue,
+            known=known,
+        )
+
+    def __call__(self, given: Sequence[FactRequest]) -> bool:
+        self.tries += 1
+        return settled_state(self.decide(given)) == self.target
+
+
+def hindsight(
+    benefit: Benefit,
+    subject: Subject,
+    facts: Mapping[FactRequest, Any],
+    as_of: date,
+    catalogue: Catalogue | None = None,
+) -> Hindsight:
+    """The hindsight minimum for a subject whose every fact is in `facts` (None: no data)."""
+    catalogue = catalogue or default_catalogue()
+    settles = _Settles(benefit, subject, facts, as_of, catalogue)
+    # Facts with no data never help settle: a missing value is the same as one not given.
+    known = [request for request, value in facts.items() if value is not None]
+    essential = [r for r in known if not settles([k for k in known if k != r])]
+    optional = [r for r in known if r not in essential]
+    sensitive = {r for r in known if catalogue[r.fact].sensitivity >= SENSITIVE}
+    avoidable = settles([r for r in known if r not in sensitive])
+    # An open decision names its missing facts: each was asked to learn it has no data.
+    missing = sum(
+        1
+        for r, v in facts.items()
+        if v is None and any(r.fact in str(item) for item in settles.target[2])
+    )
+    for size in range(len(optional) + 1):
+        for extra in combinations(optional, size):
+            if settles([*essential, *extra]):
+                return Hindsight(len(essential) + size + missing, True, avoidable)
+            if settles.tries > SEARCH_LIMIT:
+                return Hindsight(_minimal(settles, known) + missing, False, avoidable)
+    raise AssertionError("the full set of facts always settles the decision")
+
+
+def _minimal(settles: _Settles, known: list[FactRequest]) -> int:
+    """The size of a minimal settling set: drop facts one by one while it still settles."""
+    kept = list(known)
+    for request in list(kept):
+        trial = [k for k in kept if k != request]
+        if settles(trial):
+            kept = trial
+    return len(kept)
