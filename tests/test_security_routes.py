@@ -70,6 +70,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/account/password"): Rule(ANYONE, csrf=True, own=True),
     ("GET", "/desk"): Rule(DESK_ROLES),
     ("POST", "/desk/check"): Rule(DESK_ROLES, csrf=True, decisions=True),
+    ("POST", "/desk/check-others"): Rule(DESK_ROLES, csrf=True, decisions=True),
     ("POST", "/desk/override"): Rule(OVERRIDE_ROLES, csrf=True),
     ("POST", "/desk/letters/reprint"): Rule(DESK_ROLES, csrf=True),
     ("GET", "/audit"): Rule(AUDITORS),
@@ -102,6 +103,7 @@ INSZ = "85.07.30-033.28"
 FORMS: dict[str, dict[str, str]] = {
     "/login": {"username": "desk", "password": "wrong"},
     "/desk/check": {"insz": INSZ, "benefit": "ghent.uitpas"},
+    "/desk/check-others": {"insz": INSZ, "benefit": "ghent.uitpas", "visit": "1"},
     "/desk/override": {
         "insz": INSZ,
         "benefit": "ghent.uitpas",
