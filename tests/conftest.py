@@ -23,6 +23,11 @@ from sqlalchemy.engine import URL, make_url
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
+# The tests talk to the registry simulator in development mode: unsigned requests, as the
+# settings must say explicitly (signing is on by default). The tests of signing, and the demo
+# (which starts its simulator with --require-signature), turn it on with the test CA.
+os.environ.setdefault("ENTITLE_MAGDA_SIGNING__ENABLED", "false")
+
 
 def _ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")

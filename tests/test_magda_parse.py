@@ -19,6 +19,7 @@ from entitle.sources.magda import (
     parse_response,
 )
 from entitle.sources.magda.errors import KNOWN_CODES
+from entitle.sources.magda.repertorium import INSCRIPTION_FAILED as RESULTAAT_FAILED
 
 MOCK = Path(__file__).resolve().parents[2] / "shared" / "magda-mock"
 RESPONSES = MOCK / "responses"
@@ -56,6 +57,8 @@ def test_there_are_mock_files_for_every_service_read() -> None:
         "GeefLeefloonbedragen",
         "GeefHistoriekInschrijving",
         "GeefPersoonMutatiesNotificaties",
+        "RegistreerInschrijving",  # the Repertorium: tests/test_magda_repertorium.py
+        "RegistreerUitschrijving",
     }
     assert len(FILES) > 500
 
@@ -78,6 +81,8 @@ def test_every_mock_reply_parses_and_matches_the_xml(path: Path) -> None:
     expected.update(
         c for c in _x(root, "//ConsultFilesByDateResponse//status/code/text()") if c != "MSG00000"
     )
+    # a Repertorium "Niet geslaagd" (Resultaat 0) comes without an Uitzondering: Entitle types it
+    expected.update(RESULTAAT_FAILED for _ in root.xpath("//Inhoud/Resultaat[text()='0']"))
     assert Counter(e.code for e in response.all_errors) == expected
     reply_level = Counter(_x(root, "/*/Repliek/Uitzonderingen/Uitzondering/Identificatie/text()"))
     assert Counter(e.code for e in response.errors) == reply_level

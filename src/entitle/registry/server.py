@@ -46,6 +46,7 @@ from entitle.registry.services import (
     canonical_service,
     requested_statuses,
 )
+from entitle.registry.signature import SignatureRejected, SignatureVerifier
 from entitle.registry.soap import (
     MAX_QUESTIONS,
     NO_ANSWER_FROM_SOURCE,
@@ -58,6 +59,7 @@ from entitle.registry.soap import (
     Uitzondering,
     build_fault,
     build_reply,
+    build_security_fault,
     parse_request,
     remove_all,
     serialize,
@@ -88,6 +90,8 @@ class SimulatorConfig(BaseModel):
     faults: FaultsConfig = Field(default_factory=FaultsConfig)
     max_questions: int = Field(default=MAX_QUESTIONS, ge=1)
     admin_token: str | None = None
+    signature_ca: Path | None = None
+    """Require signed requests, by certificates this CA (PEM) issued (``--require-signature``)."""
 
 
 def load_config(path: Path | None) -> SimulatorConfig:
@@ -142,6 +146,9 @@ class Simulator:
         self.authz = Authorisations(config.authorisations)
         self.faults = FaultInjector(config.faults)
         self.stats: Counter[tuple[str, str]] = Counter()
+        self.signatures = (
+            SignatureVerifier(config.signature_ca) if config.signature_ca is not None else None
+        )
         if self.authz.permissive:
             log.warning("no authorisation matrix configured: every sender may call every service")
         log.info(
@@ -165,6 +172,8 @@ class Simulator:
             body = await request.body()
             if len(body) > MAX_BODY_BYTES:
                 raise _Refused("Client", "Verzoek te groot", "request-too-large")
+            if self.signatures is not None:
+                self.signatures.verify(body)
             magda = parse_request(body)
             spec = self._resolve(magda, path_spec)
             service = spec.name
@@ -177,6 +186,15 @@ class Simulator:
                 "fault:invalid-request",
                 started,
                 _fault("Client", str(exc), "invalid-request"),
+            )
+        except SignatureRejected as exc:
+            log.warning("refused an unauthenticated request to %s: %s", service, exc.reason)
+            return self._done(
+                service,
+                None,
+                f"fault:signature-{exc.reason}",
+                started,
+                _xml(build_security_fault(exc.reason), status=500),
             )
         except _Refused as exc:
             return self._done(

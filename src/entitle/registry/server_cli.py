@@ -53,6 +53,19 @@ def serve(
         Path | None,
         typer.Option("--tls-ca", help="CA (PEM) for client certificates: require mutual TLS."),
     ] = None,
+    require_signature: Annotated[
+        bool,
+        typer.Option(
+            "--require-signature",
+            help="Refuse requests not signed (XML-DSig) by a certificate of --signature-ca.",
+        ),
+    ] = False,
+    signature_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--signature-ca", help="CA (PEM) that issued the senders' signing certificates."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
 ) -> None:
     """Answer MAGDA SOAP requests from the registry view of a synthetic city."""
@@ -70,7 +83,14 @@ def serve(
         errors.append("--tls-cert and --tls-key go together")
     if tls_ca is not None and tls_cert is None:
         errors.append("--tls-ca (mutual TLS) needs --tls-cert and --tls-key")
-    for option, path in (("--tls-cert", tls_cert), ("--tls-key", tls_key), ("--tls-ca", tls_ca)):
+    if require_signature != (signature_ca is not None):
+        errors.append("--require-signature and --signature-ca go together")
+    for option, path in (
+        ("--tls-cert", tls_cert),
+        ("--tls-key", tls_key),
+        ("--tls-ca", tls_ca),
+        ("--signature-ca", signature_ca),
+    ):
         if path is not None and not path.is_file():
             errors.append(f"{option}: no file {path}")
     try:
@@ -81,6 +101,8 @@ def serve(
         for error in errors:
             typer.echo(error, err=True)
         raise typer.Exit(2)
+    if signature_ca is not None:
+        settings.signature_ca = signature_ca
     if seed is not None:
         settings.faults = settings.faults.model_copy(update={"seed": seed})
     logging.basicConfig(

@@ -318,6 +318,21 @@ def build_fault(code: Literal["Client", "Server"], message: str, reason: str) ->
     return envelope
 
 
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+def build_security_fault(reason: str) -> Element:
+    """The WS-Security fault for a request whose signature does not authenticate it
+    (``wsse:FailedAuthentication``); ``reason`` goes to ``detail/Reden``."""
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV, "wsse": WSSE})
+    body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
+    fault = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
+    sub(fault, "faultcode", "wsse:FailedAuthentication")
+    sub(fault, "faultstring", "The security token could not be authenticated or authorized")
+    sub(sub(fault, "detail"), "Reden", reason)
+    return envelope
+
+
 def remove_all(root: Element, name: str) -> None:
     """Remove every unqualified element with this name (to simulate a reply missing it)."""
     for element in list(root.iter(name)):

@@ -307,7 +307,7 @@ def build_request(
     """
     if not criteria:
         raise ValueError("a MAGDA request needs at least one question")
-    limit = min(max_questions, MAX_QUESTIONS)
+    limit = min(max_questions, MAX_QUESTIONS, criteria[0].service.max_questions)
     if len(criteria) > limit:
         raise ValueError(f"a MAGDA request takes at most {limit} questions, got {len(criteria)}")
     services = {c.service for c in criteria}
@@ -401,5 +401,5 @@ def build_requests(
             max_questions=size,
         )
         for items in by_service.values()
-        for group in batched(items, size)
+        for group in batched(items, min(size, items[0].service.max_questions))
     ]

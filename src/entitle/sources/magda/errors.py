@@ -28,6 +28,7 @@ __all__ = [
     "KNOWN_CODES",
     "ErrorKind",
     "Level",
+    "MagdaAuthenticationError",
     "MagdaConfigError",
     "MagdaError",
     "MagdaParseError",
@@ -214,3 +215,8 @@ class UnsupportedServiceError(MagdaParseError):
 
 class MagdaConfigError(MagdaError, ValueError):
     """Settings that cannot work (e.g. no Hoedanigheid configured for a purpose)."""
+
+
+class MagdaAuthenticationError(MagdaConfigError):
+    """MAGDA refused a request's signature (unsigned, altered, or a certificate it does not trust):
+    a configuration problem of this installation, reported as such and never as "no data"."""

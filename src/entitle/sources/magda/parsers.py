@@ -28,7 +28,13 @@ from entitle.sources.magda.errors import (
     worst_kind,
 )
 from entitle.sources.magda.mutations import read_general_mutations, read_person_mutations
-from entitle.sources.magda.services import SERVICES, ServiceSpec, service_spec
+from entitle.sources.magda.repertorium import read_resultaat
+from entitle.sources.magda.services import (
+    SERVICES,
+    ServiceSpec,
+    service_by_namespace,
+    service_spec,
+)
 
 __all__ = [
     "Answer",
@@ -75,11 +81,30 @@ class Answer:
         }
 
 
+# WS-Security 1.1 fault codes: the security header failed (a signature missing, invalid or
+# made with a certificate that is not trusted).
+SECURITY_FAULTS = frozenset(
+    {
+        "FailedAuthentication",
+        "FailedCheck",
+        "InvalidSecurity",
+        "InvalidSecurityToken",
+        "SecurityTokenUnavailable",
+        "UnsupportedSecurityToken",
+    }
+)
+
+
 @dataclass(frozen=True)
 class SoapFault:
     code: str
     message: str
     detail: str | None = None
+
+    @property
+    def authentication(self) -> bool:
+        """Whether MAGDA refused the request's security (its signature), not its content."""
+        return self.code.rpartition(":")[2] in SECURITY_FAULTS
 
 
 @dataclass(frozen=True)
@@ -192,7 +217,8 @@ def _fault(fault: Element) -> tuple[SoapFault, Uitzondering]:
         detail = " ".join(t.strip() for t in detail_el.itertext() if t.strip()) or None
     short = code.rpartition(":")[2]
     words = f"{message} {detail or ''}".lower().replace("-", " ")
-    if short in ("Client", "Sender") and any(w in words for w in _FAULT_REFUSAL_WORDS):
+    refusal = short in ("Client", "Sender") and any(w in words for w in _FAULT_REFUSAL_WORDS)
+    if short in SECURITY_FAULTS or refusal:
         kind = ErrorKind.REFUSED
     elif short in ("Client", "Sender"):
         kind = ErrorKind.BAD_REQUEST
@@ -269,6 +295,9 @@ def parse_response(data: bytes | str, *, service_hint: str | None = None) -> Mag
         )
     naam = text(context, "Naam")
     spec = SERVICES.get(name[: -len("Response")])
+    repertorium = service_by_namespace(_xml.namespace(element)) if spec is None else None
+    if repertorium is not None and repertorium.naam == name[: -len("Response")]:
+        spec = repertorium
     if spec is None:
         raise UnsupportedServiceError(
             f"MAGDA reply of service {naam or name!r}, which Entitle does not read; "
@@ -282,7 +311,7 @@ def parse_response(data: bytes | str, *, service_hint: str | None = None) -> Mag
     if message_type is not None and message_type != "ANTWOORD":
         raise NotMagdaResponseError(f"Bericht/Type is {message_type!r}, not ANTWOORD: not a reply")
     ontvanger = child(context, "Bericht", "Ontvanger")
-    reader = _READERS[spec.naam]
+    reader = _READERS.get(spec.naam, _read_registration)
     answers: list[Answer] = []
     reply_errors = _uitzonderingen(repliek, "reply")
     antwoorden = children(child(repliek, "Antwoorden"), "Antwoord")
@@ -728,6 +757,13 @@ def _read_inschrijving(inhoud: Element) -> _Read:
             }
         )
     return _Read(None, {"enrolments": enrolments})
+
+
+def _read_registration(inhoud: Element) -> _Read:
+    """Repertorium.RegistreerInschrijving / RegistreerUitschrijving: ``result`` (1 or 0) and its
+    ``description``; a 0 is an ``error`` on the answer (see `repertorium.read_resultaat`)."""
+    facts, done, errors = read_resultaat(inhoud)
+    return _Read(None, facts, errors, has_data=done)
 
 
 _READERS: dict[str, Callable[[Element], _Read]] = {

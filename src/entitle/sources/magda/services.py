@@ -16,6 +16,10 @@ __all__ = [
     "GEEF_PERSOON_MUTATIES_NOTIFICATIES",
     "GEEF_SOCIAAL_STATUUT",
     "MAX_QUESTIONS",
+    "REGISTREER_INSCHRIJVING",
+    "REGISTREER_INSCHRIJVING_0201",
+    "REGISTREER_UITSCHRIJVING",
+    "REPERTORIUM_SERVICES",
     "SERVICES",
     "ServiceSpec",
     "service_by_namespace",
@@ -34,6 +38,8 @@ class ServiceSpec:
     version: str
     domain: str
     namespace: str
+    max_questions: int = MAX_QUESTIONS
+    """Questions one request may hold (the Repertorium operations take one)."""
 
     @property
     def qualified(self) -> str:
@@ -131,6 +137,36 @@ SERVICES: dict[str, ServiceSpec] = {
 }
 
 
+REGISTREER_INSCHRIJVING = ServiceSpec(
+    "RegistreerInschrijving",
+    "02.00.0000",
+    "Repertorium",
+    "http://webservice.registreerinschrijvingdienst-02_00.repertorium-02_00.vip.vlaanderen.be",
+    max_questions=1,
+)
+REGISTREER_INSCHRIJVING_0201 = ServiceSpec(
+    "RegistreerInschrijving",
+    "02.01.0000",
+    "Repertorium",
+    "http://webservice.registreerinschrijvingdienst-02_01.repertorium-02_01.vip.vlaanderen.be",
+    max_questions=1,
+)
+REGISTREER_UITSCHRIJVING = ServiceSpec(
+    "RegistreerUitschrijving",
+    "02.00.0000",
+    "Repertorium",
+    "http://webservice.registreeruitschrijvingdienst-02_00.repertorium-02_00.vip.vlaanderen.be",
+    max_questions=1,
+)
+REPERTORIUM_SERVICES = (
+    REGISTREER_INSCHRIJVING,
+    REGISTREER_INSCHRIJVING_0201,
+    REGISTREER_UITSCHRIJVING,
+)
+"""The KSZ reference directory (Repertorium): inscribe and deregister persons for a capacity.
+Not fact services: they change the directory, one person per request."""
+
+
 def service_spec(name: str) -> ServiceSpec:
     """A service by ``Context/Naam`` (``GeefPersoon``) or qualified name (``Persoon.GeefPersoon``,
     ``Onderwijs.GeefHistoriekInschrijving``); raise `KeyError` for any other name."""
@@ -144,7 +180,7 @@ def service_spec(name: str) -> ServiceSpec:
 
 
 def service_by_namespace(namespace: str | None) -> ServiceSpec | None:
-    for spec in SERVICES.values():
+    for spec in (*SERVICES.values(), *REPERTORIUM_SERVICES):
         if spec.namespace == namespace:
             return spec
     return None

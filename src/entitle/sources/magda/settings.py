@@ -35,6 +35,7 @@ __all__ = [
     "BreakerSettings",
     "MagdaSettings",
     "RetrySettings",
+    "SigningSettings",
     "TlsSettings",
     "load_settings",
 ]
@@ -75,6 +76,24 @@ class TlsSettings(BaseModel):
     verify: bool = True
 
 
+class SigningSettings(BaseModel):
+    """XML-DSig signing of every request with the organisation's certificate (VO-DCBaaS).
+
+    The key and certificate come either as PEM files (``key_file`` + ``cert_file``) or as one
+    PKCS#12 file (``pkcs12_file``). A passphrase (of an encrypted PEM key or of the PKCS#12) comes
+    from ``passphrase`` — the environment, ``ENTITLE_MAGDA_SIGNING__PASSPHRASE`` — or from
+    ``passphrase_file``; never from the command line. ``enabled: false`` turns signing off: only
+    for the registry simulator in development."""
+
+    enabled: bool = True
+    key_file: Path | None = None
+    cert_file: Path | None = None
+    pkcs12_file: Path | None = None
+    passphrase: SecretStr | None = None
+    passphrase_file: Path | None = None
+    expiry_warning_days: int = Field(default=30, ge=0)
+
+
 class MagdaSettings(BaseSettings):
     """Everything the MAGDA connector needs to reach MAGDA (or the registry simulator)."""
 
@@ -103,6 +122,9 @@ class MagdaSettings(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    inscription_version: str = Field(default="02.00.0000", pattern=r"^02\.0[01]\.0000$")
+    """The ``Repertorium.RegistreerInschrijving`` version to send (02.00.0000 or 02.01.0000)."""
 
     @field_validator("base_url")
     @classmethod

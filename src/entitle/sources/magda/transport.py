@@ -17,8 +17,10 @@ Around each exchange:
   failures → half-open after ``reset_timeout`` → closed on a successful trial), with an injectable
   clock; while open, questions fail at once with ``CIRCUIT_OPEN`` (kind ``retry``);
 - a concurrency limit (``max_concurrency`` requests in flight per client);
-- mutual TLS (client certificate and key, CA file) and a WS-Security hook: ``signer`` is applied to
-  the outgoing XML bytes (identity by default);
+- mutual TLS (client certificate and key, CA file) and XML-DSig signing: ``signer`` is applied to
+  the outgoing XML bytes (by default the one `signing.make_signer` builds from the settings; none
+  only when ``signing.enabled`` is false); a reply saying the signature failed authentication
+  raises `MagdaAuthenticationError` (a configuration error, never "no data");
 - an ``audit`` hook called once per exchange with an `ExchangeRecord` (service, purpose, INSZ asked,
   outcome), for the gateway's purpose log.
 """
@@ -42,11 +44,18 @@ import httpx
 
 from entitle.sources.http11 import Http11Pool
 from entitle.sources.magda.envelope import BuiltRequest, Criteria, batched, build_request
-from entitle.sources.magda.errors import ErrorKind, MagdaParseError, Uitzondering, worst_kind
+from entitle.sources.magda.errors import (
+    ErrorKind,
+    MagdaAuthenticationError,
+    MagdaParseError,
+    Uitzondering,
+    worst_kind,
+)
 from entitle.sources.magda.facts import FactOutcome, map_facts
 from entitle.sources.magda.parsers import Answer, MagdaResponse, parse_response
 from entitle.sources.magda.services import ServiceSpec
 from entitle.sources.magda.settings import BreakerSettings, MagdaSettings, RetrySettings
+from entitle.sources.magda.signing import make_signer
 
 __all__ = [
     "AsyncMagdaClient",
@@ -322,6 +331,12 @@ def _interpret(request: BuiltRequest, status: int, content: bytes) -> _Exchange:
             )
         transient = response.fault is not None and response.errors[0].kind == ErrorKind.RETRY
         return _Exchange(response=response, transient=transient, http_status=status)
+    if response is not None and response.fault is not None and response.fault.authentication:
+        raise MagdaAuthenticationError(
+            f"MAGDA refused the request's signature ({response.fault.code}: "
+            f"{response.fault.detail or response.fault.message}): check the signing key and "
+            "certificate (signing.* in the MAGDA settings) and that MAGDA knows the certificate"
+        )
     if response is not None and response.fault is not None:
         # SOAP faults come with HTTP 500: the fault code decides.
         return _Exchange(
@@ -423,7 +438,7 @@ class _Core:
         now: Callable[[], datetime] | None,
     ) -> None:
         self.settings = settings
-        self.signer = signer or _identity
+        self.signer = signer or make_signer(settings) or _identity
         self.breakers = breakers or BreakerRegistry(settings.breaker, clock)
         self.clock = clock
         self.rng = rng or random.Random()  # nosec B311  # retry jitter
@@ -436,7 +451,8 @@ class _Core:
             by_service.setdefault(item.service.naam, []).append(index)
         out: list[tuple[list[int], _Batch]] = []
         for indexes in by_service.values():
-            for group in batched(indexes, self.settings.max_questions):
+            size = min(self.settings.max_questions, criteria[indexes[0]].service.max_questions)
+            for group in batched(indexes, size):
                 out.append((group, _Batch([criteria[i] for i in group])))
         return out
 
@@ -447,7 +463,7 @@ class _Core:
             capacity=capacity,
             now=self.now(),
             language=self.settings.language,
-            max_questions=self.settings.max_questions,
+            max_questions=min(self.settings.max_questions, batch.criteria[0].service.max_questions),
         )
         return request, self.signer(request.xml)
 
