@@ -15,7 +15,9 @@ from ruamel.yaml.error import YAMLError
 
 from entitle.console import PlainOffTerminalGroup, cli_console
 from entitle.decide.campaign_cli import campaign_app
+from entitle.decide.inscriptions_cli import inscriptions_app
 from entitle.decide.scale_cli import scale_app
+from entitle.decide.selftest_cli import selftest_command
 from entitle.decide.watch_cli import watch_app
 from entitle.insz import insz_report
 from entitle.registry.server_cli import registry_app
@@ -38,6 +40,7 @@ rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help
 app.add_typer(insz_app, name="insz")
 app.add_typer(rules_app, name="rules")
 app.add_typer(registry_app, name="registry")
+magda_app.command("selftest")(selftest_command)
 app.add_typer(magda_app, name="magda")
 app.command("synth")(synth)
 app.add_typer(users_app, name="users")
@@ -46,6 +49,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(retention_app, name="retention")
 app.command("serve")(web_serve)
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(inscriptions_app, name="inscriptions")
 app.add_typer(scale_app, name="scale")
 app.add_typer(watch_app, name="watch")
 

@@ -468,6 +468,23 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
     (console if outcome.exit_code < 2 else errors).print(outcome.message, markup=False)
 
 
+def _before_run(ctx: CampaignContext, campaign: Campaign, as_of: date | None) -> None:
+    """Say what would make the run undetermined before it starts: the signing certificate's
+    expiry, and target persons not inscribed in the KSZ directory (sync first if asked)."""
+    from entitle.decide.campaign_inscriptions import before_run, magda_settings
+    from entitle.sources.magda.signing import expiry_warning
+
+    try:
+        warning = expiry_warning(magda_settings(ctx))
+        if warning:
+            errors.print(warning, markup=False)
+        gap = before_run(ctx, campaign, as_of or ctx.today(), today=date.today())
+    except (CampaignError, MagdaConfigError) as exc:
+        raise _fail(str(exc)) from None
+    if gap.not_inscribed:
+        errors.print(f"warning: {gap.message}", markup=False)
+
+
 @campaign_app.command("run")
 def run_command(
     name: str,
@@ -498,6 +515,7 @@ def run_command(
 
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, register, registry, local, output, truth)
+    _before_run(ctx, campaign, _as_of(as_of))
     options: dict[str, Any] = {
         "actor": actor,
         "workers": workers,

@@ -184,6 +184,13 @@ class Outputs(_Strict):
     notifications: Notifications | Literal[False] = False
 
 
+class Inscriptions(_Strict):
+    """The KSZ inscriptions of the target (when the MAGDA settings require inscriptions):
+    `sync_first` runs `entitle inscriptions sync` before each run."""
+
+    sync_first: bool = False
+
+
 class CampaignFile(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: dict[str, str]
@@ -196,6 +203,7 @@ class CampaignFile(_Strict):
     chunk_size: int = Field(default=2000, ge=1, le=100_000)
     facts_from_register: list[str] = Field(default_factory=list)
     outputs: Outputs = Outputs()
+    inscriptions: Inscriptions = Inscriptions()
 
 
 class Campaign:

@@ -102,3 +102,14 @@ def make_gateway(
 ) -> Gateway:
     """A gateway for one check or run, configured from the environment (ENTITLE_MAGDA_*)."""
     return Registries(registry=registry, local=local, log=log).gateway(purpose, as_of)
+
+
+def signing_warning() -> str | None:
+    """At start-up: the MAGDA signing certificate is expired, expires within the warning days, or
+    cannot be read (None when signing is off or all is well). Settings from the environment."""
+    from entitle.sources.magda.signing import expiry_warning
+
+    try:
+        return expiry_warning(load_settings())
+    except MagdaConfigError as exc:
+        return f"MAGDA settings: {exc}"

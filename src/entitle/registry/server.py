@@ -39,6 +39,7 @@ from starlette.routing import Route
 
 from entitle.registry.authz import Authorisations, Grant
 from entitle.registry.faults import FaultInjector, FaultsConfig
+from entitle.registry.repertory import Repertory
 from entitle.registry.services import (
     SERVICES,
     AnswerContext,
@@ -92,6 +93,8 @@ class SimulatorConfig(BaseModel):
     admin_token: str | None = None
     signature_ca: Path | None = None
     """Require signed requests, by certificates this CA (PEM) issued (``--require-signature``)."""
+    require_inscriptions: bool = False
+    """KSZ-sourced data only for persons inscribed in the repertory (``--require-inscriptions``)."""
 
 
 def load_config(path: Path | None) -> SimulatorConfig:
@@ -146,6 +149,7 @@ class Simulator:
         self.authz = Authorisations(config.authorisations)
         self.faults = FaultInjector(config.faults)
         self.stats: Counter[tuple[str, str]] = Counter()
+        self.repertory = Repertory()
         self.signatures = (
             SignatureVerifier(config.signature_ca) if config.signature_ca is not None else None
         )
@@ -222,18 +226,21 @@ class Simulator:
         if spec is None:
             raise _Refused("Client", "Onbekende dienst", "unknown-service")
         version = str(request.path_params.get("version"))
-        if version not in (spec.version, spec.short_version):
+        variant = spec.variant(version)
+        if variant is None:
             raise _Refused("Client", f"Versie niet ondersteund voor {spec.name}", "unknown-version")
-        return spec
+        return variant
 
     def _resolve(self, magda: MagdaRequest, path_spec: ServiceSpec | None) -> ServiceSpec:
         spec = canonical_service(magda.naam)
         if spec is None:
             raise _Refused("Client", "Onbekende dienst in Context/Naam", "unknown-service")
-        if path_spec is not None and spec is not path_spec:
+        if path_spec is not None and spec.name != path_spec.name:
             raise _Refused("Client", "Context/Naam past niet bij de URL", "service-mismatch")
-        if magda.versie not in (spec.version, spec.short_version):
+        variant = spec.variant(magda.versie)
+        if variant is None or (path_spec is not None and variant.version != path_spec.version):
             raise _Refused("Client", f"Versie niet ondersteund voor {spec.name}", "unknown-version")
+        spec = variant
         if magda.operation != spec.name or magda.operation_ns != spec.namespace:
             raise _Refused(
                 "Client",
@@ -299,7 +306,14 @@ class Simulator:
             ), "uitzondering:20110"
 
         now = datetime.now()
-        context = AnswerContext(today=self.store.reference_date or now.date(), now=now)
+        context = AnswerContext(
+            today=self.store.reference_date or now.date(),
+            now=now,
+            sender=magda.sender,
+            capacity=magda.capacity,
+            repertory=self.repertory,
+            require_inscriptions=self.config.require_inscriptions,
+        )
         answers = [(v, spec.build(self.store, v, context)) for v in magda.vragen]
         envelope = self._reply(spec, magda, answers)
         codes = sorted({u.code for _, a in answers for u in a.uitzonderingen})
@@ -461,6 +475,14 @@ class Simulator:
             table.setdefault(service, {})[outcome] = count
         return JSONResponse(table)
 
+    async def get_repertory(self, request: Request) -> Response:
+        """The simulated KSZ repertory: counts, and every inscription (synthetic persons only)."""
+        entries = [
+            {"consumer": c, "capacity": h, "insz": i, "start": s.isoformat(), "end": e.isoformat()}
+            for c, h, i, s, e in self.repertory.entries()
+        ]
+        return JSONResponse({**self.repertory.snapshot(), "inscriptions": entries})
+
     # --- local datasets -----------------------------------------------------------------------
 
     async def local_index(self, request: Request) -> Response:
@@ -562,6 +584,7 @@ def create_app(data_dir: Path, config: SimulatorConfig | None = None) -> Starlet
         Route("/_admin/services/{service}/up", admin(sim.service_up), methods=["POST"]),
         Route("/_admin/stats", admin(sim.get_stats), methods=["GET"]),
         Route("/_admin/advance", admin(sim.advance), methods=["POST"]),
+        Route("/_admin/repertory", admin(sim.get_repertory), methods=["GET"]),
         Route("/{service}/{version}", sim.soap, methods=["POST"]),
     ]
     app = Starlette(routes=routes)

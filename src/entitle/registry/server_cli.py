@@ -66,6 +66,13 @@ def serve(
             "--signature-ca", help="CA (PEM) that issued the senders' signing certificates."
         ),
     ] = None,
+    require_inscriptions: Annotated[
+        bool,
+        typer.Option(
+            "--require-inscriptions",
+            help="KSZ data only for persons inscribed (Repertorium.RegistreerInschrijving).",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
 ) -> None:
     """Answer MAGDA SOAP requests from the registry view of a synthetic city."""
@@ -103,6 +110,8 @@ def serve(
         raise typer.Exit(2)
     if signature_ca is not None:
         settings.signature_ca = signature_ca
+    if require_inscriptions:
+        settings.require_inscriptions = True
     if seed is not None:
         settings.faults = settings.faults.model_copy(update={"seed": seed})
     logging.basicConfig(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from entitle.insz import is_valid_insz
@@ -31,6 +31,7 @@ from entitle.registry.notifications import (
     geef_mutaties_notificaties,
     geef_persoon_mutaties_notificaties,
 )
+from entitle.registry.repertory import Repertory
 from entitle.registry.soap import (
     Answer,
     Element,
@@ -57,10 +58,25 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AnswerContext:
-    """What a builder needs besides the data: today's date (the city's reference date) and now."""
+    """What a builder needs besides the data: today's date (the city's reference date), now, who
+    asks (sender and capacity), the repertory, and whether KSZ data needs an inscription."""
 
     today: date
     now: datetime
+    sender: str = ""
+    capacity: str = ""
+    repertory: Repertory | None = None
+    require_inscriptions: bool = False
+
+    def inscribed(self, insz: str, start: date, end: date | None = None) -> bool:
+        """Whether the KSZ gives the asker this person's data over ``start``..``end``: always,
+        unless inscriptions are required; then only while the person is inscribed for the
+        asker's capacity."""
+        if not self.require_inscriptions:
+            return True
+        if self.repertory is None:
+            return False
+        return self.repertory.inscribed(self.sender, self.capacity, insz, start, end)
 
 
 Builder = Callable[[RegistryStore, Vraag, AnswerContext], Answer]
@@ -77,10 +93,19 @@ class ServiceSpec:
     domain: str
     build: Builder
     aliases: tuple[str, ...] = ()
+    other_versions: tuple[tuple[str, str], ...] = ()
+    """Further (version, namespace) pairs the same builder answers (RegistreerInschrijving)."""
 
     @property
     def short_version(self) -> str:
         return self.version[:5]
+
+    def variant(self, version: str) -> ServiceSpec | None:
+        """This service in the given version (full or short), or None if not offered."""
+        for full, namespace in ((self.version, self.namespace), *self.other_versions):
+            if version in (full, full[:5]):
+                return replace(self, version=full, namespace=namespace, other_versions=())
+        return None
 
 
 # --- the exceptions MAGDA gives (texts as in the mock messages) ---------------------------------
@@ -415,11 +440,13 @@ def requested_statuses(vraag: Vraag) -> list[str]:
     return [name for s in statuten if (name := child_text(s, "Naam")) is not None]
 
 
-def _ksz_person(store: RegistryStore, insz: str) -> Person | Answer:
+def _ksz_person(
+    store: RegistryStore, insz: str, ctx: AnswerContext, start: date, end: date
+) -> Person | Answer:
     person = _person(store, insz)
     if person is None:
         return Answer.error(UNKNOWN_INSZ_KSZ)
-    if not person.integrated_ksz:
+    if not person.integrated_ksz or not ctx.inscribed(insz, start, end):
         return Answer.error(NOT_INTEGRATED_KSZ)
     return person
 
@@ -445,7 +472,9 @@ def geef_sociaal_statuut(store: RegistryStore, vraag: Vraag, ctx: AnswerContext)
     statuten = children(child(vraag.criteria, "SocialeStatuten"), "SociaalStatuut")
     if not statuten or len(requested_statuses(vraag)) != len(statuten):
         raise SoapRequestError("Criteria/SocialeStatuten/SociaalStatuut/Naam is missing")
-    found = _ksz_person(store, insz)
+    windows = [_status_window(statuut, ctx.today) for statuut in statuten]
+    start = max(date.min, min(begin for begin, _ in windows))
+    found = _ksz_person(store, insz, ctx, start, max(end for _, end in windows))
     if isinstance(found, Answer):
         return found
     inhoud = new_element("Inhoud")
@@ -496,7 +525,7 @@ def geef_dossier_handicap(store: RegistryStore, vraag: Vraag, ctx: AnswerContext
     day = _date_criterion(child(vraag.criteria, "ConsultFilesByDateCriteria"), "referenceDate")
     day = day or ctx.today
     person = _person(store, insz)
-    known = person is not None and person.integrated_ksz
+    known = person is not None and person.integrated_ksz and ctx.inscribed(insz, day)
     dossier = store.disability.get(insz) if known else None
     cards = (
         [
@@ -562,11 +591,13 @@ def _recognition(file: Element, dossier: Disability, person: Person | None, day:
 def geef_leefloonbedragen(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answer:
     """GeefLeefloonbedragen 02.00: leefloon paid per year and month (euros), for the asked year
     and the ``AantalJaarTerug`` years before it; a year without payment says so."""
-    found = _ksz_person(store, _insz(vraag, "INSZ"))
-    if isinstance(found, Answer):
-        return found
     last = _int_criterion(vraag.criteria, "Jaar") or ctx.today.year
     back = max(0, _int_criterion(vraag.criteria, "AantalJaarTerug") or 0)
+    found = _ksz_person(
+        store, _insz(vraag, "INSZ"), ctx, date(last - back, 1, 1), date(last, 12, 31)
+    )
+    if isinstance(found, Answer):
+        return found
     payments = store.leefloon.get(found.insz, [])
     inhoud = new_element("Inhoud")
     bedragen = sub(inhoud, "Leefloonbedragen")
@@ -654,6 +685,56 @@ def geef_historiek_inschrijving(store: RegistryStore, vraag: Vraag, ctx: AnswerC
 
 # --- the catalogue ------------------------------------------------------------------------------
 
+# --- Repertorium ---------------------------------------------------------------------------------
+
+_WEL = ("1", "Wel geslaagd")
+_NIET = ("0", "Niet geslaagd")
+
+
+def _resultaat(outcome: tuple[str, str]) -> Answer:
+    inhoud = new_element("Inhoud")
+    sub(inhoud, "Resultaat", outcome[0], Beschrijving=outcome[1])
+    return Answer(inhoud)
+
+
+def _registration(vraag: Vraag) -> tuple[str, str, str]:
+    """Consumer, capacity and INSZ of an Inschrijving/Uitschrijving (02.00 ``INSZ`` or 02.01
+    ``BetrokkenSubject/Subjecten/Subject/Sleutel``)."""
+    consumer = child_text(vraag.criteria, "Identificatie")
+    capacity = child_text(vraag.criteria, "Hoedanigheid")
+    insz = child_text(vraag.criteria, "INSZ") or child_text(
+        vraag.criteria, "BetrokkenSubject", "Subjecten", "Subject", "Sleutel"
+    )
+    if not consumer or not capacity or not insz:
+        raise SoapRequestError("Inschrijving needs Identificatie, Hoedanigheid and a person")
+    return consumer, capacity, insz
+
+
+def registreer_inschrijving(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answer:
+    """Repertorium.RegistreerInschrijving 02.00/02.01: inscribe the person for the consumer's
+    capacity over ``Periode`` (Begin, Einde: no end means one day). Resultaat 1 "Wel geslaagd";
+    0 "Niet geslaagd" for a person the register does not know or a period that is over."""
+    consumer, capacity, insz = _registration(vraag)
+    start = _date_criterion(vraag.criteria, "Periode", "Begin") or ctx.today
+    end = _date_criterion(vraag.criteria, "Periode", "Einde") or start
+    if _person(store, insz) is None or end < start or end < ctx.today:
+        return _resultaat(_NIET)
+    if ctx.repertory is not None:
+        ctx.repertory.inscribe(consumer, capacity, insz, start, end)
+    return _resultaat(_WEL)
+
+
+def registreer_uitschrijving(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answer:
+    """Repertorium.RegistreerUitschrijving 02.00: end the person's inscriptions for the consumer's
+    capacity. Resultaat 1 (also when none was left: the directory is as asked)."""
+    consumer, capacity, insz = _registration(vraag)
+    if _person(store, insz) is None:
+        return _resultaat(_NIET)
+    if ctx.repertory is not None:
+        ctx.repertory.deregister(consumer, capacity, insz)
+    return _resultaat(_WEL)
+
+
 SERVICES: dict[str, ServiceSpec] = {
     spec.name: spec
     for spec in (
@@ -740,6 +821,31 @@ SERVICES: dict[str, ServiceSpec] = {
             "Algemeen",
             geef_mutaties_notificaties,
             aliases=("Algemeen.GeefMutatiesNotificaties",),
+        ),
+        ServiceSpec(
+            "RegistreerInschrijving",
+            "02.00.0000",
+            "http://webservice.registreerinschrijvingdienst-02_00.repertorium-02_00.vip.vlaanderen.be",
+            "p",
+            "Repertorium",
+            registreer_inschrijving,
+            aliases=("Repertorium.RegistreerInschrijving",),
+            other_versions=(
+                (
+                    "02.01.0000",
+                    "http://webservice.registreerinschrijvingdienst-02_01"
+                    ".repertorium-02_01.vip.vlaanderen.be",
+                ),
+            ),
+        ),
+        ServiceSpec(
+            "RegistreerUitschrijving",
+            "02.00.0000",
+            "http://webservice.registreeruitschrijvingdienst-02_00.repertorium-02_00.vip.vlaanderen.be",
+            "p",
+            "Repertorium",
+            registreer_uitschrijving,
+            aliases=("Repertorium.RegistreerUitschrijving",),
         ),
     )
 }

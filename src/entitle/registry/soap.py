@@ -215,9 +215,13 @@ def parse_request(body: bytes) -> MagdaRequest:
 
 
 def _criteria(vraag: Element) -> Element | None:
-    """``Vraag/Inhoud/Criteria``, or ``Vraag/Criteria`` (GeefDossierHandicap)."""
-    found = child(vraag, "Inhoud", "Criteria")
-    return found if found is not None else child(vraag, "Criteria")
+    """``Vraag/Inhoud/Criteria``, ``Vraag/Criteria`` (GeefDossierHandicap), or the Repertorium's
+    ``Vraag/Inhoud/Inschrijving`` / ``Uitschrijving``."""
+    for path in (("Inhoud", "Criteria"), ("Criteria",), ("Inhoud", "Inschrijving")):
+        found = child(vraag, *path)
+        if found is not None:
+            return found
+    return child(vraag, "Inhoud", "Uitschrijving")
 
 
 def qname_namespace(element: Element) -> str | None:

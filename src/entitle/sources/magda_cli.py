@@ -67,3 +67,32 @@ def parse_command(
         typer.echo(f"entitle magda parse: {file}: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
+
+
+@magda_app.command("certificate")
+def certificate_command(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="MAGDA settings file (default: ENTITLE_MAGDA_CONFIG_FILE)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """When the MAGDA signing certificate expires. Exit 0 valid, 1 expired or expiring within
+    the warning days (30), 2 the key or certificate cannot be read (the message names the
+    setting). The passphrase comes from the settings (environment or file), never from here."""
+    from entitle.sources.magda.errors import MagdaConfigError
+    from entitle.sources.magda.settings import load_settings
+    from entitle.sources.magda.signing import certificate_status
+
+    try:
+        settings = load_settings(config)
+        if not settings.signing.enabled:
+            typer.echo("MAGDA signing is off (signing.enabled=false): no certificate in use")
+            return
+        status = certificate_status(settings.signing)
+    except MagdaConfigError as exc:
+        typer.echo(f"entitle magda certificate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(status.to_json(), indent=2) if as_json else status.message)
+    if status.state != "ok":
+        raise typer.Exit(1)

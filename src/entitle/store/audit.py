@@ -56,6 +56,7 @@ KIND_ORDER = (
     "subject_report",  # a subject-access report was produced
     "admin",  # account and token administration
     "retention",  # a retention purge (it names the chain's new anchor)
+    "inscription",  # KSZ directory inscriptions: a sync (counts) or one from the desk
 )
 KINDS = frozenset(KIND_ORDER)
 CHECK_KINDS = ("check", "api_check")

@@ -104,6 +104,11 @@ def serve(
     except (ValueError, BenefitConfigError) as exc:  # MunicipalityError is a ValueError
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    from entitle.decide.wiring import signing_warning
+
+    warning = signing_warning()
+    if warning:
+        typer.echo(warning, err=True)
     uvicorn.run(
         "entitle.web.web_cli:app_from_env",
         factory=True,

@@ -123,6 +123,10 @@ class MagdaSettings(BaseSettings):
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    require_inscriptions: bool = False
+    """Whether KSZ data needs the person inscribed in the KSZ directory (true for MAGDA; for the
+    simulator only when it runs with ``--require-inscriptions``): campaign runs then check that
+    their target is inscribed, and the desk offers to inscribe."""
     inscription_version: str = Field(default="02.00.0000", pattern=r"^02\.0[01]\.0000$")
     """The ``Repertorium.RegistreerInschrijving`` version to send (02.00.0000 or 02.01.0000)."""
 

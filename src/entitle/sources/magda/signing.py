@@ -42,6 +42,7 @@ __all__ = [
     "RequestSigner",
     "SigningCredentials",
     "certificate_status",
+    "expiry_warning",
     "load_credentials",
     "make_signer",
 ]
@@ -293,3 +294,15 @@ def certificate_status(settings: SigningSettings, now: datetime | None = None) -
         state=state,
         warning_days=settings.expiry_warning_days,
     )
+
+
+def expiry_warning(settings: MagdaSettings, now: datetime | None = None) -> str | None:
+    """What to tell the operator at start-up (``serve``, campaign runs): the certificate is
+    expired or expires soon, or cannot be read; None when signing is off or all is well."""
+    if not settings.signing.enabled:
+        return None
+    try:
+        status = certificate_status(settings.signing, now)
+    except MagdaConfigError as exc:
+        return f"MAGDA signing: {exc}"
+    return None if status.state == "ok" else f"warning: {status.message}"
