@@ -146,9 +146,9 @@ def paths(root: Element) -> set[str]:
 
 @functools.cache
 def mock_answers(service: str) -> tuple[Element, ...]:
-    (folder,) = RESPONSES.glob(f"*/{service.split('.')[-1]}/*")
+    folders = RESPONSES.glob(f"*/{service.split('.')[-1]}/*")  # a version folder each
     roots = []
-    for path in sorted(folder.glob("*.xml")):
+    for path in sorted(p for folder in folders for p in folder.rglob("*.xml")):
         try:
             roots.append(etree.parse(str(path)).getroot())
         except etree.XMLSyntaxError:  # the mock has one deliberately broken message

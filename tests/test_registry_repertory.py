@@ -1,0 +1,111 @@
+"""The simulator's KSZ repertory (in-process): Repertorium.RegistreerInschrijving 02.00/02.01
+and RegistreerUitschrijving answer as the MAGDA mock does, and with require_inscriptions the
+KSZ services answer only for persons inscribed for the asker's capacity on the date asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from starlette.testclient import TestClient
+from test_registry_city import REFERENCE_DATE, City, write_city
+
+from entitle.registry.server import SimulatorConfig, create_app
+from entitle.sources.magda import (
+    DossierHandicapCriteria,
+    LeefloonbedragenCriteria,
+    MagdaResponse,
+    SociaalStatuutCriteria,
+    build_request,
+    parse_response,
+)
+from entitle.sources.magda.envelope import Criteria
+from entitle.sources.magda.repertorium import (
+    InschrijvingCriteria,
+    InschrijvingV0201Criteria,
+    UitschrijvingCriteria,
+)
+
+SENDER, CAPACITY = "gent.be/entitle", "ENTITLE"
+DAY = REFERENCE_DATE  # the test city's "today"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> City:
+    return write_city(tmp_path_factory.mktemp("city"))
+
+
+@pytest.fixture
+def client(city: City) -> Iterator[TestClient]:
+    config = SimulatorConfig(require_inscriptions=True)
+    with TestClient(create_app(city.path, config)) as test_client:
+        yield test_client
+
+
+def ask(client: TestClient, criteria: Criteria, capacity: str = CAPACITY) -> MagdaResponse:
+    built = build_request([criteria], sender=SENDER, capacity=capacity)
+    spec = criteria.service
+    response = client.post(f"/{spec.naam}/{spec.version}", content=built.xml)
+    assert response.status_code == 200, response.text
+    return parse_response(response.content)
+
+
+def inscribe(client: TestClient, insz: str, start: date, end: date, v0201: bool = False) -> str:
+    kind = InschrijvingV0201Criteria if v0201 else InschrijvingCriteria
+    reply = ask(client, kind(insz, consumer=SENDER, capacity=CAPACITY, start=start, end=end))
+    return reply.outcome
+
+
+def statuses(insz: str, on: date = DAY) -> SociaalStatuutCriteria:
+    return SociaalStatuutCriteria(insz, statuses=("BIM_BVT",), on=on)
+
+
+def test_ksz_data_only_while_inscribed(client: TestClient, city: City) -> None:
+    before = ask(client, statuses(city.ref))
+    assert [(e.code, e.origin) for e in before.all_errors] == [("30001", "KSZ")]
+    assert before.answers[0].errors[0].circumstance == "SSH00048"  # as for a person not integrated
+    assert inscribe(client, city.ref, DAY, date(2026, 12, 31)) == "ok"
+    after = ask(client, statuses(city.ref))
+    assert after.outcome == "ok"
+    # another capacity of the same sender is not inscribed; nor a date outside the period
+    assert ask(client, statuses(city.ref), capacity="OTHER").outcome == "no_data"
+    assert ask(client, statuses(city.ref, date(2027, 1, 5))).outcome == "no_data"
+    # deregistered: no data again
+    reply = ask(client, UitschrijvingCriteria(city.ref, consumer=SENDER, capacity=CAPACITY))
+    assert reply.outcome == "ok" and reply.answers[0].facts["result"] == 1
+    assert ask(client, statuses(city.ref)).outcome == "no_data"
+
+
+def test_the_other_ksz_services_are_gated_too(client: TestClient, city: City) -> None:
+    leefloon = LeefloonbedragenCriteria(city.leefloner, year=DAY.year, years_back=0)
+    handicap = DossierHandicapCriteria(city.disabled_child, reference_date=DAY)
+    assert ask(client, leefloon).outcome == "no_data"
+    not_integrated = [e.code for e in ask(client, handicap).all_errors].count("MSG00021")
+    assert inscribe(client, city.leefloner, DAY, DAY, v0201=True) == "ok"  # version 02.01
+    assert inscribe(client, city.disabled_child, DAY, DAY) == "ok"
+    assert ask(client, leefloon).outcome == "ok"
+    # the federal file answers now; the other providers have no file (MSG00021) as before
+    after = [e.code for e in ask(client, handicap).all_errors].count("MSG00021")
+    assert after == not_integrated - 2 == 3
+
+
+def test_inscription_replies(client: TestClient, city: City) -> None:
+    v0201 = ask(
+        client,
+        InschrijvingV0201Criteria(
+            city.spouse, consumer=SENDER, capacity=CAPACITY, start=DAY, end=DAY
+        ),
+    )
+    assert (v0201.service.version, v0201.outcome) == ("02.01.0000", "ok")  # type: ignore[union-attr]
+    # a person the register does not know, or a period that is over: "Niet geslaagd"
+    assert inscribe(client, city.unknown, DAY, DAY) == "error"
+    assert inscribe(client, city.spouse, date(2024, 1, 1), date(2024, 12, 31)) == "error"
+    entries = client.get("/_admin/repertory").json()
+    assert entries["persons"] == 1
+    assert entries["inscriptions"][0]["insz"] == city.spouse
+
+
+def test_without_the_requirement_nothing_changes(city: City) -> None:
+    with TestClient(create_app(city.path)) as plain:
+        assert ask(plain, statuses(city.ref)).outcome == "ok"
