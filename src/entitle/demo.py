@@ -5,7 +5,8 @@ says otherwise) gives the benefits, the campaigns, the city's size and place, an
 
     1. the synthetic city (Ghent-sized by default), generated once and reused while its persons,
        seed and municipality stay the same;
-    2. the registry simulator — MAGDA's stand-in — as a separate process, on a free port;
+    2. the registry simulator — MAGDA's stand-in — as a separate process, on a free port,
+       refusing unsigned requests (the demo's test CA, `entitle.demo_signing`);
     3. the database (SQLite) and one demo account per role, with random passwords;
     4. the web app (desk, audit pages, API) as a separate process, configured through the
        environment as in production;
@@ -47,6 +48,7 @@ from entitle.demo_procs import (
     stop_children,
     wait_until_ready,
 )
+from entitle.demo_signing import ensure_signing_files
 from entitle.municipality import Municipality, MunicipalityError, load_municipality
 from entitle.private_files import private_folder
 
@@ -579,10 +581,18 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 )
                 registry_port = free_port(HOST)
                 registry_url = f"http://{HOST}:{registry_port}"
+                signing = ensure_signing_files(layout.state / "magda-test-ca")
                 registry = _start(
                     "registry simulator",
                     "entitle.registry.server_cli",
-                    ["serve", "--data", str(layout.city), "--port", str(registry_port)],
+                    [
+                        "serve",
+                        "--data",
+                        str(layout.city),
+                        "--port",
+                        str(registry_port),
+                        *signing.simulator_options(),
+                    ],
                     layout=layout,
                     env=_child_env(layout, municipality, benefits_dir, None),
                     children=children,
@@ -607,6 +617,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 web_port = _web_port(options.port)
                 url = f"http://{HOST}:{web_port}/"
                 env = _child_env(layout, municipality, benefits_dir, registry_url)
+                env.update(signing.settings_env())  # requests are signed, as for MAGDA
                 # the dashboard reviews and issues the runs: it needs the campaign files, the
                 # register extract, the letters folder and the city's truth (reach figures)
                 env.update(

@@ -1,0 +1,87 @@
+"""The KSZ inscription sync of the garbage-bag campaign on a generated city: persons inscribed,
+calls, time; then the same sync again (nothing to do) and the run, which finds nobody missing.
+
+    .venv/bin/python bench/inscriptions.py [--persons 270000] [--concurrency 8] [--city DIR]
+
+The simulator runs as a separate process requiring signed requests and inscriptions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from processes import REPO, start_simulator
+from rich.console import Console
+
+AS_OF = date(2026, 3, 1)  # the synthetic city's reference date
+console = Console(highlight=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=270_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--city", type=Path, help="reuse a generated city")
+    args = parser.parse_args()
+
+    from entitle.decide.campaign import CampaignContext
+    from entitle.decide.campaign_def import find_campaign
+    from entitle.decide.campaign_inscriptions import inscription_gap, sync_campaign
+    from entitle.store.db import make_engine, migrate, session_factory
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        city = args.city
+        if city is None:
+            from entitle.registry.synth import write_city
+
+            city = folder / "city"
+            started = time.perf_counter()
+            write_city(args.persons, args.seed, city)
+            seconds = time.perf_counter() - started
+            console.print(f"city: {args.persons:,} persons in {seconds:.1f} s")
+        process, url = start_simulator(city, folder, None, "--require-inscriptions")
+        try:
+            database = f"sqlite:///{folder / 'entitle.db'}"
+            migrate(database)
+            ctx = CampaignContext(
+                factory=session_factory(make_engine(database)),
+                register=city / "registry",
+                state_dir=folder / "state",
+                output_dir=folder / "out",
+                registry=url,
+                magda_overrides={
+                    "default_capacity": "ENTITLE",
+                    "sender": "gent.be/entitle",
+                    "max_concurrency": args.concurrency,
+                    "require_inscriptions": True,
+                },
+            )
+            bags = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
+            gap = inscription_gap(ctx, bags, AS_OF)
+            console.print(f"before: {gap.not_inscribed:,} of {gap.persons:,} not inscribed")
+            for label in ("first sync", "second sync"):
+                started = time.perf_counter()
+                result = sync_campaign(ctx, bags, AS_OF, today=AS_OF, batch_size=args.batch_size)
+                seconds = time.perf_counter() - started
+                rate = result.calls / seconds if seconds else 0.0
+                console.print(
+                    f"{label}: {result.inscribed:,} inscribed, {result.kept:,} already, "
+                    f"{result.calls:,} calls, {seconds:.1f} s ({rate:,.0f} calls/s), "
+                    f"failed {dict(result.failed)}"
+                )
+            gap = inscription_gap(ctx, bags, AS_OF)
+            console.print(f"after: {gap.not_inscribed:,} of {gap.persons:,} not inscribed")
+        finally:
+            process.terminate()
+            process.wait()
+
+
+if __name__ == "__main__":
+    main()
