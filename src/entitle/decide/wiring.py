@@ -8,12 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from entitle.decide.inscriptions import InscriptionLedger, check_period, not_inscribed
 from entitle.rules.catalogue import Catalogue
 from entitle.sources.access import AccessLog, JsonlAccessLog, Pseudonymiser
 from entitle.sources.gateway import Gateway
 from entitle.sources.local import FileDatasets, HttpDatasets, LocalSource
 from entitle.sources.magda import MagdaClient
 from entitle.sources.magda import MagdaConfigError as MagdaConfigError  # for web and CLI
+from entitle.sources.magda.repertorium import inscription_criteria
 from entitle.sources.magda.settings import load_settings
 
 
@@ -54,6 +56,7 @@ class Registries:
             overrides["base_url"] = registry
         self.settings = load_settings(**overrides)
         folder = state or data_dir()
+        self.folder = folder
         self.local_spec = local
         self.log = log or JsonlAccessLog(folder / "access.jsonl")
         self.pseudonymise = Pseudonymiser.from_key_file(folder / "pseudonym.key")
@@ -80,6 +83,39 @@ class Registries:
             pseudonymise=self.pseudonymise,
             catalogue=catalogue,
         )
+
+    def ledger(self) -> InscriptionLedger:
+        """What Entitle inscribed in the KSZ directory (``<state>/inscriptions.sqlite``)."""
+        return InscriptionLedger(self.folder / "inscriptions.sqlite")
+
+    def not_inscribed(self, purpose: str, insz: str, on: date) -> bool:
+        """Whether the KSZ would give no data for this person because Entitle has not inscribed
+        them for the purpose's capacity on `on` (False when inscriptions are not required)."""
+        if not self.settings.require_inscriptions:
+            return False
+        capacity = self.settings.capacity(purpose)
+        return bool(
+            not_inscribed(self.ledger(), purpose=purpose, capacity=capacity, insz=[insz], on=on)
+        )
+
+    def inscribe(self, purpose: str, insz: str, start: date, end: date, today: date) -> str:
+        """Inscribe one person for the purpose from the desk; the outcome (``ok`` when MAGDA
+        confirmed it, then recorded in the ledger). `InscriptionPeriodError` for a past period."""
+        check_period(start, end, today)
+        capacity = self.settings.capacity(purpose)
+        criteria = inscription_criteria(
+            self.settings.inscription_version,
+            insz,
+            consumer=self.settings.sender,
+            capacity=capacity,
+            start=start,
+            end=end,
+        )
+        client, _ = self._clients()
+        result = client.ask([criteria], purpose=purpose)[0]
+        if result.outcome == "ok":
+            self.ledger().record(purpose, capacity, [criteria.insz], start, end)
+        return result.outcome
 
     def close(self) -> None:
         """Close the network clients."""

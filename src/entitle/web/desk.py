@@ -544,6 +544,18 @@ class DeskEngine:
         gateway = self.registries.gateway(benefit.purpose, as_of, self.catalogue)
         return check(benefit, insz, gateway, as_of, explain=True)
 
+    def not_inscribed(self, benefit: Benefit, insz: str, as_of: date) -> bool:
+        """Whether the person's KSZ facts are missing because Entitle has not inscribed them in
+        the KSZ directory for the benefit's purpose (only when inscriptions are required)."""
+        return self.registries.not_inscribed(benefit.purpose, insz, as_of)
+
+    def inscribe(self, benefit: Benefit, insz: str, as_of: date, today: date) -> str:
+        """Inscribe the person for the benefit's purpose over the decision's validity; the
+        outcome (``ok`` when done)."""
+        return self.registries.inscribe(
+            benefit.purpose, insz, as_of, benefit.valid_until(as_of), today
+        )
+
     def close(self) -> None:
         """Close the network clients (reopened on the next check)."""
         self.registries.close()

@@ -115,6 +115,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.open": "nog open",
         "card.missing_of": "van: {whose}",
         "card.missing": "Wat ontbreekt",
+        "card.not_inscribed": (
+            "Deze persoon is niet ingeschreven in het verwijzingsrepertorium van de Kruispuntbank "
+            "voor dit doel: daarom gaf de KSZ geen gegevens."
+        ),
+        "card.not_inscribed_guidance": (
+            "Schrijf de persoon in (de knop hieronder) en controleer opnieuw, of vraag het attest "
+            "(bv. van het ziekenfonds) aan de burger."
+        ),
+        "card.inscribe": "Inschrijven en opnieuw controleren",
+        "card.inscribed": (
+            "De persoon is ingeschreven voor dit doel; hieronder het nieuwe resultaat."
+        ),
+        "card.inscribe_failed": "Inschrijven is niet gelukt ({outcome}). Probeer later opnieuw.",
         "card.sources": "Geraadpleegde bronnen",
         "card.sources_none": "geen",
         "card.guidance": "Wat nu?",
@@ -667,6 +680,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.open": "still open",
         "card.missing_of": "of: {whose}",
         "card.missing": "What is missing",
+        "card.not_inscribed": (
+            "This person is not inscribed in the Crossroads Bank's reference directory for this "
+            "purpose: that is why the KSZ gave no data."
+        ),
+        "card.not_inscribed_guidance": (
+            "Inscribe the person (the button below) and check again, or ask the citizen for the "
+            "certificate (e.g. from the health insurer)."
+        ),
+        "card.inscribe": "Inscribe and check again",
+        "card.inscribed": "The person is inscribed for this purpose; the new result is below.",
+        "card.inscribe_failed": "The inscription did not succeed ({outcome}). Try again later.",
         "card.sources": "Sources consulted",
         "card.sources_none": "none",
         "card.guidance": "What now?",

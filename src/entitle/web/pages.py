@@ -441,6 +441,8 @@ def run_check(
         state.engine.reads_household(benefit),
         state.engine.source_labels,
     )
+    if card.missing and state.engine.not_inscribed(benefit, number, as_of):
+        card.extra["not_inscribed"] = True  # the KSZ gave no data: not inscribed by Entitle
     who = actor or (officer.username if officer is not None else "?")
     card.decision_id, card.override = state.backend.record_check(
         result.decision,
@@ -465,6 +467,51 @@ def _computed_outcome(request: Request, decision_id: str) -> str | None:
         return None
     stored = web_state(request).backend.get_decision(int(decision_id))
     return str(stored["outcome"]) if stored else None
+
+
+@router.post("/desk/inscribe")
+def desk_inscribe(
+    request: Request,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+) -> Response:
+    """Inscribe the person in the KSZ directory for the benefit's purpose (an officer who may
+    override), audited with the pseudonym; then check again."""
+    if not officer.can_override():
+        return render(request, "error.html", {"message": "error.forbidden"}, status=403)
+    state = web_state(request)
+    t = translator(request)
+    chosen = state.engine.benefit(benefit)
+    why = inszcheck.explain(insz, t.lang)
+    if chosen is None or why is not None:
+        errors = {
+            "form": t("desk.benefit_unknown") if chosen is None else t("desk.insz_invalid", why=why)
+        }
+        return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
+    number = parse_insz(insz).normalized
+    today = state.today()
+    try:
+        outcome = state.engine.inscribe(chosen, number, today, today)
+    except MagdaConfigError as exc:
+        log.error("MAGDA configuration: %s", exc)
+        errors = {"form": t("desk.config_error", why=type(exc).__name__)}
+        return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=503)
+    state.backend.audit(
+        kind="inscription",
+        actor=officer.username,
+        purpose=chosen.purpose,
+        subject=state.engine.pseudonymise(number),
+        outcome="inscribed" if outcome == "ok" else f"not inscribed: {outcome}",
+        details={"benefit": chosen.id, "until": chosen.valid_until(today).isoformat()},
+    )
+    if outcome != "ok":
+        errors = {"form": t("card.inscribe_failed", outcome=outcome)}
+        return _desk(request, insz=insz, benefit_id=chosen.id, errors=errors, status=502)
+    card = run_check(request, officer, chosen, insz, kind="check")
+    return _desk(
+        request, card=card, insz=_formatted(insz), benefit_id=chosen.id, notice="card.inscribed"
+    )
 
 
 @router.post("/desk/override")
