@@ -177,7 +177,7 @@ def test_sigkill_mid_sync_then_rerun(env: Env) -> None:
     ctx = env.context("killed", env.strict)
     command = [
         str(Path(sys.executable).parent / "entitle"), "inscriptions", "sync", "garbage-bags",
-        "--as-of", "2026-12-31", "--batch-size", "25", "--json",
+        "--as-of", date.today().isoformat(), "--batch-size", "25", "--json",
         "--campaigns", str(REPO / "campaigns"), "--benefits", str(REPO / "benefits"),
     ]  # fmt: skip
     cli_env = _cli_env(env, ctx, env.strict)
@@ -237,3 +237,36 @@ def test_leavers_are_deregistered_at_the_next_sync(env: Env) -> None:
     # the repertory holds nobody without a purpose in the ledger
     held = set(ledger_of(ctx).held("ghent-garbage-bags"))
     assert now == held
+
+
+def _run_cli(env: Env, ctx: CampaignContext, campaigns: Path) -> subprocess.CompletedProcess[str]:
+    """`entitle campaign run` as of today: the CLI's inscription period starts today (a sync for a
+    period already over is refused), so the test does not depend on the date it runs."""
+    command = [
+        str(Path(sys.executable).parent / "entitle"), "campaign", "run", "garbage-bags",
+        "--as-of", date.today().isoformat(), "--json",
+        "--campaigns", str(campaigns), "--benefits", str(REPO / "benefits"),
+    ]  # fmt: skip
+    cli_env = _cli_env(env, ctx, env.strict)
+    cli_env["ENTITLE_MAGDA_DEFAULT_CAPACITY"] = "ENTITLE"
+    return subprocess.run(command, env=cli_env, capture_output=True, text=True, check=False)
+
+
+def test_campaign_run_reports_the_not_inscribed_or_syncs_first(env: Env, tmp_path: Path) -> None:
+    plain = env.context("cli-plain", env.strict)
+    reported = _run_cli(env, plain, REPO / "campaigns" / "ghent")
+    assert reported.returncode == 0, reported.stderr
+    gap = inscription_gap(plain, bags(), AS_OF)
+    assert f"warning: {gap.not_inscribed:,} of {gap.persons:,} persons" in reported.stderr
+    # the campaign file asks to sync first: the run inscribes, and warns about nobody
+    campaigns = tmp_path / "campaigns"
+    campaigns.mkdir()
+    text = (REPO / "campaigns" / "ghent" / "garbage-bags.yaml").read_text(encoding="utf-8")
+    (campaigns / "garbage-bags.yaml").write_text(
+        text + "inscriptions: {sync_first: true}\n", encoding="utf-8"
+    )
+    synced = env.context("cli-sync", env.strict)
+    ran = _run_cli(env, synced, campaigns)
+    assert ran.returncode == 0, ran.stderr
+    assert "not inscribed" not in ran.stderr
+    assert sum(ledger_of(synced).purposes().values()) == gap.persons

@@ -134,3 +134,21 @@ def test_certificate_command(ca: Path, tmp_path: Path) -> None:
     )
     assert missing.exit_code == 2
     assert "signing.key_file (ENTITLE_MAGDA_SIGNING__KEY_FILE): no file" in missing.output
+
+
+def test_start_up_warns_about_the_certificate(
+    ca: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entitle.decide.wiring import signing_warning
+
+    short = _make_ca(tmp_path / "short", days=3)
+    monkeypatch.setenv("ENTITLE_MAGDA_SIGNING__ENABLED", "true")
+    monkeypatch.setenv("ENTITLE_MAGDA_SIGNING__KEY_FILE", str(ca / "signing.key"))
+    monkeypatch.setenv("ENTITLE_MAGDA_SIGNING__CERT_FILE", str(ca / "signing.crt"))
+    assert signing_warning() is None
+    monkeypatch.setenv("ENTITLE_MAGDA_SIGNING__KEY_FILE", str(short / "signing.key"))
+    monkeypatch.setenv("ENTITLE_MAGDA_SIGNING__CERT_FILE", str(short / "signing.crt"))
+    warning = signing_warning()
+    assert warning is not None and warning.startswith("warning:") and "renew" in warning
+    monkeypatch.setenv("ENTITLE_MAGDA_SIGNING__ENABLED", "false")
+    assert signing_warning() is None
