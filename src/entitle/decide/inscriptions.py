@@ -97,11 +97,13 @@ class InscriptionLedger:
         finally:
             db.close()
 
-    def held(self, purpose: str) -> dict[str, Held]:
-        """The inscriptions held for a purpose, by INSZ."""
+    def held(self, purpose: str, capacity: str) -> dict[str, Held]:
+        """The inscriptions held for a purpose under a capacity, by INSZ."""
         with self._connect() as db:
             rows = db.execute(
-                "SELECT insz, capacity, start, end FROM inscriptions WHERE purpose = ?", (purpose,)
+                "SELECT insz, capacity, start, end FROM inscriptions "
+                "WHERE purpose = ? AND capacity = ?",
+                (purpose, capacity),
             ).fetchall()
         return {
             insz: Held(capacity, date.fromisoformat(start), date.fromisoformat(end))
@@ -153,7 +155,9 @@ class InscriptionLedger:
 
 @dataclass(frozen=True)
 class SyncPlan:
-    """What a sync has to do: INSZ to inscribe (new), to extend, and to deregister."""
+    """What a sync has to do: INSZ to inscribe (new), to extend, and to deregister (for the
+    purpose's current capacity; inscriptions under a capacity the purpose no longer has are left
+    to end with their period)."""
 
     inscribe: tuple[str, ...]
     extend: tuple[str, ...]
@@ -176,7 +180,7 @@ def plan_sync(
     end: date,
 ) -> SyncPlan:
     """Compare what the purpose needs with what the ledger holds for it."""
-    held = ledger.held(purpose)
+    held = ledger.held(purpose, capacity)
     need = list(dict.fromkeys(wanted))
     needed = set(need)
     inscribe: list[str] = []
@@ -184,13 +188,13 @@ def plan_sync(
     kept = 0
     for insz in need:
         have = held.get(insz)
-        if have is None or have.capacity != capacity:
+        if have is None:
             inscribe.append(insz)
         elif have.start > start or have.end < end:
             extend.append(insz)
         else:
             kept += 1
-    leavers = [i for i, h in held.items() if i not in needed or h.capacity != capacity]
+    leavers = [i for i in held if i not in needed]
     elsewhere = ledger.needed_elsewhere(purpose, capacity, leavers)
     return SyncPlan(
         inscribe=tuple(inscribe),
@@ -305,10 +309,10 @@ def not_inscribed(
 ) -> list[str]:
     """Those of ``insz`` Entitle holds no inscription for, for the purpose and capacity, on the
     date: their KSZ facts will come back as "no data" (the campaign pre-check)."""
-    held = ledger.held(purpose)
+    held = ledger.held(purpose, capacity)
     missing: list[str] = []
     for person in dict.fromkeys(insz):
         have = held.get(person)
-        if have is None or have.capacity != capacity or not have.start <= on <= have.end:
+        if have is None or not have.start <= on <= have.end:
             missing.append(person)
     return missing
