@@ -71,14 +71,15 @@ def ensure_signing_files(folder: Path) -> SigningFiles:
     if _still_valid(files):
         return files
     script = make_test_ca_script()
-    if not script.is_file() or shutil.which("openssl") is None:
+    bash = shutil.which("bash")
+    if not script.is_file() or shutil.which("openssl") is None or bash is None:
         raise DemoError(
             f"the demo signs its MAGDA requests with a test certificate made by {script}, "
-            "which needs openssl"
+            "which needs bash and openssl"
         )
     shutil.rmtree(folder, ignore_errors=True)
     done = subprocess.run(  # nosec B603
-        ["bash", str(script), str(folder)], capture_output=True, text=True, check=False
+        [bash, str(script), str(folder)], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise DemoError(f"{script.name} failed: {done.stderr.strip()[-300:]}")

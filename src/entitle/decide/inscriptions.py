@@ -112,19 +112,13 @@ class InscriptionLedger:
 
     def needed_elsewhere(self, purpose: str, capacity: str, insz: Iterable[str]) -> set[str]:
         """Those of ``insz`` another purpose holds inscribed for the same capacity."""
-        wanted = list(insz)
-        found: set[str] = set()
         with self._connect() as db:
-            for start in range(0, len(wanted), 500):
-                part = wanted[start : start + 500]
-                marks = ",".join("?" * len(part))
-                rows = db.execute(
-                    f"SELECT insz FROM inscriptions WHERE purpose != ? AND capacity = ? "  # nosec B608
-                    f"AND insz IN ({marks})",
-                    (purpose, capacity, *part),
-                ).fetchall()
-                found.update(row[0] for row in rows)
-        return found
+            rows = db.execute(
+                "SELECT DISTINCT insz FROM inscriptions WHERE purpose != ? AND capacity = ?",
+                (purpose, capacity),
+            ).fetchall()
+        others = {row[0] for row in rows}
+        return {i for i in insz if i in others}
 
     def record(
         self, purpose: str, capacity: str, insz: Sequence[str], start: date, end: date
