@@ -76,7 +76,7 @@ __all__ = [
     "write_city",
 ]
 
-GENERATOR_VERSION: Final = 1
+GENERATOR_VERSION: Final = 2  # 2: no random "not integrated" draw for established residents
 MAX_PERSONS: Final = 20_000_000  # household ids have 8 digits
 GREY_KINDS: Final = (
     "separated_parents",

@@ -115,10 +115,11 @@ def build_grey(hh: Households, p: Persons, streets: int, seed: int, place: Place
     newcomer = newcomer_household[p.hh] & ~in_care & ~hh.reference_address[p.hh]
     foreign_income = adult & (p.nationality == 0) & ~newcomer & ~in_care & (u[3] < FOREIGN_INCOME_P)
 
-    # Not integrated at the KSZ: many recent arrivals and people in the waiting register, a few
-    # others.
+    # Not integrated at the KSZ: many recent arrivals and people in the waiting register (no
+    # social-security history yet). Anyone else without KSZ data is not inscribed for the asking
+    # consumer: the simulator's repertory says so (--require-inscriptions), not a draw here.
     waiting = p.register == 2
-    not_integrated_p = np.where(newcomer, 0.20, np.where(waiting, 0.20, 0.002))
+    not_integrated_p = np.where(newcomer, 0.20, np.where(waiting, 0.20, 0.0))
     not_integrated = (u[4] < not_integrated_p) & (p.role != RESIDENT)
     return Grey(
         separated=separated,
