@@ -270,3 +270,34 @@ def test_campaign_run_reports_the_not_inscribed_or_syncs_first(env: Env, tmp_pat
     assert ran.returncode == 0, ran.stderr
     assert "not inscribed" not in ran.stderr
     assert sum(ledger_of(synced).purposes().values()) == gap.persons
+
+
+def test_desk_purpose_sync_from_a_file_and_its_bad_input(env: Env, tmp_path: Path) -> None:
+    ctx = env.context("desk-list", env.strict)
+    cli_env = _cli_env(env, ctx, env.strict)
+    cli_env["ENTITLE_MAGDA_DEFAULT_CAPACITY"] = "DESK"
+    entitle = str(Path(sys.executable).parent / "entitle")
+    people = pl.read_parquet(env.city / "registry" / "persons.parquet")["person_id"].head(3)
+    good = tmp_path / "list.txt"
+    good.write_text("\n".join(people.to_list()) + "\n", encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{people[0]}\n12345678901\n", encoding="utf-8")
+
+    def sync(*extra: str) -> subprocess.CompletedProcess[str]:
+        command = [entitle, "inscriptions", "sync", "--purpose", "ghent-uitpas", *extra]
+        return subprocess.run(command, env=cli_env, capture_output=True, text=True, check=False)
+
+    calls = stats(env.strict, "RegistreerInschrijving")
+    wrong = sync("--from", str(bad))
+    assert wrong.returncode == 2 and "line 2: not a valid INSZ" in wrong.stderr
+    past = sync("--from", str(good), "--start", "2020-01-01", "--end", "2020-12-31")
+    assert past.returncode == 2 and "is in the past" in past.stderr
+    assert stats(env.strict, "RegistreerInschrijving") == calls  # nothing half-done
+    assert ledger_of(ctx).purposes() == {}
+    end = date(date.today().year, 12, 31).isoformat()
+    done = sync("--from", str(good), "--end", end, "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"inscribed": 3' in done.stdout
+    assert ledger_of(ctx).purposes() == {"ghent-uitpas": 3}
+    held = {e["insz"] for e in repertory(env.strict) if e["capacity"] == "DESK"}
+    assert held == set(people.to_list())
