@@ -26,6 +26,7 @@ input, sign-in), 3 input/output (database or folder not writable): fix it and ru
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 from collections.abc import Callable, Sequence
@@ -584,6 +585,8 @@ def schedule_command(
             console.print(f"{verb} {item.campaign.name} for {item.slot} (as of {item.as_of})")
         if dry_run:
             continue
+        with contextlib.suppress(typer.Exit):  # printed; the attempt then reports it as well
+            _before_run(ctx, item.campaign, item.as_of)  # certificate, inscriptions (sync_first)
         outcome = attempt(
             ctx,
             item.campaign,
