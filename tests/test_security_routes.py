@@ -72,6 +72,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/desk/check"): Rule(DESK_ROLES, csrf=True, decisions=True),
     ("POST", "/desk/check-others"): Rule(DESK_ROLES, csrf=True, decisions=True),
     ("POST", "/desk/override"): Rule(OVERRIDE_ROLES, csrf=True),
+    ("POST", "/desk/inscribe"): Rule(OVERRIDE_ROLES, csrf=True),
     ("POST", "/desk/letters/reprint"): Rule(DESK_ROLES, csrf=True),
     ("GET", "/audit"): Rule(AUDITORS),
     ("POST", "/audit"): Rule(AUDITORS, csrf=True, reads=True),
@@ -104,6 +105,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/login": {"username": "desk", "password": "wrong"},
     "/desk/check": {"insz": INSZ, "benefit": "ghent.uitpas"},
     "/desk/check-others": {"insz": INSZ, "benefit": "ghent.uitpas", "visit": "1"},
+    "/desk/inscribe": {"insz": INSZ, "benefit": "ghent.uitpas"},
     "/desk/override": {
         "insz": INSZ,
         "benefit": "ghent.uitpas",
