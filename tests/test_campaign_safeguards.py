@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -31,6 +33,7 @@ from entitle.decide.campaign import (
 )
 from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_export import decisions_table, export_run
+from entitle.decide.campaign_figures import RUN_CHANGES
 from entitle.decide.campaign_gates import GateError
 from entitle.decide.campaign_health import prometheus, read_health
 from entitle.decide.campaign_lock import RunLocked, run_lock
@@ -152,8 +155,8 @@ def households_of_chunk(ctx: CampaignContext, campaign: Campaign, chunk: int) ->
     return set(persons["person_id"].to_list())
 
 
-def sample_failing(city: tuple[Path, pl.DataFrame, pl.DataFrame]) -> set[str]:
-    """Every 97th person, but none of the first household (the preflight's probe answers)."""
+def sample_failing(city: tuple[Path, pl.DataFrame, pl.DataFrame], step: int = 97) -> set[str]:
+    """Every `step`th person, but none of the first household (the preflight's probe answers)."""
     ctx = context_free(city)
     from entitle.decide.campaign_run import load_target
 
@@ -161,7 +164,7 @@ def sample_failing(city: tuple[Path, pl.DataFrame, pl.DataFrame]) -> set[str]:
     _, persons, households = target.chunk(0)
     first = households["household_id"][0]
     probe = set(persons.filter(pl.col("household_id") == first)["person_id"].to_list())
-    return set(city[1]["person_id"].to_list()[::97]) - probe
+    return set(city[1]["person_id"].to_list()[::step]) - probe
 
 
 def context_free(city: tuple[Path, pl.DataFrame, pl.DataFrame]) -> CampaignContext:
@@ -508,20 +511,14 @@ def test_the_health_file_and_the_prometheus_textfile(
     json.dumps(outcome.to_dict())  # the --json summary is JSON
 
 
-def test_the_dashboard_says_why_a_run_paused_and_how_many_are_pending(
-    tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame]
-) -> None:
-    from fastapi.testclient import TestClient
+@contextmanager
+def dashboard(tmp_path: Path, ctx: CampaignContext) -> Iterator[TestClient]:
+    """The web application on the context's database, signed in as a campaign manager."""
     from test_web_support import PASSWORD, login, settings_for
 
     from entitle.web.app import create_app
     from entitle.web.campaign_pages import CampaignSetup
 
-    campaign = bags()
-    ctx = context(tmp_path, city, failing=set())
-    assert isinstance(ctx.source, FaultySource)
-    ctx.source.failing = households_of_chunk(ctx, campaign, 1)
-    paused = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
     settings = settings_for(
         "http://127.0.0.1:9",
         tmp_path,
@@ -536,11 +533,27 @@ def test_the_dashboard_says_why_a_run_paused_and_how_many_are_pending(
     try:
         client = TestClient(app, follow_redirects=False)
         assert login(client, "manager").status_code == 303
+        yield client
+    finally:
+        app.state.web.engine.close()
+        app.state.web.backend.close()
+
+
+def test_the_dashboard_says_why_a_run_paused_and_how_many_are_pending(
+    tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame]
+) -> None:
+    campaign = bags()
+    ctx = context(tmp_path, city, failing=set())
+    assert isinstance(ctx.source, FaultySource)
+    ctx.source.failing = households_of_chunk(ctx, campaign, 1)
+    paused = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
+    with dashboard(tmp_path, ctx) as client:
         page = client.get(f"/campaigns/runs/{paused.id}")
         assert page.status_code == 200
         text = " ".join(page.text.split())
         assert 'id="run-paused"' in text and "gepauzeerd bij deel 1" in text
-        assert f"{FACT} (MALFORMED)" in text
+        # the failing fact in words, with the failure's code
+        assert f"{fact_words('nl')} (MALFORMED)" in text and FACT not in text
         ctx.source.failing = sample_failing(city)  # the outage is over; a few failures remain
         draft = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
         pending = (draft.summary or {})["pending"]["count"]
@@ -548,9 +561,108 @@ def test_the_dashboard_says_why_a_run_paused_and_how_many_are_pending(
         text = " ".join(client.get(f"/campaigns/runs/{paused.id}").text.split())
         assert 'id="run-paused"' not in text
         assert f"{pending} wachtend door een fout aan onze kant" in text
-    finally:
-        app.state.web.engine.close()
-        app.state.web.backend.close()
+
+
+def fact_words(lang: str) -> str:
+    """How the pages name the failing fact."""
+    from entitle.rules.catalogue import default_catalogue
+
+    spec = default_catalogue().get(FACT)
+    assert spec is not None and spec.description
+    return str(spec.description[lang])
+
+
+PENDING_WORDS = {
+    "nl": ("in afwachting (fout bij ons of de bron, volgende run)", "in afwachting: de volgende"),
+    "en": ("pending (our or the source's failure; next run)", "pending: the next run decides"),
+}
+NOT_PENDING_WORDS = {
+    "nl": ("geen recht", "onbepaald"),
+    "en": ("not eligible", "undetermined"),
+}
+
+
+def _cell_count(html: str, row_class: str) -> int:
+    row = re.search(rf'<tr class="{row_class}">(.*?)</tr>', html, re.S)
+    assert row, row_class
+    found = re.search(r'<td class="num">([\d.\s]+)</td>', row.group(1))
+    assert found, row.group(1)
+    return int(re.sub(r"\D", "", found.group(1)))
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_dashboard_counts_and_charts_pending_households_as_pending(
+    tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame], lang: str
+) -> None:
+    import html as markup
+
+    from test_web_support import assert_dutch
+
+    campaign = bags()
+    ctx = context(tmp_path, city, failing=set())
+    assert isinstance(ctx.source, FaultySource)
+    first = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
+    with ctx.factory() as session:
+        approve_run(session, campaign, first.id, actor="alice")
+        session.commit()
+    # failures of ours for every 3rd person in the next run (the circuit set not to pause it)
+    ctx.source.failing = sample_failing(city, step=3)
+    ctx.max_failure_share = 1.0
+    second = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
+    assert second.status == "draft" and second.previous_run_id == first.id
+    rows = rows_of(ctx, second.id)
+    stored = {o: sum(1 for r in rows if r.outcome == o) for o in {r.outcome for r in rows}}
+    pending = [r for r in rows if r.outcome == PENDING]
+    # against the previous run, a pending household's stored change reads "not eligible" or
+    # "eligible before, undetermined now": the dashboard must not show it so
+    assert {r.change for r in pending} == {"none", "unknown"}
+    pending_word, pending_change = PENDING_WORDS[lang]
+    with dashboard(tmp_path, ctx) as client:
+        client.cookies.set("entitle_lang", lang)
+        # the run list: one column per outcome, pending included, equal to the stored outcomes
+        index = markup.unescape(client.get("/campaigns").text)
+        assert pending_word in index
+        listed = re.search(
+            rf'href="/campaigns/runs/{second.id}".*?</tr>', index, re.S
+        )  # fmt: skip
+        assert listed
+        for outcome in ("eligible", "not_eligible", "undetermined", PENDING):
+            cell = re.search(rf'class="num outcome-{outcome}">([^<]*)<', listed.group(0))
+            assert cell and int(re.sub(r"\D", "", cell.group(1))) == stored.get(outcome, 0)
+        # the run page: the outcomes table, and the chart's words for those who see no colour
+        page = client.get(f"/campaigns/runs/{second.id}")
+        assert page.status_code == 200
+        html = markup.unescape(page.text)
+        if lang == "nl":
+            assert_dutch(page.text)
+        notice = re.search(r'id="run-pending">(.*?)</p>', html, re.S)
+        assert notice and f"{fact_words(lang)} (MALFORMED)" in notice.group(1)
+        for outcome in ("eligible", "not_eligible", "undetermined", PENDING):
+            assert _cell_count(html, f"outcome-row-{outcome}") == stored.get(outcome, 0)
+        title = re.search(r'<title id="chart-outcomes-title">(.*?)</title>', html, re.S)
+        assert title and f"{pending_word}: {len(pending)}" in title.group(1)
+        assert 'class="bar bar-pending"' in html
+        changes = re.search(r'<title id="chart-changes-title">(.*?)</title>', html, re.S)
+        assert changes and f"{pending_change}" in changes.group(1)
+        # the changes table: pending on its own row; "not eligible" and the undetermined rows
+        # count only households that are so
+        assert _cell_count(html, "change-row-pending") == len(pending)
+        for change, outcome in (
+            ("none", "not_eligible"),
+            ("undetermined", "undetermined"),
+            ("unknown", "undetermined"),
+        ):
+            expected = sum(1 for r in rows if r.change == change and r.outcome == outcome)
+            assert _cell_count(html, f"change-row-{change}") == expected
+        assert sum(_cell_count(html, f"change-row-{c}") for c in RUN_CHANGES) == len(rows)
+        # the sample of pending households: each says pending, never "not eligible"/"undetermined"
+        table = html.split('id="sample-pending"', 1)[1].split("</table>", 1)[0]
+        shown = re.findall(r"<tr>\s*<td><code.*?</tr>", table, re.S)
+        assert len(shown) == min(len(pending), 10)
+        for row in shown:
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            assert pending_word in cells[1] and pending_change in cells[2]
+            assert not any(word in cells[1] + cells[2] for word in NOT_PENDING_WORDS[lang])
 
 
 # --------------------------------------------------------------------------- properties

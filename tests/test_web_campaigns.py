@@ -32,6 +32,7 @@ from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide.campaign import CampaignContext, run_campaign
 from entitle.decide.campaign_def import Campaign, find_campaign
+from entitle.decide.campaign_figures import RUN_CHANGES
 from entitle.decide.letters import euro
 from entitle.registry.population import load_population
 from entitle.registry.synth import write_city
@@ -698,7 +699,8 @@ def test_the_coupon_api_as_documented(site: Site, approved: httpx.Response) -> N
 
 def test_dynamic_labels_exist_in_both_languages() -> None:
     keys = [f"campaign.status.{s}" for s in store.RUN_STATUSES]
-    keys += [f"campaign.change.{c}" for c in store.CHANGES]
+    keys += [f"campaign.change.{c}" for c in RUN_CHANGES]
+    keys += ["campaign.outcome.pending"]
     keys += [f"campaign.target.{k}" for k in ("households", "persons", "pupils")]
     keys += [f"whatif.noun.{k}" for k in ("households", "persons", "pupils")]
     keys += [f"run.notice.{n}" for n in ("approved", "approved_partly", "rejected", "issuing")]

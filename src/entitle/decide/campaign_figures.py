@@ -18,6 +18,16 @@ from entitle.rules.model import Benefit
 from entitle.store import campaigns as store
 from entitle.store.campaigns import RunView
 
+# a run's changes as the dashboard counts them: a pending household is counted as pending, never
+# by its stored change ("none" or "unknown" against the previous run), so it is not read as
+# "not eligible" or "undetermined"
+RUN_CHANGES = (*store.CHANGES, PENDING)
+
+
+def shown_change(outcome: str, change: str) -> str:
+    """The change a decision is counted and shown under (`RUN_CHANGES`)."""
+    return PENDING if outcome == PENDING else change
+
 
 def _reason_key(benefit: Benefit, row: Any) -> list[str]:
     missing: list[str] = list(row.facts_missing or [])
@@ -65,7 +75,7 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
     pending: list[str] = []
     for row in rows:
         outcomes[row.outcome] += 1
-        changes[row.change] += 1
+        changes[shown_change(row.outcome, row.change)] += 1
         if row.outcome == "eligible":
             band = row.band or "-"
             bands[band] += 1
@@ -93,7 +103,7 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
             for o in (*OUTCOMES, PENDING, "absent")
             if outcomes[o] or o in (*OUTCOMES, PENDING)
         },
-        "changes": {c: changes[c] for c in store.CHANGES},
+        "changes": {c: changes[c] for c in RUN_CHANGES},
         "bands": dict(sorted(bands.items())),
         "cost_by_band": {b: round(v, 2) for b, v in sorted(cost_by_band.items())},
         "cost": round(sum(cost_by_band.values()), 2),
@@ -191,7 +201,7 @@ def run_figures(session: Session, run_id: int, *, sample: int = 10) -> dict[str,
     if run.status != "running":
         figures["sample"] = {
             outcome: store.decision_sample(session, run_id, outcome=outcome, limit=sample)
-            for outcome in OUTCOMES
+            for outcome in (*OUTCOMES, PENDING)
         }
         figures["sample_changes"] = {
             change: store.decision_sample(session, run_id, change=change, limit=sample)

@@ -47,7 +47,8 @@ from entitle.decide.campaign import (
     take_up_by_week,
 )
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
-from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, MissingReason
+from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
+from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
@@ -79,7 +80,10 @@ CAMPAIGN_ROLES = frozenset({"campaign_manager", "administrator"})
 # role that hands it to the city's sending channel downloads it
 NOTIFICATION_ROLES = frozenset({"administrator"})
 OUTCOMES = ("eligible", "not_eligible", "undetermined")
-CHANGES = store.CHANGES
+# a run's outcomes: also `pending`, a household left for the next run by a failure of ours or
+# of the source (never "not eligible" nor "undetermined", and never a letter)
+RUN_OUTCOMES = (*OUTCOMES, PENDING)
+CHANGES = RUN_CHANGES
 NOTE_MAX = 2000
 SAMPLE = 10
 MAX_FIELD = 200
@@ -214,6 +218,7 @@ COLOURS = {
     "eligible": "#0b4d1f",
     "not_eligible": "#7a0014",
     "undetermined": "#7a5200",
+    PENDING: "#4b2e83",
     "new": "#0b4d1f",
     "continued": "#0c2340",
     "changed": "#2a1a66",
@@ -293,6 +298,8 @@ class Words:
         return self.t(f"campaign.change.{change}")
 
     def outcome(self, outcome: str) -> str:
+        if outcome == PENDING:
+            return self.t("campaign.outcome.pending")
         return self.t(f"card.outcome.{outcome}") if outcome in OUTCOMES else outcome
 
     def target(self, kind: str) -> str:
@@ -376,6 +383,14 @@ class Words:
             return f"{self.fact(found.group(1))}: {self.missing_kind(found.group(2))}"
         return key
 
+    def pending_reasons(self, reasons: dict[str, int] | None) -> str:
+        """A run's failures of ours (`fact (code)` keys) as the fact in words and its code."""
+        shown = []
+        for key in reasons or {}:
+            found = re.fullmatch(r"(\S+) \((.*)\)", key)
+            shown.append(f"{self.fact(found.group(1))} ({found.group(2)})" if found else key)
+        return ", ".join(shown)
+
     def output(self, name: str, value: Any) -> tuple[str, str]:
         campaign = self.campaign
         output = campaign.benefit.outputs.get(name) if campaign else None
@@ -440,7 +455,7 @@ def sample_rows(words: Words, rows: Sequence[dict[str, Any]]) -> list[SampleRow]
             SampleRow(
                 subject=str(row.get("subject", ""))[:12],
                 outcome=str(row.get("outcome", "")),
-                change=str(row.get("change", "")),
+                change=shown_change(str(row.get("outcome", "")), str(row.get("change", ""))),
                 band=words.band(row.get("band")),
                 previous_band=words.band(previous) if previous else None,
                 grants=grants,
@@ -479,7 +494,7 @@ def campaigns_page(
                     "as_of": words.day(run["as_of"]),
                     "status": run["status"],
                     "status_text": words.status(run["status"]),
-                    "outcomes": {o: words.count(outcomes.get(o)) for o in OUTCOMES},
+                    "outcomes": {o: words.count(outcomes.get(o)) for o in RUN_OUTCOMES},
                     "new": words.count(changes.get("new")),
                     "ended": words.count(changes.get("ended")),
                     "letters": words.count(sum((run.get("letters_issued") or {}).values())),
@@ -502,7 +517,13 @@ def campaigns_page(
     return render(
         request,
         "campaign_index.html",
-        {"campaigns": sections, "load_error": setup.load_error, "outcome_names": OUTCOMES},
+        {
+            "campaigns": sections,
+            "load_error": setup.load_error,
+            "outcome_heads": [
+                (o, Words(t, None, default_catalogue()).outcome(o)) for o in RUN_OUTCOMES
+            ],
+        },
     )
 
 
@@ -619,7 +640,7 @@ def _run_page(
     bands = {b: counted[b] for b in band_order(counted)}
     cost_by_band: dict[str, float] = figures.get("cost_by_band") or {}
     reasons: dict[str, int] = figures.get("undetermined_reasons") or {}
-    subjects = sum(int(outcomes.get(o, 0)) for o in OUTCOMES)
+    subjects = sum(int(outcomes.get(o, 0)) for o in RUN_OUTCOMES)
     charts: dict[str, Chart] = {}
     if subjects:
         charts["outcomes"] = bar_chart(
@@ -627,7 +648,7 @@ def _run_page(
             t("run.outcomes"),
             [
                 (words.outcome(o), outcomes.get(o, 0), words.count(outcomes.get(o)), o)
-                for o in OUTCOMES
+                for o in RUN_OUTCOMES
             ],
         )
         charts["changes"] = bar_chart(
@@ -713,7 +734,7 @@ def _run_page(
         "outcomes": outcomes,
         "changes": changes,
         "change_names": CHANGES,
-        "outcome_names": OUTCOMES,
+        "outcome_names": RUN_OUTCOMES,
         "bands": [
             (words.band(b), words.count(n), words.money(cost_by_band.get(b)))
             for b, n in bands.items()
@@ -731,7 +752,7 @@ def _run_page(
         "can_review": run.status == "draft" and campaign is not None and not reviewed,
         "reviewed": reviewed and run.status == "draft",
         "issuing": setup.issuing(run.id),
-        "samples": {o: sample_rows(words, samples.get(o) or []) for o in OUTCOMES},
+        "samples": {o: sample_rows(words, samples.get(o) or []) for o in RUN_OUTCOMES},
         "sample_changes": {
             c: sample_rows(words, sample_changes.get(c) or []) for c in ("new", "changed", "ended")
         },
