@@ -511,6 +511,48 @@ def test_the_health_file_and_the_prometheus_textfile(
     json.dumps(outcome.to_dict())  # the --json summary is JSON
 
 
+def test_the_health_endpoint_says_each_campaigns_last_attempt_without_personal_data(
+    tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame]
+) -> None:
+    campaign = bags()
+    ctx = context(tmp_path, city, failing=sample_failing(city))
+    with dashboard(tmp_path, ctx) as client:
+        client.cookies.clear()  # a monitor signs in nowhere
+        before = client.get("/health/campaigns")
+        assert before.status_code == 200
+        assert before.json() == {"status": "ok", "worst_exit_code": 0, "campaigns": {}}
+        outcome = attempt(ctx, campaign, AS_OF, chunk_size=300)
+        assert outcome.exit_code == 1 and outcome.pending > 0
+        answer = client.get("/health/campaigns")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        body = answer.json()
+        state = read_health(ctx)["garbage-bags"]  # what `entitle campaign health` reports
+        assert body["status"] == "pending" and body["worst_exit_code"] == 1
+        assert body["campaigns"] == {
+            "garbage-bags": {
+                "result": "pending",
+                "exit_code": 1,
+                "run": outcome.run,
+                "status": "draft",
+                "as_of": AS_OF.isoformat(),
+                "pending": outcome.pending,
+                "at": state["at"],
+                "last_success": state["at"],
+                "paused": False,
+            }
+        }
+        # no free text, no subject: the message and the pending pseudonyms stay in the CLI
+        assert state["message"] and state["message"] not in answer.text
+        run = store_run(ctx, outcome.run)
+        assert not any(p in answer.text for p in (run.summary or {})["pending"]["subjects"])
+
+
+def store_run(ctx: CampaignContext, run_id: int | None) -> Any:
+    assert run_id is not None
+    with ctx.factory() as session:
+        return store.get_run(session, run_id)
+
+
 @contextmanager
 def dashboard(tmp_path: Path, ctx: CampaignContext) -> Iterator[TestClient]:
     """The web application on the context's database, signed in as a campaign manager."""

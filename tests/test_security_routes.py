@@ -80,6 +80,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/audit/subject"): Rule(AUDITORS, csrf=True, reads=True, decisions=True),
     ("POST", "/audit/subject.csv"): Rule(AUDITORS, csrf=True, reads=True, decisions=True),
     ("GET", "/audit/alerts"): Rule(AUDITORS),
+    ("GET", "/health/campaigns"): Rule(
+        PUBLIC, why="campaign monitoring; exit codes, counts and times, nothing personal"
+    ),
     ("GET", "/campaigns"): Rule(CAMPAIGN_ROLES),
     ("GET", "/campaigns/runs/{run_id}"): Rule(CAMPAIGN_ROLES),
     ("POST", "/campaigns/runs/{run_id}/approve"): Rule(CAMPAIGN_ROLES, csrf=True),

@@ -11,7 +11,8 @@ rewrites it as a Prometheus textfile (for node_exporter's textfile collector):
     entitle_campaign_last_attempt_timestamp_seconds{…}        when
     entitle_campaign_last_success_timestamp_seconds{…}        last attempt with exit 0 or 1
 
-`entitle campaign health` prints the same (and exits with the worst last exit code).
+`entitle campaign health` prints the same (and exits with the worst last exit code);
+`public_health` is what the web app's `GET /health/campaigns` answers.
 """
 
 from __future__ import annotations
@@ -97,3 +98,26 @@ def prometheus(states: dict[str, dict[str, Any]]) -> str:
             label = campaign.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
             lines.append(f'entitle_campaign_{name}{{campaign="{label}"}} {value(state)}')
     return "\n".join(lines) + "\n"
+
+
+# what `public_health` keeps of an attempt: codes, counts and times, never the free-text message
+# (it may repeat a source's or the database's error text)
+PUBLIC_FIELDS = ("result", "exit_code", "run", "status", "as_of", "pending", "at", "last_success")
+
+
+def public_health(states: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The last attempts for an unauthenticated monitor: per campaign its result, exit code, run,
+    pending count and times; overall the worst exit code and a status word ("ok" for 0,
+    "pending" for 1, "failing" for 2 or 3, "ok" before any run)."""
+    worst = max((int(s.get("exit_code", 0)) for s in states.values()), default=0)
+    return {
+        "status": "ok" if worst == 0 else ("pending" if worst == 1 else "failing"),
+        "worst_exit_code": worst,
+        "campaigns": {
+            name: {
+                **{key: state.get(key) for key in PUBLIC_FIELDS},
+                "paused": state.get("result") == "paused",
+            }
+            for name, state in sorted(states.items())
+        },
+    }

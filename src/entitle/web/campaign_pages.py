@@ -48,6 +48,7 @@ from entitle.decide.campaign import (
 )
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
 from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
+from entitle.decide.campaign_health import public_health, read_health
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
@@ -1007,6 +1008,16 @@ def run_letter(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="brief-{run_id}-{seq}.pdf"'},
     )
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+@router.get("/health/campaigns")
+def campaigns_health(request: Request) -> dict[str, Any]:
+    """Each campaign's last run attempt for monitoring, without sign-in: codes, counts and times
+    only (`public_health`: no message, no subject, no figure of a decision)."""
+    return public_health(read_health(campaign_setup(request).context))
 
 
 # --------------------------------------------------------------------------- what-if
