@@ -21,11 +21,18 @@ from entitle.rules.columnar import (
     decisions_from_frame,
     evaluate_population,
 )
-from entitle.rules.decision import FactRequest, MissingFact, Subject, member_role
+from entitle.rules.decision import (
+    FactRequest,
+    MissingFact,
+    Subject,
+    member_relation,
+    member_role,
+)
 from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.logic import Outcome
 from entitle.rules.scalar import evaluate
 from entitle.web.desk import build_card
+from entitle.web.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
 LEZ = load_benefit(ROOT / "benefits" / "ghent" / "lez.yaml")
@@ -146,6 +153,78 @@ def test_the_desk_card_names_whose_fact_is_missing_and_what_is_certain() -> None
     }.items() <= next(
         m for m in shown["missing"] if m["fact"] == "person.increased_allowance"
     ).items()
+
+
+@pytest.mark.parametrize(
+    ("place", "codes", "nl", "en"),
+    [
+        (1, {1: "01", 2: "02"}, "uw partner", "your partner"),
+        (1, {1: "03", 2: "01"}, "uw ouder", "your parent"),
+        (None, {1: "01", 2: "02"}, "gezinslid 2 (partner)", "household member 2 (partner)"),
+    ],
+)
+def test_the_card_says_what_is_certain_what_is_open_and_whose_fact_settles_it(
+    place: int | None, codes: dict[int, str | None], nl: str, en: str
+) -> None:
+    subject, facts = _lez_household(
+        {"increased_allowance": None, "disability_parking_card": None, "position_code": "02"}
+    )
+    facts |= {
+        FactRequest("me", "person.position_code"): "01",
+        FactRequest("partner", "person.disability_parking_card_child"): False,
+        FactRequest("h", "household.collective"): False,
+    }
+    decision = evaluate(LEZ, subject, DictProvider(facts), AS_OF)
+    result = CheckResult(decision, {}, 3, codes, subject_place=place)
+    card = build_card(LEZ, result, LEZ.purpose)
+    assert [part.output for part in card.open_parts] == ["tariff"]  # the prices have no levels
+    dutch = card.open_parts[0].said(Translator("nl"))
+    assert dutch["certain"] == "zeker: verlaagd tarief"
+    assert dutch["open"] == "nog open: vrijstelling"
+    facts = "parkeerkaart voor personen met een handicap en verhoogde tegemoetkoming"
+    assert dutch["missing"] == f"ontbreekt: {facts} van {nl}"
+    english = card.open_parts[0].said(Translator("en"))
+    assert english["certain"] == "certain: reduced tariff"
+    assert english["open"] == "still open: exemption"
+    facts = "disability parking card and increased allowance (VT/BIM)"
+    assert english["missing"] == f"missing: {facts} of {en}"
+    shown = card.to_json()["open_parts"]
+    assert shown[0]["certain"] == {"nl": "verlaagd tarief", "en": "reduced tariff"}
+    assert shown[0]["possible"] == [{"nl": "vrijstelling", "en": "exemption"}]
+
+
+def test_a_settled_tariff_has_no_open_part() -> None:
+    subject, facts = _lez_household(
+        {
+            "increased_allowance": False,
+            "disability_parking_card": False,
+            "disability_parking_card_child": False,
+        }
+    )
+    decision = evaluate(LEZ, subject, DictProvider(facts), AS_OF)
+    card = build_card(LEZ, CheckResult(decision, {}, 3, {1: "01", 2: "02"}, subject_place=1), "p")
+    assert card.open_parts == [] and card.to_json()["open_parts"] == []
+
+
+@pytest.mark.parametrize(
+    ("subject_code", "member_code", "nl", "en"),
+    [
+        ("01", "02", "uw partner", "your partner"),
+        ("01", "13", "uw kind", "your child"),
+        ("02", "01", "uw partner", "your partner"),
+        ("02", "03", "uw kind", "your child"),
+        ("03", "02", "uw ouder", "your parent"),
+        ("03", "03", "uw broer of zus", "your sibling"),
+        ("12", "01", "gezinslid 2 (referentiepersoon)", "household member 2 (reference person)"),
+        (None, None, "gezinslid 2", "household member 2"),
+    ],
+)
+def test_members_are_named_by_their_relation_to_the_subject(
+    subject_code: str | None, member_code: str | None, nl: str, en: str
+) -> None:
+    item = MissingFact("person.x", "member", 2, ("tariff",))
+    assert member_relation(item, subject_code, member_code, "nl") == nl
+    assert member_relation(item, subject_code, member_code, "en") == en
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from test_web_support import (
     desk_check,
     signed_in,
     web_app,
+    write_partner_gap_city,
     write_web_city,
 )
 
@@ -328,6 +329,40 @@ def test_english(web: Web, city: City) -> None:
     assert "lives in Ghent" in card
     client.get("/lang/nl?next=/desk")
     assert '<html lang="nl">' in client.get("/desk").text
+
+
+def test_a_partial_lez_card_says_what_is_certain_open_and_whose_fact_is_missing(
+    tmp_path: Path,
+) -> None:
+    """The spouse is not integrated at the KSZ: the reference person's LEZ right is certain (the
+    reduced tariff), the exemption depends on the spouse's status and card."""
+    city = write_partner_gap_city(tmp_path / "city")
+    with web_app(city, tmp_path / "web", checks_per_minute=10_000) as running:
+        client, csrf = signed_in(running, "desk")
+        answer = desk_check(client, csrf, city.ref, LEZ)
+        assert outcome_of(answer.text) == "eligible"
+        tariff = re.search(r'<li class="open-part" data-output="tariff">(.*?)</li>', answer.text)
+        assert tariff, "no certain/open line for the tariff"
+        line = re.sub(r"<[^>]+>", "", tariff.group(1))
+        assert line.startswith("tarief (vrijstelling of verlaagd): zeker: verlaagd tarief; ")
+        assert "nog open: vrijstelling — ontbreekt: " in line
+        missing = line.split("ontbreekt: ", 1)[1]
+        assert missing.endswith(" van uw partner") and missing.count(" van ") == 1
+        facts = missing.removesuffix(" van uw partner").split(" en ")
+        assert set(facts) == {
+            "verhoogde tegemoetkoming",
+            "parkeerkaart voor personen met een handicap",
+        }
+        assert city.spouse not in answer.text and "Amal" not in answer.text
+        assert_no_raw_values(answer.text)
+        client.get("/lang/en?next=/desk")
+        english = desk_check(client, csrf, city.ref, LEZ).text
+        found = re.search(r'<li class="open-part" data-output="tariff">(.*?)</li>', english)
+        assert found
+        line = re.sub(r"<[^>]+>", "", found.group(1))
+        assert "certain: reduced tariff; still open: exemption — missing: " in line
+        facts = line.split("missing: ", 1)[1].removesuffix(" of your partner").split(" and ")
+        assert set(facts) == {"increased allowance (VT/BIM)", "disability parking card"}
 
 
 def test_language_switch_only_redirects_locally(web: Web) -> None:

@@ -89,6 +89,22 @@ def write_web_city(folder: Path) -> City:
     return city
 
 
+def write_partner_gap_city(folder: Path) -> City:
+    """The web test city with the reference person's spouse not integrated at the Crossroads
+    Bank: the reference person has the increased allowance, and whether the spouse's parking card
+    makes it an LEZ exemption is open (a partial decision: at least the reduced tariff)."""
+    city = write_web_city(folder)
+    path = folder / "registry" / "persons.parquet"
+    table = pl.read_parquet(path).with_columns(
+        pl.when(pl.col("person_id") == city.spouse)
+        .then(False)
+        .otherwise(pl.col("integrated_ksz"))
+        .alias("integrated_ksz")
+    )
+    table.write_parquet(path)
+    return city
+
+
 def simulator(city: City, folder: Path) -> Any:
     """The registry simulator on the test city, as a context manager."""
     config = folder / "simulator.yaml"

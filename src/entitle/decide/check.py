@@ -25,6 +25,7 @@ class CheckResult:
     questions: int = 0  # questions sent to the registries and datasets
     positions: dict[int, str | None] = field(default_factory=dict)  # member place -> position code
     number_unknown: bool = False  # the national register does not know this INSZ
+    subject_place: int | None = None  # the subject's place among `positions`
 
 
 # MAGDA's answers when the national register does not know a number: "Onbestaande INSZ" from the
@@ -100,7 +101,8 @@ def check(
     composition = gateway.compositions.get(subject.household_id)
     codes = dict(composition.members) if composition else {}
     positions = {i + 1: codes.get(member) for i, member in enumerate(subject.members)}
-    return CheckResult(decision, reasons, gateway.questions, positions, unknown)
+    place = subject.members.index(subject.id) + 1 if subject.id in subject.members else None
+    return CheckResult(decision, reasons, gateway.questions, positions, unknown, place)
 
 
 def _says_unknown(fact: str, codes: tuple[str, ...]) -> bool:

@@ -92,6 +92,42 @@ def member_role(missing: MissingFact, position_code: str | None, lang: str = "nl
     return f"gezinslid {missing.member}" if lang == "nl" else f"household member {missing.member}"
 
 
+PARTNERS = ("02", "21", "22")
+CHILDREN = ("03", "13")
+PARENTS = ("01", *PARTNERS)
+# (subject's position, member's position) -> the member's role seen from the subject, as the
+# position code of `ROLES` that names it (the register's codes are relative to the reference person)
+RELATIONS: dict[tuple[str, str], str] = {
+    **{("01", code): code for code in ("02", "21", "22", "03", "13", "05", "06", "09")},
+    **{(code, "01"): "02" for code in PARTNERS},
+    **{(partner, child): "03" for partner in PARTNERS for child in CHILDREN},
+    **{(child, parent): "06" for child in CHILDREN for parent in PARENTS},
+    **{(child, other): "09" for child in CHILDREN for other in CHILDREN},
+    ("06", "01"): "03",
+    ("09", "01"): "09",
+}
+RELATION_WORDS = {"nl": "uw {role}", "en": "your {role}"}
+
+
+def member_relation(
+    missing: MissingFact,
+    subject_code: str | None,
+    member_code: str | None,
+    lang: str = "nl",
+) -> str:
+    """Whose fact it is, as said to the citizen: "uw partner", "uw kind" … when the two position
+    codes say how the member is related to the subject; otherwise the member's place and their
+    role towards the reference person ("gezinslid 3 (kind)"). Never a value or an identifier."""
+    if missing.whose != "member":
+        return member_role(missing, member_code, lang)
+    relation = RELATIONS.get((subject_code or "", member_code or ""))
+    if relation is not None:
+        return RELATION_WORDS[lang].format(role=ROLES[relation][lang])
+    place = member_role(missing, None, lang)
+    known = ROLES.get(member_code or "")
+    return f"{place} ({known[lang]})" if known is not None else place
+
+
 @dataclass
 class Decision:
     """The outcome for one subject: minimised outputs and reasons, never raw sensitive values."""

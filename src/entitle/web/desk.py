@@ -24,12 +24,13 @@ from entitle.decide.check import CheckResult, check, needs_household
 from entitle.decide.wiring import Registries
 from entitle.municipality import configured_municipality
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision, member_role
+from entitle.rules.decision import Decision, member_relation, member_role
 from entitle.rules.expr import T
 from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.render import render
+from entitle.web.i18n import Translator
 from entitle.web.settings import Settings
 from entitle.web.visibility import is_protected
 
@@ -198,6 +199,41 @@ class OutputLine:
     at_least_text: dict[str, str] | None = None  # its words (from the output's levels)
 
 
+@dataclass(frozen=True)
+class OwnerFacts:
+    """Missing facts of one owner, in words: "verhoogde tegemoetkoming" of "uw partner"."""
+
+    facts: tuple[dict[str, str], ...]  # descriptions
+    whose: dict[str, str]  # empty: the citizen's own
+
+
+@dataclass(frozen=True)
+class OpenPart:
+    """What is certain of an open output, what is still possible, and whose missing facts would
+    settle it (no values: level words and fact descriptions only)."""
+
+    output: str
+    certain: dict[str, str]  # the certain minimum's words
+    possible: tuple[dict[str, str], ...]  # the better levels still open
+    missing: tuple[OwnerFacts, ...]
+
+    def said(self, t: Translator) -> dict[str, str]:
+        """The three parts in `t`'s language: certain, still open, and what is missing of whom
+        (an empty string for a part there is nothing to say about)."""
+        owners = []
+        for owner in self.missing:
+            facts = t("card.and").join(t.text(fact) for fact in owner.facts)
+            owners.append(
+                t("card.facts_of", facts=facts, whose=t.text(owner.whose)) if owner.whose else facts
+            )
+        possible = t("card.or").join(t.text(level) for level in self.possible)
+        return {
+            "certain": t("card.certain", value=t.text(self.certain)),
+            "open": t("card.still_open", value=possible) if possible else "",
+            "missing": t("card.settled_by", facts="; ".join(owners)) if owners else "",
+        }
+
+
 @dataclass
 class Card:
     """Everything the result card shows; no value read from a source."""
@@ -217,6 +253,7 @@ class Card:
     override: Any = None  # the store's OverrideView, when one is active
     number_unknown: bool = False  # the national register does not know the number
     letters: Any = None  # the campaigns' letters about the subject (desk_letters.LetterStatus)
+    open_parts: list[OpenPart] = field(default_factory=list)  # partial decision: certain / open
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -292,6 +329,17 @@ class Card:
                 }
                 for line in self.reasons
             ],
+            "open_parts": [
+                {
+                    "output": part.output,
+                    "certain": part.certain,
+                    "possible": list(part.possible),
+                    "missing": [
+                        {"facts": list(owner.facts), "whose": owner.whose} for owner in part.missing
+                    ],
+                }
+                for part in self.open_parts
+            ],
             "missing": [
                 {
                     "fact": m.fact,
@@ -337,6 +385,7 @@ def build_card(
     Ghent's)."""
     catalogue = catalogue or default_catalogue()
     decision = result.decision
+    subject_code = result.positions.get(result.subject_place or 0)
     return Card(
         benefit=benefit,
         purpose=purpose,
@@ -350,6 +399,7 @@ def build_card(
         questions=result.questions,
         subject_kind=decision.subject_kind,
         number_unknown=result.number_unknown,
+        open_parts=open_parts(benefit, decision, catalogue, result.positions, subject_code),
     )
 
 
@@ -431,13 +481,7 @@ def missing_facts(
         if names not in whose.setdefault(item.fact, []):
             whose[item.fact].append(names)
     for fact in decision.facts_missing:
-        spec = catalogue.get(fact)
-        if fact == HOUSEHOLD_MEMBERS:
-            description = dict(HOUSEHOLD_MEMBERS_TEXT)
-        elif spec is not None:
-            description = dict(spec.description) or {"nl": fact, "en": fact}
-        else:
-            description = {"nl": fact, "en": fact}
+        description = _fact_words(fact, catalogue)
         owners = whose.get(fact, [])
         names = {lang: ", ".join(o[lang] for o in owners) for lang in ("nl", "en") if owners}
         kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
@@ -459,6 +503,61 @@ def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
             continue
         lines.append(OutputLine(name, dict(output.text), value, output.type == T.MONEY))
     return lines
+
+
+def open_parts(
+    benefit: Benefit,
+    decision: Decision,
+    catalogue: Catalogue,
+    positions: dict[int, str | None],
+    subject_code: str | None,
+) -> list[OpenPart]:
+    """For each open output with a certain minimum: that minimum, the better levels still possible,
+    and the missing facts that would settle it, grouped by whose they are (by relation to the
+    subject: "uw partner")."""
+    parts: list[OpenPart] = []
+    for name, least in decision.at_least.items():
+        output = benefit.outputs.get(name)
+        if output is None or name not in decision.open_outputs or least not in output.levels:
+            continue
+        better = output.levels[output.levels.index(least) + 1 :]
+        owners: dict[tuple[tuple[str, str], ...], list[dict[str, str]]] = {}
+        by_owner: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        for item in decision.missing:
+            if name not in item.settles:
+                continue
+            whose: dict[str, str] = {}
+            if item.whose != "subject":
+                code = positions.get(item.member or 0)
+                whose = {
+                    lang: member_relation(item, subject_code, code, lang) for lang in ("nl", "en")
+                }
+            key = tuple(sorted(whose.items()))
+            words = _fact_words(item.fact, catalogue)
+            if words not in owners.setdefault(key, []):
+                owners[key].append(words)
+            by_owner[key] = whose
+        parts.append(
+            OpenPart(
+                name,
+                _level_words(output.level_text, least),
+                tuple(_level_words(output.level_text, level) for level in better),
+                tuple(OwnerFacts(tuple(facts), by_owner[key]) for key, facts in owners.items()),
+            )
+        )
+    return parts
+
+
+def _level_words(texts: dict[Any, dict[str, str]], level: Any) -> dict[str, str]:
+    return dict(texts.get(level) or {"nl": str(level), "en": str(level)})
+
+
+def _fact_words(fact: str, catalogue: Catalogue) -> dict[str, str]:
+    if fact == HOUSEHOLD_MEMBERS:
+        return dict(HOUSEHOLD_MEMBERS_TEXT)
+    spec = catalogue.get(fact)
+    described = dict(spec.description) if spec is not None else {}
+    return described or {"nl": fact, "en": fact}
 
 
 def rendered_rules(benefit: Benefit, as_of: date) -> dict[str, Any]:
