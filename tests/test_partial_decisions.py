@@ -188,9 +188,35 @@ def test_the_card_says_what_is_certain_what_is_open_and_whose_fact_settles_it(
     assert english["open"] == "still open: exemption"
     facts = "disability parking card and increased allowance (VT/BIM)"
     assert english["missing"] == f"missing: {facts} of {en}"
+    allowance = next(m for m in card.missing if m.fact == "person.increased_allowance")
+    assert allowance.relation == {"nl": nl, "en": en}  # the list of what is missing says the same
     shown = card.to_json()["open_parts"]
     assert shown[0]["certain"] == {"nl": "verlaagd tarief", "en": "reduced tariff"}
     assert shown[0]["possible"] == [{"nl": "vrijstelling", "en": "exemption"}]
+
+
+def test_the_citizens_own_missing_fact_is_named_without_an_owner() -> None:
+    subject, facts = _lez_household(
+        {
+            "increased_allowance": False,
+            "disability_parking_card": False,
+            "disability_parking_card_child": False,
+        }
+    )
+    del facts[FactRequest("me", "person.disability_parking_card")]
+    facts |= {
+        FactRequest("me", "person.position_code"): "01",
+        FactRequest("partner", "person.position_code"): "02",
+        FactRequest("h", "household.collective"): False,
+    }
+    decision = evaluate(LEZ, subject, DictProvider(facts), AS_OF)
+    card = build_card(LEZ, CheckResult(decision, {}, 3, {1: "01", 2: "02"}, subject_place=1), "p")
+    said = card.open_parts[0].said(Translator("nl"))
+    assert said == {
+        "certain": "zeker: verlaagd tarief",
+        "open": "nog open: vrijstelling",
+        "missing": "ontbreekt: parkeerkaart voor personen met een handicap",
+    }
 
 
 def test_a_settled_tariff_has_no_open_part() -> None:

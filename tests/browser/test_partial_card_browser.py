@@ -98,7 +98,8 @@ def test_the_card_of_a_partial_lez_decision(gap_page: Any, gap_desk: Desk) -> No
     prices = page.locator("#card ul.outputs li:not(.open-part)").all_inner_texts()
     assert prices and all(text.endswith("nog open") for text in prices)
     # the facts are also listed with why they are missing, and whose they are
-    assert "verhoogde tegemoetkoming" in page.locator("#card ul.missing").inner_text()
+    listed = page.locator("#card ul.missing").inner_text()
+    assert "verhoogde tegemoetkoming (van: uw partner)" in listed
     content = page.content()
     assert city.spouse not in content and "Amal" not in content  # never who, by number or name
     assert_no_raw_values(content)

@@ -186,6 +186,7 @@ class MissingFact:
     why: dict[str, str]
     kind: str
     whose: dict[str, str] = field(default_factory=dict)  # other members, by role; empty: own
+    relation: dict[str, str] = field(default_factory=dict)  # the same, as said to the citizen
 
 
 @dataclass(frozen=True)
@@ -346,6 +347,7 @@ class Card:
                     "description": m.description,
                     "reason": m.kind,
                     "whose": m.whose,
+                    "relation": m.relation,
                 }
                 for m in self.missing
             ],
@@ -394,7 +396,7 @@ def build_card(
         valid_until=decision.valid_until,
         reasons=reason_lines(benefit, decision, catalogue),
         sources=source_lines(benefit, decision, catalogue, household, labels),
-        missing=missing_facts(decision, result.reasons, catalogue, result.positions),
+        missing=missing_facts(decision, result.reasons, catalogue, result.positions, subject_code),
         outputs=output_lines(benefit, decision),
         questions=result.questions,
         subject_kind=decision.subject_kind,
@@ -468,11 +470,14 @@ def missing_facts(
     reasons: dict[str, str],
     catalogue: Catalogue,
     positions: dict[int, str | None] | None = None,
+    subject_code: str | None = None,
 ) -> list[MissingFact]:
     """What is missing, whose it is, in words, and why (the kind of failure, not the source's
-    message). `positions`: the members' position codes by their place in the household."""
+    message). `positions`: the members' position codes by their place in the household;
+    `subject_code`: the subject's own, to name the others by their relation to the subject."""
     out: list[MissingFact] = []
     whose: dict[str, list[dict[str, str]]] = {}
+    related: dict[str, list[dict[str, str]]] = {}
     for item in decision.missing:
         if item.whose == "subject":
             continue
@@ -480,14 +485,22 @@ def missing_facts(
         names = {lang: member_role(item, code, lang) for lang in ("nl", "en")}
         if names not in whose.setdefault(item.fact, []):
             whose[item.fact].append(names)
+        said = {lang: member_relation(item, subject_code, code, lang) for lang in ("nl", "en")}
+        if said not in related.setdefault(item.fact, []):
+            related[item.fact].append(said)
     for fact in decision.facts_missing:
         description = _fact_words(fact, catalogue)
-        owners = whose.get(fact, [])
-        names = {lang: ", ".join(o[lang] for o in owners) for lang in ("nl", "en") if owners}
         kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
         why = MISSING_KINDS.get(kind, MISSING_KINDS["error"])
-        out.append(MissingFact(fact, description, dict(why), kind, names))
+        owners = _joined(whose.get(fact, []))
+        out.append(
+            MissingFact(fact, description, dict(why), kind, owners, _joined(related.get(fact, [])))
+        )
     return out
+
+
+def _joined(names: list[dict[str, str]]) -> dict[str, str]:
+    return {lang: ", ".join(n[lang] for n in names) for lang in ("nl", "en")} if names else {}
 
 
 def output_lines(benefit: Benefit, decision: Decision) -> list[OutputLine]:
