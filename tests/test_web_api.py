@@ -20,7 +20,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from test_registry_city import City
-from test_web_support import Web, assert_no_raw_values, web_app, write_web_city
+from test_web_support import (
+    Web,
+    assert_no_raw_values,
+    web_app,
+    write_partner_gap_city,
+    write_web_city,
+)
 
 UITPAS, LEZ = "ghent.uitpas", "ghent.lez"
 
@@ -55,6 +61,30 @@ def bearer(token: str) -> dict[str, str]:
 def post_check(web: Web, token: str | None, body: Any, **kwargs: Any) -> Any:
     headers = bearer(token) if token else {}
     return web.client().post("/api/v1/checks", json=body, headers=headers, **kwargs)
+
+
+def test_a_partial_check_says_what_is_certain_and_whose_fact_is_missing(tmp_path: Path) -> None:
+    city = write_partner_gap_city(tmp_path / "city")
+    with web_app(city, tmp_path / "web") as running:
+        token = running.token(["ghent-lez"], ["ghent.lez"], client="lez-desk")
+        body = {"insz": city.ref, "benefit": "ghent.lez", "purpose": "ghent-lez"}
+        response = post_check(running, token, body)
+    assert response.status_code == 201, response.text
+    shown = response.json()
+    assert shown["outcome"] == "eligible" and shown["at_least"] == {"tariff": "reduced"}
+    [part] = shown["open_parts"]
+    assert part["output"] == "tariff"
+    assert part["certain"] == {"nl": "verlaagd tarief", "en": "reduced tariff"}
+    assert part["possible"] == [{"nl": "vrijstelling", "en": "exemption"}]
+    [owner] = part["missing"]
+    assert owner["whose"] == {"nl": "uw partner", "en": "your partner"}
+    assert {"nl": "verhoogde tegemoetkoming", "en": "increased allowance (VT/BIM)"} in owner[
+        "facts"
+    ]
+    allowance = next(m for m in shown["missing"] if m["fact"] == "person.increased_allowance")
+    assert allowance["relation"] == {"nl": "uw partner", "en": "your partner"}
+    assert city.spouse not in response.text
+    assert_no_raw_values(response.text)
 
 
 def test_a_check(web: Web, city: City, uitpas_token: str) -> None:

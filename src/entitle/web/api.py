@@ -118,6 +118,22 @@ class MissingOut(BaseModel):
         default_factory=dict,
         description="whose fact it is when not the subject's own: members by role (nl, en)",
     )
+    relation: dict[str, str] = Field(
+        default_factory=dict,
+        description="the same, by relation to the subject when known ('uw partner'; nl, en)",
+    )
+
+
+class OwnerFactsOut(BaseModel):
+    facts: list[dict[str, str]] = Field(description="the missing facts in words (nl, en)")
+    whose: dict[str, str] = Field(description="whose they are; empty: the subject's own")
+
+
+class OpenPartOut(BaseModel):
+    output: str
+    certain: dict[str, str] = Field(description="the certain minimum in words (nl, en)")
+    possible: list[dict[str, str]] = Field(description="the better levels still possible")
+    missing: list[OwnerFactsOut] = Field(description="the missing facts that would settle it")
 
 
 class SourceOut(BaseModel):
@@ -149,6 +165,10 @@ class CheckResponse(BaseModel):
     outputs: dict[str, Any] = Field(description="null for an open output of an eligible decision")
     open_outputs: list[str] = Field(description="outputs still unknown although eligible")
     at_least: dict[str, Any] = Field(description="the certain minimum of open outputs")
+    open_parts: list[OpenPartOut] = Field(
+        default_factory=list,
+        description="per open output with levels: what is certain, what is open, what settles it",
+    )
     conditions: list[ConditionOut]
     missing: list[MissingOut]
     sources: list[SourceOut]
