@@ -355,6 +355,14 @@ def test_a_partial_lez_card_says_what_is_certain_open_and_whose_fact_is_missing(
         }
         assert city.spouse not in answer.text and "Amal" not in answer.text
         assert_no_raw_values(answer.text)
+        others = client.post(
+            "/desk/check-others", data={"insz": city.ref, "benefit": UITPAS, "csrf_token": csrf}
+        )
+        lez = re.search(r'data-benefit="ghent.lez">(.*?)</li>', others.text, re.S)
+        assert lez, "LEZ not among the other benefits"
+        listed = re.sub(r"<[^>]+>", "", lez.group(1))
+        assert "zeker: verlaagd tarief; nog open: vrijstelling — ontbreekt: " in listed
+        assert "None" not in listed and "prijs toelating 1 week: nog open" in listed
         client.get("/lang/en?next=/desk")
         english = desk_check(client, csrf, city.ref, LEZ).text
         found = re.search(r'<li class="open-part" data-output="tariff">(.*?)</li>', english)
