@@ -260,7 +260,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "audit.outcome.bad_request": "foute vraag",
         "audit.outcome.error": "fout",
         "audit.outcome.unknown": "onbekende gebruiker",
-        "audit.outcome.bad_password": "fout wachtwoord",
+        "audit.outcome.bad_password": "fout wachtwoord",  # nosec B105 - a label, not a secret
         "audit.outcome.locked": "geblokkeerd",
         "audit.outcome.disabled": "uitgeschakeld",
         "audit.detail.benefit": "voordeel",
@@ -828,7 +828,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "audit.outcome.bad_request": "wrong question",
         "audit.outcome.error": "error",
         "audit.outcome.unknown": "unknown user",
-        "audit.outcome.bad_password": "wrong password",
+        "audit.outcome.bad_password": "wrong password",  # nosec B105 - a label, not a secret
         "audit.outcome.locked": "locked",
         "audit.outcome.disabled": "disabled",
         "audit.detail.benefit": "benefit",
