@@ -521,11 +521,20 @@ def campaigns_page(
         {
             "campaigns": sections,
             "load_error": setup.load_error,
-            "outcome_heads": [
-                (o, Words(t, None, default_catalogue()).outcome(o)) for o in RUN_OUTCOMES
-            ],
+            "outcome_heads": _outcome_heads(t),
         },
     )
+
+
+def _outcome_heads(t: Translator) -> list[tuple[str, str, str]]:
+    """The run list's outcome columns: (outcome, short heading, the outcome in full words)."""
+    words = Words(t, None, default_catalogue())
+    heads = []
+    for outcome in RUN_OUTCOMES:
+        full = words.outcome(outcome)
+        short = t("campaign.col.pending") if outcome == "pending" else full
+        heads.append((outcome, short, full))
+    return heads
 
 
 DONE = ("approved", "issued")
