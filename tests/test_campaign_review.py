@@ -40,6 +40,7 @@ from entitle.decide.campaign_def import (
     load_campaign,
     load_campaigns,
 )
+from entitle.decide.campaign_figures import letter_outputs
 from entitle.decide.campaign_sources import TableSource
 from entitle.registry.population import load_population
 from entitle.registry.synth import write_city
@@ -639,8 +640,21 @@ def test_the_lez_campaign_writes_a_letter_per_tariff(tmp_path: Path, city: City)
     )
     assert summary["subjects"] == adults.height
     assert set(summary["bands"]) <= {"exemption", "reduced"} and summary["bands"]["reduced"] > 0
+    with ctx.factory() as session:
+        rows = store.decision_rows(session, run.id)
+    quoted = letter_outputs(lez)
+    assert {"week_price", "year_price"} <= quoted
+    # a partial decision (the exemption still open) has no prices yet: its letter would quote a
+    # blank, so it gets none (this campaign sends no invitations); every other eligible one does
+    complete = [
+        r
+        for r in rows
+        if r.outcome == "eligible" and all(r.outputs.get(n) is not None for n in quoted)
+    ]
+    partial = summary["outcomes"]["eligible"] - len(complete)
+    assert partial > 0
     result = approve_and_issue(ctx, lez, run.id)
-    assert result.letters == {"coupon": summary["outcomes"]["eligible"]}  # no invitations
+    assert result.letters == {"coupon": len(complete)}  # no invitations
     pages = pdf_pages(result.files[0])
     with ctx.factory() as session:
         issued = store.letters_of_run(session, run.id)

@@ -175,6 +175,8 @@ def test_a_session_id_chosen_before_sign_in_is_not_kept(web: Web) -> None:
 POSTS = {
     "/logout": {},
     "/desk/check": {"insz": "85.07.30-033.28", "benefit": "ghent.uitpas"},
+    "/desk/check-others": {"insz": "85.07.30-033.28", "benefit": "ghent.uitpas", "visit": "1"},
+    "/desk/inscribe": {"insz": "85.07.30-033.28", "benefit": "ghent.uitpas"},
     "/desk/override": {
         "insz": "85.07.30-033.28",
         "benefit": "ghent.uitpas",

@@ -6,11 +6,12 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from string import Formatter
 from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_def import Campaign, CouponLetter, CouponTranslation
 from entitle.decide.campaign_evaluate import OUTCOMES, undecided_conditions
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
@@ -130,6 +131,20 @@ def cost_of(campaign: Campaign, outputs: dict[str, Any], band: str | None) -> fl
     return 0.0
 
 
+def letter_outputs(campaign: Campaign) -> set[str]:
+    """The benefit's outputs that the coupon letter's texts (every language) quote."""
+    letters = campaign.spec.outputs.letters
+    if not letters:
+        return set()
+    texts: list[CouponLetter | CouponTranslation] = [letters.coupon]
+    texts += [tr.coupon for tr in letters.translations.values()]
+    names: set[str] = set()
+    for coupon in texts:
+        for text in (coupon.subject, coupon.what, coupon.how, *coupon.what_by_band.values()):
+            names |= {field for _, field, _, _ in Formatter().parse(text) if field}
+    return names & set(campaign.benefit.outputs)
+
+
 def letters_to_issue(
     campaign: Campaign, rows: Iterable[Any], issued: set[tuple[str, str]]
 ) -> list[tuple[str, Any]]:
@@ -140,13 +155,17 @@ def letters_to_issue(
     letters = campaign.spec.outputs.letters
     if not letters:
         return []
+    quoted = letter_outputs(campaign)
     out = []
     for row in rows:
         pseudonym = row.subject_pseudonym
-        if row.outcome == "eligible" and (pseudonym, "coupon") not in issued:
+        # a partial decision whose letter would quote an open output (e.g. a price while the
+        # exemption is open) gets the invitation for the open part, never a letter with a blank
+        complete = not any((row.outputs or {}).get(name) is None for name in quoted)
+        if row.outcome == "eligible" and complete and (pseudonym, "coupon") not in issued:
             out.append(("coupon", row))
         elif (
-            row.outcome == "undetermined"
+            (row.outcome == "undetermined" or (row.outcome == "eligible" and not complete))
             and letters.invitation
             and not ours_in(row.reasons)
             and (pseudonym, "coupon") not in issued
