@@ -296,14 +296,7 @@ def desk_check(
         errors["benefit"] = t("desk.benefit_unknown")
     elif purpose and purpose != chosen.purpose:
         errors["benefit"] = t("desk.purpose_wrong", purpose=purpose)
-    why = inszcheck.explain(insz, t.lang)
-    if why is not None:
-        errors["insz"] = t("desk.insz_invalid", why=why)
-    reason, problem = checked_text(t, reason, REASON_MAX)
-    if problem is not None:
-        errors["reason"] = problem
-    elif state.settings.check_reason_required and not visit and not reason:
-        errors["reason"] = t("desk.reason_required")
+    reason = _check_request_errors(request, insz, visit, reason, errors)
     values = {"visit": "1" if visit else "", "reason": reason}
     if errors or chosen is None:
         return _desk(
@@ -316,9 +309,7 @@ def desk_check(
         key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
         errors["form"] = t(key, limit=limit)
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=429)
-    why_checked: dict[str, Any] = {"visit": bool(visit)}
-    if reason:
-        why_checked["reason"] = reason
+    why_checked = _why_checked(visit, reason)
     try:
         card = run_check(request, officer, chosen, insz, kind="check", details=why_checked)
         card.letters = letter_status(request, chosen, insz)
@@ -399,21 +390,36 @@ def desk_check_others(
     checked = state.engine.benefit(benefit)
     if checked is None:
         errors["benefit"] = t("desk.benefit_unknown")
+    reason = _check_request_errors(request, insz, visit, reason, errors)
+    if errors or checked is None:
+        return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
+    why_checked = _why_checked(visit, reason)
+    others = check_others(request, officer, checked, insz, why_checked, every=True)
+    return _desk(request, insz=_formatted(insz), benefit_id=checked.id, others=others)
+
+
+def _check_request_errors(
+    request: Request, insz: str, visit: str, reason: str, errors: dict[str, str]
+) -> str:
+    """Add the number's and the reason's problems to `errors`; the reason as it may be stored."""
+    t = translator(request)
     why = inszcheck.explain(insz, t.lang)
     if why is not None:
         errors["insz"] = t("desk.insz_invalid", why=why)
     reason, problem = checked_text(t, reason, REASON_MAX)
     if problem is not None:
         errors["reason"] = problem
-    elif state.settings.check_reason_required and not visit and not reason:
+    elif web_state(request).settings.check_reason_required and not visit and not reason:
         errors["reason"] = t("desk.reason_required")
-    if errors or checked is None:
-        return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
+    return reason
+
+
+def _why_checked(visit: str, reason: str) -> dict[str, Any]:
+    """Why a check was made, for its audit entry: a citizen's visit and/or the officer's reason."""
     why_checked: dict[str, Any] = {"visit": bool(visit)}
     if reason:
         why_checked["reason"] = reason
-    others = check_others(request, officer, checked, insz, why_checked, every=True)
-    return _desk(request, insz=_formatted(insz), benefit_id=checked.id, others=others)
+    return why_checked
 
 
 def run_check(
