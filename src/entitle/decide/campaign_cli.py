@@ -571,13 +571,17 @@ def schedule_command(
     except (CampaignError, RuleFileError) as exc:
         raise _fail(str(exc)) from None
     ctx = _context(url, register, registry, local, output, truth)
+    from entitle.decide.watch_cli import schedule_follow_up
+
+    # the weekly follow-up (`watch run`, then the batches due) of campaigns that have one
+    follow_up = schedule_follow_up(ctx, loaded, moment, dry_run=dry_run, quiet=as_json)
     due = due_runs(ctx, loaded, moment)
     if not due:
         if as_json:
             print(json.dumps([]))
         else:
             console.print("nothing due")
-        return
+        raise typer.Exit(follow_up)
     outcomes: list[RunOutcome] = []
     for item in due:
         verb = "resume" if item.resume else "run"
@@ -605,7 +609,7 @@ def schedule_command(
             )
     if as_json:
         print(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))
-    raise typer.Exit(max((o.exit_code for o in outcomes), default=0))
+    raise typer.Exit(max([follow_up, *(o.exit_code for o in outcomes)]))
 
 
 @campaign_app.command("health")

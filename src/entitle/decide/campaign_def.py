@@ -191,6 +191,29 @@ class Inscriptions(_Strict):
     sync_first: bool = False
 
 
+class FollowUp(_Strict):
+    """Weekly follow-up from mutation notifications (`entitle watch run`): when `weekly`,
+    `entitle campaign schedule` runs it at `schedule` (cron) and sends each week's letters
+    within the standing approval a manager gave with an approved run, `hold_hours` after the
+    week was decided unless a manager holds the batch. Newly eligible: a coupon letter; newly
+    undetermined: an invitation (as a run). `changed` (another amount or tariff) and `ended`
+    (no longer eligible): `record` (stored, no letter) or `notify` (also a record in the
+    week's notification file, when the campaign has notifications)."""
+
+    weekly: bool = False
+    schedule: str = "0 6 * * 1"
+    hold_hours: int = Field(default=24, ge=0, le=24 * 14)
+    changed: Literal["record", "notify"] = "record"
+    ended: Literal["record", "notify"] = "record"
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression: {value!r}")
+        return value
+
+
 class CampaignFile(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: dict[str, str]
@@ -204,6 +227,7 @@ class CampaignFile(_Strict):
     facts_from_register: list[str] = Field(default_factory=list)
     outputs: Outputs = Outputs()
     inscriptions: Inscriptions = Inscriptions()
+    follow_up: FollowUp = FollowUp()
 
 
 class Campaign:

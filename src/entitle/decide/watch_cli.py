@@ -1,24 +1,32 @@
 """``entitle watch …``: weekly follow-up of the active campaigns from mutation notifications.
 
 ``entitle watch run`` follows up one week (schedule it weekly, e.g. with cron, or run it by
-hand); ``entitle watch weeks`` lists the weeks done. Exit codes as ``entitle campaign run``: 0 done,
-1 done with pending subjects or the notification service unreachable (the week waits for the next
-run), 2 refused (a malformed or already processed batch, an unknown receipt, bad options).
+hand); ``entitle watch weeks`` lists the weeks done. Letters: ``entitle watch approve`` (the
+standing approval of a campaign's weekly follow-up, by one who approved its run), ``watch
+batches``, ``watch hold`` / ``watch release`` (a week's batch, before it goes out) and ``watch
+issue`` (send the ready batches; `entitle campaign schedule` does it too). Exit codes as
+``entitle campaign run``: 0 done, 1 done with pending subjects or the notification service
+unreachable (the week waits for the next run), 2 refused (a malformed or already processed
+batch, an unknown receipt, bad options; a held or unapproved batch).
 Where things are: the same options and environment as ``entitle campaign``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from entitle.decide.campaign_cli import (
+    ActorOption,
     BenefitsOption,
     CampaignsOption,
     LocalOption,
+    OutputOption,
     RegisterOption,
     RegistryOption,
     UrlOption,
@@ -26,8 +34,14 @@ from entitle.decide.campaign_cli import (
     _campaign,
     _context,
     _fail,
+    _sign_in,
     console,
+    errors,
 )
+
+if TYPE_CHECKING:
+    from entitle.decide.campaign_context import CampaignContext
+    from entitle.decide.campaign_def import Campaign
 
 watch_app = typer.Typer(
     help="Weekly follow-up: re-decide only whom the week's notifications reach.",
@@ -119,3 +133,189 @@ def weeks(
             for name, c in week["campaigns"].items()
         )
         console.print(f"week {week['week']} ({week['as_of']}): {figures}")
+
+
+WeekArgument = Annotated[int, typer.Argument(help="The week's number (see `watch batches`).")]
+CampaignArgument = Annotated[str, typer.Argument(help="The campaign.")]
+
+
+def _follow_up_error(exc: Exception) -> typer.Exit:
+    return _fail(f"watch: {exc}")
+
+
+@watch_app.command("approve")
+def approve(
+    run: Annotated[int, typer.Argument(help="An approved run of the campaign.")],
+    until: Annotated[str, typer.Option("--until", help="The last day of the follow-up.")],
+    actor: ActorOption,
+    campaigns: CampaignsOption = Path("campaigns"),
+    benefits: BenefitsOption = Path("benefits"),
+    url: UrlOption = None,
+) -> None:
+    """Approve the campaign's weekly follow-up with run RUN (which you approved), until a day:
+    each week's letters then go out without a new review, unless a manager holds the batch."""
+    from entitle.decide.follow_up import FollowUpError, grant_standing
+    from entitle.store import campaigns as store
+
+    ctx = _context(url, None, None, None, None, None)
+    _sign_in(ctx, actor)
+    end = _as_of(until)
+    assert end is not None
+    with ctx.factory() as session:
+        view = store.get_run(session, run)
+    if view is None:
+        raise _fail(f"no campaign run {run}")
+    campaign = _campaign(view.campaign, campaigns, benefits)
+    try:
+        standing = grant_standing(ctx, campaign, run, actor=actor, until=end)
+    except FollowUpError as exc:
+        raise _follow_up_error(exc) from None
+    scope = ", ".join(f"{k}: {v}" for k, v in standing.scope.items())
+    console.print(f"{campaign.name}: weekly follow-up approved until {end} ({scope})")
+
+
+@watch_app.command("batches")
+def batches(
+    campaign: CampaignArgument,
+    url: UrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The campaign's weekly batches: their status, changes and letters."""
+    from entitle.decide.follow_up import list_batches
+
+    found = list_batches(_context(url, None, None, None, None, None), campaign)
+    if as_json:
+        console.print_json(json.dumps(found))
+        return
+    if not found:
+        console.print("no weekly batch yet")
+    for batch in found:
+        letters = ", ".join(f"{k} {v}" for k, v in batch["letters"].items()) or "-"
+        console.print(
+            f"week {batch['week']} ({batch['as_of']}): {batch['status']}, new "
+            f"{batch['changes']['new']}, letters {letters}"
+        )
+
+
+def _turn(
+    campaign: str,
+    week: int,
+    actor: str,
+    note: str,
+    where: tuple[Path, Path, str | None],
+    hold: bool,
+) -> None:
+    from entitle.decide.follow_up import FollowUpError, hold_batch, release_batch
+
+    campaigns, benefits, url = where
+    ctx = _context(url, None, None, None, None, None)
+    _sign_in(ctx, actor)
+    chosen = _campaign(campaign, campaigns, benefits)
+    turn = hold_batch if hold else release_batch
+    try:
+        batch = turn(ctx, chosen, week, actor=actor, note=note)
+    except FollowUpError as exc:
+        raise _follow_up_error(exc) from None
+    console.print(f"{campaign} week {week}: {batch['status']}")
+
+
+@watch_app.command("hold")
+def hold(
+    campaign: CampaignArgument,
+    week: WeekArgument,
+    actor: ActorOption,
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    campaigns: CampaignsOption = Path("campaigns"),
+    benefits: BenefitsOption = Path("benefits"),
+    url: UrlOption = None,
+) -> None:
+    """Hold a week's batch: its letters do not go out until released."""
+    _turn(campaign, week, actor, note, (campaigns, benefits, url), hold=True)
+
+
+@watch_app.command("release")
+def release(
+    campaign: CampaignArgument,
+    week: WeekArgument,
+    actor: ActorOption,
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    campaigns: CampaignsOption = Path("campaigns"),
+    benefits: BenefitsOption = Path("benefits"),
+    url: UrlOption = None,
+) -> None:
+    """Release a held batch: it goes out at the next `watch issue` or `campaign schedule`."""
+    _turn(campaign, week, actor, note, (campaigns, benefits, url), hold=False)
+
+
+@watch_app.command("issue")
+def issue(
+    now: Annotated[str | None, typer.Option("--now", help="Pretend it is this moment.")] = None,
+    campaigns: CampaignsOption = Path("campaigns"),
+    benefits: BenefitsOption = Path("benefits"),
+    register: RegisterOption = None,
+    output: OutputOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Send the ready batches whose hold window has passed (letters and notifications)."""
+    from datetime import UTC, datetime
+
+    from entitle.decide.campaign_def import load_campaigns
+    from entitle.decide.follow_up import FollowUpError, due_batches, issue_batch
+
+    ctx = _context(url, register, None, None, output, None)
+    try:
+        moment = (datetime.fromisoformat(now) if now else datetime.now()).astimezone(UTC)
+    except ValueError:
+        raise _fail(f"--now: {now!r} is not an ISO date-time") from None
+    due = due_batches(ctx, load_campaigns(campaigns, benefits), moment)
+    if not due:
+        console.print("no batch due")
+    for campaign, week in due:
+        try:
+            batch = issue_batch(ctx, campaign, week, now=moment)
+        except FollowUpError as exc:
+            raise _follow_up_error(exc) from None
+        letters = ", ".join(f"{k} {v}" for k, v in batch["letters"].items())
+        console.print(f"{campaign.name} week {week}: issued ({letters})")
+
+
+def schedule_follow_up(
+    ctx: CampaignContext,
+    campaigns: Sequence[Campaign],
+    now: datetime,
+    *,
+    dry_run: bool,
+    quiet: bool,
+) -> int:
+    """`entitle campaign schedule`'s follow-up step: the week when due, then the batches due.
+    Returns the exit code (0 done or nothing due, 1 pending subjects or the notification
+    service unreachable, 2 refused)."""
+    from entitle.decide.follow_up import FollowUpError
+    from entitle.decide.follow_up_schedule import follow_up_due, run_follow_up
+    from entitle.decide.watch_run import NotificationError, WatchError
+    from entitle.sources.magda.errors import ErrorKind, MagdaError
+
+    due = follow_up_due(ctx, campaigns, now)
+    if not due.campaigns:
+        return 0
+    names = ", ".join(c.name for c in due.campaigns)
+    if due.slot is not None and not quiet:
+        console.print(f"watch run for {due.slot} ({names})")
+    if dry_run:
+        return 0
+    try:
+        done = run_follow_up(ctx, campaigns, now)
+    except NotificationError as exc:
+        errors.print(f"  watch run: notifications: {exc} (cursor not moved)", markup=False)
+        return 1 if exc.kind == ErrorKind.RETRY else 2
+    except (WatchError, MagdaError, FollowUpError) as exc:
+        errors.print(f"  watch run: {exc} (cursor not moved)", markup=False)
+        return 2
+    if not quiet:
+        for batch in done.issued:
+            letters = ", ".join(f"{k} {v}" for k, v in batch["letters"].items())
+            console.print(f"  {batch['campaign']} week {batch['week']}: sent ({letters})")
+        if done.week is not None and not done.week.nothing_new:
+            console.print(f"  week {done.week.week}: decided, batches ready")
+    pending = done.week is not None and any(c["pending"] for c in done.week.campaigns.values())
+    return 1 if pending else 0

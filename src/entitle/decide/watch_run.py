@@ -22,7 +22,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,6 +33,7 @@ from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_run import load_target
 from entitle.decide.campaign_sources import RegisterExtract, read_dataset
+from entitle.decide.follow_up import prepare_batch
 from entitle.decide.watch_decide import WeekResult, decide_week
 from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
 from entitle.sources.magda import MagdaClient, parse_response
@@ -196,6 +197,26 @@ def _followed(
     return _Followed(set(extract["person_id"].cast(pl.String).to_list()), reach)
 
 
+def _changed_on(
+    batches: Sequence[NotificationBatch],
+    pseudonymise: Any,
+    before: dict[str, set[str]],
+    after: dict[str, set[str]],
+) -> dict[str, date]:
+    """Subject pseudonym → the earliest day a notified person it reads changed (when the
+    notifications say the day): where the time from registry change to letter starts."""
+    first: dict[str, date] = {}
+    for batch in batches:
+        for note in batch.notifications:
+            if note.day is None:
+                continue
+            person = pseudonymise(note.insz)
+            for subject in before.get(person, set()) | after.get(person, set()):
+                if subject not in first or note.day < first[subject]:
+                    first[subject] = note.day
+    return first
+
+
 def _feed(batch: NotificationBatch) -> str:
     return "persoon" if batch.service == "GeefPersoonMutatiesNotificaties" else "algemeen"
 
@@ -207,8 +228,13 @@ def run_week(
     *,
     actor: str = "system",
     files: Sequence[Path] = (),
+    now: datetime | None = None,
+    slot: str | None = None,
 ) -> WeekSummary:
-    """Follow up one week for `campaigns`; see the module's description."""
+    """Follow up one week for `campaigns`; see the module's description. Each campaign's week
+    holds its batch of letters (`follow_up.prepare_batch`), prepared at `now`; `slot` is the
+    schedule moment this week was run for (`entitle campaign schedule`)."""
+    moment = now or datetime.now(UTC)
     root = watch_dir(ctx)
     root.mkdir(parents=True, exist_ok=True)
     state = _state(ctx)
@@ -256,6 +282,18 @@ def run_week(
             previous = _load_follow_up(current / campaign.name if current else None)
             result = decide_week(campaign, as_of, target, previous, changed, source, pseudonymise)
             _save_follow_up(staging / campaign.name, result)
+            since = _changed_on(batches, pseudonymise, previous.reach, result.state.reach)
+            prepare_batch(
+                staging / campaign.name,
+                ctx,
+                campaign,
+                week,
+                as_of,
+                [*result.rows, *result.gone],
+                since,
+                moment,
+                baseline=first,
+            )
             summary.campaigns[campaign.name] = {
                 "decided": result.stats["subjects"],
                 "questions": result.stats.get("questions", 0),
@@ -282,6 +320,7 @@ def run_week(
         "as_of": as_of.isoformat(),
         "cursor": cursor,
         "processed": [*state["processed"], *sorted(seen)],
+        "slot": slot or state.get("slot"),
     }
     with ctx.factory() as session:
         for campaign in campaigns:
