@@ -231,3 +231,36 @@ def test_campaign_schedule_runs_watch_run_for_a_weekly_campaign(
     assert state["slot"] == "2026-01-12T06:00" and state["week"] == 1
     again = CliRunner().invoke(app, [*args, "--now", "2026-01-12T09:00"])
     assert "watch run" not in again.output and again.exit_code == 0, again.output
+
+
+def weekly_campaigns(root: Path) -> Path:
+    """A campaigns folder whose garbage-bag campaign has weekly follow-up."""
+    folder = root / "campaigns"
+    folder.mkdir(exist_ok=True)
+    text = (REPO / "campaigns" / "ghent" / "garbage-bags.yaml").read_text()
+    policy = "follow_up: {weekly: true, hold_hours: 24, ended: notify}"
+    (folder / "garbage-bags.yaml").write_text(f"{text}\n{policy}\n")
+    return folder
+
+
+def followed_city(root: Path, weeks: int = 4) -> tuple[CampaignContext, Path]:
+    """A city followed up for `weeks` weeks after its baseline, under a standing approval: every
+    week's batch sent but the last (ready). Returns the context and the campaigns folder."""
+    city = root / "city"
+    write_city(1500, 21, city)
+    folder = weekly_campaigns(root)
+    campaign = find_campaign("garbage-bags", folder, REPO / "benefits")
+    with running_server(city, root / "server.log") as server:
+        followed = Env(city, server, root)
+        ctx = followed.context("followed")
+        followed.advance()
+        run_id = approved_run(ctx, campaign, followed.as_of())
+        run_week(ctx, [campaign], followed.as_of(), now=at(followed.as_of()))
+        fu.grant_standing(ctx, campaign, run_id, actor="manager", until=date(2099, 1, 1))
+        for _ in range(weeks):
+            followed.advance()
+            decided = at(followed.as_of())
+            for ready, week in fu.due_batches(ctx, [campaign], decided):
+                fu.issue_batch(ctx, ready, week, now=decided)
+            run_week(ctx, [campaign], followed.as_of(), now=decided)
+    return ctx, folder

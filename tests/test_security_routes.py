@@ -92,6 +92,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/campaigns/runs/{run_id}/letters/{seq}"): Rule(CAMPAIGN_ROLES),
     ("GET", "/campaigns/whatif"): Rule(CAMPAIGN_ROLES),
     ("POST", "/campaigns/whatif"): Rule(CAMPAIGN_ROLES, csrf=True, reads=True),
+    ("GET", "/campaigns/{name}/weeks"): Rule(CAMPAIGN_ROLES),
+    ("POST", "/campaigns/{name}/weeks/{week}/hold"): Rule(CAMPAIGN_ROLES, csrf=True),
+    ("POST", "/campaigns/{name}/weeks/{week}/release"): Rule(CAMPAIGN_ROLES, csrf=True),
     ("GET", "/coupons"): Rule(ANYONE),  # checking a code: any account
     ("GET", "/coupons/{code}"): Rule(ANYONE),
     ("POST", "/coupons/use"): Rule(COUPON_USERS, csrf=True),  # using one: shops, IVAGO
@@ -175,6 +178,8 @@ def url(path: str, decision: int) -> str:
         path.replace("{code}", "nl")
         .replace("{run_id}", "1")
         .replace("{name:path}", "letters.pdf")
+        .replace("{name}", "garbage-bags")
+        .replace("{week}", "1")
         .replace("{seq}", "1")
         .replace("{benefit_id}", "ghent.uitpas")
         .replace("{decision_id}", str(decision))

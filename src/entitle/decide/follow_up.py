@@ -62,6 +62,7 @@ __all__ = [
     "scope_of",
     "standing_of",
     "week_folder",
+    "weeks_of",
 ]
 
 BATCH_FILE: Final = "batch.json"
@@ -560,3 +561,30 @@ def days_figures(days: Sequence[int]) -> dict[str, float | None]:
     ordered = sorted(days)
     rank = max(0, -(-95 * len(ordered) // 100) - 1)
     return {"median": statistics.median(ordered), "p95": ordered[rank], "count": len(ordered)}
+
+
+def weeks_of(ctx: CampaignContext, campaign: str) -> list[dict[str, Any]]:
+    """The campaign's weeks, oldest first, for the dashboard: the week's new, changed and ended
+    subjects, its batch (status, letters, what happened) and the days from registry change to
+    letter (median and 95th percentile)."""
+    batches = {int(b["week"]): b for b in list_batches(ctx, campaign)}
+    out = []
+    for path in sorted(_watch(ctx).glob("week-[0-9][0-9][0-9][0-9]/summary.json")):
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        figures = summary.get("campaigns", {}).get(campaign)
+        if figures is None:
+            continue
+        batch = batches.get(int(summary["week"]), {})
+        out.append(
+            {
+                "week": int(summary["week"]),
+                "as_of": summary["as_of"],
+                **{c: int(figures.get(c, 0)) for c in ("new", "changed", "ended")},
+                "pending": int(figures.get("pending", 0)),
+                "status": batch.get("status", "baseline"),
+                "letters": dict(batch.get("letters") or {}),
+                "history": list(batch.get("history") or []),
+                "days": list(batch.get("days") or []),  # one per letter: no one named
+            }
+        )
+    return out

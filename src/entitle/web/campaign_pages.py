@@ -179,9 +179,11 @@ def install(app: FastAPI, settings: Settings, backend: Backend) -> None:
     """Add the campaign and coupon pages and the coupon API to the application."""
     from entitle.web.coupon_pages import api_router as coupon_api
     from entitle.web.coupon_pages import router as coupon_pages
+    from entitle.web.week_pages import router as week_pages
 
     app.state.campaigns = CampaignSetup.from_settings(settings, backend)
     app.include_router(router)
+    app.include_router(week_pages)
     app.include_router(coupon_pages)
     # documented in its own OpenAPI document (/api/v1/coupons/openapi.json), for shops
     app.include_router(coupon_api, include_in_schema=False)
@@ -509,6 +511,7 @@ def campaigns_page(
                 "benefit": t.text(campaign.benefit.title),
                 "target": words.target(campaign.spec.target.kind),
                 "four_eyes": campaign.approvals_required > 1,
+                "weekly": campaign.spec.follow_up.weekly,
                 "runs": runs,
                 "charts": overview_charts(
                     t, words, name, listed.get(name, []), weekly.get(name, [])

@@ -15,6 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from entitle.web.security_texts import SECURITY_MESSAGES
+from entitle.web.week_texts import WEEK_MESSAGES
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -1155,6 +1156,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _texts in SECURITY_MESSAGES.items():  # the security controls' words
+    MESSAGES[_lang].update(_texts)
+for _lang, _texts in WEEK_MESSAGES.items():  # the week-by-week view's words
     MESSAGES[_lang].update(_texts)
 
 
