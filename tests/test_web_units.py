@@ -110,6 +110,7 @@ def test_every_message_the_templates_use_exists() -> None:
         "card.mark.": ("yes", "no", "unknown", "skipped", "protected"),
         "alert.": ("rate_limit",),  # the kinds `entitle.web.curiosity` raises
         "alert.window.": tuple(window for window, _seconds in WINDOWS),
+        "weeks.": ("hold", "release", "hold_label", "release_label"),  # a week's batch
     }
     assert prefixes == set(values)
     for prefix, names in values.items():
