@@ -257,10 +257,11 @@ def followed_city(root: Path, weeks: int = 4) -> tuple[CampaignContext, Path]:
         run_id = approved_run(ctx, campaign, followed.as_of())
         run_week(ctx, [campaign], followed.as_of(), now=at(followed.as_of()))
         fu.grant_standing(ctx, campaign, run_id, actor="manager", until=date(2099, 1, 1))
-        for _ in range(weeks):
+        for number in range(weeks):
             followed.advance()
             decided = at(followed.as_of())
-            for ready, week in fu.due_batches(ctx, [campaign], decided):
-                fu.issue_batch(ctx, ready, week, now=decided)
             run_week(ctx, [campaign], followed.as_of(), now=decided)
+            if number < weeks - 1:  # a day later, once the hold window has passed
+                for ready, week in fu.due_batches(ctx, [campaign], decided + timedelta(days=1)):
+                    fu.issue_batch(ctx, ready, week, now=decided + timedelta(days=1))
     return ctx, folder

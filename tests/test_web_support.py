@@ -243,7 +243,7 @@ def running_web(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine imports slowly
         while True:
             if process.poll() is not None:
                 pytest.fail(f"entitle serve exited: {log.read_text(errors='replace')}")

@@ -72,7 +72,8 @@ class WeekChart:
 
 
 def week_chart(t: Translator, weeks: list[dict[str, Any]]) -> WeekChart:
-    """Per week, one bar per series, scaled to the largest figure of any week."""
+    """Per week after the baseline, one bar per series, scaled to the largest figure."""
+    weeks = [w for w in weeks if w["status"] != "baseline"]  # compared with nothing: all "new"
     top = max((w[s] for w in weeks for s in SERIES), default=0) or 1
     plot = WIDTH - VALUE_ROOM
     groups = []
@@ -134,7 +135,7 @@ def _weeks_page(
             "title": t.text(campaign.spec.title),
             "weekly": campaign.spec.follow_up.weekly,
             "weeks": weeks,
-            "chart": week_chart(t, weeks) if weeks else None,
+            "chart": week_chart(t, weeks) if len(weeks) > 1 else None,
             "delay": {
                 "median": _days(t, overall["median"]),
                 "p95": _days(t, overall["p95"]),
