@@ -405,6 +405,12 @@ def _notifications(
     return out
 
 
+def _postcode(to: dict[str, Any], pseudonym: str) -> str:
+    """Print order: by postcode (a letter whose addressee moved away since: first)."""
+    found = to.get(pseudonym)
+    return str(found.postcode) if found is not None else ""
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -458,7 +464,7 @@ def issue_batch(
         with ctx.factory() as session:
             seq = max((x.seq for x in store.letters_of_run(session, run_id)), default=0)
             inserts = []
-            for pseudonym, kind in sorted(planned, key=lambda pk: (pk[1], to[pk[0]].postcode)):
+            for pseudonym, kind in sorted(planned, key=lambda pk: (pk[1], _postcode(to, pk[0]))):
                 row = by_pseudonym[pseudonym]
                 seq += 1
                 inserts.append(
@@ -492,6 +498,8 @@ def issue_batch(
 
             def generate() -> Iterator[Letter]:
                 for letter in sent:
+                    if letter.subject_pseudonym not in to:  # moved away since it was planned
+                        continue
                     yield build_letter(
                         campaign,
                         letter,
