@@ -232,6 +232,26 @@ def test_campaign_schedule_runs_watch_run_for_a_weekly_campaign(
     again = CliRunner().invoke(app, [*args, "--now", "2026-01-12T09:00"])
     assert "watch run" not in again.output and again.exit_code == 0, again.output
 
+    # the batches on the command line: the baseline cannot be held; no run, no standing approval
+    from entitle.store.db import make_engine, session_factory
+    from entitle.store.users import add_user
+
+    with session_factory(make_engine(url))() as session:
+        add_user(session, "anna", "correct horse battery", "campaign_manager")
+        session.commit()
+    monkeypatch.setenv("ENTITLE_PASSWORD", "correct horse battery")
+    where = ["--url", url]
+    listed = CliRunner().invoke(app, ["watch", "batches", "garbage-bags", *where, "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output)[0]["status"] == "baseline"
+    held = CliRunner().invoke(
+        app,
+        ["watch", "hold", "garbage-bags", "1", "--as", "anna", "--campaigns", str(folder), *where],
+    )
+    assert held.exit_code == 2 and "only a ready batch can be held" in held.output, held.output
+    approve = ["watch", "approve", "7", "--until", "2026-12-31", "--as", "anna", *where]
+    refused = CliRunner().invoke(app, approve)
+    assert refused.exit_code == 2 and "no campaign run 7" in refused.output
+
 
 def weekly_campaigns(root: Path) -> Path:
     """A campaigns folder whose garbage-bag campaign has weekly follow-up."""
