@@ -118,7 +118,8 @@ def _dask(folder: Path, partitions: int, workers: int, queue: Any) -> None:
     """In a fresh process: the partitioned run on a local Dask cluster."""
     import polars as pl
 
-    from entitle.rules.distributed import dask_client, partition_population, run_partitions
+    from entitle.decide.scale.cluster import dask_client, run_partitions
+    from entitle.decide.scale.partitions import partition_population
 
     benefits = _benefits()
     start = time.perf_counter()

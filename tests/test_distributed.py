@@ -13,20 +13,19 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from entitle.cli import app
-from entitle.registry.population import load_population
-from entitle.registry.synth import read_meta, write_city
-from entitle.rules.columnar import Population, TableProvider, evaluate_population
-from entitle.rules.distributed import (
+from entitle.decide.scale.cluster import dask_client, run_partitions
+from entitle.decide.scale.partitions import (
     PartitionError,
     PartitionTask,
     collect_decisions,
-    dask_client,
     evaluate_partition,
     partition_folders,
     partition_population,
     read_partition,
-    run_partitions,
 )
+from entitle.registry.population import load_population
+from entitle.registry.synth import read_meta, write_city
+from entitle.rules.columnar import Population, TableProvider, evaluate_population
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
 

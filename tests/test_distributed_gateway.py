@@ -15,11 +15,12 @@ from test_registry_server import running_server
 from typer.testing import CliRunner
 
 from entitle.cli import app
-from entitle.decide.distributed_gateway import GatewayProviders
+from entitle.decide.scale.cluster import dask_client, run_partitions
+from entitle.decide.scale.gateway import GatewayProviders
+from entitle.decide.scale.partitions import partition_population
 from entitle.registry.population import load_population
 from entitle.registry.synth import read_meta, write_city
 from entitle.rules.columnar import Population, evaluate_population
-from entitle.rules.distributed import dask_client, partition_population, run_partitions
 from entitle.rules.loader import load_benefit
 from entitle.sources.access import monthly_files
 

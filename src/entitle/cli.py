@@ -16,7 +16,7 @@ from ruamel.yaml.error import YAMLError
 from entitle.console import PlainOffTerminalGroup, cli_console
 from entitle.decide.campaign_cli import campaign_app
 from entitle.decide.inscriptions_cli import inscriptions_app
-from entitle.decide.scale_cli import scale_app
+from entitle.decide.scale.cli import scale_app
 from entitle.decide.selftest_cli import selftest_command
 from entitle.decide.watch_cli import watch_app
 from entitle.insz import insz_report

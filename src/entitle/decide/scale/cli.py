@@ -28,7 +28,7 @@ scale_app = typer.Typer(
     help="Whole populations, partitioned over a Dask cluster.", no_args_is_help=True
 )
 if TYPE_CHECKING:
-    from entitle.decide.distributed_gateway import GatewayProviders
+    from entitle.decide.scale.gateway import GatewayProviders
 
 console = cli_console()
 errors = cli_console(stderr=True)
@@ -104,15 +104,11 @@ def scale_run(
     With --registry the partitions hold only who lives with whom, and each worker asks the
     registries through the gateway (sender and capacity from ENTITLE_MAGDA_*; access log and
     pseudonym key in the data folder)."""
+    from entitle.decide.scale.cluster import dask_client, run_partitions
+    from entitle.decide.scale.partitions import PartitionError, partition_population
     from entitle.registry.population import PopulationError, load_population
     from entitle.registry.synth import SynthError, read_meta
     from entitle.rules.columnar import Population
-    from entitle.rules.distributed import (
-        PartitionError,
-        dask_client,
-        partition_population,
-        run_partitions,
-    )
 
     chosen = load_benefits(benefit, benefits_dir)
     try:
@@ -146,7 +142,7 @@ def scale_run(
 
 
 def _gateway_providers(registry: str, local: str | None) -> GatewayProviders:
-    from entitle.decide.distributed_gateway import GatewayProviders
+    from entitle.decide.scale.gateway import GatewayProviders
     from entitle.decide.wiring import data_dir
     from entitle.sources.magda.settings import load_settings
 

@@ -1,4 +1,4 @@
-"""Partitioned campaigns: the columnar engine over Parquet partitions, on a Dask cluster.
+"""Partitions of a population: written as Parquet by household, decided one by one, collected.
 
 A population too large for one machine is cut into partitions by household — a household and all
 its members always land in the same partition, so every household aggregate sees every member —
@@ -16,12 +16,10 @@ decision — outcome, outputs, conditions, facts used and missing — as one run
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -164,47 +162,3 @@ def collect_decisions(folders: Sequence[Path], benefit: Benefit, out: Path) -> P
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.sink_parquet(out)
     return out
-
-
-@contextmanager
-def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]:
-    """A Dask client: of the scheduler at `scheduler`, or of a local cluster of `workers`
-    single-threaded worker processes (closed on exit)."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-            yield client
-        return
-    with (
-        LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,  # type: ignore[no-untyped-call]
-    ):
-        yield client
-
-
-def run_partitions(
-    client: Any,
-    root: Path | str,
-    benefits: Sequence[Benefit],
-    as_of: date,
-    out: Path | str,
-    *,
-    provider: ProviderFactory | None = None,
-    prefill: bool = False,
-) -> dict[str, Path]:
-    """Decide every benefit over the partitions under `root` on a Dask `client`.
-
-    Returns the collected decisions' Parquet file per benefit id (`out/<benefit id>.parquet`).
-    """
-    folders = partition_folders(root)
-    tasks = [PartitionTask(folder, tuple(benefits), as_of, provider, prefill) for folder in folders]
-    futures = client.map(evaluate_partition, tasks, pure=False)
-    client.gather(futures)
-    target = Path(out)
-    return {
-        benefit.id: collect_decisions(folders, benefit, target / f"{benefit.id}.parquet")
-        for benefit in benefits
-    }

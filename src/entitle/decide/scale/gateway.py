@@ -1,7 +1,7 @@
 """Facts for partitioned runs through the gateway: each Dask worker asks MAGDA (or the registry
 simulator) and the city's datasets itself, under the benefit's purpose, with its own access log.
 
-`GatewayProviders` is the picklable factory `entitle.rules.distributed.run_partitions` takes: a
+`GatewayProviders` is the picklable factory `entitle.decide.scale.cluster.run_partitions` takes: a
 frozen record of settings. On a worker it opens one `GatewaySource` per process (its connection
 pool, access log and pseudonymisation key are reused by every partition the worker decides) and
 gives each partition a fresh gateway, registered with the partition's household compositions as
