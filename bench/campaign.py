@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         city = args.city
         if city is None:
+            from entitle.registry.reach import GroundTruth
             from entitle.registry.synth import write_city
 
             city = folder / "city"
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     "sender": "gent.be/entitle",
                     "max_concurrency": args.concurrency,
                 },
-                truth=city,
+                reach=GroundTruth(city),
             )
             bags = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")
             if args.all_via_magda:

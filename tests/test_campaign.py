@@ -42,6 +42,7 @@ from entitle.decide.campaign_sources import RegisterExtract
 from entitle.decide.coupons import use_coupon, verify_coupon
 from entitle.decide.exports import HEADER
 from entitle.decide.letters import euro, euro_en
+from entitle.registry.reach import GroundTruth
 from entitle.registry.synth import write_city
 from entitle.sources.access import monthly_files
 from entitle.store import campaigns as store
@@ -103,7 +104,7 @@ class Issued:
 @pytest.fixture(scope="module")
 def garbage(env: Env) -> Issued:
     """The uninterrupted garbage-bag run: decided, approved, issued."""
-    ctx = env.context("reference", truth=env.city)
+    ctx = env.context("reference", reach=GroundTruth(env.city))
     bags = campaign("garbage-bags")
     run = run_campaign(ctx, bags, AS_OF, chunk_size=CHUNK, actor="scheduler")
     assert run.status == "draft"

@@ -182,26 +182,12 @@ def test_table_order_changes_no_decision(
     assert got.sort("subject_id").equals(expected.sort("subject_id"))
 
 
-def test_scale_run_command_writes_the_decisions(
-    city_folder: Path, single: dict[str, pl.DataFrame], tmp_path: Path
-) -> None:
-    out = tmp_path / "out"
-    args = ["scale", "run", "--city", str(city_folder), "--out", str(out)]
-    args += ["--benefit", "ghent.garbage-bags", "--benefit", str(BENEFITS / "lez.yaml")]
-    args += ["--partitions", "3", "--workers", "1", "--benefits", str(BENEFITS)]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    for benefit_id in ("ghent.garbage-bags", "ghent.lez"):
-        assert pl.read_parquet(out / f"{benefit_id}.parquet").equals(single[benefit_id])
-    assert not (out / "partitions").exists()  # they hold registry facts: removed after the run
-    assert "ghent.lez" in result.output
-
-
 def test_scale_run_command_refuses_bad_input(city_folder: Path, tmp_path: Path) -> None:
     base = ["scale", "run", "--out", str(tmp_path), "--benefits", str(BENEFITS)]
-    unknown = CliRunner().invoke(app, [*base, "--city", str(city_folder), "--benefit", "x.y"])
+    register = ["--register", str(city_folder / "registry")]
+    unknown = CliRunner().invoke(app, [*base, *register, "--benefit", "x.y"])
     assert unknown.exit_code == 2
     assert "no benefit 'x.y'" in unknown.output
-    empty = CliRunner().invoke(app, [*base, "--city", str(tmp_path), "--benefit", "ghent.lez"])
+    empty = CliRunner().invoke(app, [*base, "--register", str(tmp_path), "--benefit", "ghent.lez"])
     assert empty.exit_code == 2
-    assert "meta.json" in empty.output
+    assert "no persons.parquet" in empty.output

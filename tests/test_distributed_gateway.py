@@ -73,18 +73,30 @@ def test_workers_fetch_through_the_gateway_and_decide_as_one_run(
     assert all(line["subject"] not in set(ids["person_id"]) for line in lines[:200])
 
 
-def test_the_scale_command_asks_the_registry_when_given_one(
+def test_the_scale_command_decides_a_register_extract_through_the_registry(
     city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`entitle scale run` reads the register extract as a campaign does (no synthetic city
+    folder), its workers ask the registry, and it decides as one run over the registry view."""
+    as_of = date.fromisoformat(read_meta(city)["reference_date"])
+    population = Population(*load_population(city, "registry", as_of))
+    benefits = [load_benefit(BENEFITS / "garbage-bags.yaml"), load_benefit(BENEFITS / "lez.yaml")]
     monkeypatch.setenv("ENTITLE_MAGDA_SENDER", "gent.be/entitle")
     monkeypatch.setenv("ENTITLE_MAGDA_DEFAULT_CAPACITY", "ENTITLE")
     monkeypatch.setenv("ENTITLE_DATA_DIR", str(tmp_path / "state"))
+    out = tmp_path / "out"
     with running_server(city, tmp_path / "simulator.log") as server:
-        command = ["scale", "run", "--city", str(city), "--benefit", "ghent.uitpas"]
-        command += ["--benefits", str(BENEFITS), "--out", str(tmp_path / "out")]
+        command = ["scale", "run", "--register", str(city / "registry"), "--out", str(out)]
+        command += ["--benefit", "ghent.garbage-bags", "--benefit", str(BENEFITS / "lez.yaml")]
+        command += ["--benefits", str(BENEFITS), "--as-of", as_of.isoformat()]
         command += ["--partitions", "2", "--workers", "1", "--registry", server.url]
-        result = CliRunner().invoke(app, command)
+        result = CliRunner().invoke(app, command, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    decided = pl.read_parquet(tmp_path / "out" / "ghent.uitpas.parquet")
-    assert decided.height > 0
-    assert monthly_files(tmp_path / "state" / "access.jsonl")  # the worker asked the registry
+    for benefit in benefits:
+        got = pl.read_parquet(out / f"{benefit.id}.parquet").select(COMPARED)
+        want = evaluate_population(benefit, population, as_of).select(COMPARED)
+        assert got.height == want.height > 0
+        assert got.equals(want), benefit.id
+    assert not (out / "partitions").exists()  # removed after the run
+    assert "ghent.lez" in result.output
+    assert monthly_files(tmp_path / "state" / "access.jsonl")  # the workers asked the registry

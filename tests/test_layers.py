@@ -22,12 +22,7 @@ FORBIDDEN = {
     "decide": {"web", "registry"},
 }
 # places where the rule is knowingly bent, each with its reason
-ALLOWED = {
-    # the synthetic city is the population a scaled run decides (a development tool)
-    ("decide/scale/cli.py", "registry"),
-    # reach is measured against the synthetic city's ground truth, which only it has
-    ("decide/campaign_reach.py", "registry"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def imported_packages(path: Path) -> set[str]:

@@ -70,6 +70,8 @@ __all__ = [
 DEFAULT_SEED = 1
 DEFAULT_WEB_PORT = 8000
 HOST = "127.0.0.1"
+# the web app with the city's ground truth wired in: the dashboard's runs show their reach
+DEMO_APP = ("--app-factory", "entitle.demo_web:app_from_env")
 # The simulator without an authorisation file allows every sender and capacity (development
 # mode); the web app must still send some, as it would to MAGDA.
 DEMO_SENDER = "demo.entitle.local"
@@ -629,7 +631,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 web = _start(
                     "web app",
                     "entitle.web.web_cli",
-                    ["serve", "--host", HOST, "--port", str(web_port)],
+                    ["serve", "--host", HOST, "--port", str(web_port), *DEMO_APP],
                     layout=layout,
                     env=env,
                     children=children,

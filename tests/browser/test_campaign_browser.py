@@ -43,6 +43,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     from entitle.decide.campaign_def import find_campaign
     from entitle.decide.campaign_sources import TableSource
     from entitle.registry.population import load_population
+    from entitle.registry.reach import GroundTruth
     from entitle.registry.synth import write_city
     from entitle.store.db import make_engine, session_factory
     from entitle.web.backend import Backend
@@ -63,7 +64,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         output_dir=folder / "out",
         local=str(city / "local"),
         source=TableSource(persons, households),
-        truth=city,
+        reach=GroundTruth(city),
     )
     bags = find_campaign("garbage-bags", REPO / "campaigns" / "ghent", BENEFITS)
     # last year's run, approved and issued: letters to chart and a year to compare with

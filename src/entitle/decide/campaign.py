@@ -26,7 +26,7 @@ The public API of the campaign modules, each with one job:
 
 from __future__ import annotations
 
-from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign_context import CampaignContext, ReachEvaluation
 from entitle.decide.campaign_def import CampaignError
 from entitle.decide.campaign_evaluate import decide_chunk_rows, evaluate_chunk
 from entitle.decide.campaign_figures import campaign_runs, run_figures, take_up_by_week
@@ -45,6 +45,7 @@ __all__ = [
     "CampaignStateError",
     "Due",
     "IssueResult",
+    "ReachEvaluation",
     "RunProgress",
     "WhatIf",
     "abandon",

@@ -16,7 +16,7 @@
 Where: --campaigns (ENTITLE_CAMPAIGNS, default ./campaigns), --benefits (ENTITLE_BENEFITS,
 ./benefits), --register (ENTITLE_REGISTER_EXTRACT), --registry (ENTITLE_MAGDA_BASE_URL),
 --local (ENTITLE_LOCAL), --url (ENTITLE_DATABASE_URL), --output
-(ENTITLE_CAMPAIGN_OUTPUT), --truth (ENTITLE_TRUTH: a synthetic city, to measure reach).
+(ENTITLE_CAMPAIGN_OUTPUT).
 Approve, reject, issue, export and abandon sign in: --as names your campaign-manager account
 (ENTITLE_USER), its password comes from ENTITLE_PASSWORD or a hidden prompt.
 Exit codes (run, schedule, approve, issue): 0 done, 1 done with subjects pending through
@@ -99,12 +99,6 @@ OutputOption = Annotated[
     Path | None,
     typer.Option("--output", envvar="ENTITLE_CAMPAIGN_OUTPUT", help="Where letters go."),
 ]
-TruthOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--truth", envvar="ENTITLE_TRUTH", help="Synthetic city: measure reach on its truth."
-    ),
-]
 ActorOption = Annotated[
     str,
     typer.Option(
@@ -127,7 +121,6 @@ def _context(
     registry: str | None,
     local: str | None,
     output: Path | None,
-    truth: Path | None,
 ) -> CampaignContext:
     from entitle.decide.campaign_context import CampaignContext
     from entitle.store.db import make_engine, redacted, schema_is_current
@@ -148,7 +141,6 @@ def _context(
             registry=registry,
             local=local,
             output_dir=output,
-            truth=truth,
         )
     except CampaignError as exc:
         raise _fail(str(exc)) from None
@@ -316,7 +308,7 @@ def list_command(
         loaded = load_campaigns(campaigns, benefits)
     except (CampaignError, RuleFileError) as exc:
         raise _fail(str(exc)) from None
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     rows: list[dict[str, Any]] = []
     with ctx.factory() as session:
         for campaign in loaded:
@@ -372,7 +364,7 @@ def show_command(
     from entitle.decide.campaign import run_figures
 
     campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     with ctx.factory() as session:
         if run is not None:
             try:
@@ -507,7 +499,6 @@ def run_command(
     local: LocalOption = None,
     url: UrlOption = None,
     output: OutputOption = None,
-    truth: TruthOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the campaign (or resume its unfinished run); the run ends as a draft to review.
@@ -515,7 +506,7 @@ def run_command(
     from entitle.decide.campaign_outcome import attempt
 
     campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, register, registry, local, output, truth)
+    ctx = _context(url, register, registry, local, output)
     _before_run(ctx, campaign, _as_of(as_of))
     options: dict[str, Any] = {
         "actor": actor,
@@ -553,7 +544,6 @@ def schedule_command(
     local: LocalOption = None,
     url: UrlOption = None,
     output: OutputOption = None,
-    truth: TruthOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run every campaign that is due; for cron or systemd. Prints each campaign's result (and
@@ -570,7 +560,7 @@ def schedule_command(
         loaded = load_campaigns(campaigns, benefits)
     except (CampaignError, RuleFileError) as exc:
         raise _fail(str(exc)) from None
-    ctx = _context(url, register, registry, local, output, truth)
+    ctx = _context(url, register, registry, local, output)
     from entitle.decide.watch_cli import schedule_follow_up
 
     # the weekly follow-up (`watch run`, then the batches due) of campaigns that have one
@@ -620,7 +610,7 @@ def health_command(
     """Each campaign's last run attempt (for monitoring); exits with the worst exit code."""
     from entitle.decide.campaign_health import read_health
 
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     states = read_health(ctx)
     if as_json:
         print(json.dumps(states, indent=2, ensure_ascii=False))
@@ -653,7 +643,7 @@ def approve_command(
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
     from entitle.decide.campaign import approve_run
 
-    ctx = _context(url, register, registry, local, output, None)
+    ctx = _context(url, register, registry, local, output)
     _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
     view = _verdict(
@@ -678,7 +668,7 @@ def reject_command(
     """Reject a draft run: it will never issue anything."""
     from entitle.decide.campaign import reject_run
 
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
     view = _verdict(ctx, lambda session: reject_run(session, campaign, run, actor=actor, note=note))
@@ -716,7 +706,7 @@ def issue_command(
     output: OutputOption = None,
 ) -> None:
     """Issue an approved run (again): never a second letter or coupon."""
-    ctx = _context(url, register, registry, local, output, None)
+    ctx = _context(url, register, registry, local, output)
     _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
     _issue(ctx, campaign, run, actor)
@@ -785,7 +775,7 @@ def export_command(
     """A run's decisions, one row per subject (pseudonymised unless --with-insz)."""
     from entitle.decide.campaign_export import export_run
 
-    ctx = _context(url, register, None, None, output, None)
+    ctx = _context(url, register, None, None, output)
     role = _sign_in(ctx, actor, roles=(*INSZ_ROLES, "auditor"))
     if with_insz and role not in INSZ_ROLES:
         raise _fail(f"the role {role} may not see INSZ: export without --with-insz")
@@ -827,7 +817,7 @@ def simulate_command(
     from entitle.decide.campaign import simulate
 
     campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, register, registry, local, None, None)
+    ctx = _context(url, register, registry, local, None)
     try:
         result = simulate(ctx, campaign, settings, _as_of(as_of))
     except (CampaignError, MagdaConfigError) as exc:
@@ -866,7 +856,7 @@ def abandon_command(
     from entitle.decide.campaign import abandon
 
     campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     _sign_in(ctx, actor)
     view = abandon(ctx, campaign, actor=actor)
     console.print(f"run #{view.id} abandoned" if view else "no unfinished run")
@@ -882,7 +872,7 @@ def coupon_command(
     """Check a coupon code (and mark it used). Exit 0 valid (and now used), 1 otherwise."""
     from entitle.decide.coupons import use_coupon, verify_coupon
 
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     key = ctx.coupon_key()
     with ctx.factory() as session:
         result: str

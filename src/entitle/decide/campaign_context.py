@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,25 @@ from entitle.sources.access import JsonlAccessLog, Pseudonymiser
 from entitle.store import audit
 
 if TYPE_CHECKING:
-    from entitle.decide.campaign_def import Campaign
+    from entitle.decide.campaign_def import Campaign, Target
+    from entitle.rules.model import Benefit
+
+
+class ReachEvaluation(Protocol):
+    """Measures a finished run against a ground truth the product does not have (a synthetic
+    city's: `entitle.registry.reach.GroundTruth`, wired in by the demo, the benchmarks and the
+    tests; never in production). It gets the run's outcome per subject pseudonym and returns the
+    figures stored as the summary's `reach`."""
+
+    def __call__(
+        self,
+        benefit: Benefit,
+        target: Target,
+        as_of: date,
+        decided: Mapping[str, str],
+        pseudonymise: Callable[[str], str],
+        /,
+    ) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -37,7 +55,7 @@ class CampaignContext:
     local: str | None = None  # local datasets: folder or URL (default: the registry's /local)
     magda_overrides: dict[str, Any] = field(default_factory=dict)
     source: FactSource | None = None  # injected fact source (tests, offline); else the gateway
-    truth: Path | None = None  # a synthetic city: measure reach against its ground truth
+    reach: ReachEvaluation | None = None  # a ground truth to measure each run's reach against
     today: Callable[[], date] = date.today
     max_failure_share: float = 0.05  # our failures in a chunk above this share pause the run
     max_population_change: float = 0.02  # target size vs the last approved run: else stop
@@ -91,13 +109,12 @@ class CampaignContext:
         registry: str | None = None,
         local: str | None = None,
         output_dir: Path | None = None,
-        truth: Path | None = None,
     ) -> CampaignContext:
         """From the environment: ENTITLE_DATABASE_URL, ENTITLE_DATA_DIR, ENTITLE_REGISTER_EXTRACT
         (default <data_dir>/register), ENTITLE_MAGDA_* (registry), ENTITLE_LOCAL,
-        ENTITLE_CAMPAIGN_OUTPUT (default <data_dir>/campaigns), ENTITLE_TRUTH (synthetic city);
-        the safeguards: ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE (0.05), ENTITLE_CAMPAIGN_MAX_POPULATION_
-        CHANGE (0.02), ENTITLE_CAMPAIGN_PROBE_INSZ, ENTITLE_CAMPAIGN_BYTES_PER_LETTER and
+        ENTITLE_CAMPAIGN_OUTPUT (default <data_dir>/campaigns); the safeguards:
+        ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE (0.05), ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE (0.02),
+        ENTITLE_CAMPAIGN_PROBE_INSZ, ENTITLE_CAMPAIGN_BYTES_PER_LETTER and
         ENTITLE_CAMPAIGN_METRICS (a Prometheus textfile)."""
         from entitle.decide.wiring import data_dir
         from entitle.store.db import make_engine, session_factory
@@ -105,7 +122,6 @@ class CampaignContext:
         state = data_dir()
         env_register = os.environ.get("ENTITLE_REGISTER_EXTRACT")
         env_output = os.environ.get("ENTITLE_CAMPAIGN_OUTPUT")
-        env_truth = os.environ.get("ENTITLE_TRUTH")
         env_metrics = os.environ.get("ENTITLE_CAMPAIGN_METRICS")
         return cls(
             factory=session_factory(make_engine(database_url)),
@@ -114,7 +130,6 @@ class CampaignContext:
             output_dir=output_dir or (Path(env_output) if env_output else state / "campaigns"),
             registry=registry,
             local=local or os.environ.get("ENTITLE_LOCAL"),
-            truth=truth or (Path(env_truth) if env_truth else None),
             max_failure_share=_number("ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE", 0.05),
             max_population_change=_number("ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE", 0.02),
             probe_insz=os.environ.get("ENTITLE_CAMPAIGN_PROBE_INSZ") or None,

@@ -388,11 +388,16 @@ def finish(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str)
         store.add_decisions(session, run_id, ended)
         session.flush()
         summary = summarise(session, campaign, run)
-        if ctx.truth is not None:
-            from entitle.decide.campaign_reach import reach_vs_truth
-
-            summary["reach"] = reach_vs_truth(
-                session, campaign, run, ctx.truth, ctx.pseudonymiser()
+        if ctx.reach is not None:
+            decided = {
+                pseudonym: outcome
+                for pseudonym, outcome in store.decision_rows(
+                    session, run_id, ["subject_pseudonym", "outcome"]
+                )
+                if outcome != "absent"
+            }
+            summary["reach"] = ctx.reach(
+                campaign.benefit, campaign.spec.target, run.as_of, decided, ctx.pseudonymiser()
             )
         view = store.finish_run(session, run_id, summary)
         audit_run(

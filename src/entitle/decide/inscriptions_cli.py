@@ -101,7 +101,7 @@ def sync_command(
     if (campaign_name is None) == (purpose is None) or (purpose is None) != (from_file is None):
         raise _fail("give a CAMPAIGN, or --purpose with --from FILE")
     today = date.today()
-    ctx = _context(url, register, registry, local, None, None)
+    ctx = _context(url, register, registry, local, None)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -191,5 +191,5 @@ def status_command(
     """Persons inscribed per purpose (counts only)."""
     from entitle.decide.campaign_inscriptions import ledger_of
 
-    ctx = _context(url, register, registry, local, None, None)
+    ctx = _context(url, register, registry, local, None)
     print(json.dumps(ledger_of(ctx).purposes(), indent=2, sort_keys=True))

@@ -75,7 +75,7 @@ def run(
     from entitle.decide.watch_run import NotificationError, WatchError, run_week
     from entitle.sources.magda.errors import ErrorKind, MagdaError
 
-    ctx = _context(url, register, registry, local, None, None)
+    ctx = _context(url, register, registry, local, None)
     chosen = (
         [_campaign(name, campaigns, benefits) for name in campaign]
         if campaign
@@ -121,7 +121,7 @@ def weeks(
     """The weeks followed up: new, changed and ended per campaign and week."""
     from entitle.decide.watch_run import list_weeks
 
-    found = list_weeks(_context(url, register, registry, local, None, None))
+    found = list_weeks(_context(url, register, registry, local, None))
     if as_json:
         console.print_json(json.dumps(found))
         return
@@ -157,7 +157,7 @@ def approve(
     from entitle.decide.follow_up import FollowUpError, grant_standing
     from entitle.store import campaigns as store
 
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     _sign_in(ctx, actor)
     end = _as_of(until)
     assert end is not None
@@ -183,7 +183,7 @@ def batches(
     """The campaign's weekly batches: their status, changes and letters."""
     from entitle.decide.follow_up import list_batches
 
-    found = list_batches(_context(url, None, None, None, None, None), campaign)
+    found = list_batches(_context(url, None, None, None, None), campaign)
     if as_json:
         console.print_json(json.dumps(found))
         return
@@ -208,7 +208,7 @@ def _turn(
     from entitle.decide.follow_up import FollowUpError, hold_batch, release_batch
 
     campaigns, benefits, url = where
-    ctx = _context(url, None, None, None, None, None)
+    ctx = _context(url, None, None, None, None)
     _sign_in(ctx, actor)
     chosen = _campaign(campaign, campaigns, benefits)
     turn = hold_batch if hold else release_batch
@@ -262,7 +262,7 @@ def issue(
     from entitle.decide.campaign_def import load_campaigns
     from entitle.decide.follow_up import FollowUpError, due_batches, issue_batch
 
-    ctx = _context(url, register, None, None, output, None)
+    ctx = _context(url, register, None, None, output)
     try:
         moment = (datetime.fromisoformat(now) if now else datetime.now()).astimezone(UTC)
     except ValueError:

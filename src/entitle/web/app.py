@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,9 @@ from entitle.web.desk import DeskEngine
 from entitle.web.security import SecurityHeaders
 from entitle.web.settings import Settings
 from entitle.web.views import is_partial, render
+
+if TYPE_CHECKING:
+    from entitle.decide.campaign import ReachEvaluation
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +163,11 @@ def install_handlers(app: FastAPI) -> None:
         return response
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The application for these settings (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None, *, reach: ReachEvaluation | None = None
+) -> FastAPI:
+    """The application for these settings (default: from the environment); `reach` measures
+    each campaign run against a ground truth (the demo's synthetic city; never in production)."""
     settings = settings or Settings.from_env()
     engine = DeskEngine(settings)
     backend = Backend(
@@ -217,5 +223,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(desk_letters_router)
     app.include_router(audit_router)
     app.include_router(api_router)
-    install_campaigns(app, settings, backend)  # campaign dashboard, coupons
+    install_campaigns(app, settings, backend, reach)  # campaign dashboard, coupons
     return app

@@ -13,8 +13,9 @@ conditions (those reading income or health data as "protected") and the missing 
 
 Where the campaigns are: `CampaignSetup.from_settings` reads ``ENTITLE_CAMPAIGNS`` (default
 ``campaigns``), ``ENTITLE_REGISTER_EXTRACT`` (default ``<data dir>/register``),
-``ENTITLE_CAMPAIGN_OUTPUT`` (default ``<data dir>/campaigns``) and ``ENTITLE_TRUTH`` like the
-``entitle campaign`` command; the benefits, registry and database are the web app's own.
+``ENTITLE_CAMPAIGN_OUTPUT`` (default ``<data dir>/campaigns``) like the ``entitle campaign``
+command; the benefits, registry and database are the web app's own. A ground truth to measure
+each run's reach against (the demo's synthetic city) is wired in by whoever builds the app.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from entitle.web.visibility import protected_conditions
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from entitle.decide.campaign import ReachEvaluation
     from entitle.web.backend import Backend
     from entitle.web.settings import Settings
 
@@ -105,15 +107,16 @@ class CampaignSetup:
     load_error: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, backend: Backend) -> CampaignSetup:
+    def from_settings(
+        cls, settings: Settings, backend: Backend, reach: ReachEvaluation | None = None
+    ) -> CampaignSetup:
         """The web app's database, registry and benefits; the rest from the environment (as
-        `entitle campaign` reads it)."""
+        `entitle campaign` reads it); `reach` measures each run against a ground truth."""
         from entitle.decide.wiring import data_dir
 
         state = settings.data_dir or data_dir()
         register = os.environ.get("ENTITLE_REGISTER_EXTRACT")
         output = os.environ.get("ENTITLE_CAMPAIGN_OUTPUT")
-        truth = os.environ.get("ENTITLE_TRUTH")
         context = CampaignContext(
             factory=backend.factory,
             register=Path(register) if register else state / "register",
@@ -122,7 +125,7 @@ class CampaignSetup:
             registry=settings.registry_url,
             local=settings.local,
             magda_overrides=dict(settings.magda),
-            truth=Path(truth) if truth else None,
+            reach=reach,
             today=lambda: settings.now().date(),
         )
         return cls(
@@ -175,13 +178,16 @@ class CampaignSetup:
                 self._issuing.discard(run_id)
 
 
-def install(app: FastAPI, settings: Settings, backend: Backend) -> None:
-    """Add the campaign and coupon pages and the coupon API to the application."""
+def install(
+    app: FastAPI, settings: Settings, backend: Backend, reach: ReachEvaluation | None = None
+) -> None:
+    """Add the campaign and coupon pages and the coupon API to the application (`reach`: see
+    `CampaignSetup.from_settings`)."""
     from entitle.web.coupon_pages import api_router as coupon_api
     from entitle.web.coupon_pages import router as coupon_pages
     from entitle.web.week_pages import router as week_pages
 
-    app.state.campaigns = CampaignSetup.from_settings(settings, backend)
+    app.state.campaigns = CampaignSetup.from_settings(settings, backend, reach)
     app.include_router(router)
     app.include_router(week_pages)
     app.include_router(coupon_pages)

@@ -73,6 +73,14 @@ def serve(
         str | None,
         typer.Option("--municipality", help="ghent or vlasbeke [env ENTITLE_MUNICIPALITY]."),
     ] = None,
+    app_factory: Annotated[
+        str,
+        typer.Option(
+            "--app-factory",
+            hidden=True,
+            help="module:function building the application (the demo wires its ground truth).",
+        ),
+    ] = "entitle.web.web_cli:app_from_env",
 ) -> None:
     """Serve the desk UI and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
     import uvicorn
@@ -110,7 +118,7 @@ def serve(
     if warning:
         typer.echo(warning, err=True)
     uvicorn.run(
-        "entitle.web.web_cli:app_from_env",
+        app_factory,
         factory=True,
         host=host,
         port=port,

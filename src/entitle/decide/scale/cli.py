@@ -1,12 +1,13 @@
-"""`entitle scale run`: decide a whole synthetic city partitioned over a Dask cluster.
+"""`entitle scale run`: decide a whole population partitioned over a Dask cluster.
 
-    entitle scale run --city DIR --benefit ghent.uitpas --benefit ghent.lez \\
-        --partitions 8 --workers 2 --out DIR
+    entitle scale run --register DIR --benefit ghent.uitpas --benefit ghent.lez \\
+        --registry URL --partitions 8 --workers 2 --out DIR
 
-The city's registry view is cut into Parquet partitions by household (`OUT/partitions`, removed
-after the run unless --keep-partitions: they hold the registry facts), each partition is decided
-on a worker of a local Dask cluster (or of the cluster at --scheduler), and the decisions are
-written to `OUT/<benefit id>.parquet` in population order.
+The register extract (who lives with whom, as a campaign reads it) is cut into Parquet partitions
+by household (`OUT/partitions`, removed after the run unless --keep-partitions), each partition is
+decided on a worker of a local Dask cluster (or of the cluster at --scheduler), each worker asking
+the registries through the gateway, and the decisions are written to `OUT/<benefit id>.parquet`
+in population order.
 """
 
 from __future__ import annotations
@@ -63,11 +64,18 @@ def load_benefits(names: list[str], folder: Path) -> list[Benefit]:
 
 @scale_app.command("run")
 def scale_run(
-    city: Annotated[Path, typer.Option("--city", help="A synthetic city (entitle synth).")],
     benefit: Annotated[
         list[str], typer.Option("--benefit", help="Benefit id or file; repeat for several.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the decisions' Parquet files.")],
+    register: Annotated[
+        Path | None,
+        typer.Option(
+            "--register",
+            envvar="ENTITLE_REGISTER_EXTRACT",
+            help="The register extract: persons and households (default <data dir>/register).",
+        ),
+    ] = None,
     partitions: Annotated[int, typer.Option("--partitions", min=1)] = 4,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Local Dask workers.")] = 2,
     scheduler: Annotated[
@@ -75,7 +83,7 @@ def scale_run(
         typer.Option("--scheduler", help="Address of a running Dask scheduler (no local one)."),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Decision date (default: the city's).")
+        str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: today).")
     ] = None,
     benefits_dir: Annotated[
         Path, typer.Option("--benefits", envvar="ENTITLE_BENEFITS", help="Benefit files.")
@@ -88,8 +96,7 @@ def scale_run(
         typer.Option(
             "--registry",
             envvar="ENTITLE_MAGDA_BASE_URL",
-            help="MAGDA or the simulator: the workers ask it the facts (default: the city's "
-            "registry view answers).",
+            help="MAGDA or the simulator: the workers ask it the facts.",
         ),
     ] = None,
     local: Annotated[
@@ -99,34 +106,35 @@ def scale_run(
         ),
     ] = None,
 ) -> None:
-    """Partition the city by household, decide each partition on Dask, write the decisions.
+    """Partition the register extract by household, decide each partition on Dask, write the
+    decisions.
 
-    With --registry the partitions hold only who lives with whom, and each worker asks the
-    registries through the gateway (sender and capacity from ENTITLE_MAGDA_*; access log and
+    The partitions hold only who lives with whom; each worker asks the registries through the
+    gateway, as a campaign does (sender and capacity from ENTITLE_MAGDA_*; access log and
     pseudonym key in the data folder)."""
+    from entitle.decide.campaign_def import CampaignError
+    from entitle.decide.campaign_sources import RegisterExtract
     from entitle.decide.scale.cluster import dask_client, run_partitions
     from entitle.decide.scale.partitions import PartitionError, partition_population
-    from entitle.registry.population import PopulationError, load_population
-    from entitle.registry.synth import SynthError, read_meta
+    from entitle.decide.wiring import data_dir
     from entitle.rules.columnar import Population
 
     chosen = load_benefits(benefit, benefits_dir)
     try:
-        when = date.fromisoformat(as_of or read_meta(city)["reference_date"])
-    except SynthError as exc:
-        raise _fail(str(exc)) from None
+        when = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         raise _fail(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
     start = time.perf_counter()
     try:
-        persons, households = load_population(city, "registry", when)
-    except PopulationError as exc:
+        extract = RegisterExtract.load(register or data_dir() / "register")
+    except CampaignError as exc:
         raise _fail(str(exc)) from None
+    providers = _gateway_providers(registry, local)
+    # the workers fetch the facts: the partitions keep only the compositions
+    persons = extract.persons.select("person_id", "household_id", "position_code")
+    households = extract.households.select("household_id")
+    del extract
     parts = out / "partitions"
-    providers = _gateway_providers(registry, local) if registry else None
-    if providers is not None:  # the workers fetch the facts: keep only the compositions
-        persons = persons.select("person_id", "household_id", "position_code")
-        households = households.select("household_id")
     try:
         partition_population(Population(persons, households), partitions, parts)
         del persons, households
@@ -141,16 +149,16 @@ def scale_run(
     _report(files, loaded, time.perf_counter() - start)
 
 
-def _gateway_providers(registry: str, local: str | None) -> GatewayProviders:
+def _gateway_providers(registry: str | None, local: str | None) -> GatewayProviders:
     from entitle.decide.scale.gateway import GatewayProviders
     from entitle.decide.wiring import data_dir
     from entitle.sources.magda.settings import load_settings
 
-    settings = load_settings(base_url=registry)
+    settings = load_settings(**({"base_url": registry} if registry else {}))
     if not settings.sender or not settings.default_capacity:
-        raise _fail("--registry needs ENTITLE_MAGDA_SENDER and ENTITLE_MAGDA_DEFAULT_CAPACITY")
+        raise _fail("the workers need ENTITLE_MAGDA_SENDER and ENTITLE_MAGDA_DEFAULT_CAPACITY")
     return GatewayProviders(
-        registry=registry,
+        registry=settings.base_url,
         sender=settings.sender,
         capacity=settings.default_capacity,
         state_dir=data_dir(),

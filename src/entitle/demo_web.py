@@ -1,0 +1,21 @@
+"""The demo's web app: the desk and the campaign dashboard, with the synthetic city's ground truth
+wired in, so a run started from the dashboard shows its reach (``ENTITLE_TRUTH``: the city).
+
+`entitle demo` serves it with ``entitle serve --app-factory entitle.demo_web:app_from_env``; the
+product's own factory (`entitle.web.web_cli.app_from_env`) never knows the simulator.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def app_from_env() -> object:
+    """The ASGI application from the environment, measuring reach on ``ENTITLE_TRUTH``'s city."""
+    from entitle.registry.reach import GroundTruth
+    from entitle.web.app import create_app
+    from entitle.web.settings import Settings
+
+    city = os.environ.get("ENTITLE_TRUTH")
+    return create_app(Settings.from_env(), reach=GroundTruth(Path(city)) if city else None)
