@@ -165,8 +165,10 @@ def _tokens(text: str) -> list[str]:
 
 # Typer builds on its own copy of Click: recognise groups and options by what they have.
 def _subcommands(command: Any) -> dict[str, Any] | None:
-    commands = getattr(command, "commands", None)
-    return commands if isinstance(commands, dict) else None
+    if not isinstance(getattr(command, "commands", None), dict):
+        return None
+    context = typer.Context(command)  # a group may load some commands on demand
+    return {name: command.get_command(context, name) for name in command.list_commands(context)}
 
 
 def _option_names(command: Any) -> set[str]:

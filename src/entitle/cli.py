@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import date
 from pathlib import Path
@@ -20,8 +21,6 @@ from entitle.decide.scale.cli import scale_app
 from entitle.decide.selftest_cli import selftest_command
 from entitle.decide.watch_cli import watch_app
 from entitle.insz import insz_report
-from entitle.registry.server_cli import registry_app
-from entitle.registry.synth_cli import synth
 from entitle.sources.magda_cli import magda_app
 from entitle.store.retention_cli import retention_app
 from entitle.store.store_cli import audit_app, db_app, users_app
@@ -30,8 +29,40 @@ from entitle.web.web_cli import serve as web_serve
 if TYPE_CHECKING:
     from entitle.rules.model import Benefit
 
+# The simulator's commands (`entitle registry …`, `entitle synth`), imported only when one of them
+# is asked for: the product's command line does not load the simulator.
+SIMULATOR_COMMANDS = {
+    "registry": ("entitle.registry.server_cli", "registry_app"),
+    "synth": ("entitle.registry.synth_cli", "synth"),
+}
+
+
+class EntitleGroup(PlainOffTerminalGroup):
+    """The `entitle` group, with the simulator's commands loaded on demand."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *SIMULATOR_COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in SIMULATOR_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, name = SIMULATOR_COMMANDS[cmd_name]
+        found = getattr(importlib.import_module(module), name)
+        holder = typer.Typer(add_completion=False)  # as `app` would hold it
+        holder.callback()(_nothing)
+        if isinstance(found, typer.Typer):
+            holder.add_typer(found, name=cmd_name)
+        else:
+            holder.command(cmd_name)(found)
+        return typer.main.get_group(holder).commands[cmd_name]
+
+
+def _nothing() -> None:
+    """A holder's callback: it makes the holder a group, which keeps the command by its name."""
+
+
 app = typer.Typer(
-    cls=PlainOffTerminalGroup,
+    cls=EntitleGroup,
     help="Entitle: proactive social benefits, decided from base registries.",
     no_args_is_help=True,
 )
@@ -39,10 +70,8 @@ insz_app = typer.Typer(help="National register and bis numbers.", no_args_is_hel
 rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)
 app.add_typer(insz_app, name="insz")
 app.add_typer(rules_app, name="rules")
-app.add_typer(registry_app, name="registry")
 magda_app.command("selftest")(selftest_command)
 app.add_typer(magda_app, name="magda")
-app.command("synth")(synth)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")

@@ -92,7 +92,7 @@ WEB_START_TIMEOUT = 90.0
 
 def default_data_dir() -> Path:
     """The demo's folder under the user's data folder (ENTITLE_DATA_DIR or XDG_DATA_HOME)."""
-    from entitle.decide.wiring import data_dir
+    from entitle.datadir import data_dir
 
     return data_dir() / "demo"
 

@@ -116,7 +116,7 @@ class CampaignContext:
         ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE (0.05), ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE (0.02),
         ENTITLE_CAMPAIGN_PROBE_INSZ, ENTITLE_CAMPAIGN_BYTES_PER_LETTER and
         ENTITLE_CAMPAIGN_METRICS (a Prometheus textfile)."""
-        from entitle.decide.wiring import data_dir
+        from entitle.datadir import data_dir
         from entitle.store.db import make_engine, session_factory
 
         state = data_dir()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from entitle.datadir import data_dir
 from entitle.decide.inscriptions import InscriptionLedger, check_period, not_inscribed
 from entitle.rules.catalogue import Catalogue
 from entitle.sources.access import AccessLog, JsonlAccessLog, Pseudonymiser
@@ -17,15 +17,6 @@ from entitle.sources.magda import MagdaClient
 from entitle.sources.magda import MagdaConfigError as MagdaConfigError  # for web and CLI
 from entitle.sources.magda.repertorium import inscription_criteria
 from entitle.sources.magda.settings import load_settings
-
-
-def data_dir() -> Path:
-    """Where Entitle keeps its state: `ENTITLE_DATA_DIR`, else the user's data folder."""
-    configured = os.environ.get("ENTITLE_DATA_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "entitle"
 
 
 def local_source(spec: str | None, registry_url: str) -> LocalSource:

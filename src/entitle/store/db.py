@@ -27,6 +27,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from entitle.datadir import data_dir
 from entitle.private_files import private_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -38,8 +39,6 @@ def database_url() -> str:
     configured = os.environ.get("ENTITLE_DATABASE_URL")
     if configured:
         return configured
-    from entitle.decide.wiring import data_dir  # late: keeps `store` importable on its own
-
     return f"sqlite:///{data_dir() / 'entitle.db'}"
 
 

@@ -62,7 +62,7 @@ def _moment(value: str | None) -> datetime:
 def _access_log(path: Path | None) -> Path:
     if path is not None:
         return path
-    from entitle.decide.wiring import data_dir
+    from entitle.datadir import data_dir
 
     return data_dir() / "access.jsonl"
 

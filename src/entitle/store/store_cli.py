@@ -238,7 +238,7 @@ KeyFileOption = Annotated[
 
 
 def _checkpoint_key(path: Path | None, *, create: bool = False) -> bytes:
-    from entitle.decide.wiring import data_dir
+    from entitle.datadir import data_dir
 
     try:
         return checkpoint.load_key(path or data_dir() / "checkpoint.key", create=create)
@@ -401,7 +401,7 @@ def audit_subject(
     as_json: JsonOption = False,
 ) -> None:
     """Subject-access report: every logged access to one person's data, by INSZ."""
-    from entitle.decide.wiring import data_dir
+    from entitle.datadir import data_dir
     from entitle.insz import InvalidInszError, parse_insz
     from entitle.sources.access import Pseudonymiser
 

@@ -112,7 +112,7 @@ class CampaignSetup:
     ) -> CampaignSetup:
         """The web app's database, registry and benefits; the rest from the environment (as
         `entitle campaign` reads it); `reach` measures each run against a ground truth."""
-        from entitle.decide.wiring import data_dir
+        from entitle.datadir import data_dir
 
         state = settings.data_dir or data_dir()
         register = os.environ.get("ENTITLE_REGISTER_EXTRACT")

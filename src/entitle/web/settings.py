@@ -82,7 +82,7 @@ class Settings:
     magda: Mapping[str, Any] = field(default_factory=dict)  # more MagdaSettings overrides
     local: str | None = None  # the city's datasets: a folder or URL (None: registry's /local)
     benefits: Path = Path("benefits")
-    data_dir: Path | None = None  # None: entitle.decide.wiring.data_dir()
+    data_dir: Path | None = None  # None: entitle.datadir.data_dir()
     secure_cookies: CookiePolicy = "auto"
     checks_per_minute: int = 30
     api_checks_per_minute: int = 600

@@ -112,11 +112,11 @@ def scale_run(
     The partitions hold only who lives with whom; each worker asks the registries through the
     gateway, as a campaign does (sender and capacity from ENTITLE_MAGDA_*; access log and
     pseudonym key in the data folder)."""
+    from entitle.datadir import data_dir
     from entitle.decide.campaign_def import CampaignError
     from entitle.decide.campaign_sources import RegisterExtract
     from entitle.decide.scale.cluster import dask_client, run_partitions
     from entitle.decide.scale.partitions import PartitionError, partition_population
-    from entitle.decide.wiring import data_dir
     from entitle.rules.columnar import Population
 
     chosen = load_benefits(benefit, benefits_dir)
@@ -150,8 +150,8 @@ def scale_run(
 
 
 def _gateway_providers(registry: str | None, local: str | None) -> GatewayProviders:
+    from entitle.datadir import data_dir
     from entitle.decide.scale.gateway import GatewayProviders
-    from entitle.decide.wiring import data_dir
     from entitle.sources.magda.settings import load_settings
 
     settings = load_settings(**({"base_url": registry} if registry else {}))
