@@ -35,6 +35,7 @@ from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_figures import RUN_CHANGES
 from entitle.decide.letters import euro
 from entitle.registry.population import load_population
+from entitle.registry.reach import GroundTruth
 from entitle.registry.synth import write_city
 from entitle.store import campaigns as store
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun
@@ -112,7 +113,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     persons, households = load_population(folder, "registry", as_of=AS_OF)
     city = City(folder, persons, households)
     ctx = context(root, city)  # migrates sqlite:///<root>/db.db
-    ctx.truth = folder
+    ctx.reach = GroundTruth(folder)
     settings = settings_for(
         "http://127.0.0.1:9",  # no registry: the campaigns read their facts from tables
         root,
