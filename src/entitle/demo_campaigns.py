@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-OUTCOMES = ("eligible", "not_eligible", "undetermined")
+from entitle.rules.logic import OUTCOMES
 
 
 class LineProgress:

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from entitle.insz import InvalidInszError, parse_insz
+from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
 
-OUTCOMES = ("eligible", "not_eligible", "undetermined")
 COLOURS = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}
 
 

@@ -54,6 +54,7 @@ from entitle.decide.campaign_def import (
     load_campaigns,
 )
 from entitle.rules.loader import RuleFileError
+from entitle.rules.logic import OUTCOMES
 from entitle.sources.magda import MagdaConfigError
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
@@ -828,7 +829,7 @@ def simulate_command(
     table = Table(title=f"What if {', '.join(settings)} ({campaign.name}, as of {result.as_of})")
     for column in ("", "now", "what-if", "difference"):
         table.add_column(column, justify="right")
-    for outcome in ("eligible", "not_eligible", "undetermined"):
+    for outcome in OUTCOMES:
         before, after = result.baseline[outcome], result.variant[outcome]
         table.add_row(outcome, f"{before:,}", f"{after:,}", f"{after - before:+,}")
     for band, (before, after) in result.bands.items():

@@ -25,8 +25,6 @@ from entitle.rules.model import Benefit
 from entitle.rules.plan import facts_in
 from entitle.sources.access import Pseudonymiser
 
-OUTCOMES = ("eligible", "not_eligible", "undetermined")
-
 
 def band_of(campaign: Campaign, outputs: dict[str, Any]) -> str | None:
     """The value of the campaign's band output as stored (money with two decimals)."""

@@ -12,9 +12,10 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from entitle.decide.campaign_def import Campaign, CouponLetter, CouponTranslation
-from entitle.decide.campaign_evaluate import OUTCOMES, undecided_conditions
+from entitle.decide.campaign_evaluate import undecided_conditions
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
+from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
 from entitle.store import campaigns as store
 from entitle.store.campaigns import RunView

@@ -1,12 +1,14 @@
-"""Three-valued (Kleene) values and the outcome of a decision.
+"""Three-valued values and the outcome of a decision.
 
 `None` stands for *unknown* everywhere in the engines: a fact the registry could not give, or one
 that was not fetched because it could not change the outcome. Unknown is never read as false.
+The connectives are Kleene's in both engines: the scalar engine's `and`/`or`/`not` carry the
+facts an unknown result waits for (`rules/scalar.py`), Polars' `&`/`|` are Kleene already
+(`rules/columnar.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 Tri = bool | None
@@ -20,31 +22,8 @@ class Outcome(StrEnum):
     UNDETERMINED = "undetermined"
 
 
-def and3(values: Iterable[Tri]) -> Tri:
-    """Kleene conjunction: false wins, then unknown, then true."""
-    result: Tri = True
-    for value in values:
-        if value is False:
-            return False
-        if value is None:
-            result = None
-    return result
-
-
-def or3(values: Iterable[Tri]) -> Tri:
-    """Kleene disjunction: true wins, then unknown, then false."""
-    result: Tri = False
-    for value in values:
-        if value is True:
-            return True
-        if value is None:
-            result = None
-    return result
-
-
-def not3(value: Tri) -> Tri:
-    """Kleene negation: unknown stays unknown."""
-    return None if value is None else not value
+# the outcomes' names, in the order every count and page lists them
+OUTCOMES: tuple[str, ...] = tuple(outcome.value for outcome in Outcome)
 
 
 def outcome_of(eligible: Tri) -> Outcome:

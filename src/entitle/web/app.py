@@ -33,6 +33,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
+from entitle.rules.logic import OUTCOMES
 from entitle.web.auth import LoginRequired, PageError
 from entitle.web.backend import Backend
 from entitle.web.bodylimit import BodyLimit
@@ -177,7 +178,7 @@ def create_app(
         token_ttl=settings.token_cache_seconds,
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["outcomes"] = ("eligible", "not_eligible", "undetermined")
+    templates.env.globals["outcomes"] = OUTCOMES
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -25,6 +25,7 @@ from entitle.decide.subject_activity import (
 )
 from entitle.insz import parse_insz
 from entitle.rules.catalogue import default_catalogue
+from entitle.rules.logic import OUTCOMES
 from entitle.store.audit import KIND_ORDER
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
@@ -71,7 +72,6 @@ def _details(entry: dict[str, Any]) -> str:
     return json.dumps(details, ensure_ascii=False)
 
 
-OUTCOME_VALUES = ("eligible", "not_eligible", "undetermined")
 
 
 class AuditWords:
@@ -107,7 +107,7 @@ class AuditWords:
     def _value(self, key: str, value: Any) -> str:
         if isinstance(value, bool):
             return self.t("audit.yes" if value else "audit.no")
-        if key in ("effective_outcome", "outcome") and value in OUTCOME_VALUES:
+        if key in ("effective_outcome", "outcome") and value in OUTCOMES:
             return self._word("audit.outcome", str(value))
         if key == "reason" and value in OVERRIDE_REASONS:
             return self.t(f"override.reason.{value}")

@@ -54,6 +54,7 @@ from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, Missi
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
+from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit, Parameter
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
@@ -82,7 +83,6 @@ CAMPAIGN_ROLES = frozenset({"campaign_manager", "administrator"})
 # the notifications file names every recipient (register references, coupon codes): only the
 # role that hands it to the city's sending channel downloads it
 NOTIFICATION_ROLES = frozenset({"administrator"})
-OUTCOMES = ("eligible", "not_eligible", "undetermined")
 # a run's outcomes: also `pending`, a household left for the next run by a failure of ours or
 # of the source (never "not eligible" nor "undetermined", and never a letter)
 RUN_OUTCOMES = (*OUTCOMES, PENDING)

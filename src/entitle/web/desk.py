@@ -37,7 +37,6 @@ from entitle.web.visibility import is_protected
 log = logging.getLogger(__name__)
 
 Mark = Literal["yes", "no", "unknown", "skipped", "protected"]
-OUTCOMES = ("eligible", "not_eligible", "undetermined")
 OVERRIDE_OUTCOMES = ("eligible", "not_eligible")
 UNKNOWN_NUMBER = "unknown_number"  # shown, not stored: the decision itself is undetermined
 

@@ -23,6 +23,7 @@ import typer
 from rich.table import Table
 
 from entitle.console import cli_console
+from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
 
 scale_app = typer.Typer(
@@ -196,7 +197,7 @@ def decision_counts(frame: pl.LazyFrame) -> dict[str, int]:
     )
     by_bounds = pl.col("by_bounds") if "by_bounds" in names else pl.lit(False)
     row = frame.select(
-        *[(outcome == o).sum().alias(o) for o in ("eligible", "not_eligible", "undetermined")],
+        *[(outcome == o).sum().alias(o) for o in OUTCOMES],
         ((outcome == "eligible") & open_output).sum().alias("partial"),
         by_bounds.fill_null(False).sum().alias("by_bounds"),
     ).collect()
