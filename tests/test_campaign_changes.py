@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entitle.decide.campaign_evaluate import with_change
+from entitle.rules.logic import OUTCOMES
 from entitle.store.campaigns import CHANGES
 
-OUTCOMES = ("eligible", "not_eligible", "undetermined")
 BANDS = (None, "A", "B")
 
 previous_decisions = st.one_of(

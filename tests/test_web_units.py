@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from entitle.insz import is_valid_insz, make_insz
+from entitle.rules.logic import OUTCOMES
+from entitle.store.decisions import OVERRIDE_REASONS
 from entitle.web import inszcheck
 from entitle.web.audit_pages import KINDS
 from entitle.web.auth import ROLES
 from entitle.web.curiosity import WINDOWS
 from entitle.web.desk import (
-    OUTCOMES,
-    OVERRIDE_REASONS,
     UNKNOWN_NUMBER,
     BenefitConfigError,
     load_benefits,

@@ -111,7 +111,7 @@ def default_campaigns(municipality: Municipality) -> Path:
 
 def desk_date() -> date:
     """The date the web app decides on: today in Brussels (`entitle.web.app.WebState.today`)."""
-    from entitle.web.app import BRUSSELS
+    from entitle.web.i18n import BRUSSELS
 
     return datetime.now(BRUSSELS).date()
 

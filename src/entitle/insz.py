@@ -19,12 +19,14 @@ it adds is a few lines with `calendar.monthrange`.
 
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 __all__ = [
+    "INSZ_WRITTEN",
     "Insz",
     "InszKind",
     "InvalidInszError",
@@ -39,6 +41,9 @@ __all__ = [
 InszKind = Literal["register", "bis", "test"]
 Sex = Literal["M", "F"]
 
+# An INSZ / bis number as people write it (85.07.30-033.28, 850730-03328, 85073003328): what
+# must never be stored in clear, wherever it turns up in text.
+INSZ_WRITTEN = re.compile(r"\d{2}\.?\d{2}\.?\d{2}[-.]?\d{3}\.?\d{2}")
 _SEPARATORS = frozenset(".- /")
 _PREFIX_2000 = 2_000_000_000
 _BIS_SEX_UNKNOWN = 20

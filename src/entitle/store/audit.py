@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from entitle.insz import INSZ_WRITTEN
 from entitle.store.models import (
     GENESIS_HASH,
     AuditEntry,
@@ -61,13 +61,10 @@ KIND_ORDER = (
 KINDS = frozenset(KIND_ORDER)
 CHECK_KINDS = ("check", "api_check")
 
-_INSZ = re.compile(r"\d{2}\.?\d{2}\.?\d{2}[-.]?\d{3}\.?\d{2}")
-
-
 def looks_like_insz(value: str) -> bool:
     """Whether `value` is (formatted like) an INSZ / bis number: such values must be
     pseudonymised before they are stored."""
-    return _INSZ.fullmatch(value.strip()) is not None
+    return INSZ_WRITTEN.fullmatch(value.strip()) is not None
 
 
 def _check_no_insz(value: Any, where: str) -> None:

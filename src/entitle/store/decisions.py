@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, CursorResult, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from entitle.insz import INSZ_WRITTEN
 from entitle.rules.decision import Decision
 from entitle.rules.logic import Outcome
 from entitle.store import freetext
@@ -30,7 +31,7 @@ OUTCOMES = tuple(str(o) for o in Outcome)
 MAX_REASON_CHARS = 300
 MAX_NOTE_CHARS = 2000
 
-_INSZ_IN_TEXT = re.compile(r"(?<!\d)\d{2}\.?\d{2}\.?\d{2}[-.]?\d{3}\.?\d{2}(?!\d)")
+_INSZ_IN_TEXT = re.compile(rf"(?<!\d){INSZ_WRITTEN.pattern}(?!\d)")  # not inside a longer number
 
 
 def redact(text: str, limit: int) -> str:

@@ -21,7 +21,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,6 +37,7 @@ from entitle.web.auth import LoginRequired, PageError
 from entitle.web.backend import Backend
 from entitle.web.bodylimit import BodyLimit
 from entitle.web.desk import DeskEngine
+from entitle.web.i18n import BRUSSELS
 from entitle.web.security import SecurityHeaders
 from entitle.web.settings import Settings
 from entitle.web.views import is_partial, render
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-BRUSSELS = ZoneInfo("Europe/Brussels")
 API_PREFIX = "/api/"
 
 

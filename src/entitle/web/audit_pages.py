@@ -27,9 +27,10 @@ from entitle.insz import parse_insz
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.logic import OUTCOMES
 from entitle.store.audit import KIND_ORDER
+from entitle.store.decisions import OVERRIDE_REASONS
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
-from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT, OVERRIDE_REASONS
+from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT
 from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 from entitle.web.visibility import Caller, visible_decision

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.openapi.utils import get_openapi
@@ -39,9 +38,9 @@ from entitle.web.auth import (
 )
 from entitle.web.backend import TokenView
 from entitle.web.campaign_pages import campaign_setup
+from entitle.web.i18n import BRUSSELS
 from entitle.web.views import render, translator
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 USE_ROLES = frozenset({"coupon_verifier", "administrator"})
 PURPOSE = "coupon-verification"
 CODE_MAX = 200

@@ -49,7 +49,6 @@ def override_choices(computed: str | None) -> tuple[str, ...]:
     return OVERRIDE_OUTCOMES
 
 
-OVERRIDE_REASONS = ("registry_lag", "household_situation", "document_shown", "other")
 
 # Readable names of the sources, next to their technical names (MAGDA service / dataset).
 SOURCE_LABELS: dict[str, dict[str, str]] = {

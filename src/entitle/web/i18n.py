@@ -17,6 +17,7 @@ from babel.numbers import format_currency, format_decimal
 from entitle.web.security_texts import SECURITY_MESSAGES
 from entitle.web.week_texts import WEEK_MESSAGES
 
+# the time zone every page, letter and "today" of the desk is in
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 LANGUAGES = ("nl", "en")

@@ -16,7 +16,7 @@ from entitle.insz import InvalidInszError, parse_insz
 from entitle.rules.model import Benefit
 from entitle.store import throttle
 from entitle.store.audit import looks_like_insz
-from entitle.store.decisions import OverrideTargetError
+from entitle.store.decisions import OVERRIDE_REASONS, OverrideTargetError
 from entitle.web import inszcheck
 from entitle.web.auth import (
     SESSION_COOKIE,
@@ -36,7 +36,6 @@ from entitle.web.backend import AuthError
 from entitle.web.curiosity import refused_window
 from entitle.web.desk import (
     OVERRIDE_OUTCOMES,
-    OVERRIDE_REASONS,
     Card,
     build_card,
     override_choices,
