@@ -15,7 +15,7 @@ from test_web_support import Web, assert_no_raw_values, desk_check, signed_in, w
 from test_web_support import write_web_city as write_test_city
 
 from entitle.decide.several import Refusal, automatic, choose, other_benefits
-from entitle.web.desk import load_benefits
+from entitle.rules.folder import load_benefits
 
 GHENT = Path(__file__).resolve().parents[1] / "benefits" / "ghent"
 UITPAS, LEZ, BAGS, SCHOOL = "ghent.uitpas", "ghent.lez", "ghent.garbage-bags", "ghent.school-tariff"

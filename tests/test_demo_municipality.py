@@ -42,7 +42,7 @@ from entitle.decide.campaign_def import load_campaigns
 from entitle.decide.letters import write_letters
 from entitle.municipality import MunicipalityError, known_ids, load_municipality
 from entitle.registry.synth_place import PLACES
-from entitle.web.desk import load_benefits
+from entitle.rules.folder import load_benefits
 
 REPO = Path(__file__).resolve().parents[1]
 TOWN_ONLY = "vlasbeke.heating-allowance"

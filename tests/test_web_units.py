@@ -12,17 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from entitle.insz import is_valid_insz, make_insz
+from entitle.rules.folder import BenefitFolderError, load_benefits
 from entitle.rules.logic import OUTCOMES
 from entitle.store.decisions import OVERRIDE_REASONS
 from entitle.web import inszcheck
 from entitle.web.audit_pages import KINDS
 from entitle.web.auth import ROLES
 from entitle.web.curiosity import WINDOWS
-from entitle.web.desk import (
-    UNKNOWN_NUMBER,
-    BenefitConfigError,
-    load_benefits,
-)
+from entitle.web.desk import UNKNOWN_NUMBER
 from entitle.web.i18n import MESSAGES, Translator, negotiate
 from entitle.web.pages import safe_next
 from entitle.web.settings import Settings
@@ -173,12 +170,12 @@ def test_redirects_stay_local(target: str | None, expected: str) -> None:
 
 
 def test_benefit_folder_errors(tmp_path: Path) -> None:
-    with pytest.raises(BenefitConfigError, match="does not exist"):
+    with pytest.raises(BenefitFolderError, match="does not exist"):
         load_benefits(tmp_path / "nothing")
-    with pytest.raises(BenefitConfigError, match="no benefit files"):
+    with pytest.raises(BenefitFolderError, match="no benefit files"):
         load_benefits(tmp_path)
     (tmp_path / "broken.yaml").write_text("id: x\n", encoding="utf-8")
-    with pytest.raises(BenefitConfigError, match="not valid"):
+    with pytest.raises(BenefitFolderError, match="not valid"):
         load_benefits(tmp_path)
     benefits = load_benefits(Path(__file__).resolve().parents[1] / "benefits" / "ghent")
     assert set(benefits) == {

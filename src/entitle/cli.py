@@ -109,26 +109,18 @@ def _as_of(value: str | None) -> date:
         raise typer.Exit(2) from None
 
 
-def find_benefit(name: str, benefits: Path) -> Path:
-    """A benefit file from a path or an id such as ghent.uitpas."""
-    direct = Path(name)
-    if direct.suffix in (".yaml", ".yml") and direct.is_file():
-        return direct
-    for path in sorted(benefits.rglob("*.yaml")):
-        if path.name.endswith(".tests.yaml"):
-            continue
-        head = path.read_text(encoding="utf-8").split("\n", 40)
-        if any(line.strip() in (f"id: {name}", f'id: "{name}"') for line in head):
-            return path
-    errors.print(f"no benefit {name!r} in {benefits}", style="red", markup=False, highlight=False)
-    raise typer.Exit(2)
-
-
 def _load(name: str, benefits: Path) -> Benefit:
+    """A benefit from a file path or an id such as ghent.uitpas."""
+    from entitle.rules.folder import BenefitFolderError, find_benefit_file
     from entitle.rules.loader import RuleFileError, load_benefit
 
     try:
-        return load_benefit(find_benefit(name, benefits))
+        path = find_benefit_file(name, benefits)
+    except BenefitFolderError as exc:
+        errors.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        return load_benefit(path)
     except RuleFileError as exc:
         errors.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None

@@ -551,7 +551,7 @@ def _watch(
 def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
     """Start everything, wait for a stop signal, stop everything. Returns the exit code."""
     from entitle.registry.population import PopulationError
-    from entitle.web.desk import BenefitConfigError, load_benefits
+    from entitle.rules.folder import BenefitFolderError, load_benefits
 
     try:
         municipality = load_municipality(options.municipality)
@@ -651,7 +651,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                     )
                     if campaigns is not None:
                         children.append(campaigns)
-            except (BenefitConfigError, PopulationError) as exc:
+            except (BenefitFolderError, PopulationError) as exc:
                 raise DemoError(str(exc)) from None
             except OSError as exc:
                 raise DemoError(f"{exc}") from None

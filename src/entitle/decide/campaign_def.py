@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from entitle.rules.folder import BenefitFolderError, find_benefit_file
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
 
@@ -318,22 +319,6 @@ def _read(path: Path) -> Any:
         raise CampaignError(f"{path}: {exc}") from None
 
 
-def find_benefit_file(benefit: str, benefits_dir: Path, base: Path) -> Path:
-    """A benefit file from a path (relative to the campaign file) or a benefit id."""
-    if benefit.endswith((".yaml", ".yml")):
-        path = (base / benefit).resolve()
-        if path.is_file():
-            return path
-        raise CampaignError(f"benefit file {benefit} not found")
-    for path in sorted(benefits_dir.rglob("*.yaml")):
-        if path.name.endswith(".tests.yaml"):
-            continue
-        data = _read(path)
-        if isinstance(data, dict) and data.get("id") == benefit:
-            return path
-    raise CampaignError(f"no benefit {benefit!r} in {benefits_dir}")
-
-
 def load_campaign(path: Path, benefits_dir: Path) -> Campaign:
     """Load and check one campaign file."""
     data = _read(path)
@@ -344,7 +329,11 @@ def load_campaign(path: Path, benefits_dir: Path) -> Campaign:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise CampaignError(f"{path}: {problems}") from None
-    benefit = load_benefit(find_benefit_file(spec.benefit, benefits_dir, path.parent))
+    try:
+        benefit_file = find_benefit_file(spec.benefit, benefits_dir, path.parent)
+    except BenefitFolderError as exc:
+        raise CampaignError(str(exc)) from None
+    benefit = load_benefit(benefit_file)
     return Campaign(spec, benefit, path, benefits_dir)
 
 

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 from entitle.decide.check import CheckResult, check, needs_household
@@ -26,7 +25,7 @@ from entitle.municipality import configured_municipality
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import Decision, member_relation, member_role
 from entitle.rules.expr import T
-from entitle.rules.loader import RuleFileError, load_benefit
+from entitle.rules.folder import load_benefits
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.render import render
@@ -136,30 +135,6 @@ MISSING_KINDS: dict[str, dict[str, str]] = {
         "en": "error at the source",
     },
 }
-
-
-class BenefitConfigError(RuntimeError):
-    """The benefits folder cannot be read."""
-
-
-def load_benefits(folder: Path) -> dict[str, Benefit]:
-    """Every benefit file under `folder` (test files excluded), by id."""
-    if not folder.is_dir():
-        raise BenefitConfigError(f"benefits folder {folder} does not exist (ENTITLE_BENEFITS)")
-    found: dict[str, Benefit] = {}
-    for path in sorted(folder.rglob("*.yaml")):
-        if path.name.endswith(".tests.yaml"):
-            continue
-        try:
-            benefit = load_benefit(path)
-        except RuleFileError as exc:
-            raise BenefitConfigError(f"benefit file {path} is not valid:\n{exc}") from None
-        if benefit.id in found:
-            raise BenefitConfigError(f"benefit {benefit.id} is defined twice (in {path})")
-        found[benefit.id] = benefit
-    if not found:
-        raise BenefitConfigError(f"no benefit files in {folder}")
-    return found
 
 
 @dataclass(frozen=True)

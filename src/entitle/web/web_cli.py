@@ -86,7 +86,7 @@ def serve(
     import uvicorn
 
     from entitle.municipality import configured_municipality
-    from entitle.web.desk import BenefitConfigError, load_benefits
+    from entitle.rules.folder import BenefitFolderError, load_benefits
     from entitle.web.settings import Settings
 
     for name, value in (
@@ -109,7 +109,7 @@ def serve(
             os.environ.setdefault("ENTITLE_CAMPAIGNS", str(chosen.campaigns))
         settings = Settings.from_env()
         load_benefits(settings.benefits)
-    except (ValueError, BenefitConfigError) as exc:  # MunicipalityError is a ValueError
+    except (ValueError, BenefitFolderError) as exc:  # MunicipalityError is a ValueError
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     from entitle.decide.wiring import signing_warning

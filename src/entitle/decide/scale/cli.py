@@ -43,24 +43,13 @@ def _fail(message: str) -> typer.Exit:
 
 def load_benefits(names: list[str], folder: Path) -> list[Benefit]:
     """Benefits by file path or by id (e.g. ghent.uitpas, looked up in `folder`)."""
+    from entitle.rules.folder import BenefitFolderError, find_benefit_file
     from entitle.rules.loader import RuleFileError, load_benefit
 
-    found: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*.yaml")):
-        if not path.name.endswith(".tests.yaml"):
-            for line in path.read_text(encoding="utf-8").split("\n", 40)[:40]:
-                if line.startswith("id:"):
-                    found.setdefault(line[3:].strip().strip("'\""), path)
-    benefits = []
-    for name in names:
-        file = Path(name) if Path(name).suffix in (".yaml", ".yml") else found.get(name)
-        if file is None or not file.is_file():
-            raise _fail(f"no benefit {name!r} in {folder}")
-        try:
-            benefits.append(load_benefit(file))
-        except RuleFileError as exc:
-            raise _fail(str(exc)) from None
-    return benefits
+    try:
+        return [load_benefit(find_benefit_file(name, folder)) for name in names]
+    except (BenefitFolderError, RuleFileError) as exc:
+        raise _fail(str(exc)) from None
 
 
 @scale_app.command("run")
