@@ -170,9 +170,7 @@ def test_cli_advance_and_its_errors(city: Path, tmp_path: Path) -> None:
         advance_city(folder, 10_000)
 
 
-def test_the_report_states_the_rates_and_what_the_history_shows(
-    city: Path, tmp_path: Path
-) -> None:
+def test_the_report_states_the_rates_and_what_the_history_shows(city: Path, tmp_path: Path) -> None:
     from entitle.registry.report import summarize
 
     folder = _copy(city, tmp_path / "city")

@@ -110,9 +110,7 @@ def test_weeks_through_the_gateway_equal_a_full_decision(env: Env) -> None:
         ctx.close_source(source)
 
 
-def test_a_killed_week_reruns_to_the_same_result(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_killed_week_reruns_to_the_same_result(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     chosen = campaigns()
     env.advance()
     steady, killed = env.context("steady"), env.context("killed")

@@ -1,7 +1,8 @@
 """``entitle registry …``: run the MAGDA-compatible registry simulator.
 
-The lead wires `registry_app` into ``entitle.cli`` as ``entitle registry``; until then (and in the
-tests) ``python -m entitle.registry.server_cli serve …`` runs the same command.
+``entitle registry`` loads `registry_app` when it is called (the product's command line does not
+import the simulator up front); ``python -m entitle.registry.server_cli serve …`` runs the same
+command on its own (the demo and tests start it so).
 """
 
 from __future__ import annotations

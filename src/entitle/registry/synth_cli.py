@@ -1,6 +1,7 @@
 """`entitle synth`: generate a synthetic municipality, or print the report of one.
 
-The lead wires `synth` into the `entitle` Typer app (`app.command("synth")(synth)`).
+``entitle synth`` loads this module when it is called (the product's command line does not import
+the simulator up front).
 """
 
 from __future__ import annotations

@@ -560,9 +560,7 @@ class _Builder:
                 values = [lv.value if isinstance(lv, LevelSpec) else lv for lv in spec.levels]
                 levels = self.levels(("outputs", name, "levels"), node, values)
                 words = {
-                    lv.value: _text_dict(lv.text)
-                    for lv in spec.levels
-                    if isinstance(lv, LevelSpec)
+                    lv.value: _text_dict(lv.text) for lv in spec.levels if isinstance(lv, LevelSpec)
                 }
             out[name] = Output(
                 name, source, node, T(declared) if declared else node.type, text, levels, words

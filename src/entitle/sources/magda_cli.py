@@ -1,6 +1,7 @@
 """`entitle magda …`: MAGDA messages from the command line.
 
-Wire it into the main app with ``app.add_typer(magda_app, name="magda")``.
+The group is ``entitle magda``; `entitle.cli` adds ``entitle magda selftest`` to it (from
+`entitle.decide.selftest_cli`: the self-test asks the registries through the use cases).
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ KIND_ORDER = (
 KINDS = frozenset(KIND_ORDER)
 CHECK_KINDS = ("check", "api_check")
 
+
 def looks_like_insz(value: str) -> bool:
     """Whether `value` is (formatted like) an INSZ / bis number: such values must be
     pseudonymised before they are stored."""

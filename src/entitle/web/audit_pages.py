@@ -73,8 +73,6 @@ def _details(entry: dict[str, Any]) -> str:
     return json.dumps(details, ensure_ascii=False)
 
 
-
-
 class AuditWords:
     """An audit entry in the reader's language: kind, outcome and details in words (an unknown
     key is shown as stored)."""

@@ -48,7 +48,6 @@ def override_choices(computed: str | None) -> tuple[str, ...]:
     return OVERRIDE_OUTCOMES
 
 
-
 # Readable names of the sources, next to their technical names (MAGDA service / dataset).
 SOURCE_LABELS: dict[str, dict[str, str]] = {
     "GeefPersoon": {

@@ -1,9 +1,9 @@
 """``entitle serve``: the desk UI and the REST API.
 
-The lead wires it into ``entitle.cli`` with ``app.command("serve")(serve)``; until then (and in
-the tests and benchmark) ``python -m entitle.web.web_cli serve …`` runs the same command.
-Options set the environment that `Settings.from_env()` reads, so several worker processes
-(``--workers``) share one configuration and one database.
+``python -m entitle.web.web_cli serve …`` runs the same command without the rest of the command
+line (the demo, tests and benchmark start it so). Options set the environment that
+`Settings.from_env()` reads, so several worker processes (``--workers``) share one configuration
+and one database.
 """
 
 from __future__ import annotations
