@@ -80,13 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     from entitle.decide.campaign_def import find_campaign
     from entitle.decide.letters import write_letters
+    from entitle.registry.reach import GroundTruth
     from entitle.store.db import make_engine, migrate, session_factory
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         city = args.city
         if city is None:
-            from entitle.registry.reach import GroundTruth
             from entitle.registry.synth import write_city
 
             city = folder / "city"
