@@ -638,9 +638,14 @@ def _ascending(positions: Ints, size: int) -> Ints:
     return order[order >= 0]
 
 
+def _flags(flags: pl.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """A boolean column as a numpy array (null counts as unset)."""
+    return (flags.fill_null(False) if flags.null_count() else flags).to_numpy()
+
+
 def _count(groups: Ints, flags: pl.Series, n: int) -> Ints:
     """How many rows of each group have the flag set (null counts as unset)."""
-    return np.bincount(groups[flags.fill_null(False).to_numpy()], minlength=n)
+    return np.bincount(groups[_flags(flags)], minlength=n)
 
 
 def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
@@ -656,6 +661,9 @@ def _materialise(frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]]) -
         if level:
             frame = frame.with_columns([expr.alias(name) for name, expr in level])
     return frame
+
+
+_KEEP_OPEN_SHARE = 0.5  # decided rows stay in the frames while the open ones are more than this
 
 
 @dataclass
@@ -1013,7 +1021,10 @@ class _Run:
         need = frame[_need(fact)]
         if not need.any():
             return frame
-        values = self.source(fact, frame.filter(need)[key]).gather(frame[key])
+        keys = frame[key]
+        values = self.source(fact, keys.filter(need) if self.provider is not None else keys)
+        if not _is_identity(keys, len(values)):
+            values = values.gather(keys)
         return frame.with_columns(
             pl.when(pl.col(_need(fact))).then(values).otherwise(pl.col(_v(fact))).alias(_v(fact)),
             (pl.col(_k(fact)) | pl.col(_need(fact))).alias(_k(fact)),
@@ -1031,7 +1042,10 @@ class _Run:
                 finished.append(self.results(s, m))
                 break
             open_s, open_m = self._undecided(s, m)
-            if not open_s.all():
+            # Set decided subjects apart only once they are many: a decided row evaluates to the
+            # same values in every later pass (nothing more is fetched for it), while each
+            # set-apart part costs a filter of both frames and a place in the final reordering.
+            if open_s.sum() <= len(open_s) * _KEEP_OPEN_SHARE:
                 done_m = m.filter(~open_m) if m is not None and open_m is not None else None
                 finished.append(self.results(s.filter(~open_s), done_m))
                 s = s.filter(open_s)
@@ -1044,7 +1058,7 @@ class _Run:
         if len(finished) == 1:
             out = finished[0]
         else:  # subjects in population order, whichever pass decided them
-            out = pl.concat(finished, how="vertical_relaxed")
+            out = pl.concat(finished, how="vertical_relaxed", rechunk=True)  # gathers fast
             order = _ascending(out[SUBJECT].to_numpy(), len(self.subject_ids))
             out = out.select(pl.all().gather(order))
         return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
@@ -1086,20 +1100,39 @@ class _Run:
         ]
         return frame.select(keep)
 
-    def _mask(self, columns: Iterable[tuple[str, str]]) -> pl.Expr:
-        """A bitmask of facts (bit = position in the plan) from boolean columns."""
-        parts = [pl.col(col).cast(pl.Int64()) * (1 << self.bits[fact]) for fact, col in columns]
-        return pl.sum_horizontal(*parts, pl.lit(0, dtype=pl.Int64()))
+    def _bookkeeping(self, s: pl.DataFrame, m: pl.DataFrame | None) -> list[pl.Series]:
+        """Per subject: the facts used and missing as bitmasks (bit = position in the plan) and
+        the fetch count, from the `k|` and `miss|` columns (null counts as unset)."""
+        used = np.zeros(s.height, dtype=np.int64)
+        missing = np.zeros(s.height, dtype=np.int64)
+        count = np.zeros(s.height, dtype=np.int64)
+        m_facts = sorted(self.p.member_facts)
+        if m is not None and m_facts and not self.deferred:
+            self._member_bookkeeping(m, m_facts, s[SUBJECT], used, missing, count)
+        for fact in sorted(self.p.subject_facts):
+            bit = np.int64(1 << self.bits[fact])
+            fetched = _flags(s[_k(fact)])
+            used |= fetched * bit
+            count += fetched
+            missing |= _flags(s[_missing(fact)]) * bit
+        return [
+            pl.Series("facts_used", used),
+            pl.Series("facts_missing", missing),
+            pl.Series("fetch_count", count),
+        ]
 
     def _member_bookkeeping(
-        self, m: pl.DataFrame, facts: list[str], rows: pl.Series
-    ) -> list[pl.Expr]:
+        self,
+        m: pl.DataFrame,
+        facts: list[str],
+        rows: pl.Series,
+        used: Ints,
+        missing: Ints,
+        count: Ints,
+    ) -> None:
         """Fold member facts into the subjects' used/missing bitmasks and fetch counts."""
         g = self._grouping(rows.to_frame(SUBJECT), m)
         groups, total = g.m, g.n
-        used = np.zeros(total, dtype=np.int64)
-        missing = np.zeros(total, dtype=np.int64)
-        count = np.zeros(total, dtype=np.int64)
         own = (m[MEMBER] == m[SUBJECT]).to_numpy()
         for fact in facts:
             bit = np.int64(1 << self.bits[fact])
@@ -1110,11 +1143,6 @@ class _Run:
             if fact in self.shared:  # the subject's own value counts once, as a subject fact
                 hits -= np.bincount(groups[fetched & own], minlength=total)
             count += hits
-        return [
-            (pl.col("facts_used") | pl.lit(pl.Series(used))).alias("facts_used"),
-            (pl.col("facts_missing") | pl.lit(pl.Series(missing))).alias("facts_missing"),
-            (pl.col("fetch_count") + pl.lit(pl.Series(count))).alias("fetch_count"),
-        ]
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
         p = self.p
@@ -1153,18 +1181,7 @@ class _Run:
         cols.append(
             (_any(pl.col(f) for f in p.bound_flags) & eligible.is_not_null()).alias("by_bounds")
         )
-        s_facts = sorted(p.subject_facts)
-        out = s.select(
-            *cols,
-            self._mask((f, _k(f)) for f in s_facts).alias("facts_used"),
-            self._mask((f, _missing(f)) for f in s_facts).alias("facts_missing"),
-            pl.sum_horizontal(*[pl.col(_k(f)).cast(pl.Int64()) for f in s_facts], pl.lit(0)).alias(
-                "fetch_count"
-            ),
-        )
-        m_facts = sorted(p.member_facts)
-        if m is not None and m_facts and not self.deferred:
-            out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
+        out = s.select(*cols).with_columns(self._bookkeeping(s, m))
         if not self.whose:
             return out
         return self._with_missing(out, s, None if self.deferred else m)
