@@ -196,6 +196,7 @@ class _Program:
     bounded_sums: dict[Agg, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)  # item bounds
     bound_flags: list[str] = field(default_factory=list)  # S columns: decided by bounds here
     bounded: set[Node] = field(default_factory=set)  # nodes whose interval a comparison reads
+    deps: dict[str, frozenset[str]] = field(default_factory=dict)  # column -> facts it reads
 
     @property
     def uses_members(self) -> bool:
@@ -221,6 +222,7 @@ class _Compiler:
         self.exprs: dict[Node, pl.Expr] = {}
         self.bound_exprs: dict[Node, _BoundExprs] = {}
         self.member_nodes: set[Node] = set()
+        self.facts: dict[Node, frozenset[str]] = {}
 
     def name(self, node: Node) -> str:
         col = self.p.col.get(node)
@@ -239,7 +241,7 @@ class _Compiler:
             for child in children(node):
                 self.add(child, in_member=True)
             self.p.aggs.append(node)
-            self.name(node)
+            self.p.deps[self.name(node)] = self.facts_of(node)
             self.height[node] = 0  # joined into S before any S level
             return 0
         if in_member:
@@ -252,20 +254,34 @@ class _Compiler:
             assert isinstance(node, Binary)
             level = max(level, *(self.bounds(x)[2] + 1 for x in (node.left, node.right)))
         self.height[node] = level
-        self._put(self.name(node), self.expr(node), level, in_member)
+        self._put(self.name(node), self.expr(node), level, in_member, node)
         if _bounded_comparison(node) and not in_member:
             assert isinstance(node, Binary)
             flag = f"bb|{self.name(node)}"
             unknown = self.ref(node.left).is_null() | self.ref(node.right).is_null()
-            self._put(flag, unknown & self._decided(node).is_not_null(), level, False)
+            self._put(flag, unknown & self._decided(node).is_not_null(), level, False, node)
             self.p.bound_flags.append(flag)
         return level
 
-    def _put(self, name: str, expr: pl.Expr, level: int, in_member: bool) -> None:
+    def _put(self, name: str, expr: pl.Expr, level: int, in_member: bool, node: Node) -> None:
+        self.p.deps[name] = self.facts_of(node)
         levels = self.p.m_levels if in_member else self.p.s_levels
         while len(levels) < level:
             levels.append([])
         levels[level - 1].append((name, expr))
+
+    def facts_of(self, node: Node) -> frozenset[str]:
+        """The facts a node's value depends on (through named conditions and aggregates too)."""
+        found = self.facts.get(node)
+        if found is None:
+            if isinstance(node, Name) and node.kind in ("fact", "member_fact"):
+                found = frozenset({node.target})
+            elif isinstance(node, Name) and node.kind == "cond":
+                found = self.facts_of(self.p.benefit.conditions[node.target].node)
+            else:
+                found = frozenset().union(*(self.facts_of(child) for child in children(node)))
+            self.facts[node] = found
+        return found
 
     # ------------------------------------------------------------- bounds
 
@@ -319,8 +335,8 @@ class _Compiler:
             return inner
         level += 1
         name = self.name(node)
-        self._put(_lo(name), lo, level, in_member)
-        self._put(_hi(name), hi, level, in_member)
+        self._put(_lo(name), lo, level, in_member, node)
+        self._put(_hi(name), hi, level, in_member, node)
         return (pl.col(_lo(name)), pl.col(_hi(name)), level)
 
     def _inner_bounds(self, node: Node) -> _BoundExprs | None:
@@ -656,10 +672,14 @@ def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _materialise(frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]]) -> pl.LazyFrame:
+def _materialise(
+    frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]], stale: Callable[[str], bool]
+) -> pl.LazyFrame:
+    """Compute the columns of every level that are stale (the others are already in `frame`)."""
     for level in levels:
-        if level:
-            frame = frame.with_columns([expr.alias(name) for name, expr in level])
+        exprs = [expr.alias(name) for name, expr in level if stale(name)]
+        if exprs:
+            frame = frame.with_columns(exprs)
     return frame
 
 
@@ -826,17 +846,25 @@ class _Run:
     # ------------------------------------------------------------- one pass
 
     def evaluate(
-        self, s: pl.DataFrame, m: pl.DataFrame | None
+        self, s: pl.DataFrame, m: pl.DataFrame | None, changed: set[str] | None = None
     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-        """Compute node values and decisive/pending masks for the given rows."""
+        """Compute node values and decisive/pending masks for the given rows.
+
+        `changed`: the facts fetched since the last pass over these rows; the node columns that
+        read none of them still hold their values and are kept (None: compute every column).
+        """
         p = self.p
+
+        def stale(column: str) -> bool:
+            return changed is None or not p.deps[column].isdisjoint(changed)
+
         s_lazy = s.lazy()
         if m is not None:
             self.groups = self._grouping(s, m)
-            m = _materialise(m.lazy(), p.m_levels).collect()
+            m = _materialise(m.lazy(), p.m_levels, stale).collect()
             if p.aggs:
-                s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups))
-        s_lazy = _materialise(s_lazy, p.s_levels)
+                s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups, stale))
+        s_lazy = _materialise(s_lazy, p.s_levels, stale)
         masks = _Masks(p)
         masks.subject_masks()
         s_cols = [_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs] + [
@@ -864,7 +892,9 @@ class _Run:
             )
         return self._sync_shared(s, m)
 
-    def _aggregates(self, m: pl.DataFrame, g: _Groups) -> list[pl.Series]:
+    def _aggregates(
+        self, m: pl.DataFrame, g: _Groups, stale: Callable[[str], bool]
+    ) -> list[pl.Series]:
         """Household aggregates per subject, aligned with the rows of `s`.
 
         any/all/sum are counted with `numpy.bincount` over the pass's groups (Kleene: a null
@@ -877,6 +907,8 @@ class _Run:
         out: list[pl.Series] = []
         for agg in p.aggs:
             name = p.col[agg]
+            if not stale(name):
+                continue
             if agg.fn in ("min", "max"):
                 grouped = (
                     m.with_columns(pl.Series(SUBJECT, groups))
@@ -1035,8 +1067,9 @@ class _Run:
     def run(self) -> pl.DataFrame:
         finished: list[pl.DataFrame] = []
         s, m = self.s, self.m
+        changed: set[str] | None = None  # facts fetched since the last pass (None: all new)
         while True:
-            s, m = self.evaluate(s, m)
+            s, m = self.evaluate(s, m, changed)
             stage = self.pending_stage(s, m)
             if stage is None:
                 finished.append(self.results(s, m))
@@ -1052,9 +1085,10 @@ class _Run:
                 m = m.filter(open_m) if m is not None and open_m is not None else None
             if self.deferred and self._members_needed(s, m, stage):
                 s, m = self._strip(s), self._expand(s)  # for the subjects still undecided
+                changed = None
                 continue
             s, m = self.fetch(stage, s, m)
-            s, m = self._strip(s), (self._strip(m) if m is not None else None)
+            changed = {f for f in self.p.plan.facts if self.stage_of[f] == stage}
         if len(finished) == 1:
             out = finished[0]
         else:  # subjects in population order, whichever pass decided them
