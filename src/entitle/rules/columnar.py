@@ -659,6 +659,14 @@ def _flags(flags: pl.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
     return (flags.fill_null(False) if flags.null_count() else flags).to_numpy()
 
 
+def _any_row(frame: pl.DataFrame, columns: Iterable[str]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether any of the boolean columns is set (null counts as unset)."""
+    out = np.zeros(frame.height, dtype=np.bool_)
+    for column in columns:
+        out |= _flags(frame[column])
+    return out
+
+
 def _count(groups: Ints, flags: pl.Series, n: int) -> Ints:
     """How many rows of each group have the flag set (null counts as unset)."""
     return np.bincount(groups[_flags(flags)], minlength=n)
@@ -979,6 +987,8 @@ class _Run:
         """A subject-level flag on its member rows (deferred: any subject of the household)."""
         g = self.groups
         assert g is not None
+        if g.aligned:  # one subject row per group
+            return pl.Series(column, _flags(s[column])[g.m])
         hits = _count(g.s, s[column], g.n)
         return pl.Series(column, (hits > 0)[g.m])
 
@@ -990,16 +1000,18 @@ class _Run:
             return s, m
         g = self.groups
         assert g is not None and g.aligned
-        own = (m[MEMBER] == m[SUBJECT]).to_numpy()
+        own = np.flatnonzero((m[MEMBER] == m[SUBJECT]).to_numpy())  # the subjects' own rows
         at_subject = g.m[own]
+        s_cols, m_cols = [], []
         for fact in sorted(self.shared):
             need = _need(fact)
-            by_subject = np.zeros(g.n, dtype=np.bool_)
-            by_subject[at_subject] = m[need].to_numpy()[own]
-            s = s.with_columns((pl.col(need) | pl.Series(by_subject)).alias(need))
-            from_s = self._broadcast(s, need).to_numpy() & own
-            m = m.with_columns((pl.col(need) | pl.Series(from_s)).alias(need))
-        return s, m
+            s_need, m_need = _flags(s[need]), _flags(m[need])
+            either = s_need[at_subject] | m_need[own]
+            s_need[at_subject] = either
+            m_need[own] = either
+            s_cols.append(pl.Series(need, s_need))
+            m_cols.append(pl.Series(need, m_need))
+        return s.with_columns(s_cols), m.with_columns(m_cols)
 
     # ------------------------------------------------------------- fetching
 
@@ -1018,7 +1030,7 @@ class _Run:
             if fact not in self.values:
                 table = self.tables[entity]
                 self.values[fact] = (
-                    table[column].cast(dtype)
+                    table[column].cast(dtype).rechunk()  # one chunk, like the computed columns
                     if column in table.columns
                     else pl.Series(column, [None] * size, dtype=dtype)
                 )
@@ -1110,20 +1122,19 @@ class _Run:
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.Series, pl.Series | None]:
         """Row masks of subjects with facts still to fetch, for S and for M."""
-        pending = [pl.col(_need(f)) for f in self.p.subject_facts]
+        pending = [_need(f) for f in self.p.subject_facts]
         if self.deferred:  # no member fact is fetched yet: one pending may lie under an aggregate
-            pending += [pl.col(f"need|{self.p.col[a]}") for a in self.p.aggs]
-        open_s = s.select(_any(pending)).to_series()
+            pending += [f"need|{self.p.col[a]}" for a in self.p.aggs]
+        open_s = _any_row(s, pending)
         if m is None:
-            return open_s, None
+            return pl.Series(open_s), None
         g = self.groups
         assert g is not None
         flags = np.zeros(g.n, dtype=np.bool_)
-        flags[g.s[open_s.to_numpy()]] = True
+        flags[g.s[open_s]] = True
         if self.deferred:  # keep the households still in use
-            return open_s, pl.Series(flags[g.m])
-        m_open = m.select(_any(pl.col(_need(f)) for f in self.p.member_facts)).to_series()
-        flags[g.m[m_open.to_numpy()]] = True
+            return pl.Series(open_s), pl.Series(flags[g.m])
+        flags[g.m[_any_row(m, [_need(f) for f in self.p.member_facts])]] = True
         return pl.Series(flags), pl.Series(flags[g.m])
 
     def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
