@@ -791,7 +791,7 @@ class _Run:
             max(len(self.subject_ids), self.households) if program.uses_members else 0,
             dtype=np.int64,
         )
-        self.groups: _Groups | None = None
+        self.groups: _Groups | None = None  # of the current rows; reset when they change
 
     def _expand(self, s: pl.DataFrame) -> pl.DataFrame:
         """The subject x member frame for the subjects of `s`, member facts not fetched yet."""
@@ -868,7 +868,8 @@ class _Run:
 
         s_lazy = s.lazy()
         if m is not None:
-            self.groups = self._grouping(s, m)
+            if self.groups is None:
+                self.groups = self._grouping(s, m)
             m = _materialise(m.lazy(), p.m_levels, stale).collect()
             if p.aggs:
                 s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups, stale))
@@ -1095,9 +1096,10 @@ class _Run:
                 finished.append(self.results(s.filter(~open_s), done_m))
                 s = s.filter(open_s)
                 m = m.filter(open_m) if m is not None and open_m is not None else None
+                self.groups = None
             if self.deferred and self._members_needed(s, m, stage):
                 s, m = self._strip(s), self._expand(s)  # for the subjects still undecided
-                changed = None
+                changed, self.groups = None, None
                 continue
             s, m = self.fetch(stage, s, m)
             changed = {f for f in self.p.plan.facts if self.stage_of[f] == stage}
