@@ -1159,9 +1159,9 @@ class _Run:
         for fact in sorted(self.p.subject_facts):
             bit = np.int64(1 << self.bits[fact])
             fetched = _flags(s[_k(fact)])
-            used |= fetched * bit
-            count += fetched
-            missing |= _flags(s[_missing(fact)]) * bit
+            np.bitwise_or(used, bit, out=used, where=fetched)
+            np.add(count, 1, out=count, where=fetched)
+            np.bitwise_or(missing, bit, out=missing, where=_flags(s[_missing(fact)]))
         return [
             pl.Series("facts_used", used),
             pl.Series("facts_missing", missing),
