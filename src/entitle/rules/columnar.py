@@ -196,6 +196,7 @@ class _Program:
     bounded_sums: dict[Agg, tuple[pl.Expr, pl.Expr]] = field(default_factory=dict)  # item bounds
     bound_flags: list[str] = field(default_factory=list)  # S columns: decided by bounds here
     bounded: set[Node] = field(default_factory=set)  # nodes whose interval a comparison reads
+    deps: dict[str, frozenset[str]] = field(default_factory=dict)  # column -> facts it reads
 
     @property
     def uses_members(self) -> bool:
@@ -221,6 +222,7 @@ class _Compiler:
         self.exprs: dict[Node, pl.Expr] = {}
         self.bound_exprs: dict[Node, _BoundExprs] = {}
         self.member_nodes: set[Node] = set()
+        self.facts: dict[Node, frozenset[str]] = {}
 
     def name(self, node: Node) -> str:
         col = self.p.col.get(node)
@@ -239,7 +241,7 @@ class _Compiler:
             for child in children(node):
                 self.add(child, in_member=True)
             self.p.aggs.append(node)
-            self.name(node)
+            self.p.deps[self.name(node)] = self.facts_of(node)
             self.height[node] = 0  # joined into S before any S level
             return 0
         if in_member:
@@ -252,20 +254,34 @@ class _Compiler:
             assert isinstance(node, Binary)
             level = max(level, *(self.bounds(x)[2] + 1 for x in (node.left, node.right)))
         self.height[node] = level
-        self._put(self.name(node), self.expr(node), level, in_member)
+        self._put(self.name(node), self.expr(node), level, in_member, node)
         if _bounded_comparison(node) and not in_member:
             assert isinstance(node, Binary)
             flag = f"bb|{self.name(node)}"
             unknown = self.ref(node.left).is_null() | self.ref(node.right).is_null()
-            self._put(flag, unknown & self._decided(node).is_not_null(), level, False)
+            self._put(flag, unknown & self._decided(node).is_not_null(), level, False, node)
             self.p.bound_flags.append(flag)
         return level
 
-    def _put(self, name: str, expr: pl.Expr, level: int, in_member: bool) -> None:
+    def _put(self, name: str, expr: pl.Expr, level: int, in_member: bool, node: Node) -> None:
+        self.p.deps[name] = self.facts_of(node)
         levels = self.p.m_levels if in_member else self.p.s_levels
         while len(levels) < level:
             levels.append([])
         levels[level - 1].append((name, expr))
+
+    def facts_of(self, node: Node) -> frozenset[str]:
+        """The facts a node's value depends on (through named conditions and aggregates too)."""
+        found = self.facts.get(node)
+        if found is None:
+            if isinstance(node, Name) and node.kind in ("fact", "member_fact"):
+                found = frozenset({node.target})
+            elif isinstance(node, Name) and node.kind == "cond":
+                found = self.facts_of(self.p.benefit.conditions[node.target].node)
+            else:
+                found = frozenset().union(*(self.facts_of(child) for child in children(node)))
+            self.facts[node] = found
+        return found
 
     # ------------------------------------------------------------- bounds
 
@@ -319,8 +335,8 @@ class _Compiler:
             return inner
         level += 1
         name = self.name(node)
-        self._put(_lo(name), lo, level, in_member)
-        self._put(_hi(name), hi, level, in_member)
+        self._put(_lo(name), lo, level, in_member, node)
+        self._put(_hi(name), hi, level, in_member, node)
         return (pl.col(_lo(name)), pl.col(_hi(name)), level)
 
     def _inner_bounds(self, node: Node) -> _BoundExprs | None:
@@ -638,9 +654,22 @@ def _ascending(positions: Ints, size: int) -> Ints:
     return order[order >= 0]
 
 
+def _flags(flags: pl.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """A boolean column as a numpy array (null counts as unset)."""
+    return (flags.fill_null(False) if flags.null_count() else flags).to_numpy()
+
+
+def _any_row(frame: pl.DataFrame, columns: Iterable[str]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Per row, whether any of the boolean columns is set (null counts as unset)."""
+    out = np.zeros(frame.height, dtype=np.bool_)
+    for column in columns:
+        out |= _flags(frame[column])
+    return out
+
+
 def _count(groups: Ints, flags: pl.Series, n: int) -> Ints:
     """How many rows of each group have the flag set (null counts as unset)."""
-    return np.bincount(groups[flags.fill_null(False).to_numpy()], minlength=n)
+    return np.bincount(groups[_flags(flags)], minlength=n)
 
 
 def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
@@ -651,11 +680,18 @@ def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _materialise(frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]]) -> pl.LazyFrame:
+def _materialise(
+    frame: pl.LazyFrame, levels: list[list[tuple[str, pl.Expr]]], stale: Callable[[str], bool]
+) -> pl.LazyFrame:
+    """Compute the columns of every level that are stale (the others are already in `frame`)."""
     for level in levels:
-        if level:
-            frame = frame.with_columns([expr.alias(name) for name, expr in level])
+        exprs = [expr.alias(name) for name, expr in level if stale(name)]
+        if exprs:
+            frame = frame.with_columns(exprs)
     return frame
+
+
+_KEEP_OPEN_SHARE = 0.5  # decided rows stay in the frames while the open ones are more than this
 
 
 @dataclass
@@ -755,7 +791,7 @@ class _Run:
             max(len(self.subject_ids), self.households) if program.uses_members else 0,
             dtype=np.int64,
         )
-        self.groups: _Groups | None = None
+        self.groups: _Groups | None = None  # of the current rows; reset when they change
 
     def _expand(self, s: pl.DataFrame) -> pl.DataFrame:
         """The subject x member frame for the subjects of `s`, member facts not fetched yet."""
@@ -818,17 +854,26 @@ class _Run:
     # ------------------------------------------------------------- one pass
 
     def evaluate(
-        self, s: pl.DataFrame, m: pl.DataFrame | None
+        self, s: pl.DataFrame, m: pl.DataFrame | None, changed: set[str] | None = None
     ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-        """Compute node values and decisive/pending masks for the given rows."""
+        """Compute node values and decisive/pending masks for the given rows.
+
+        `changed`: the facts fetched since the last pass over these rows; the node columns that
+        read none of them still hold their values and are kept (None: compute every column).
+        """
         p = self.p
+
+        def stale(column: str) -> bool:
+            return changed is None or not p.deps[column].isdisjoint(changed)
+
         s_lazy = s.lazy()
         if m is not None:
-            self.groups = self._grouping(s, m)
-            m = _materialise(m.lazy(), p.m_levels).collect()
+            if self.groups is None:
+                self.groups = self._grouping(s, m)
+            m = _materialise(m.lazy(), p.m_levels, stale).collect()
             if p.aggs:
-                s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups))
-        s_lazy = _materialise(s_lazy, p.s_levels)
+                s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups, stale))
+        s_lazy = _materialise(s_lazy, p.s_levels, stale)
         masks = _Masks(p)
         masks.subject_masks()
         s_cols = [_any(masks.agg_need[a]).alias(f"need|{p.col[a]}") for a in p.aggs] + [
@@ -856,7 +901,9 @@ class _Run:
             )
         return self._sync_shared(s, m)
 
-    def _aggregates(self, m: pl.DataFrame, g: _Groups) -> list[pl.Series]:
+    def _aggregates(
+        self, m: pl.DataFrame, g: _Groups, stale: Callable[[str], bool]
+    ) -> list[pl.Series]:
         """Household aggregates per subject, aligned with the rows of `s`.
 
         any/all/sum are counted with `numpy.bincount` over the pass's groups (Kleene: a null
@@ -869,6 +916,8 @@ class _Run:
         out: list[pl.Series] = []
         for agg in p.aggs:
             name = p.col[agg]
+            if not stale(name):
+                continue
             if agg.fn in ("min", "max"):
                 grouped = (
                     m.with_columns(pl.Series(SUBJECT, groups))
@@ -939,6 +988,8 @@ class _Run:
         """A subject-level flag on its member rows (deferred: any subject of the household)."""
         g = self.groups
         assert g is not None
+        if g.aligned:  # one subject row per group
+            return pl.Series(column, _flags(s[column])[g.m])
         hits = _count(g.s, s[column], g.n)
         return pl.Series(column, (hits > 0)[g.m])
 
@@ -950,16 +1001,18 @@ class _Run:
             return s, m
         g = self.groups
         assert g is not None and g.aligned
-        own = (m[MEMBER] == m[SUBJECT]).to_numpy()
+        own = np.flatnonzero((m[MEMBER] == m[SUBJECT]).to_numpy())  # the subjects' own rows
         at_subject = g.m[own]
+        s_cols, m_cols = [], []
         for fact in sorted(self.shared):
             need = _need(fact)
-            by_subject = np.zeros(g.n, dtype=np.bool_)
-            by_subject[at_subject] = m[need].to_numpy()[own]
-            s = s.with_columns((pl.col(need) | pl.Series(by_subject)).alias(need))
-            from_s = self._broadcast(s, need).to_numpy() & own
-            m = m.with_columns((pl.col(need) | pl.Series(from_s)).alias(need))
-        return s, m
+            s_need, m_need = _flags(s[need]), _flags(m[need])
+            either = s_need[at_subject] | m_need[own]
+            s_need[at_subject] = either
+            m_need[own] = either
+            s_cols.append(pl.Series(need, s_need))
+            m_cols.append(pl.Series(need, m_need))
+        return s.with_columns(s_cols), m.with_columns(m_cols)
 
     # ------------------------------------------------------------- fetching
 
@@ -978,7 +1031,7 @@ class _Run:
             if fact not in self.values:
                 table = self.tables[entity]
                 self.values[fact] = (
-                    table[column].cast(dtype)
+                    table[column].cast(dtype).rechunk()  # one chunk, like the computed columns
                     if column in table.columns
                     else pl.Series(column, [None] * size, dtype=dtype)
                 )
@@ -1013,7 +1066,10 @@ class _Run:
         need = frame[_need(fact)]
         if not need.any():
             return frame
-        values = self.source(fact, frame.filter(need)[key]).gather(frame[key])
+        keys = frame[key]
+        values = self.source(fact, keys.filter(need) if self.provider is not None else keys)
+        if not _is_identity(keys, len(values)):
+            values = values.gather(keys)
         return frame.with_columns(
             pl.when(pl.col(_need(fact))).then(values).otherwise(pl.col(_v(fact))).alias(_v(fact)),
             (pl.col(_k(fact)) | pl.col(_need(fact))).alias(_k(fact)),
@@ -1024,27 +1080,33 @@ class _Run:
     def run(self) -> pl.DataFrame:
         finished: list[pl.DataFrame] = []
         s, m = self.s, self.m
+        changed: set[str] | None = None  # facts fetched since the last pass (None: all new)
         while True:
-            s, m = self.evaluate(s, m)
+            s, m = self.evaluate(s, m, changed)
             stage = self.pending_stage(s, m)
             if stage is None:
                 finished.append(self.results(s, m))
                 break
             open_s, open_m = self._undecided(s, m)
-            if not open_s.all():
+            # Set decided subjects apart only once they are many: a decided row evaluates to the
+            # same values in every later pass (nothing more is fetched for it), while each
+            # set-apart part costs a filter of both frames and a place in the final reordering.
+            if open_s.sum() <= len(open_s) * _KEEP_OPEN_SHARE:
                 done_m = m.filter(~open_m) if m is not None and open_m is not None else None
                 finished.append(self.results(s.filter(~open_s), done_m))
                 s = s.filter(open_s)
                 m = m.filter(open_m) if m is not None and open_m is not None else None
+                self.groups = None
             if self.deferred and self._members_needed(s, m, stage):
                 s, m = self._strip(s), self._expand(s)  # for the subjects still undecided
+                changed, self.groups = None, None
                 continue
             s, m = self.fetch(stage, s, m)
-            s, m = self._strip(s), (self._strip(m) if m is not None else None)
+            changed = {f for f in self.p.plan.facts if self.stage_of[f] == stage}
         if len(finished) == 1:
             out = finished[0]
         else:  # subjects in population order, whichever pass decided them
-            out = pl.concat(finished, how="vertical_relaxed")
+            out = pl.concat(finished, how="vertical_relaxed", rechunk=True)  # gathers fast
             order = _ascending(out[SUBJECT].to_numpy(), len(self.subject_ids))
             out = out.select(pl.all().gather(order))
         return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
@@ -1062,20 +1124,19 @@ class _Run:
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.Series, pl.Series | None]:
         """Row masks of subjects with facts still to fetch, for S and for M."""
-        pending = [pl.col(_need(f)) for f in self.p.subject_facts]
+        pending = [_need(f) for f in self.p.subject_facts]
         if self.deferred:  # no member fact is fetched yet: one pending may lie under an aggregate
-            pending += [pl.col(f"need|{self.p.col[a]}") for a in self.p.aggs]
-        open_s = s.select(_any(pending)).to_series()
+            pending += [f"need|{self.p.col[a]}" for a in self.p.aggs]
+        open_s = _any_row(s, pending)
         if m is None:
-            return open_s, None
+            return pl.Series(open_s), None
         g = self.groups
         assert g is not None
         flags = np.zeros(g.n, dtype=np.bool_)
-        flags[g.s[open_s.to_numpy()]] = True
+        flags[g.s[open_s]] = True
         if self.deferred:  # keep the households still in use
-            return open_s, pl.Series(flags[g.m])
-        m_open = m.select(_any(pl.col(_need(f)) for f in self.p.member_facts)).to_series()
-        flags[g.m[m_open.to_numpy()]] = True
+            return pl.Series(open_s), pl.Series(flags[g.m])
+        flags[g.m[_any_row(m, [_need(f) for f in self.p.member_facts])]] = True
         return pl.Series(flags), pl.Series(flags[g.m])
 
     def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -1086,20 +1147,39 @@ class _Run:
         ]
         return frame.select(keep)
 
-    def _mask(self, columns: Iterable[tuple[str, str]]) -> pl.Expr:
-        """A bitmask of facts (bit = position in the plan) from boolean columns."""
-        parts = [pl.col(col).cast(pl.Int64()) * (1 << self.bits[fact]) for fact, col in columns]
-        return pl.sum_horizontal(*parts, pl.lit(0, dtype=pl.Int64()))
+    def _bookkeeping(self, s: pl.DataFrame, m: pl.DataFrame | None) -> list[pl.Series]:
+        """Per subject: the facts used and missing as bitmasks (bit = position in the plan) and
+        the fetch count, from the `k|` and `miss|` columns (null counts as unset)."""
+        used = np.zeros(s.height, dtype=np.int64)
+        missing = np.zeros(s.height, dtype=np.int64)
+        count = np.zeros(s.height, dtype=np.int64)
+        m_facts = sorted(self.p.member_facts)
+        if m is not None and m_facts and not self.deferred:
+            self._member_bookkeeping(m, m_facts, s[SUBJECT], used, missing, count)
+        for fact in sorted(self.p.subject_facts):
+            bit = np.int64(1 << self.bits[fact])
+            fetched = _flags(s[_k(fact)])
+            np.bitwise_or(used, bit, out=used, where=fetched)
+            np.add(count, 1, out=count, where=fetched)
+            np.bitwise_or(missing, bit, out=missing, where=_flags(s[_missing(fact)]))
+        return [
+            pl.Series("facts_used", used),
+            pl.Series("facts_missing", missing),
+            pl.Series("fetch_count", count),
+        ]
 
     def _member_bookkeeping(
-        self, m: pl.DataFrame, facts: list[str], rows: pl.Series
-    ) -> list[pl.Expr]:
+        self,
+        m: pl.DataFrame,
+        facts: list[str],
+        rows: pl.Series,
+        used: Ints,
+        missing: Ints,
+        count: Ints,
+    ) -> None:
         """Fold member facts into the subjects' used/missing bitmasks and fetch counts."""
         g = self._grouping(rows.to_frame(SUBJECT), m)
         groups, total = g.m, g.n
-        used = np.zeros(total, dtype=np.int64)
-        missing = np.zeros(total, dtype=np.int64)
-        count = np.zeros(total, dtype=np.int64)
         own = (m[MEMBER] == m[SUBJECT]).to_numpy()
         for fact in facts:
             bit = np.int64(1 << self.bits[fact])
@@ -1110,11 +1190,6 @@ class _Run:
             if fact in self.shared:  # the subject's own value counts once, as a subject fact
                 hits -= np.bincount(groups[fetched & own], minlength=total)
             count += hits
-        return [
-            (pl.col("facts_used") | pl.lit(pl.Series(used))).alias("facts_used"),
-            (pl.col("facts_missing") | pl.lit(pl.Series(missing))).alias("facts_missing"),
-            (pl.col("fetch_count") + pl.lit(pl.Series(count))).alias("fetch_count"),
-        ]
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:
         p = self.p
@@ -1153,18 +1228,7 @@ class _Run:
         cols.append(
             (_any(pl.col(f) for f in p.bound_flags) & eligible.is_not_null()).alias("by_bounds")
         )
-        s_facts = sorted(p.subject_facts)
-        out = s.select(
-            *cols,
-            self._mask((f, _k(f)) for f in s_facts).alias("facts_used"),
-            self._mask((f, _missing(f)) for f in s_facts).alias("facts_missing"),
-            pl.sum_horizontal(*[pl.col(_k(f)).cast(pl.Int64()) for f in s_facts], pl.lit(0)).alias(
-                "fetch_count"
-            ),
-        )
-        m_facts = sorted(p.member_facts)
-        if m is not None and m_facts and not self.deferred:
-            out = out.with_columns(self._member_bookkeeping(m, m_facts, out[SUBJECT]))
+        out = s.select(*cols).with_columns(self._bookkeeping(s, m))
         if not self.whose:
             return out
         return self._with_missing(out, s, None if self.deferred else m)
