@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, timedelta
 from itertools import pairwise
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine
 
 from entitle.decide.inscriptions import InscriptionLedger, plan_sync
 from entitle.registry.repertory import Repertory
+from entitle.store.db import make_engine, session_factory
+from entitle.store.models import Inscription
 
 PEOPLE = [f"{n:011d}" for n in range(12)]
 START, END = date(2026, 1, 1), date(2026, 12, 31)
@@ -23,24 +24,49 @@ persons = st.sets(st.sampled_from(PEOPLE))
 def test_applying_the_plan_holds_exactly_what_is_wanted(
     held: set[str], other: set[str], short: set[str], wanted: set[str]
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = InscriptionLedger(Path(tmp) / "l.sqlite")
-        ledger.record("p", "C", sorted(held - short), START, END)
-        ledger.record("p", "C", sorted(held & short), START, END - timedelta(days=30))
-        ledger.record("q", "C", sorted(other), START, END)  # another purpose, same capacity
-        plan = plan_sync(ledger, purpose="p", capacity="C", wanted=wanted, start=START, end=END)
-        assert set(plan.inscribe) == wanted - held
-        assert set(plan.extend) == wanted & held & short
-        assert set(plan.deregister) | set(plan.release) == held - wanted
-        assert set(plan.release) == (held - wanted) & other  # still needed by q: only forgotten
-        assert plan.kept == len(wanted & (held - short))
-        # what a sync does when every call succeeds
-        ledger.record("p", "C", [*plan.inscribe, *plan.extend], START, END)
-        ledger.forget("p", "C", [*plan.deregister, *plan.release])
-        assert set(ledger.held("p", "C")) == wanted
-        assert set(ledger.held("q", "C")) == other
-        again = plan_sync(ledger, purpose="p", capacity="C", wanted=wanted, start=START, end=END)
-        assert again.calls == 0 and not again.release and again.kept == len(wanted)
+    engine = create_engine("sqlite://")  # one in-memory database per example
+    Inscription.__table__.create(engine)
+    ledger = InscriptionLedger(session_factory(engine))
+    ledger.record("p", "C", sorted(held - short), START, END)
+    ledger.record("p", "C", sorted(held & short), START, END - timedelta(days=30))
+    ledger.record("q", "C", sorted(other), START, END)  # another purpose, same capacity
+    plan = plan_sync(ledger, purpose="p", capacity="C", wanted=wanted, start=START, end=END)
+    assert set(plan.inscribe) == wanted - held
+    assert set(plan.extend) == wanted & held & short
+    assert set(plan.deregister) | set(plan.release) == held - wanted
+    assert set(plan.release) == (held - wanted) & other  # still needed by q: only forgotten
+    assert plan.kept == len(wanted & (held - short))
+    # what a sync does when every call succeeds
+    ledger.record("p", "C", [*plan.inscribe, *plan.extend], START, END)
+    ledger.forget("p", "C", [*plan.deregister, *plan.release])
+    assert set(ledger.held("p", "C")) == wanted
+    assert set(ledger.held("q", "C")) == other
+    again = plan_sync(ledger, purpose="p", capacity="C", wanted=wanted, start=START, end=END)
+    assert again.calls == 0 and not again.release and again.kept == len(wanted)
+
+
+def test_the_ledger_in_the_store(migrated_database_url: str) -> None:
+    """The ledger is the store's ``inscriptions`` table, on SQLite and PostgreSQL: a newer
+    period replaces the older, a batch's deregistrations drop in the same call, counts only."""
+    engine = make_engine(migrated_database_url)
+    try:
+        ledger = InscriptionLedger(session_factory(engine))
+        ledger.record("p", "C", PEOPLE[:4], START, END - timedelta(days=30))
+        ledger.record("p", "C", PEOPLE[2:6], START, END, drop=PEOPLE[:1])
+        ledger.record("q", "C", PEOPLE[5:7], START, END)
+        held = ledger.held("p", "C")
+        assert sorted(held) == PEOPLE[1:6]
+        assert held[PEOPLE[1]].end == END - timedelta(days=30) and held[PEOPLE[2]].end == END
+        assert ledger.needed_elsewhere("p", "C", PEOPLE) == {PEOPLE[5], PEOPLE[6]}
+        assert ledger.needed_elsewhere("p", "OTHER", PEOPLE) == set()
+        ledger.forget("p", "C", PEOPLE[4:])
+        assert ledger.purposes() == {"p": 3, "q": 2}
+        many = [f"{n:011d}" for n in range(100, 1300)]  # more than one IN (...) list
+        ledger.record("r", "C", many, START, END)
+        ledger.forget("r", "C", many[:1100])
+        assert sorted(ledger.held("r", "C")) == many[1100:]
+    finally:
+        engine.dispose()
 
 
 days = st.integers(min_value=0, max_value=60)

@@ -1,11 +1,12 @@
 """KSZ inscriptions end to end: the registry simulator (a real process) requiring inscriptions,
 a small synthetic city, the garbage-bag campaign.
 
-Without a sync, the KSZ facts of the target come back "not integrated" and the run says how many
-persons were not inscribed; after `sync_campaign` the run's decisions equal those of a simulator
-that does not require inscriptions. A sync killed with SIGKILL and run again ends with the same
-repertory, without asking again for persons already done; persons who left the target are
-deregistered at the next sync, and the repertory holds nobody the ledger holds no purpose for.
+Without a sync, the run stops in its preflight saying how many persons are not inscribed (and
+would otherwise decide the KSZ-dependent households undetermined); after `sync_campaign` the
+run's decisions equal those of a simulator that does not require inscriptions. A sync killed
+with SIGKILL and run again ends with the same repertory, without asking again for persons
+already done; persons who left the target are deregistered at the next sync, and the repertory
+holds nobody the ledger holds no purpose for.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from test_registry_server import Server, running_server
 from entitle.decide.campaign import CampaignContext, run_campaign
 from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_inscriptions import inscription_gap, ledger_of, sync_campaign
+from entitle.decide.campaign_preflight import CHECKS, PreflightError, inscriptions_held
 from entitle.decide.inscriptions import InscriptionPeriodError
 from entitle.registry.synth import write_city
 from entitle.store import campaigns as store
@@ -110,6 +112,7 @@ def test_not_inscribed_is_said_and_a_sync_restores_the_decisions(env: Env) -> No
     campaign = bags()
     # today's behaviour: a simulator that does not require inscriptions
     plain = env.context("plain", env.plain)
+    plain.magda_overrides["require_inscriptions"] = False  # as today's settings say
     baseline = run_campaign(plain, campaign, AS_OF, chunk_size=400)
     expected = decisions(plain, baseline.id)
 
@@ -118,7 +121,16 @@ def test_not_inscribed_is_said_and_a_sync_restores_the_decisions(env: Env) -> No
     gap = inscription_gap(before, campaign, AS_OF)
     assert gap.required and gap.persons > 0 and gap.not_inscribed == gap.persons
     assert f"{gap.not_inscribed:,} of {gap.persons:,} persons" in gap.message
-    unsynced = run_campaign(before, campaign, AS_OF, chunk_size=400)
+    # the preflight stops the run before anything is fetched or stored, saying how many
+    asked = stats(env.strict, "GeefSociaalStatuut")
+    with pytest.raises(PreflightError, match=f"{gap.not_inscribed:,} of {gap.persons:,} persons"):
+        run_campaign(before, campaign, AS_OF, chunk_size=400)
+    assert stats(env.strict, "GeefSociaalStatuut") == asked
+    with before.factory() as session:
+        assert store.last_run(session, campaign.name) is None
+    # without that check the KSZ-dependent households would be undetermined
+    checks = [c for c in CHECKS if c is not inscriptions_held]
+    unsynced = run_campaign(before, campaign, AS_OF, chunk_size=400, checks=checks)
     undetermined = sum(1 for o, _ in decisions(before, unsynced.id).values() if o == "undetermined")
     assert undetermined > sum(1 for o, _ in expected.values() if o == "undetermined")
 
@@ -163,14 +175,11 @@ def _cli_env(env: Env, ctx: CampaignContext, server: Server) -> dict[str, str]:
 
 
 def _held(ctx: CampaignContext) -> int:
-    path = ctx.state_dir / "inscriptions.sqlite"
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(path) as db:
-            return int(db.execute("SELECT COUNT(*) FROM inscriptions").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+    """Persons in the store's ledger, read without taking the write lock the store's engine
+    takes (the sync being watched writes to the same SQLite file)."""
+    path = ctx.factory.kw["bind"].url.database
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        return int(db.execute("SELECT COUNT(*) FROM inscriptions").fetchone()[0])
 
 
 def test_sigkill_mid_sync_then_rerun(env: Env) -> None:
@@ -252,12 +261,16 @@ def _run_cli(env: Env, ctx: CampaignContext, campaigns: Path) -> subprocess.Comp
     return subprocess.run(command, env=cli_env, capture_output=True, text=True, check=False)
 
 
-def test_campaign_run_reports_the_not_inscribed_or_syncs_first(env: Env, tmp_path: Path) -> None:
+def test_campaign_run_stops_on_the_not_inscribed_or_syncs_first(env: Env, tmp_path: Path) -> None:
     plain = env.context("cli-plain", env.strict)
     reported = _run_cli(env, plain, REPO / "campaigns" / "ghent")
-    assert reported.returncode == 0, reported.stderr
+    assert reported.returncode == 2, reported.stderr  # refused by the preflight
     gap = inscription_gap(plain, bags(), AS_OF)
-    assert f"warning: {gap.not_inscribed:,} of {gap.persons:,} persons" in reported.stderr
+    said = " ".join(reported.stderr.split())  # the message may wrap on a narrow terminal
+    assert f"{gap.not_inscribed:,} of {gap.persons:,} persons" in said + reported.stdout
+    assert "not inscribed" in said + reported.stdout
+    with plain.factory() as session:
+        assert store.last_run(session, "garbage-bags") is None
     # the campaign file asks to sync first: the run inscribes, and warns about nobody
     campaigns = tmp_path / "campaigns"
     campaigns.mkdir()

@@ -1,19 +1,27 @@
 """The simulator's KSZ repertory (in-process): Repertorium.RegistreerInschrijving 02.00/02.01
 and RegistreerUitschrijving answer as the MAGDA mock does, and with require_inscriptions the
-KSZ services answer only for persons inscribed for the asker's capacity on the date asked."""
+KSZ services answer only for persons inscribed for the asker's capacity on the date asked: the
+social statuses, handicap files, leefloon amounts and the KSZ family composition (of a person in
+the KSZ's own register, a bis number)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
+import polars as pl
 import pytest
 from starlette.testclient import TestClient
 from test_registry_city import REFERENCE_DATE, City, write_city
 
+from entitle.insz import make_insz
+from entitle.registry.repertory import RepertoryFileError
 from entitle.registry.server import SimulatorConfig, create_app
 from entitle.sources.magda import (
     DossierHandicapCriteria,
+    GezinssamenstellingCriteria,
+    HistoriekGezinssamenstellingCriteria,
     LeefloonbedragenCriteria,
     MagdaResponse,
     SociaalStatuutCriteria,
@@ -109,3 +117,61 @@ def test_inscription_replies(client: TestClient, city: City) -> None:
 def test_without_the_requirement_nothing_changes(city: City) -> None:
     with TestClient(create_app(city.path)) as plain:
         assert ask(plain, statuses(city.ref)).outcome == "ok"
+
+
+@pytest.fixture(scope="module")
+def bis_city(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, str]:
+    """The test city with a lodger in household 1 who has a bis number (the KSZ's register)."""
+    city = write_city(tmp_path_factory.mktemp("bis-city"))
+    bis = make_insz(date(1992, 4, 5), 77, kind="bis").normalized
+    persons = pl.read_parquet(city.path / "registry" / "persons.parquet")
+    lodger = persons.filter(pl.col("person_id") == city.spouse).with_columns(
+        person_id=pl.lit(bis), first_name=pl.lit("Yusuf"), position_code=pl.lit("12")
+    )
+    pl.concat([persons, lodger]).write_parquet(city.path / "registry" / "persons.parquet")
+    return city, bis
+
+
+def test_the_ksz_family_composition_only_while_inscribed(bis_city: tuple[City, str]) -> None:
+    city, bis = bis_city
+    now = GezinssamenstellingCriteria(bis)
+    then = HistoriekGezinssamenstellingCriteria(bis, on=DAY)
+    later = HistoriekGezinssamenstellingCriteria(bis, on=date(2025, 7, 15))
+    with TestClient(create_app(city.path, SimulatorConfig(require_inscriptions=True))) as client:
+        refused = ask(client, now)
+        assert [(e.code, e.origin, e.circumstance) for e in refused.all_errors] == [
+            ("30001", "KSZ", "SSH00048")  # what MAGDA answers for a person not integrated
+        ]
+        assert ask(client, then).outcome == "no_data"
+        # the national register's composition is not KSZ data: answered without inscription
+        register = ask(client, GezinssamenstellingCriteria(city.ref))
+        assert register.outcome == "ok" and len(register.answers[0].facts["members"]) == 5
+        assert inscribe(client, bis, DAY, date(2025, 6, 30)) == "ok"
+        assert ask(client, now).outcome == "ok"
+        assert ask(client, then).outcome == "ok"
+        assert ask(client, later).outcome == "no_data"  # a date after the period
+        assert ask(client, now, capacity="OTHER").outcome == "no_data"
+        ask(client, UitschrijvingCriteria(bis, consumer=SENDER, capacity=CAPACITY))
+        assert ask(client, now).outcome == "no_data"
+    with TestClient(create_app(city.path)) as plain:  # inscriptions not required
+        assert ask(plain, now).outcome == "ok"
+
+
+def test_the_repertory_survives_a_restart_in_its_journal(city: City, tmp_path: Path) -> None:
+    journal = tmp_path / "repertory.jsonl"
+    config = SimulatorConfig(require_inscriptions=True, repertory_file=journal)
+    with TestClient(create_app(city.path, config)) as client:
+        assert inscribe(client, city.ref, DAY, date(2025, 12, 31)) == "ok"
+        assert inscribe(client, city.leefloner, DAY, DAY) == "ok"
+        ask(client, UitschrijvingCriteria(city.leefloner, consumer=SENDER, capacity=CAPACITY))
+        before = client.get("/_admin/repertory").json()
+    with journal.open("a", encoding="utf-8") as out:
+        out.write('{"op":"inscribe","consumer":')  # a line cut short by a kill mid-write
+    with TestClient(create_app(city.path, config)) as restarted:
+        assert restarted.get("/_admin/repertory").json() == before
+        assert ask(restarted, statuses(city.ref)).outcome == "ok"
+        assert ask(restarted, statuses(city.leefloner)).outcome == "no_data"
+    assert len(journal.read_text(encoding="utf-8").splitlines()) == 1  # compacted at start
+    journal.write_text('{"op":"?"}\n{"op":"deregister"}\n', encoding="utf-8")
+    with pytest.raises(RepertoryFileError, match="line 1"):
+        create_app(city.path, config)

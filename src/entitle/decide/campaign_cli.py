@@ -463,20 +463,17 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
 
 
 def _before_run(ctx: CampaignContext, campaign: Campaign, as_of: date | None) -> None:
-    """Say what would make the run undetermined before it starts: the signing certificate's
-    expiry, and target persons not inscribed in the KSZ directory (sync first if asked)."""
-    from entitle.decide.campaign_inscriptions import before_run, magda_settings
+    """Warn before the run starts when the signing certificate expires soon (the target's KSZ
+    inscriptions are a preflight check of the run itself)."""
+    from entitle.decide.campaign_inscriptions import magda_settings
     from entitle.sources.magda.signing import expiry_warning
 
     try:
         warning = expiry_warning(magda_settings(ctx))
-        if warning:
-            errors.print(warning, markup=False)
-        gap = before_run(ctx, campaign, as_of or ctx.today(), today=date.today())
-    except (CampaignError, MagdaConfigError) as exc:
+    except MagdaConfigError as exc:
         raise _fail(str(exc)) from None
-    if gap.not_inscribed:
-        errors.print(f"warning: {gap.message}", markup=False)
+    if warning:
+        errors.print(warning, markup=False)
 
 
 @campaign_app.command("run")
@@ -581,7 +578,7 @@ def schedule_command(
         if dry_run:
             continue
         with contextlib.suppress(typer.Exit):  # printed; the attempt then reports it as well
-            _before_run(ctx, item.campaign, item.as_of)  # certificate, inscriptions (sync_first)
+            _before_run(ctx, item.campaign, item.as_of)  # the certificate warning
         outcome = attempt(
             ctx,
             item.campaign,

@@ -1,15 +1,17 @@
-"""A campaign's target in the KSZ directory: is it inscribed (the pre-check a run or its
-preflight calls), and the sync that inscribes it for the campaign's period and capacity."""
+"""A campaign's target in the KSZ directory: is it inscribed (the preflight check
+`preflight_inscriptions` a run makes before it fetches anything), and the sync that inscribes it
+for the campaign's period and capacity."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_run import load_target
+from entitle.decide.campaign_sources import Target
 from entitle.decide.inscriptions import (
     InscriptionLedger,
     SyncPlan,
@@ -17,22 +19,22 @@ from entitle.decide.inscriptions import (
     not_inscribed,
     sync_inscriptions,
 )
-from entitle.sources.magda import MagdaClient, MagdaSettings, load_settings
+from entitle.sources.magda import MagdaClient, MagdaConfigError, MagdaSettings, load_settings
 
 __all__ = [
     "InscriptionGap",
-    "before_run",
     "campaign_period",
     "inscription_gap",
     "ledger_of",
     "magda_settings",
+    "preflight_inscriptions",
     "sync_campaign",
 ]
 
 
 def ledger_of(ctx: CampaignContext) -> InscriptionLedger:
-    """The inscription ledger in the installation's state folder."""
-    return InscriptionLedger(ctx.state_dir / "inscriptions.sqlite")
+    """The inscription ledger: the ``inscriptions`` table of the campaign's store."""
+    return InscriptionLedger(ctx.factory)
 
 
 def magda_settings(ctx: CampaignContext) -> MagdaSettings:
@@ -47,9 +49,12 @@ def campaign_period(campaign: Campaign, as_of: date) -> tuple[date, date]:
     return as_of, campaign.benefit.valid_until(as_of)
 
 
-def _target_persons(ctx: CampaignContext, campaign: Campaign, as_of: date) -> list[str]:
+def _target_persons(
+    ctx: CampaignContext, campaign: Campaign, as_of: date, target: Target | None = None
+) -> list[str]:
     """Every member of the target's households (their KSZ facts decide)."""
-    _, target = load_target(ctx, campaign, as_of, None)
+    if target is None:
+        _, target = load_target(ctx, campaign, as_of, None)
     return [str(i) for i in target.persons["person_id"].to_list()]
 
 
@@ -72,7 +77,9 @@ class InscriptionGap:
         )
 
 
-def inscription_gap(ctx: CampaignContext, campaign: Campaign, as_of: date) -> InscriptionGap:
+def inscription_gap(
+    ctx: CampaignContext, campaign: Campaign, as_of: date, target: Target | None = None
+) -> InscriptionGap:
     """The pre-check before a run: the target persons Entitle holds no inscription for on
     `as_of`, for the benefit's purpose and capacity. Counts only."""
     settings = magda_settings(ctx)
@@ -80,7 +87,7 @@ def inscription_gap(ctx: CampaignContext, campaign: Campaign, as_of: date) -> In
         return InscriptionGap(False, 0, 0, None)
     purpose = campaign.benefit.purpose
     capacity = settings.capacity(purpose)
-    persons = _target_persons(ctx, campaign, as_of)
+    persons = _target_persons(ctx, campaign, as_of, target)
     missing = not_inscribed(
         ledger_of(ctx), purpose=purpose, capacity=capacity, insz=persons, on=as_of
     )
@@ -96,10 +103,13 @@ def sync_campaign(
     batch_size: int = 200,
     on_plan: Callable[[SyncPlan], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    persons: Sequence[str] | None = None,
 ) -> SyncResult:
-    """Inscribe the campaign's target for its period and capacity; extend, deregister leavers."""
+    """Inscribe the campaign's target (or `persons`, its members when known) for its period and
+    capacity; extend, deregister leavers."""
     start, end = campaign_period(campaign, as_of)
-    persons = _target_persons(ctx, campaign, as_of)
+    if persons is None:
+        persons = _target_persons(ctx, campaign, as_of)
     with MagdaClient(magda_settings(ctx)) as client:
         return sync_inscriptions(
             client,
@@ -115,12 +125,23 @@ def sync_campaign(
         )
 
 
-def before_run(
-    ctx: CampaignContext, campaign: Campaign, as_of: date, *, today: date
-) -> InscriptionGap:
-    """The inscription step of a run's start: sync first when the campaign file says so, then
-    count who is still not inscribed."""
-    settings = magda_settings(ctx)
-    if settings.require_inscriptions and campaign.spec.inscriptions.sync_first:
-        sync_campaign(ctx, campaign, as_of, today=today)
-    return inscription_gap(ctx, campaign, as_of)
+def preflight_inscriptions(
+    ctx: CampaignContext, campaign: Campaign, as_of: date, target: Target
+) -> str | None:
+    """The preflight check (when the MAGDA settings require inscriptions): every target person
+    is inscribed for the benefit's capacity on `as_of` — after a sync first when the campaign
+    file says ``inscriptions: {sync_first: true}``. Otherwise the line saying how many are not
+    (the run stops before it fetches anything, instead of deciding them undetermined)."""
+    if not magda_settings(ctx).require_inscriptions:
+        return None
+    if campaign.spec.inscriptions.sync_first:
+        persons = _target_persons(ctx, campaign, as_of, target)
+        try:
+            result = sync_campaign(ctx, campaign, as_of, today=ctx.today(), persons=persons)
+        except MagdaConfigError as exc:
+            return f"the inscription sync (sync_first) failed: {exc}"
+        if result.failed:
+            failed = ", ".join(f"{kind} {n:,}" for kind, n in sorted(result.failed.items()))
+            return f"the inscription sync (sync_first) did not inscribe everyone: {failed}"
+    gap = inscription_gap(ctx, campaign, as_of, target)
+    return gap.message if gap.not_inscribed else None

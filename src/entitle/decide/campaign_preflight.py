@@ -9,7 +9,8 @@ of a registry for a citizen: `PreflightError`, exit code 2 on the command line.
 The checks: the database is writable; the letters folder is writable and has room for what the
 run may produce; every registry service and local dataset the benefit reads answers a probe
 (the test person of `ENTITLE_CAMPAIGN_PROBE_INSZ`, else the first household of the target) under
-the benefit's purpose, without a failure of ours.
+the benefit's purpose, without a failure of ours — after, when the MAGDA settings require KSZ
+inscriptions, every target person is inscribed (synced first when the campaign file says so).
 """
 
 from __future__ import annotations
@@ -158,7 +159,19 @@ def sources_answer(check: Preflight) -> str | None:
     return None
 
 
-CHECKS: list[PreflightCheck] = [database_writable, letters_folder, sources_answer]
+def inscriptions_held(check: Preflight) -> str | None:
+    """Every target person is inscribed in the KSZ directory (when that is required)."""
+    from entitle.decide.campaign_inscriptions import preflight_inscriptions  # imports the run
+
+    return preflight_inscriptions(check.ctx, check.campaign, check.as_of, check.target)
+
+
+CHECKS: list[PreflightCheck] = [
+    database_writable,
+    letters_folder,
+    inscriptions_held,
+    sources_answer,
+]
 
 
 def preflight(

@@ -11,24 +11,27 @@ directory hold exactly the persons a purpose needs (a campaign's target, or the 
   — unless another purpose with the same capacity still needs them (data minimisation: nobody
   stays inscribed without a purpose, nobody is cut off from a purpose that still needs them).
 
-`InscriptionLedger` (SQLite, ``<data dir>/inscriptions.sqlite``) records each inscription once
-MAGDA confirmed it, batch by batch: a sync killed half-way and run again sends nothing for the
-persons already done. `not_inscribed` is the pre-check a campaign run (or its preflight) calls.
+`InscriptionLedger` (the store's ``inscriptions`` table, SQLite or PostgreSQL) records each
+inscription once MAGDA confirmed it, batch by batch, each batch in its own transaction: a sync
+killed half-way and run again sends nothing for the persons already done. `not_inscribed` is
+the pre-check a campaign run (or its preflight) calls.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from entitle.sources.magda import MagdaClient, MagdaConfigError
 from entitle.sources.magda.envelope import Criteria
 from entitle.sources.magda.repertorium import UitschrijvingCriteria, inscription_criteria
+from entitle.store.models import Inscription
 
 __all__ = [
     "InscriptionLedger",
@@ -40,17 +43,6 @@ __all__ = [
     "plan_sync",
     "sync_inscriptions",
 ]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS inscriptions (
-    purpose TEXT NOT NULL,
-    capacity TEXT NOT NULL,
-    insz TEXT NOT NULL,
-    start TEXT NOT NULL,
-    end TEXT NOT NULL,
-    PRIMARY KEY (purpose, capacity, insz)
-)
-"""
 
 
 class InscriptionPeriodError(MagdaConfigError):
@@ -80,71 +72,94 @@ class Held:
 
 
 class InscriptionLedger:
-    """What Entitle inscribed, per (purpose, capacity, INSZ), once MAGDA confirmed it."""
+    """What Entitle inscribed, per (purpose, capacity, INSZ), once MAGDA confirmed it: the
+    store's ``inscriptions`` table. Each call is one transaction."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:  # one transaction: committed on success, rolled back on error
-                yield db
-        finally:
-            db.close()
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
 
     def held(self, purpose: str, capacity: str) -> dict[str, Held]:
         """The inscriptions held for a purpose under a capacity, by INSZ."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT insz, capacity, start, end FROM inscriptions "
-                "WHERE purpose = ? AND capacity = ?",
-                (purpose, capacity),
-            ).fetchall()
-        return {
-            insz: Held(capacity, date.fromisoformat(start), date.fromisoformat(end))
-            for insz, capacity, start, end in rows
-        }
+        query = select(_ROW.insz, _ROW.start, _ROW.end).where(
+            _ROW.purpose == purpose, _ROW.capacity == capacity
+        )
+        with self.factory() as session:
+            rows = session.execute(query).all()
+        return {insz: Held(capacity, start, end) for insz, start, end in rows}
 
     def needed_elsewhere(self, purpose: str, capacity: str, insz: Iterable[str]) -> set[str]:
         """Those of ``insz`` another purpose holds inscribed for the same capacity."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT DISTINCT insz FROM inscriptions WHERE purpose != ? AND capacity = ?",
-                (purpose, capacity),
-            ).fetchall()
-        others = {row[0] for row in rows}
-        return {i for i in insz if i in others}
+        found: set[str] = set()
+        with self.factory() as session:
+            for part in _parts(list(dict.fromkeys(insz))):
+                query = (
+                    select(_ROW.insz)
+                    .distinct()
+                    .where(_ROW.purpose != purpose, _ROW.capacity == capacity, _ROW.insz.in_(part))
+                )
+                found.update(session.scalars(query))
+        return found
 
     def record(
-        self, purpose: str, capacity: str, insz: Sequence[str], start: date, end: date
+        self,
+        purpose: str,
+        capacity: str,
+        insz: Sequence[str],
+        start: date,
+        end: date,
+        *,
+        drop: Sequence[str] = (),
     ) -> None:
-        """Note confirmed inscriptions (a newer period replaces the older one)."""
-        with self._connect() as db:
-            db.executemany(
-                "INSERT INTO inscriptions (purpose, capacity, insz, start, end) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (purpose, capacity, insz) DO UPDATE SET "
-                "start = excluded.start, end = excluded.end",
-                [(purpose, capacity, i, start.isoformat(), end.isoformat()) for i in insz],
+        """Note confirmed inscriptions (a newer period replaces the older one) and, in the same
+        transaction, drop the confirmed deregistrations ``drop``."""
+        unique = list(dict.fromkeys(insz))
+        if not unique and not drop:
+            return
+        with self.factory() as session, session.begin():
+            for part in _parts([*unique, *drop]):
+                session.execute(_where(delete(Inscription), purpose, capacity, part))
+            if not unique:
+                return
+            session.execute(
+                insert(Inscription),
+                [
+                    {
+                        "purpose": purpose,
+                        "capacity": capacity,
+                        "insz": i,
+                        "start": start,
+                        "end": end,
+                    }
+                    for i in unique
+                ],
             )
 
     def forget(self, purpose: str, capacity: str, insz: Sequence[str]) -> None:
         """Drop inscriptions of a purpose (after deregistration, or kept by another purpose)."""
-        with self._connect() as db:
-            db.executemany(
-                "DELETE FROM inscriptions WHERE purpose = ? AND capacity = ? AND insz = ?",
-                [(purpose, capacity, i) for i in insz],
-            )
+        if not insz:
+            return
+        with self.factory() as session, session.begin():
+            for part in _parts(list(insz)):
+                session.execute(_where(delete(Inscription), purpose, capacity, part))
 
     def purposes(self) -> dict[str, int]:
         """Persons held per purpose (counts only)."""
-        with self._connect() as db:
-            rows = db.execute("SELECT purpose, COUNT(*) FROM inscriptions GROUP BY purpose")
-            return {purpose: int(count) for purpose, count in rows.fetchall()}
+        query = select(_ROW.purpose, func.count()).group_by(_ROW.purpose)
+        with self.factory() as session:
+            return {purpose: int(count) for purpose, count in session.execute(query).all()}
+
+
+_ROW = Inscription.__table__.c
+_PART = 500  # INSZ per IN (...) list: well below every backend's parameter limit
+
+
+def _parts(values: list[str]) -> Iterable[list[str]]:
+    for offset in range(0, len(values), _PART):
+        yield values[offset : offset + _PART]
+
+
+def _where(statement: Any, purpose: str, capacity: str, insz: list[str]) -> Any:
+    return statement.where(_ROW.purpose == purpose, _ROW.capacity == capacity, _ROW.insz.in_(insz))
 
 
 @dataclass(frozen=True)
@@ -283,8 +298,14 @@ def sync_inscriptions(
                 done[action].append(insz)
             else:
                 result.failed[answer.outcome] += 1
-        ledger.record(purpose, capacity, done["inscribe"] + done["extend"], start, end)
-        ledger.forget(purpose, capacity, done["deregister"])
+        ledger.record(
+            purpose,
+            capacity,
+            done["inscribe"] + done["extend"],
+            start,
+            end,
+            drop=done["deregister"],
+        )  # one transaction per batch: a rerun after a kill resends nothing confirmed
         result.inscribed += len(done["inscribe"])
         result.extended += len(done["extend"])
         result.deregistered += len(done["deregister"])

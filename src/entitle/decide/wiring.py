@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from entitle.datadir import data_dir
 from entitle.decide.inscriptions import InscriptionLedger, check_period, not_inscribed
 from entitle.rules.catalogue import Catalogue
@@ -41,6 +43,7 @@ class Registries:
         state: Path | None = None,
         log: AccessLog | None = None,
         magda: dict[str, Any] | None = None,
+        database_url: str | None = None,
     ) -> None:
         overrides = dict(magda or {})
         if registry:
@@ -54,6 +57,8 @@ class Registries:
         self._lock = threading.Lock()
         self._client: MagdaClient | None = None
         self._local: LocalSource | None = None
+        self.database_url = database_url
+        self._ledger: tuple[Engine, InscriptionLedger] | None = None
 
     def _clients(self) -> tuple[MagdaClient, LocalSource]:
         with self._lock:
@@ -76,8 +81,15 @@ class Registries:
         )
 
     def ledger(self) -> InscriptionLedger:
-        """What Entitle inscribed in the KSZ directory (``<state>/inscriptions.sqlite``)."""
-        return InscriptionLedger(self.folder / "inscriptions.sqlite")
+        """What Entitle inscribed in the KSZ directory: the store's ``inscriptions`` table
+        (`database_url`, else ENTITLE_DATABASE_URL), opened on first use."""
+        from entitle.store.db import make_engine, session_factory
+
+        with self._lock:
+            if self._ledger is None:
+                engine = make_engine(self.database_url)
+                self._ledger = engine, InscriptionLedger(session_factory(engine))
+            return self._ledger[1]
 
     def not_inscribed(self, purpose: str, insz: str, on: date) -> bool:
         """Whether the KSZ would give no data for this person because Entitle has not inscribed
@@ -113,6 +125,9 @@ class Registries:
         with self._lock:
             client, local = self._client, self._local
             self._client = self._local = None
+            ledger, self._ledger = self._ledger, None
+        if ledger is not None:
+            ledger[0].dispose()
         if client is not None:
             client.close()
         if isinstance(local, HttpDatasets):

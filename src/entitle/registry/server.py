@@ -19,6 +19,7 @@ never an INSZ, a name or an amount; uvicorn's access log (which would print quer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import io
 import json
@@ -26,7 +27,7 @@ import logging
 import ssl
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -95,6 +96,8 @@ class SimulatorConfig(BaseModel):
     """Require signed requests, by certificates this CA (PEM) issued (``--require-signature``)."""
     require_inscriptions: bool = False
     """KSZ-sourced data only for persons inscribed in the repertory (``--require-inscriptions``)."""
+    repertory_file: Path | None = None
+    """Keep the repertory across restarts in this journal (``--repertory``); else in memory."""
 
 
 def load_config(path: Path | None) -> SimulatorConfig:
@@ -149,7 +152,7 @@ class Simulator:
         self.authz = Authorisations(config.authorisations)
         self.faults = FaultInjector(config.faults)
         self.stats: Counter[tuple[str, str]] = Counter()
-        self.repertory = Repertory()
+        self.repertory = Repertory(config.repertory_file)
         self.signatures = (
             SignatureVerifier(config.signature_ca) if config.signature_ca is not None else None
         )
@@ -587,7 +590,15 @@ def create_app(data_dir: Path, config: SimulatorConfig | None = None) -> Starlet
         Route("/_admin/repertory", admin(sim.get_repertory), methods=["GET"]),
         Route("/{service}/{version}", sim.soap, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            sim.repertory.close()  # its journal (every change is flushed already)
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.simulator = sim
     return app
 

@@ -74,9 +74,17 @@ def serve(
             help="KSZ data only for persons inscribed (Repertorium.RegistreerInschrijving).",
         ),
     ] = False,
+    repertory: Annotated[
+        Path | None,
+        typer.Option(
+            "--repertory",
+            help="Keep the KSZ repertory in this file across restarts (default: memory only).",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
 ) -> None:
     """Answer MAGDA SOAP requests from the registry view of a synthetic city."""
+    from entitle.registry.repertory import RepertoryFileError
     from entitle.registry.server import load_config
     from entitle.registry.server import serve as run
     from entitle.registry.store import CityDataError
@@ -113,6 +121,8 @@ def serve(
         settings.signature_ca = signature_ca
     if require_inscriptions:
         settings.require_inscriptions = True
+    if repertory is not None:
+        settings.repertory_file = repertory
     if seed is not None:
         settings.faults = settings.faults.model_copy(update={"seed": seed})
     logging.basicConfig(
@@ -131,6 +141,9 @@ def serve(
         )
     except CityDataError as exc:
         typer.echo(f"--data: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except RepertoryFileError as exc:
+        typer.echo(f"--repertory: {exc}", err=True)
         raise typer.Exit(2) from None
 
 

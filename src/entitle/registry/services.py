@@ -6,8 +6,10 @@ data. The exception codes, origins and texts are those of the mock messages:
 
 - person unknown to the register: ``30001`` (GeefPersoon: origin RR, circumstance 140; household
   and tax services: origin MAGDA); social-security services: ``30003`` "Onbestaande INSZ" (KSZ);
-- person not integrated at the KSZ (``integrated_ksz`` false): GeefSociaalStatuut and
-  GeefLeefloonbedragen give ``30001`` from KSZ with circumstance ``SSH00048``; GeefDossierHandicap
+- person not integrated at the KSZ (``integrated_ksz`` false), or not inscribed for the asker's
+  capacity when inscriptions are required: GeefSociaalStatuut, GeefLeefloonbedragen and the KSZ
+  family composition (GeefGezinssamenstelling / Historiek of a bis-register person) give
+  ``30001`` from KSZ with circumstance ``SSH00048``; GeefDossierHandicap
   gives ``NO_DATA_FOUND`` / ``MSG00021`` ("not sufficiently integrated") in its own status blocks,
   which is also what a provider with no file on the person answers;
 - no tax assessment for the asked income year: ``45008`` INFORMATIE; none at all: ``30001``;
@@ -26,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from entitle.insz import is_valid_insz
+from entitle.insz import InvalidInszError, is_valid_insz, parse_insz
 from entitle.registry.notifications import (
     geef_mutaties_notificaties,
     geef_persoon_mutaties_notificaties,
@@ -352,9 +354,45 @@ def geef_persoon(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answ
     return Answer(inhoud)
 
 
+def _ksz_register(insz: str) -> bool:
+    """Whether the number is a bis number: the person is in the KSZ's own register, not the
+    national register, and MAGDA answers their person and family data from the KSZ."""
+    try:
+        return parse_insz(insz).kind == "bis"
+    except InvalidInszError:
+        return False
+
+
+def _ksz_composition_refused(
+    insz: str, person: Person | None, ctx: AnswerContext, day: date
+) -> Answer | None:
+    """The KSZ family composition (a bis-register person's) is KSZ data like the social
+    statuses: answered only for a person integrated at the KSZ and, when inscriptions are
+    required, inscribed for the asker's capacity on the date asked; otherwise what MAGDA
+    answers for a person not integrated. None: answer (the register's composition is not
+    gated)."""
+    if person is None or not _ksz_register(insz):
+        return None
+    if person.integrated_ksz and ctx.inscribed(insz, day):
+        return None
+    return Answer.error(NOT_INTEGRATED_KSZ)
+
+
+def _bron(parent: Element, member: Person) -> None:
+    if _ksz_register(member.insz):
+        _code(parent, "Bron", "KSZ", "Kruispuntbank van de Sociale Zekerheid", taal=True)
+    else:
+        _bron_rr(parent)
+
+
 def geef_gezinssamenstelling(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answer:
-    """GeefGezinssamenstelling 02.02: every member of the person's household, with the address."""
-    person = _person(store, _insz(vraag, "INSZ"))
+    """GeefGezinssamenstelling 02.02: every member of the person's household, with the address
+    (from the KSZ for a bis-register person: `_ksz_composition_refused`)."""
+    insz = _insz(vraag, "INSZ")
+    person = _person(store, insz)
+    refused = _ksz_composition_refused(insz, person, ctx, ctx.today)
+    if refused is not None:
+        return refused
     members = [] if person is None else store.household_members(person)
     if not members:
         return Answer.error(NO_DATA_MAGDA)
@@ -364,7 +402,7 @@ def geef_gezinssamenstelling(store: RegistryStore, vraag: Vraag, ctx: AnswerCont
         element = _member(gezinsleden, "Gezinslid", member)
         # The mock answers of this service never carry ReferentieAdres: GeefPersoon does.
         _hoofdverblijfplaats(element, member, reference_address=False)
-        _bron_rr(element)
+        _bron(element, member)
     return Answer(inhoud)
 
 
@@ -372,8 +410,14 @@ def geef_historiek_gezinssamenstelling(
     store: RegistryStore, vraag: Vraag, ctx: AnswerContext
 ) -> Answer:
     """GeefHistoriekGezinssamenstelling 02.02: the registry view keeps no history, so the
-    composition asked for any date is today's."""
-    person = _person(store, _insz(vraag, "INSZ"))
+    composition asked for any date is today's (a bis-register person's from the KSZ, for the
+    date asked: `_ksz_composition_refused`)."""
+    insz = _insz(vraag, "INSZ")
+    person = _person(store, insz)
+    day = _date_criterion(vraag.criteria, "Datum") or ctx.today
+    refused = _ksz_composition_refused(insz, person, ctx, day)
+    if refused is not None:
+        return refused
     members = [] if person is None else store.household_members(person)
     if not members:
         return Answer.error(NO_DATA_MAGDA)
@@ -381,7 +425,7 @@ def geef_historiek_gezinssamenstelling(
     samenstelling = sub(sub(inhoud, "HistoriekGezinssamenstelling"), "Gezinssamenstelling")
     gezinsleden = sub(samenstelling, "Gezinsleden")
     for member in members:
-        _bron_rr(_member(gezinsleden, "Gezinslid", member))
+        _bron(_member(gezinsleden, "Gezinslid", member), member)
     return Answer(inhoud)
 
 

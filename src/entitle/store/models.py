@@ -349,3 +349,18 @@ class CampaignLetter(Base):
     issued: Mapped[datetime] = mapped_column(UTCDateTime)
     used: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by: Mapped[str | None] = mapped_column(String(150))
+
+
+class Inscription(Base):
+    """A person Entitle holds inscribed in the KSZ directory for a purpose under a capacity, over
+    a period, recorded once MAGDA confirmed it (`entitle.decide.inscriptions`). The INSZ is kept:
+    deregistering the person later needs it."""
+
+    __tablename__ = "inscriptions"
+    __table_args__ = (Index("ix_inscriptions_capacity_insz", "capacity", "insz"),)
+
+    purpose: Mapped[str] = mapped_column(String(100), primary_key=True)
+    capacity: Mapped[str] = mapped_column(String(100), primary_key=True)
+    insz: Mapped[str] = mapped_column(String(11), primary_key=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)

@@ -588,6 +588,7 @@ class DeskEngine:
             local=settings.local,
             state=settings.data_dir,
             magda=overrides,
+            database_url=settings.database_url,
         )
         self.pseudonymise = self.registries.pseudonymise
         self.catalogue = default_catalogue()
