@@ -51,6 +51,9 @@ CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+)")
 SCHOOL_DONE = re.compile(r"^Campaign school-tariff: run #\d+ (\w+): ([\d,]+) eligible")
 RUN_NUMBER = re.compile(r"run #(\d+)")
 CAMPAIGN_DONE = re.compile(r"^Campaign garbage-bags: run #\d+ (\w+): ([\d,]+) eligible")
+CAMPAIGN_SYNCED = re.compile(r"^Campaign garbage-bags: inscriptions ([\d,]+) new.*; ([\d,]+) calls")
+EXAMPLES_INSCRIBED = re.compile(r"^Desk examples inscribed in the KSZ directory \(([\d,]+) calls\)")
+CAMPAIGN_TIMEOUT = 300.0  # the target's KSZ inscriptions, then the run: bounds a hang only
 
 
 def free_port() -> int:
@@ -237,9 +240,14 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
         assert audit.status_code == 200, audit.text
         assert "desk" in audit.text
 
+    # the simulator requires KSZ inscriptions: the desk examples were inscribed at start
+    inscribed = next(filter(None, map(EXAMPLES_INSCRIBED.match, demo.lines)))
+    assert int(inscribed[1].replace(",", "")) > 0
     # the garbage-bag campaign ran in the background against the simulator: a draft to review
-    done = demo.wait_for(CAMPAIGN_DONE, 60.0)
+    done = demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)
     assert done[1] == "draft", demo.output
+    synced = next(filter(None, map(CAMPAIGN_SYNCED.match, demo.lines)))  # its target first
+    assert int(synced[1].replace(",", "")) > 0 and int(synced[2].replace(",", "")) > 0
     assert int(done[2].replace(",", "")) > 0
     run_id = RUN_NUMBER.findall(demo.lines[-1])[0]
     with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
@@ -251,7 +259,7 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
         assert page.status_code == 200, page.text
         assert 'class="bars' in page.text and "status-draft" in page.text
     # the school check runs as of the school year the synthetic city holds: it finds pupils
-    school = demo.wait_for(SCHOOL_DONE, 60.0)
+    school = demo.wait_for(SCHOOL_DONE, CAMPAIGN_TIMEOUT)
     assert school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
 
     demo.process.send_signal(signal.SIGINT)

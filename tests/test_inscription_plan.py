@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 from itertools import pairwise
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from entitle.decide.inscriptions import InscriptionLedger, plan_sync
 from entitle.registry.repertory import Repertory
-from entitle.store.db import make_engine, session_factory
+from entitle.store.db import make_engine, migrate, session_factory
 from entitle.store.models import Inscription
 
 PEOPLE = [f"{n:011d}" for n in range(12)]
@@ -31,13 +34,15 @@ def test_applying_the_plan_holds_exactly_what_is_wanted(
     ledger.record("p", "C", sorted(held & short), START, END - timedelta(days=30))
     ledger.record("q", "C", sorted(other), START, END)  # another purpose, same capacity
     plan = plan_sync(ledger, purpose="p", capacity="C", wanted=wanted, start=START, end=END)
-    assert set(plan.inscribe) == wanted - held
-    assert set(plan.extend) == wanted & held & short
+    # an inscription is per capacity: those q holds for the whole period are only adopted
+    assert set(plan.inscribe) == wanted - held - other
+    assert set(plan.extend) == (wanted & held & short) - other
+    assert set(plan.adopt) == (wanted - (held - short)) & other
     assert set(plan.deregister) | set(plan.release) == held - wanted
     assert set(plan.release) == (held - wanted) & other  # still needed by q: only forgotten
     assert plan.kept == len(wanted & (held - short))
     # what a sync does when every call succeeds
-    ledger.record("p", "C", [*plan.inscribe, *plan.extend], START, END)
+    ledger.record("p", "C", [*plan.inscribe, *plan.extend, *plan.adopt], START, END)
     ledger.forget("p", "C", [*plan.deregister, *plan.release])
     assert set(ledger.held("p", "C")) == wanted
     assert set(ledger.held("q", "C")) == other
@@ -87,3 +92,30 @@ def test_the_repertory_holds_the_union_of_its_periods(
     assert not repertory.inscribed("c", "other", "x", base + timedelta(probe))
     entries = repertory.entries()
     assert all(e[4] < f[3] - timedelta(1) for e, f in pairwise(entries))  # merged, apart
+
+
+def test_the_upgrade_imports_the_old_ledger_file(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0005 copies ``<data dir>/inscriptions.sqlite`` (the ledger before it was in the
+    store) into the table, so its persons are still deregistered when they leave a target."""
+    monkeypatch.setenv("ENTITLE_DATA_DIR", str(tmp_path))
+    old = tmp_path / "inscriptions.sqlite"
+    with sqlite3.connect(old) as db:
+        db.execute(
+            "CREATE TABLE inscriptions (purpose TEXT, capacity TEXT, insz TEXT, start TEXT, "
+            "end TEXT, PRIMARY KEY (purpose, capacity, insz))"
+        )
+        db.executemany(
+            "INSERT INTO inscriptions VALUES (?, ?, ?, ?, ?)",
+            [("p", "C", i, START.isoformat(), END.isoformat()) for i in PEOPLE[:3]],
+        )
+    db.close()
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        held = InscriptionLedger(session_factory(engine)).held("p", "C")
+        assert sorted(held) == PEOPLE[:3] and held[PEOPLE[0]].end == END
+    finally:
+        engine.dispose()
+    assert not old.exists() and (tmp_path / "inscriptions.sqlite.imported").is_file()

@@ -6,7 +6,8 @@ says otherwise) gives the benefits, the campaigns, the city's size and place, an
     1. the synthetic city (Ghent-sized by default), generated once and reused while its persons,
        seed and municipality stay the same;
     2. the registry simulator — MAGDA's stand-in — as a separate process, on a free port,
-       refusing unsigned requests (the demo's test CA, `entitle.demo_signing`);
+       refusing unsigned requests (the demo's test CA, `entitle.demo_signing`) and giving KSZ
+       data only for persons inscribed (`entitle.demo_inscriptions`: the desk examples are);
     3. the database (SQLite) and one demo account per role, with random passwords;
     4. the web app (desk, audit pages, API) as a separate process, configured through the
        environment as in production;
@@ -37,6 +38,9 @@ from typing import Any
 from rich.console import Console
 
 from entitle.demo_examples import BenefitExamples, desk_examples, print_desk_examples
+from entitle.demo_inscriptions import SETTINGS_ENV as INSCRIPTIONS_ENV
+from entitle.demo_inscriptions import inscribe_desk_examples
+from entitle.demo_inscriptions import simulator_options as inscription_options
 from entitle.demo_procs import (
     Child,
     DemoError,
@@ -514,7 +518,11 @@ def _start(
 def _campaigns_ended(console: Console, child: Child) -> None:
     """Say how the background campaigns ended (the last lines of their log)."""
     code = child.process.poll()
-    lines = [line for line in child.log_tail(40).splitlines() if ": run #" in line]
+    lines = [
+        line
+        for line in child.log_tail(40).splitlines()
+        if ": run #" in line or ": inscriptions " in line
+    ]
     if code == 0:
         for line in lines:
             console.print(f"Campaign {line}", highlight=False, soft_wrap=True)
@@ -594,6 +602,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                         "--port",
                         str(registry_port),
                         *signing.simulator_options(),
+                        *inscription_options(layout.state),
                     ],
                     layout=layout,
                     env=_child_env(layout, municipality, benefits_dir, None),
@@ -616,10 +625,29 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 timeout = max(60.0, persons / 5_000)
                 wait_until_ready(registry, f"{registry_url}/health", timeout, signals)
                 console.print("Registry simulator ready", highlight=False)
+                calls = inscribe_desk_examples(
+                    city=layout.city,
+                    benefits=benefits,
+                    examples=examples,
+                    as_of=as_of,
+                    database_url=layout.database_url,
+                    magda={
+                        "base_url": registry_url,
+                        "sender": DEMO_SENDER,
+                        "default_capacity": DEMO_CAPACITY,
+                        "require_inscriptions": True,
+                        "signing": signing.settings(),
+                    },
+                )
+                console.print(
+                    f"Desk examples inscribed in the KSZ directory ({calls:,} calls)",
+                    highlight=False,
+                )
                 web_port = _web_port(options.port)
                 url = f"http://{HOST}:{web_port}/"
                 env = _child_env(layout, municipality, benefits_dir, registry_url)
                 env.update(signing.settings_env())  # requests are signed, as for MAGDA
+                env.update(INSCRIPTIONS_ENV)  # and KSZ data needs inscriptions, as for MAGDA
                 # the dashboard reviews and issues the runs: it needs the campaign files, the
                 # register extract, the letters folder and the city's truth (reach figures)
                 env.update(

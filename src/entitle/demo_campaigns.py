@@ -5,8 +5,11 @@
 `entitle.decide.campaign.run_campaign` against the registry simulator (MAGDA sender and capacity
 from ``ENTITLE_MAGDA_*``, as the web app's) on the date the desk decides on. A campaign whose last
 run is finished (a draft to review, approved, issued…) is not run again; an unfinished one is
-resumed. `entitle demo` starts this once the desk is ready: a Ghent-sized run takes minutes, and
-stopping it (SIGTERM) loses at most the chunk in progress — the next start resumes it.
+resumed. When the MAGDA settings require KSZ inscriptions (the demo's do), each campaign's target
+is synced first (`entitle inscriptions sync`: the first time a call per person; persons another
+campaign inscribed are only noted; nothing on a restart). `entitle demo` starts this once the desk
+is ready: a Ghent-sized run takes minutes, and stopping it (SIGTERM) loses at most the chunk in
+progress — the next start resumes it.
 
 Progress goes to standard output (the demo's log); the last line per campaign reads
 ``NAME: run #ID STATUS: N eligible, N not_eligible, N undetermined``.
@@ -20,6 +23,11 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from entitle.decide.campaign import CampaignContext
+    from entitle.decide.campaign_def import Campaign
 
 from entitle.rules.logic import OUTCOMES
 
@@ -64,11 +72,40 @@ def _outcomes(summary: dict[str, object] | None) -> str:
     return ", ".join(f"{int(counts.get(o, 0)):,} {o}" for o in OUTCOMES)
 
 
+def _sync(ctx: CampaignContext, campaign: Campaign, as_of: date) -> None:
+    """Inscribe the campaign's target in the KSZ directory when the settings require it (the
+    run's date stands for today: the demo runs some campaigns as of the synthetic school year)."""
+    from entitle.decide.campaign_inscriptions import magda_settings, sync_campaign
+    from entitle.store import audit
+
+    if not magda_settings(ctx).require_inscriptions:
+        return
+    started = time.monotonic()
+    result = sync_campaign(ctx, campaign, as_of, today=as_of, batch_size=500)
+    with ctx.factory() as session, session.begin():
+        audit.append(
+            session,
+            kind="inscription",
+            actor="demo",
+            purpose=campaign.benefit.purpose,
+            subject=None,
+            outcome="synced" if not result.failed else "partly synced",
+            details={"campaign": campaign.name, **result.to_json()},
+        )
+    print(
+        f"{campaign.name}: inscriptions {result.inscribed:,} new, {result.extended:,} extended, "
+        f"{result.deregistered:,} deregistered, {result.kept + result.adopted:,} held already; "
+        f"{result.calls:,} calls in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from entitle.decide.campaign import CampaignContext, run_campaign
     from entitle.decide.campaign_def import CampaignError, find_campaign
     from entitle.demo import desk_date
     from entitle.rules.loader import RuleFileError
+    from entitle.sources.magda import MagdaConfigError
     from entitle.store import campaigns as store
     from entitle.store.campaigns import CampaignStateError
     from entitle.store.db import make_engine, session_factory
@@ -98,8 +135,9 @@ def run(args: argparse.Namespace) -> int:
                     )
                     continue
                 as_of = args.as_of.get(name)
+                _sync(ctx, campaign, as_of or desk_date())
                 view = run_campaign(ctx, campaign, as_of, actor="demo", progress=LineProgress(name))
-            except (CampaignError, CampaignStateError, RuleFileError) as exc:
+            except (CampaignError, CampaignStateError, RuleFileError, MagdaConfigError) as exc:
                 print(f"{name}: not run: {exc}", flush=True)
                 failed += 1
                 continue

@@ -44,6 +44,10 @@ class SigningFiles:
     def simulator_options(self) -> list[str]:
         return ["--require-signature", "--signature-ca", str(self.ca)]
 
+    def settings(self) -> dict[str, object]:
+        """The MAGDA signing settings (for a client made in the demo's own process)."""
+        return {"enabled": True, "pkcs12_file": self.pkcs12, "passphrase_file": self.passphrase}
+
     def settings_env(self) -> dict[str, str]:
         return {
             "ENTITLE_MAGDA_SIGNING__ENABLED": "true",

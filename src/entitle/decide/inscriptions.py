@@ -100,6 +100,18 @@ class InscriptionLedger:
                 found.update(session.scalars(query))
         return found
 
+    def covered_elsewhere(self, purpose: str, capacity: str, start: date, end: date) -> set[str]:
+        """The persons another purpose holds inscribed for the same capacity over all of
+        ``start``..``end`` (the KSZ already gives their data to that capacity then)."""
+        query = select(_ROW.insz).where(
+            _ROW.purpose != purpose,
+            _ROW.capacity == capacity,
+            _ROW.start <= start,
+            _ROW.end >= end,
+        )
+        with self.factory() as session:
+            return set(session.scalars(query))
+
     def record(
         self,
         purpose: str,
@@ -166,13 +178,16 @@ def _where(statement: Any, purpose: str, capacity: str, insz: list[str]) -> Any:
 class SyncPlan:
     """What a sync has to do: INSZ to inscribe (new), to extend, and to deregister (for the
     purpose's current capacity; inscriptions under a capacity the purpose no longer has are left
-    to end with their period)."""
+    to end with their period). An inscription is per capacity, not per purpose: a person
+    another purpose already holds for the capacity over the whole period is only adopted (noted
+    for this purpose, no call)."""
 
     inscribe: tuple[str, ...]
     extend: tuple[str, ...]
     deregister: tuple[str, ...]
     release: tuple[str, ...]  # not needed here, still needed by another purpose: forget only
     kept: int
+    adopt: tuple[str, ...] = ()  # inscribed for the capacity by another purpose: note only
 
     @property
     def calls(self) -> int:
@@ -203,14 +218,18 @@ def plan_sync(
             extend.append(insz)
         else:
             kept += 1
+    covered = (
+        ledger.covered_elsewhere(purpose, capacity, start, end) if inscribe or extend else set()
+    )
     leavers = [i for i in held if i not in needed]
     elsewhere = ledger.needed_elsewhere(purpose, capacity, leavers)
     return SyncPlan(
-        inscribe=tuple(inscribe),
-        extend=tuple(extend),
+        inscribe=tuple(i for i in inscribe if i not in covered),
+        extend=tuple(i for i in extend if i not in covered),
         deregister=tuple(i for i in leavers if i not in elsewhere),
         release=tuple(i for i in leavers if i in elsewhere),
         kept=kept,
+        adopt=tuple(i for i in [*inscribe, *extend] if i in covered),
     )
 
 
@@ -222,6 +241,7 @@ class SyncResult:
     extended: int = 0
     deregistered: int = 0
     kept: int = 0
+    adopted: int = 0  # already inscribed for the capacity by another purpose: no call
     calls: int = 0
     failed: Counter[str] = field(default_factory=Counter)
 
@@ -231,6 +251,7 @@ class SyncResult:
             "extended": self.extended,
             "deregistered": self.deregistered,
             "kept": self.kept,
+            "adopted": self.adopted,
             "calls": self.calls,
             "failed": dict(self.failed),
         }
@@ -267,9 +288,11 @@ def sync_inscriptions(
     )
     if on_plan is not None:
         on_plan(plan)
-    result = SyncResult(kept=plan.kept)
+    result = SyncResult(kept=plan.kept, adopted=len(plan.adopt))
     if plan.release:
         ledger.forget(purpose, capacity, plan.release)
+    if plan.adopt:
+        ledger.record(purpose, capacity, plan.adopt, start, end)
     version = settings.inscription_version
 
     def inscription(insz: str) -> Criteria:

@@ -171,7 +171,8 @@ def sync_command(
     else:
         console.print(
             f"{used_purpose}: {result.inscribed:,} inscribed, {result.extended:,} extended, "
-            f"{result.deregistered:,} deregistered, {result.kept:,} already inscribed; "
+            f"{result.deregistered:,} deregistered, {result.kept:,} already inscribed, "
+            f"{result.adopted:,} inscribed for another purpose; "
             f"{result.calls:,} calls"
         )
         if result.failed:
