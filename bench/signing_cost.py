@@ -36,7 +36,13 @@ from entitle.rules.loader import load_benefit
 from entitle.sources.access import MemoryAccessLog, Pseudonymiser
 from entitle.sources.gateway import Gateway
 from entitle.sources.local import HttpDatasets
-from entitle.sources.magda import MagdaClient, MagdaSettings, SociaalStatuutCriteria, build_request
+from entitle.sources.magda import (
+    MagdaClient,
+    MagdaSettings,
+    SociaalStatuutCriteria,
+    build_request,
+    load_settings,
+)
 from entitle.sources.magda.settings import SigningSettings
 from entitle.sources.magda.signing import RequestSigner, load_credentials
 
@@ -94,6 +100,7 @@ def desk(
         )
         for signed in (False, True)
     }
+    assert clients[True].settings.signing.enabled and not clients[False].settings.signing.enabled
     table = Table(title=f"Desk checks through the gateway, {sample} persons per benefit")
     for column in (
         "benefit",
@@ -160,17 +167,19 @@ def campaign(url: str, city: Path, folder: Path, signing: dict[str, Any]) -> Tab
         (where / "state" / "pseudonym.key").write_text(key, encoding="utf-8")
         database = f"sqlite:///{where / 'entitle.db'}"
         migrate(database)
+        magda = {
+            "sender": SENDER,
+            "default_capacity": CAPACITY,
+            "signing": signing if signed else {"enabled": False},
+        }
+        assert load_settings(base_url=url, **magda).signing.enabled == signed
         ctx = CampaignContext(
             factory=session_factory(make_engine(database)),
             register=city / "registry",
             state_dir=where / "state",
             output_dir=where / "out",
             registry=url,
-            magda_overrides={
-                "sender": SENDER,
-                "default_capacity": CAPACITY,
-                "signing": signing if signed else {"enabled": False},
-            },
+            magda_overrides=magda,
         )
         before = requests_made(url)
         seconds[signed].append(timed(lambda c=ctx: run_campaign(c, bags, AS_OF, chunk_size=2000)))
@@ -213,7 +222,9 @@ def main() -> None:
         ca = folder / "ca"
         script = REPO / "scripts" / "make-test-ca.sh"
         subprocess.run(["bash", str(script), str(ca)], check=True, capture_output=True)
-        signing = {"key_file": ca / "signing.key", "cert_file": ca / "signing.crt"}
+        # `enabled` explicitly: BENCH_UNSIGNED put ENTITLE_MAGDA_SIGNING__ENABLED=false in the
+        # environment, which the settings would otherwise merge into this dictionary
+        signing = {"enabled": True, "key_file": ca / "signing.key", "cert_file": ca / "signing.crt"}
         write_city(args.persons, args.seed, folder / "city")
         process, url = start_simulator(folder / "city", folder, args.latency_ms)
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 from test_registry_city import City
 from test_registry_server import running_server
 from test_web_support import (
@@ -91,3 +92,7 @@ def test_not_inscribed_is_said_and_the_officer_inscribes(web: Web) -> None:
     # a later check needs no inscription any more
     again = desk_check(officer, csrf_token(done.text), city.ref, UITPAS)
     assert _outcome(again.text) == "eligible" and NOT_INSCRIBED not in again.text
+    # the ledger is the store's table, in the web app's database
+    with web.state.backend.engine.connect() as connection:
+        rows = connection.execute(text("SELECT purpose, insz FROM inscriptions")).all()
+    assert [tuple(row) for row in rows] == [("ghent-uitpas", city.ref)]
