@@ -20,6 +20,7 @@ import httpx
 import pytest
 from test_demo import (
     ACCOUNT_LINE,
+    CAMPAIGN_TIMEOUT,
     CSRF,
     OUTCOME,
     PERSONS,
@@ -95,7 +96,8 @@ def test_the_town_demo_runs_its_own_benefits_and_leaves_nothing_behind(
             assert shown[1] == outcome, f"{insz}: the desk says {shown[1]}, the demo {outcome}"
         assert "Verwarmingstoelage voor senioren" in card.text
 
-    done = town_demo.wait_for(CAMPAIGN_DONE, 60.0)  # the town's campaign, as a draft to review
+    # the town's campaign (its target inscribed first), as a draft to review
+    done = town_demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)
     assert done[1] == "draft", town_demo.output
     assert int(done[2].replace(",", "")) > 0
 

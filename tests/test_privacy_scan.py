@@ -16,6 +16,7 @@ from privacy_scan import Finding, Scanner, folder_texts, money_forms, sensitive_
 from test_demo import (
     ACCOUNT_LINE,
     CAMPAIGN_DONE,
+    CAMPAIGN_TIMEOUT,
     READY_LINE,
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -94,7 +95,7 @@ def test_a_full_demo_run_leaks_no_sensitive_value(demo: Demo, tmp_path: Path) ->
         assert report.status_code == 200, report.text
         pages.append(("subject report", report.text))
 
-    done = demo.wait_for(CAMPAIGN_DONE, 120.0)
+    done = demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)
     assert done[1] == "draft", demo.output
     run_id = int(RUN_NUMBER.match(demo.lines[-1])[1])  # type: ignore[index]
     with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:

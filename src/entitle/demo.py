@@ -698,7 +698,9 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 console.print(
                     f"Campaigns run in the background (pid {campaigns.pid}; progress in "
                     f"{campaigns.log_path}): {', '.join(municipality.demo_campaigns)}. Each run "
-                    "ends as a draft for the campaign manager; a Ghent-sized city takes minutes.",
+                    "ends as a draft for the campaign manager; a Ghent-sized city takes minutes, "
+                    "and on the first start longer: each target is inscribed in the KSZ "
+                    "directory first, a call per person.",
                     highlight=False,
                     soft_wrap=True,
                 )
