@@ -175,3 +175,16 @@ def test_the_repertory_survives_a_restart_in_its_journal(city: City, tmp_path: P
     journal.write_text('{"op":"?"}\n{"op":"deregister"}\n', encoding="utf-8")
     with pytest.raises(RepertoryFileError, match="line 1"):
         create_app(city.path, config)
+
+
+def test_a_bad_journal_stops_the_simulator_naming_the_option(city: City, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from entitle.registry.server_cli import registry_app
+
+    journal = tmp_path / "repertory.jsonl"
+    journal.write_text("not json\n{}\n", encoding="utf-8")
+    options = ["serve", "--data", str(city.path), "--port", "0", "--repertory", str(journal)]
+    result = CliRunner().invoke(registry_app, options)
+    assert result.exit_code == 2
+    assert "--repertory:" in result.output and "line 1: not a repertory change" in result.output
