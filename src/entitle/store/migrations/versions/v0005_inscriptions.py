@@ -39,7 +39,7 @@ def upgrade() -> None:
 
 
 def _import_the_old_file(table: sa.Table) -> None:
-    from entitle.decide.wiring import data_dir
+    from entitle.datadir import data_dir
 
     old = data_dir() / "inscriptions.sqlite"
     if not old.is_file():
