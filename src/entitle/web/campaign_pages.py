@@ -56,6 +56,7 @@ from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit, Parameter
+from entitle.rules.periods import expiry
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 from entitle.web.auth import Officer, PageError, csrf_officer, require_officer, web_state
@@ -787,24 +788,32 @@ def _run_page(
         "confirming": confirming,
         "sending": issue_summary(campaign, figures),
         "validity": validity_warning(t, campaign, run, state.today()),
+        "period": period_words(t, campaign, run),
     }
     return render(request, "campaign_run.html", context, status=status)
 
 
-SHORT_VALIDITY_DAYS = 45  # a coupon or list valid for less than this after today is said
+def period_words(t: Translator, campaign: Campaign | None, run: RunView) -> str:
+    """The run's period in words, and until when its decisions hold (`periods`)."""
+    if campaign is None:
+        return run.period
+    period = campaign.benefit.period(run.as_of)
+    return t("run.period_words", period=t.period(period), until=t.day(period.end))
 
 
 def validity_warning(
     t: Translator, campaign: Campaign | None, run: RunView, today: date
 ) -> str | None:
     """Said before a run is approved or issued: its decisions (letters, billing lists) are valid
-    until the end of the period of the run's reference date — already past, or soon."""
+    until the end of the period of the run's reference date — already past, or soon
+    (`periods.expiry`)."""
     if campaign is None or run.status not in ("draft", "approved"):
         return None
     until = campaign.benefit.valid_until(run.as_of)
-    if until < today:
+    found = expiry(until, today)
+    if found == "expired":
         return t("run.validity_past", until=t.day(until), as_of=t.day(run.as_of))
-    if (until - today).days < SHORT_VALIDITY_DAYS:
+    if found == "short":
         return t("run.validity_short", until=t.day(until), days=(until - today).days)
     return None
 
