@@ -530,6 +530,10 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
     rows = re.findall(r'<th scope="row">([ABC])</th>', table)
     assert rows and set(rows) <= {"A", "B", "C"} and "+" in table
     assert "Niets werd opgeslagen of verstuurd" in html
+    # streamed: a progress line per chunk, then the result
+    steps = re.findall(r'<li class="whatif-step">(.*?)</li>', html)
+    assert steps and steps[-1].startswith(f"Deel {len(steps)} van {len(steps)}: ")
+    assert html.index('id="whatif-steps"') < html.index('id="result"')
     assert "Geen recht → Recht" in html and "<svg" in html
     assert snapshot() == before  # no stored decision, run or letter changed
     audit = site.state.backend.search(kind="admin", actor="campaign", limit=100)

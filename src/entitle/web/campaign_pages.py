@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from entitle.decide.campaign import (
     CampaignContext,
@@ -59,6 +58,7 @@ from entitle.rules.model import Benefit, Parameter
 from entitle.rules.periods import expiry
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
+from entitle.web import whatif_stream
 from entitle.web.auth import Officer, PageError, csrf_officer, require_officer, web_state
 from entitle.web.desk import (
     HOUSEHOLD_MEMBERS,
@@ -1148,6 +1148,7 @@ def _whatif_page(
     error: str | None = None,
     result: WhatIf | None = None,
     status: int = 200,
+    streaming: bool = False,
 ) -> Response:
     state = web_state(request)
     setup = campaign_setup(request)
@@ -1180,6 +1181,7 @@ def _whatif_page(
         "load_error": setup.load_error,
         "words": words,
         "result": None,
+        "streaming": streaming,
     }
     if result is not None and campaign is not None:
         context["result"] = _whatif_view(t, words, campaign, result)
@@ -1310,14 +1312,12 @@ async def whatif_run(
         return page(422, errors=errors)
     if not settings:
         return page(422, error=t("whatif.none_changed"))
-    try:
-        result = await run_in_threadpool(simulate, setup.context, campaign, settings, as_of)
-    except (CampaignError, CampaignStateError, OSError, ValueError) as exc:
-        log.warning("what-if of %s failed: %s", campaign.name, exc)
-        return page(503, error=t("whatif.failed", why=str(exc)))
     backend = web_state(request).backend
-    await run_in_threadpool(
-        lambda: backend.audit(
+    words = Words(t, campaign, default_catalogue())
+
+    def finish(result: WhatIf) -> str:
+        """Audit the evaluation (it read the whole target's facts), then the result's HTML."""
+        backend.audit(
             kind="admin",
             actor=officer.username,
             purpose=campaign.benefit.purpose,
@@ -1330,5 +1330,19 @@ async def whatif_run(
                 "reached_difference": result.reached_difference,
             },
         )
+        view = _whatif_view(t, words, campaign, result)
+        fragment = render(request, "_whatif_result.html", {"result": view, "words": words})
+        return bytes(fragment.body).decode("utf-8")
+
+    # the page at once, the progress per chunk, then the result (whatif_stream)
+    shell = bytes(page(streaming=True).body).decode("utf-8")
+    return StreamingResponse(
+        whatif_stream.stream(
+            shell,
+            t,
+            words.noun(campaign.spec.target.kind),
+            lambda on_step: simulate(setup.context, campaign, settings, as_of, on_step=on_step),
+            finish,
+        ),
+        media_type="text/html; charset=utf-8",
     )
-    return page(result=result)

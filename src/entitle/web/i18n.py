@@ -552,6 +552,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Resultaat",
         "whatif.nothing_stored": "Niets werd opgeslagen of verstuurd.",
         "whatif.subjects": "{n} beslist op {as_of}.",
+        "whatif.progress_title": "Voortgang",
+        "whatif.step": (
+            "Deel {chunk} van {chunks}: {decided} van {subjects} {noun} beslist; recht nu "
+            "{baseline}, met de nieuwe waarden {variant}."
+        ),
         "whatif.empty": (
             "Op {as_of} vond de berekening geen {noun}: er zijn geen gegevens voor die datum (bv. "
             "geen inschrijvingen voor dat schooljaar). Kies de datum van een run die wel {noun} "
@@ -1115,6 +1120,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Result",
         "whatif.nothing_stored": "Nothing was stored or sent.",
         "whatif.subjects": "{n} decided on {as_of}.",
+        "whatif.progress_title": "Progress",
+        "whatif.step": (
+            "Part {chunk} of {chunks}: {decided} of {subjects} {noun} decided; eligible now "
+            "{baseline}, with the new values {variant}."
+        ),
         "whatif.empty": (
             "On {as_of} the calculation found no {noun}: there is no data for that date (e.g. no "
             "enrolments for that school year). Choose the date of a run that did find {noun}."
