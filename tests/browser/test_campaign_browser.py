@@ -189,3 +189,34 @@ def test_the_what_if_says_it_is_working(page: Any, dashboard: Dashboard) -> None
     assert page.locator("#whatif-form").get_attribute("aria-busy") == "true"
     page.wait_for_timeout(1500)
     assert "Verstreken: 0 s" not in status.inner_text()  # it counts the seconds
+
+
+@pytest.mark.parametrize(
+    ("lang", "width", "words"),
+    [
+        ("nl", 1280, ("Voortgang", "Deel 1 van", "Resultaat")),
+        ("en", 390, ("Progress", "Part 1 of", "Result")),
+    ],
+)
+def test_the_what_if_shows_its_progress_then_its_result(
+    page: Any, dashboard: Dashboard, lang: str, width: int, words: tuple[str, str, str]
+) -> None:
+    """The what-if's answer is streamed: a progress line per part of the target, then the
+    result on the same page, in Dutch and English, on a desktop and a phone."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "campaign")
+    if lang == "en":
+        with page.expect_navigation():
+            page.locator("a[hreflang=en]").click()
+    page.goto("/campaigns/whatif?campaign=garbage-bags")
+    page.locator("#whatif-form input[name^='p_']").first.fill("50")
+    with page.expect_navigation():
+        page.locator("#whatif-form button[type=submit]").click()
+    page.locator("#result").wait_for()
+    progress = page.locator("#whatif-progress")
+    assert words[0] in progress.locator("h2").inner_text()
+    steps = page.locator("#whatif-steps li")
+    assert steps.count() >= 1 and steps.first.inner_text().startswith(words[1])
+    assert page.locator("#result-title").inner_text() == words[2]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(ARTIFACTS / f"whatif-{lang}-{width}.png"), full_page=True)
