@@ -530,6 +530,10 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
     rows = re.findall(r'<th scope="row">([ABC])</th>', table)
     assert rows and set(rows) <= {"A", "B", "C"} and "+" in table
     assert "Niets werd opgeslagen of verstuurd" in html
+    # streamed: a progress line per chunk, then the result
+    steps = re.findall(r'<li class="whatif-step">(.*?)</li>', html)
+    assert steps and steps[-1].startswith(f"Deel {len(steps)} van {len(steps)}: ")
+    assert html.index('id="whatif-steps"') < html.index('id="result"')
     assert "Geen recht → Recht" in html and "<svg" in html
     assert snapshot() == before  # no stored decision, run or letter changed
     audit = site.state.backend.search(kind="admin", actor="campaign", limit=100)
@@ -813,10 +817,14 @@ def test_a_run_whose_decisions_expired_says_so_before_approval(site: Site) -> No
     page = client.get(path).text
     warning = re.search(r'id="validity-warning">(.*?)</p>', page, re.S)
     assert warning and "31 december 2025" in warning.group(1) and "voorbij" in warning.group(1)
+    period = re.search(r'id="run-period">(.*?)</dd>', page)
+    assert period and period.group(1) == "kalenderjaar 2025, geldig tot en met 31 december 2025"
     asked = client.post(f"{path}/approve", data={"csrf_token": csrf})
     assert "voorbij" in asked.text.split('id="confirm-form"', 1)[1]  # said again when confirming
     client.cookies.set("entitle_lang", "en")
-    assert "that date has passed" in client.get(path).text
+    english = client.get(path).text
+    assert "that date has passed" in english
+    assert 'id="run-period">calendar year 2025, valid until 31 December 2025<' in english
     current = client.get(f"/campaigns/runs/{site.runs['to_reject']}").text
     assert 'id="validity-warning"' not in current  # valid until the end of this year
     assert (

@@ -249,3 +249,23 @@ def test_the_city_file_datasets_say_which_school_years_they_hold(tmp_path: Path)
     assert found == {"1": True, "3": False}  # a year the city holds: absent is "not enrolled"
     with pytest.raises(SchoolYearMissing):
         datasets.lookup("school_enrolments", "enrolled", ["1"], date(2026, 12, 2))
+
+
+@pytest.mark.parametrize(
+    ("lang", "school", "calendar"),
+    [
+        ("nl", "schooljaar 2025-2026", "kalenderjaar 2025"),
+        ("en", "school year 2025-2026", "calendar year 2025"),
+    ],
+)
+def test_the_card_says_which_school_year_or_calendar_year_it_decided_for(
+    web: Web, city: City, lang: str, school: str, calendar: str
+) -> None:
+    """Decided on 15 September 2025 (the test clock): the school tariff is for the school year
+    2025-2026, garbage bags for the calendar year 2025."""
+    client, csrf = signed_in(web, "desk")
+    client.cookies.set("entitle_lang", lang)
+    pupil = desk_check(client, csrf, city.pupil, "ghent.school-tariff").text
+    assert re.search(rf'id="card-period">{school}<', pupil)
+    bags = desk_check(client, csrf, city.ref, GARBAGE).text
+    assert re.search(rf'id="card-period">{calendar}<', bags)

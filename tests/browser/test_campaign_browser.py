@@ -22,7 +22,15 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 from test_desk_browser import ARGS, ARTIFACTS, CHROMIUM, _require_chromium, sign_in  # noqa: E402
-from test_web_support import BENEFITS, CAPACITY, PASSWORD, SENDER, running_web  # noqa: E402
+from test_registry_server import running_server  # noqa: E402
+from test_web_support import (  # noqa: E402
+    BENEFITS,
+    CAPACITY,
+    PASSWORD,
+    SENDER,
+    SIMULATOR,
+    running_web,
+)
 
 REPO = TESTS.parent
 
@@ -85,11 +93,15 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         "ENTITLE_REGISTER_EXTRACT": str(city / "registry"),
         "ENTITLE_CAMPAIGN_OUTPUT": str(folder / "out"),
     }
-    options = ["--database-url", database, "--registry", "http://127.0.0.1:9"]
-    options += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
-    options += ["--local", str(city / "local")]
-    with running_web(options, env, folder / "web.log") as (url, _):
-        yield Dashboard(url, run.id, int((run.summary or {})["outcomes"]["eligible"]))
+    # the registry simulator on the city: the what-if decides through the gateway
+    config = folder / "simulator.yaml"
+    config.write_text(SIMULATOR, encoding="utf-8")
+    with running_server(city, folder / "simulator.log", "--config", str(config)) as registry:
+        options = ["--database-url", database, "--registry", registry.url]
+        options += ["--benefits", str(BENEFITS), "--data-dir", str(folder / "state")]
+        options += ["--local", str(city / "local")]
+        with running_web(options, env, folder / "web.log") as (url, _):
+            yield Dashboard(url, run.id, int((run.summary or {})["outcomes"]["eligible"]))
 
 
 @pytest.fixture
@@ -189,3 +201,41 @@ def test_the_what_if_says_it_is_working(page: Any, dashboard: Dashboard) -> None
     assert page.locator("#whatif-form").get_attribute("aria-busy") == "true"
     page.wait_for_timeout(1500)
     assert "Verstreken: 0 s" not in status.inner_text()  # it counts the seconds
+
+
+@pytest.mark.parametrize(
+    ("lang", "width", "words"),
+    [
+        ("nl", 1280, ("Voortgang", "Deel 1 van", "Resultaat")),
+        ("en", 390, ("Progress", "Part 1 of", "Result")),
+    ],
+)
+def test_the_what_if_shows_its_progress_then_its_result(
+    page: Any, dashboard: Dashboard, lang: str, width: int, words: tuple[str, str, str]
+) -> None:
+    """The what-if's answer is streamed: a progress line per part of the target, then the
+    result on the same page, in Dutch and English, on a desktop and a phone."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "campaign")
+    if lang == "en":
+        with page.expect_navigation():
+            page.locator("a[hreflang=en]").click()
+    page.goto("/campaigns/whatif?campaign=garbage-bags")
+    page.locator("#p-amount_by_size").fill("{1: 50, 2: 70, 3: 90, 4: 110, 5: 110, 6: 130}")
+    with page.expect_navigation():
+        page.locator("#whatif-form button[type=submit]").click()
+    # the whole target is decided twice: on a loaded machine that takes a while
+    page.locator("#result, #whatif-error").first.wait_for(timeout=180_000)
+    assert page.locator("#whatif-error").count() == 0, page.locator("#whatif-error").inner_text()
+    progress = page.locator("#whatif-progress")
+    assert words[0] in progress.locator("h2").inner_text()
+    steps = page.locator("#whatif-steps li")
+    assert steps.count() >= 1 and steps.first.inner_text().startswith(words[1])
+    assert page.locator("#result-title").inner_text() == words[2]
+    page.screenshot(path=str(ARTIFACTS / f"whatif-{lang}-{width}.png"), full_page=True)
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > 390).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' '"
+        " + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide

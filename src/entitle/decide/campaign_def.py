@@ -299,13 +299,7 @@ class Campaign:
 
     def period(self, as_of: date) -> str:
         """The period a decision on `as_of` covers: one letter per subject per period."""
-        validity = self.benefit.validity
-        if validity == "calendar-year":
-            return str(as_of.year)
-        if validity == "school-year":
-            start = as_of.year if as_of.month >= 9 else as_of.year - 1
-            return f"{start}-{start + 1}"
-        return f"{as_of.isoformat()}..{self.benefit.valid_until(as_of).isoformat()}"
+        return self.benefit.period(as_of).label
 
     @property
     def approvals_required(self) -> int:

@@ -32,6 +32,7 @@ from entitle.decide.campaign_reasons import MissingReason
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import FactRequest
 from entitle.rules.model import Benefit
+from entitle.rules.periods import school_year
 from entitle.rules.plan import plan_benefit
 from entitle.sources.access import Access, AccessLog, Pseudonymiser, now_iso
 from entitle.sources.gateway import Gateway
@@ -130,11 +131,6 @@ def read_dataset(local: str | None, registry_url: str, name: str) -> pl.DataFram
         )
     except (httpx.HTTPError, pl.exceptions.PolarsError) as exc:
         raise CampaignError(f"dataset {name} unavailable at {base}: {exc}") from None
-
-
-def school_year(on: date) -> str:
-    start = on.year if on.month >= 9 else on.year - 1
-    return f"{start}-{start + 1}"
 
 
 def pupils_table(dataset: pl.DataFrame, as_of: date) -> pl.DataFrame:

@@ -4,7 +4,7 @@ same facts; stores nothing and issues nothing."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -109,6 +109,19 @@ class WhatIf:
         }
 
 
+@dataclass(frozen=True)
+class WhatIfStep:
+    """How far a what-if is, after each chunk: subjects decided, and those eligible so far with
+    the parameters in force and with the new values (what a page streams as it goes)."""
+
+    chunk: int  # chunks done (1-based)
+    chunks: int
+    decided: int
+    subjects: int
+    baseline_eligible: int
+    variant_eligible: int
+
+
 def simulate(
     ctx: CampaignContext,
     campaign: Campaign,
@@ -117,10 +130,11 @@ def simulate(
     *,
     progress: RunProgress | None = None,
     chunk_size: int | None = None,
+    on_step: Callable[[WhatIfStep], None] | None = None,
 ) -> WhatIf:
     """Evaluate the campaign with changed parameters next to the parameters in force, on the
     same facts (one fetch per fact, shared by both), and compare. Writes nothing to the
-    database and issues nothing."""
+    database and issues nothing. `on_step` hears after each chunk how far it is."""
     when = as_of or ctx.today()
     variant_benefit = with_parameters(campaign.benefit, parse_overrides(campaign.benefit, settings))
     _, target = load_target(ctx, campaign, when, chunk_size)
@@ -132,7 +146,7 @@ def simulate(
     transitions: Counter[str] = Counter()
     bands: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     cost: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    questions = 0
+    questions = decided = 0
     source = ctx.fact_source()
     try:
         for number in range(target.chunks):
@@ -166,6 +180,18 @@ def simulate(
                 if before != after:
                     transitions[f"{before}→{after}"] += 1
             stages.end()
+            decided += len(subjects)
+            if on_step is not None:
+                on_step(
+                    WhatIfStep(
+                        number + 1,
+                        target.chunks,
+                        decided,
+                        target.size,
+                        baseline["eligible"],
+                        variant["eligible"],
+                    )
+                )
         if target.unknown:
             baseline["undetermined"] += len(target.unknown)
             variant["undetermined"] += len(target.unknown)

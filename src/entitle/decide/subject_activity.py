@@ -9,7 +9,7 @@ them. Used by the desk card (letter status) and the auditor's subject-access rep
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
+from entitle.sources import access_index
 from entitle.sources.access import Pseudonymiser, monthly_files
 from entitle.store import campaigns as store
 
@@ -121,37 +122,31 @@ def campaign_entries(session: Session, who: SubjectPseudonyms) -> list[dict[str,
 
 def registry_accesses(access_log: Path | None, who: SubjectPseudonyms) -> list[dict[str, Any]]:
     """Every question to a registry or dataset about the person (the access log's monthly
-    files), as report entries: when, which source, for which purpose, with which result."""
+    files, each read through its index by subject), as report entries: when, which source, for
+    which purpose, with which result."""
     if access_log is None:
         return []
-    wanted = set(who.all)
-    needles = [f'"subject": "{p}"' for p in wanted]
     entries: list[dict[str, Any]] = []
     for path in monthly_files(access_log).values():
         try:
-            with path.open(encoding="utf-8") as lines:
-                for line in lines:
-                    if not any(needle in line for needle in needles):
-                        continue
-                    record = json.loads(line)
-                    if record.get("subject") not in wanted:
-                        continue
-                    entries.append(
-                        {
-                            "time": record.get("time"),
-                            "kind": "registry_access",
-                            "actor": None,
-                            "purpose": record.get("purpose"),
-                            "subject": record.get("subject"),
-                            "outcome": record.get("result"),
-                            "details": {
-                                "source": record.get("source"),
-                                "facts": ", ".join(record.get("facts") or []),
-                            },
-                        }
-                    )
-        except (OSError, ValueError):
+            found = access_index.lookup(path, who.all)
+        except (OSError, ValueError, sqlite3.Error):
             continue
+        for record in found.records:
+            entries.append(
+                {
+                    "time": record.get("time"),
+                    "kind": "registry_access",
+                    "actor": None,
+                    "purpose": record.get("purpose"),
+                    "subject": record.get("subject"),
+                    "outcome": record.get("result"),
+                    "details": {
+                        "source": record.get("source"),
+                        "facts": ", ".join(record.get("facts") or []),
+                    },
+                }
+            )
     return entries
 
 

@@ -24,6 +24,7 @@ from typing import Final, Literal
 import polars as pl
 
 from entitle.rules.catalogue import assessment_years
+from entitle.rules.periods import school_year
 
 View = Literal["registry", "truth"]
 
@@ -62,12 +63,6 @@ STATUS_FACTS: Final = {
 
 class PopulationError(ValueError):
     """The folder holds no usable synthetic city."""
-
-
-def school_year(on: date) -> str:
-    """The school year running on a date, e.g. "2025-2026" (a school year starts 1 September)."""
-    start = on.year if on.month >= 9 else on.year - 1
-    return f"{start}-{start + 1}"
 
 
 def _reference_date(directory: Path) -> date:

@@ -48,6 +48,7 @@ from entitle.registry.soap import (
 )
 from entitle.registry.store import Disability, Person, RegistryStore, SocialStatus
 from entitle.registry.synth_place import PLACES
+from entitle.rules.periods import SchoolYear
 
 __all__ = [
     "SERVICES",
@@ -712,8 +713,7 @@ def geef_historiek_inschrijving(store: RegistryStore, vraag: Vraag, ctx: AnswerC
         _code(leerplicht, "SoortProgramma", "1", "Voltijds")
         if enrolment.start is not None:
             sub(leerplicht, "DatumInschrijving", enrolment.start.isoformat())
-            school_year = enrolment.start.year - (1 if enrolment.start.month < 9 else 0)
-            sub(leerplicht, "Schooljaar", school_year)
+            sub(leerplicht, "Schooljaar", SchoolYear.of(enrolment.start).first)
         groep = sub(leerplicht, "InschrijvingAdministratieveGroep")
         sub(groep, "Referte", _stable_uuid(*key, "groep"))
         span = sub(groep, "Periode")

@@ -24,15 +24,13 @@ from entitle.registry.synth_people import (
     date_parts,
     rng_for,
 )
+from entitle.rules.periods import SchoolYear
 
-# The school year running on the reference date starts in September of this year.
-SCHOOL_YEAR_START: Final = (
-    REFERENCE_DATE.year if REFERENCE_DATE.month >= 9 else REFERENCE_DATE.year - 1
-)
-SCHOOL_YEARS: Final = (
-    f"{SCHOOL_YEAR_START - 1}-{SCHOOL_YEAR_START}",
-    f"{SCHOOL_YEAR_START}-{SCHOOL_YEAR_START + 1}",
-)
+# The school year running on the reference date (the one rule, `rules.periods`) and the one
+# before it: the city's records hold both.
+CURRENT_SCHOOL_YEAR: Final = SchoolYear.of(REFERENCE_DATE)
+SCHOOL_YEAR_START: Final = CURRENT_SCHOOL_YEAR.first
+SCHOOL_YEARS: Final = (CURRENT_SCHOOL_YEAR.shifted(-1).label, CURRENT_SCHOOL_YEAR.label)
 CLASSES: Final = ("K1", "K2", "K3", "L1", "L2", "L3", "L4", "L5", "L6")
 LEVELS: Final = ("nursery", "primary", "secondary")  # kleuter, lager, secundair
 # School kinds, their number in a Ghent-sized city, and the first school number of the kind.

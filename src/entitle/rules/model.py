@@ -3,13 +3,13 @@ model."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from entitle.rules import periods
 from entitle.rules.expr import Node, T
 
 # --------------------------------------------------------------------------- file schema
@@ -200,15 +200,9 @@ class Benefit:
         return {name: param.at(as_of) for name, param in self.parameters.items()}
 
     def valid_until(self, as_of: date) -> date:
-        """The last day a decision made on `as_of` stays valid."""
-        validity = self.validity
-        if validity == "calendar-year":
-            return date(as_of.year, 12, 31)
-        if validity == "school-year":
-            return date(as_of.year if as_of.month < 9 else as_of.year + 1, 8, 31)
-        assert isinstance(validity, dict)
-        months = validity.get("months", 0) + 12 * validity.get("years", 0)
-        total = as_of.month - 1 + months
-        year, month = as_of.year + total // 12, total % 12 + 1
-        day = min(as_of.day, calendar.monthrange(year, month)[1])
-        return date(year, month, day) - timedelta(days=1)
+        """The last day a decision made on `as_of` stays valid (`periods.valid_until`)."""
+        return periods.valid_until(self.validity, as_of)
+
+    def period(self, as_of: date) -> periods.Period:
+        """The period a decision made on `as_of` is for (`periods.decision_period`)."""
+        return periods.decision_period(self.validity, as_of)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import httpx
 import polars as pl
 
+from entitle.rules.periods import school_year
 from entitle.sources.http11 import Http11Pool
 
 PRESENCE_FIELD = "enrolled"
@@ -38,12 +39,6 @@ class LocalSource(Protocol):
     def lookup(self, dataset: str, field: str, ids: Sequence[str], as_of: date) -> dict[str, Any]:
         """Values by person id; raises `LocalSourceError` when the dataset is unavailable."""
         ...
-
-
-def school_year(as_of: date) -> str:
-    """The school year of a date, as "2026-2027" (from 1 September)."""
-    first = as_of.year if as_of.month >= 9 else as_of.year - 1
-    return f"{first}-{first + 1}"
 
 
 def _values(

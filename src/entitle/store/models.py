@@ -293,7 +293,11 @@ class CampaignDecision(Base):
     """
 
     __tablename__ = "campaign_decisions"
-    __table_args__ = (UniqueConstraint("run_id", "subject_pseudonym"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "subject_pseudonym"),
+        # a subject-access report finds one person's decisions without reading every run
+        Index("ix_campaign_decisions_subject", "subject_pseudonym"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
@@ -333,6 +337,7 @@ class CampaignLetter(Base):
     __table_args__ = (
         UniqueConstraint("campaign", "period", "subject_pseudonym", "kind"),
         Index("ix_campaign_letters_run_id_seq", "run_id", "seq"),
+        Index("ix_campaign_letters_subject", "subject_pseudonym"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 
 from entitle.sources.access import monthly_files
+from entitle.sources.access_index import index_path
 from entitle.store import audit
 from entitle.store.retention import PurgeReport, RetentionError, RetentionPolicy, purge
 from entitle.store.store_cli import (
@@ -92,6 +93,7 @@ def _report(
     if not dry_run:
         for file in months:
             file.unlink()
+            index_path(file).unlink(missing_ok=True)
         for folder in folders:
             shutil.rmtree(folder)
     return report, months, folders

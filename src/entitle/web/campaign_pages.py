@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from entitle.decide.campaign import (
     CampaignContext,
@@ -56,8 +55,10 @@ from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit, Parameter
+from entitle.rules.periods import expiry
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
+from entitle.web import whatif_stream
 from entitle.web.auth import Officer, PageError, csrf_officer, require_officer, web_state
 from entitle.web.desk import (
     HOUSEHOLD_MEMBERS,
@@ -787,24 +788,32 @@ def _run_page(
         "confirming": confirming,
         "sending": issue_summary(campaign, figures),
         "validity": validity_warning(t, campaign, run, state.today()),
+        "period": period_words(t, campaign, run),
     }
     return render(request, "campaign_run.html", context, status=status)
 
 
-SHORT_VALIDITY_DAYS = 45  # a coupon or list valid for less than this after today is said
+def period_words(t: Translator, campaign: Campaign | None, run: RunView) -> str:
+    """The run's period in words, and until when its decisions hold (`periods`)."""
+    if campaign is None:
+        return run.period
+    period = campaign.benefit.period(run.as_of)
+    return t("run.period_words", period=t.period(period), until=t.day(period.end))
 
 
 def validity_warning(
     t: Translator, campaign: Campaign | None, run: RunView, today: date
 ) -> str | None:
     """Said before a run is approved or issued: its decisions (letters, billing lists) are valid
-    until the end of the period of the run's reference date — already past, or soon."""
+    until the end of the period of the run's reference date — already past, or soon
+    (`periods.expiry`)."""
     if campaign is None or run.status not in ("draft", "approved"):
         return None
     until = campaign.benefit.valid_until(run.as_of)
-    if until < today:
+    found = expiry(until, today)
+    if found == "expired":
         return t("run.validity_past", until=t.day(until), as_of=t.day(run.as_of))
-    if (until - today).days < SHORT_VALIDITY_DAYS:
+    if found == "short":
         return t("run.validity_short", until=t.day(until), days=(until - today).days)
     return None
 
@@ -1139,6 +1148,7 @@ def _whatif_page(
     error: str | None = None,
     result: WhatIf | None = None,
     status: int = 200,
+    streaming: bool = False,
 ) -> Response:
     state = web_state(request)
     setup = campaign_setup(request)
@@ -1171,6 +1181,7 @@ def _whatif_page(
         "load_error": setup.load_error,
         "words": words,
         "result": None,
+        "streaming": streaming,
     }
     if result is not None and campaign is not None:
         context["result"] = _whatif_view(t, words, campaign, result)
@@ -1301,14 +1312,12 @@ async def whatif_run(
         return page(422, errors=errors)
     if not settings:
         return page(422, error=t("whatif.none_changed"))
-    try:
-        result = await run_in_threadpool(simulate, setup.context, campaign, settings, as_of)
-    except (CampaignError, CampaignStateError, OSError, ValueError) as exc:
-        log.warning("what-if of %s failed: %s", campaign.name, exc)
-        return page(503, error=t("whatif.failed", why=str(exc)))
     backend = web_state(request).backend
-    await run_in_threadpool(
-        lambda: backend.audit(
+    words = Words(t, campaign, default_catalogue())
+
+    def finish(result: WhatIf) -> str:
+        """Audit the evaluation (it read the whole target's facts), then the result's HTML."""
+        backend.audit(
             kind="admin",
             actor=officer.username,
             purpose=campaign.benefit.purpose,
@@ -1321,5 +1330,19 @@ async def whatif_run(
                 "reached_difference": result.reached_difference,
             },
         )
+        view = _whatif_view(t, words, campaign, result)
+        fragment = render(request, "_whatif_result.html", {"result": view, "words": words})
+        return bytes(fragment.body).decode("utf-8")
+
+    # the page at once, the progress per chunk, then the result (whatif_stream)
+    shell = bytes(page(streaming=True).body).decode("utf-8")
+    return StreamingResponse(
+        whatif_stream.stream(
+            shell,
+            t,
+            words.noun(campaign.spec.target.kind),
+            lambda on_step: simulate(setup.context, campaign, settings, as_of, on_step=on_step),
+            finish,
+        ),
+        media_type="text/html; charset=utf-8",
     )
-    return page(result=result)

@@ -28,6 +28,7 @@ from entitle.rules.expr import T
 from entitle.rules.folder import load_benefits
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
+from entitle.rules.periods import Period
 from entitle.rules.render import render
 from entitle.web.i18n import Translator
 from entitle.web.settings import Settings
@@ -247,6 +248,11 @@ class Card:
 
     def override_choices(self) -> tuple[str, ...]:
         return override_choices(self.computed_shown)
+
+    @property
+    def period(self) -> Period:
+        """The period the decision is for (its school year, calendar year …)."""
+        return self.benefit.period(self.as_of)
 
     @property
     def effective_valid_until(self) -> date | None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
+from entitle.rules.periods import Period
 from entitle.web.security_texts import SECURITY_MESSAGES
 from entitle.web.week_texts import WEEK_MESSAGES
 
@@ -79,6 +80,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.purpose": "Doel",
         "card.valid_until": "Geldig tot en met",
         "card.valid_until_none": "niet van toepassing",
+        "card.period": "Beslist voor",
+        "period.school-year": "schooljaar {label}",
+        "period.calendar-year": "kalenderjaar {label}",
+        "period.months": "{start} tot en met {end}",
         "card.outcome.eligible": "Recht",
         "card.outcome.not_eligible": "Geen recht",
         "card.outcome.undetermined": "Onbepaald",
@@ -373,6 +378,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.back": "Terug naar de campagnes",
         "run.as_of": "Peildatum",
         "run.period": "Periode",
+        "run.period_words": "{period}, geldig tot en met {until}",
         "run.status": "Status",
         "run.benefit": "Voordeel (versie)",
         "run.started": "Gestart",
@@ -546,6 +552,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Resultaat",
         "whatif.nothing_stored": "Niets werd opgeslagen of verstuurd.",
         "whatif.subjects": "{n} beslist op {as_of}.",
+        "whatif.progress_title": "Voortgang",
+        "whatif.step": (
+            "Deel {chunk} van {chunks}: {decided} van {subjects} {noun} beslist; recht nu "
+            "{baseline}, met de nieuwe waarden {variant}."
+        ),
         "whatif.empty": (
             "Op {as_of} vond de berekening geen {noun}: er zijn geen gegevens voor die datum (bv. "
             "geen inschrijvingen voor dat schooljaar). Kies de datum van een run die wel {noun} "
@@ -652,6 +663,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.purpose": "Purpose",
         "card.valid_until": "Valid until",
         "card.valid_until_none": "not applicable",
+        "card.period": "Decided for",
+        "period.school-year": "school year {label}",
+        "period.calendar-year": "calendar year {label}",
+        "period.months": "{start} to {end}",
         "card.outcome.eligible": "Eligible",
         "card.outcome.not_eligible": "Not eligible",
         "card.outcome.undetermined": "Undetermined",
@@ -941,6 +956,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.back": "Back to the campaigns",
         "run.as_of": "As of",
         "run.period": "Period",
+        "run.period_words": "{period}, valid until {until}",
         "run.status": "Status",
         "run.benefit": "Benefit (version)",
         "run.started": "Started",
@@ -1104,6 +1120,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "whatif.result": "Result",
         "whatif.nothing_stored": "Nothing was stored or sent.",
         "whatif.subjects": "{n} decided on {as_of}.",
+        "whatif.progress_title": "Progress",
+        "whatif.step": (
+            "Part {chunk} of {chunks}: {decided} of {subjects} {noun} decided; eligible now "
+            "{baseline}, with the new values {variant}."
+        ),
         "whatif.empty": (
             "On {as_of} the calculation found no {noun}: there is no data for that date (e.g. no "
             "enrolments for that school year). Choose the date of a run that did find {noun}."
@@ -1216,6 +1237,12 @@ class Translator:
         else:
             moment = value
         return format_datetime(moment, format="medium", tzinfo=BRUSSELS, locale=self.locale)
+
+    def period(self, period: Period) -> str:
+        """The period a decision is for, in words ("schooljaar 2025-2026")."""
+        if period.kind == "months":
+            return self("period.months", start=self.day(period.start), end=self.day(period.end))
+        return self(f"period.{period.kind}", label=period.label)
 
     def money(self, euros: float) -> str:
         return format_currency(euros, "EUR", locale=self.locale)

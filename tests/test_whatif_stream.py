@@ -1,0 +1,72 @@
+"""The what-if streams (issue 16: 25.7 s of a blank page): the page comes before the calculation
+starts, each chunk's progress line while the calculation still runs, the result last; a failed
+calculation ends the page with the error."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+from entitle.decide.campaign_def import CampaignError
+from entitle.decide.campaign_whatif import WhatIfStep
+from entitle.web.i18n import Translator
+from entitle.web.whatif_stream import RESULT_MARK, STEPS_MARK, step_line, stream
+
+PAGE = f"<main><form></form><ol>{STEPS_MARK}</ol>{RESULT_MARK}</main>"
+
+
+async def _collect(gen: Any) -> list[str]:
+    return [part async for part in gen]
+
+
+def test_the_page_then_each_step_while_it_runs_then_the_result() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def compute(on_step: Any) -> Any:
+        started.set()
+        on_step(WhatIfStep(1, 2, 1000, 2000, 30, 41))
+        assert release.wait(10)
+        on_step(WhatIfStep(2, 2, 2000, 2000, 60, 80))
+        return "the result"
+
+    async def main() -> list[str]:
+        gen = stream(PAGE, Translator("nl"), "leerlingen", compute, lambda r: f"<p>{r}</p>")
+        head = await gen.__anext__()
+        assert head == "<main><form></form><ol>" and not started.is_set()  # before computing
+        first = await gen.__anext__()  # while the calculation waits
+        assert "Deel 1 van 2: 1.000 van 2.000 leerlingen beslist" in first
+        assert not release.is_set()
+        release.set()
+        return [head, first, *await _collect(gen)]
+
+    parts = asyncio.run(main())
+    assert "Deel 2 van 2" in parts[2]
+    assert parts[3:] == ["</ol>", "<p>the result</p>", "</main>"]
+
+
+def test_a_failed_calculation_ends_the_page_with_the_error() -> None:
+    def compute(on_step: Any) -> Any:
+        raise CampaignError("dataset school_enrolments unavailable")
+
+    parts = asyncio.run(
+        _collect(stream(PAGE, Translator("en"), "pupils", compute, lambda r: "unused"))
+    )
+    assert parts[0] == "<main><form></form><ol>" and parts[-1] == "</main>"
+    assert 'id="whatif-error"' in parts[-2] and "school_enrolments unavailable" in parts[-2]
+    assert "unused" not in "".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("nl", "Deel 3 van 9: 6.000 van 17.500 gezinnen beslist; recht nu 1.200, met de nieuwe"),
+        ("en", "Part 3 of 9: 6.000 of 17.500 households decided; eligible now 1.200, with the new"),
+    ],
+)
+def test_a_step_in_words(lang: str, words: str) -> None:
+    t = Translator(lang)
+    line = step_line(t, t("whatif.noun.households"), WhatIfStep(3, 9, 6000, 17500, 1200, 1350))
+    assert line.startswith('<li class="whatif-step">') and words in line
