@@ -4,8 +4,8 @@ The subject-access report (GDPR art. 15) and the desk's letter status look campa
 letters up by the subject's pseudonym; the unique constraints lead with the run or the campaign,
 so without these indexes every lookup read the whole table.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
