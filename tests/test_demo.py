@@ -50,6 +50,7 @@ PID = re.compile(r"\bpid (\d+)\b")
 CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+)")
 SCHOOL_DONE = re.compile(r"^Campaign school-tariff: run #\d+ (\w+): ([\d,]+) eligible")
 RUN_NUMBER = re.compile(r"run #(\d+)")
+FOLLOW_UP = re.compile(r"^Follow-up week (\d+) \((\S+)\): (\d+) notifications, (\d+) persons")
 CAMPAIGN_DONE = re.compile(r"^Campaign garbage-bags: run #\d+ (\w+): ([\d,]+) eligible")
 
 
@@ -238,7 +239,7 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
         assert "desk" in audit.text
 
     # the garbage-bag campaign ran in the background against the simulator: a draft to review
-    done = demo.wait_for(CAMPAIGN_DONE, 60.0)
+    done = demo.wait_for(CAMPAIGN_DONE, 240.0)  # said when the runs and the follow-up end
     assert done[1] == "draft", demo.output
     assert int(done[2].replace(",", "")) > 0
     run_id = RUN_NUMBER.findall(demo.lines[-1])[0]
@@ -253,6 +254,10 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
     # the school check runs as of the school year the synthetic city holds: it finds pupils
     school = demo.wait_for(SCHOOL_DONE, 60.0)
     assert school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
+    # then the city moved one week forward and that week was followed up (`entitle watch run`)
+    week = demo.wait_for(FOLLOW_UP, 30.0)
+    assert week[1] == "2" and int(week[3]) > 0 and int(week[4]) > 0, demo.output  # 1: baseline
+    assert "garbage-bags new" in demo.lines[-1], demo.output
 
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(timeout=STOP_TIMEOUT) == 0
