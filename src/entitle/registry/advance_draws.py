@@ -13,6 +13,7 @@ __all__ = ["ages_on", "days_in_week", "pick"]
 
 
 def ages_on(persons: pl.DataFrame, on: date) -> np.ndarray:
+    """Each person's age in whole years on `on`."""
     birth = persons["birth_date"]
     years = on.year - birth.dt.year().to_numpy()
     later = (birth.dt.month().to_numpy() > on.month) | (
@@ -34,4 +35,5 @@ def pick(
 
 
 def days_in_week(rng: np.random.Generator, start: date, count: int) -> list[date]:
+    """`count` random days of the week after `start`."""
     return [start + timedelta(days=int(d)) for d in rng.integers(1, 8, size=count)]

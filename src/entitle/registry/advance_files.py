@@ -23,6 +23,7 @@ __all__ = ["load_city", "save_city"]
 
 
 def load_city(root: Path) -> City:
+    """The city in `root`, with its history; AdvanceError when it is missing or unreadable."""
     try:
         meta = json.loads((root / "meta.json").read_text(encoding="utf-8"))
         tables = {path: pl.read_parquet(root / path) for path in TABLES}
@@ -52,6 +53,7 @@ def load_city(root: Path) -> City:
 
 
 def save_city(city: City, published: dict[int, list[dict[str, Any]]]) -> None:
+    """Write the city back: tables, history, the weeks' notifications, then meta.json last."""
     (city.root / "history").mkdir(exist_ok=True)
     (city.root / "notifications").mkdir(exist_ok=True)
     (city.root / "meta.json").unlink(missing_ok=True)  # an interrupted write leaves no valid city

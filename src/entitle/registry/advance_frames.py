@@ -21,6 +21,7 @@ __all__ = [
 
 
 def set_rows(frame: pl.DataFrame, key: str, ids: Iterable[str], **values: Any) -> pl.DataFrame:
+    """`frame` with `values` set on the rows whose `key` is one of `ids`."""
     wanted = pl.col(key).is_in(list(ids))
     return frame.with_columns(
         pl.when(wanted).then(pl.lit(v, dtype=frame.schema[c])).otherwise(pl.col(c)).alias(c)
@@ -29,17 +30,20 @@ def set_rows(frame: pl.DataFrame, key: str, ids: Iterable[str], **values: Any) -
 
 
 def find_row(frame: pl.DataFrame, key: str, value: str) -> dict[str, Any] | None:
+    """The first row whose `key` is `value`, as a dict; None when there is none."""
     found = frame.filter(pl.col(key) == value)
     return found.row(0, named=True) if found.height else None
 
 
 def append(frame: pl.DataFrame, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """`frame` with `rows` added at the end (in its schema)."""
     if not rows:
         return frame
     return pl.concat([frame, pl.DataFrame(rows, schema=frame.schema)], how="vertical")
 
 
 def open_status(frame: pl.DataFrame, status: str, on: date) -> set[str]:
+    """The persons with an open period of `status` on `on`."""
     active = frame.filter(
         (pl.col("status") == status)
         & (pl.col("start") <= on)
@@ -49,10 +53,12 @@ def open_status(frame: pl.DataFrame, status: str, on: date) -> set[str]:
 
 
 def start_status(frame: pl.DataFrame, person: str, status: str, day: date) -> pl.DataFrame:
+    """`frame` with a new open period of `status` for `person` from `day`."""
     return append(frame, [{"person_id": person, "status": status, "start": day, "end": None}])
 
 
 def end_status(frame: pl.DataFrame, person: str, status: str | None, day: date) -> pl.DataFrame:
+    """`frame` with the person's open periods (of `status`, or all) ended on `day`."""
     match = (pl.col("person_id") == person) & pl.col("end").is_null()
     if status is not None:
         match &= pl.col("status") == status
@@ -62,6 +68,7 @@ def end_status(frame: pl.DataFrame, person: str, status: str | None, day: date) 
 
 
 def household_row(household_id: str, reference: str, address: dict[str, Any]) -> dict[str, Any]:
+    """A new private household of one at `address`."""
     return {
         "household_id": household_id,
         "reference_person_id": reference,

@@ -16,6 +16,7 @@ __all__ = ["births", "deaths"]
 
 
 def births(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's births: a child in the household of a mother aged 20-42."""
     persons = city.t["truth/persons.parquet"]
     homes = set(private_households(city)["household_id"].to_list())
     ages = ages_on(persons, start)
@@ -57,6 +58,7 @@ def births(city: City, rng: np.random.Generator, start: date, touched: set[str])
 
 
 def deaths(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's deaths, weighted by age; the person's statuses and OCMW file end."""
     persons = city.t["truth/persons.parquet"]
     ages = ages_on(persons, start).astype(float)
     count = int(rng.binomial(persons.height, weekly(RATE_BY_KIND["death"].per_year)))

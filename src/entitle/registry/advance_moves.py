@@ -22,6 +22,7 @@ ELSEWHERE: Final = {"44021": ("11002", "2000", "Meir"), "": ("44021", "9000", "V
 
 
 def arrivals(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's new households from elsewhere, at addresses in the municipality."""
     persons = city.t["truth/persons.parquet"]
     target = int(rng.binomial(persons.height, weekly(RATE_BY_KIND["arrival"].per_year)))
     sample = persons.filter(pl.col("position_code") == "01")
@@ -67,6 +68,7 @@ def arrivals(city: City, rng: np.random.Generator, start: date, touched: set[str
 
 
 def departures(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's households leaving the municipality, all members at once."""
     homes = private_households(city)["household_id"].to_list()
     leaving = pick(rng, homes, RATE_BY_KIND["departure"].per_year, set())
     if not leaving:
@@ -99,6 +101,7 @@ def departures(city: City, rng: np.random.Generator, start: date, touched: set[s
 
 
 def splits(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's adults leaving a household for a new one of their own in the city."""
     persons = city.t["truth/persons.parquet"]
     adults = persons.filter(
         pl.Series(ages_on(persons, start) >= 18)
@@ -123,6 +126,7 @@ def splits(city: City, rng: np.random.Generator, start: date, touched: set[str])
 
 
 def registrations(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's unregistered cohabitants registering at the household they live in."""
     grey = city.t["truth/grey_zones.parquet"]
     hidden = grey.filter(pl.col("kind") == "unregistered_cohabitant")["person_id"].to_list()
     present = set(city.t["truth/persons.parquet"]["person_id"].to_list())

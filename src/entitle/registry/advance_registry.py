@@ -242,6 +242,7 @@ def lagged_statuses(city: City) -> None:
 
 
 def registry_lag_zone(city: City, pending: pl.DataFrame) -> None:
+    """The `registry_lag` grey zone: the persons whose status changes still wait (`pending`)."""
     grey = city.t["truth/grey_zones.parquet"]
     lagging = pending.filter(pl.col("kind").is_in(list(STATUS_STARTS)))["person_id"].unique().sort()
     households = city.t["truth/persons.parquet"].select("person_id", "household_id")

@@ -66,15 +66,19 @@ class AdvanceError(ValueError):
 
 
 def events_path(directory: Path) -> Path:
+    """The city's history of events."""
     return directory / "history" / "events.parquet"
 
 
 def notifications_path(directory: Path, week: int) -> Path:
+    """The notifications published in `week`."""
     return directory / "notifications" / f"week-{week:04d}.parquet"
 
 
 @dataclass
 class City:
+    """The city being advanced: its tables by path, its events and the week's new ones."""
+
     root: Path
     meta: dict[str, Any]
     t: dict[str, pl.DataFrame]
@@ -129,6 +133,7 @@ class City:
 
 
 def city_address(city: City, rng: np.random.Generator) -> dict[str, Any]:
+    """A random address in the municipality: a street of one of its households."""
     homes = city.t["truth/households.parquet"].filter(
         (pl.col("municipality_nis") == city.nis) & pl.col("street").is_not_null()
     )
@@ -142,6 +147,8 @@ def city_address(city: City, rng: np.random.Generator) -> dict[str, Any]:
 
 
 def private_households(city: City) -> pl.DataFrame:
+    """The truth's private households in the municipality (not collective, no reference
+    address)."""
     return city.t["truth/households.parquet"].filter(
         ~pl.col("collective")
         & ~pl.col("reference_address")

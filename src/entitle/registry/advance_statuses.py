@@ -18,6 +18,7 @@ __all__ = ["statuses"]
 
 
 def set_local(city: City, person: str, **flags: bool) -> None:
+    """Set the OCMW flags of `person` in the city's own dataset (a row added if none)."""
     frame = city.t["local/ocmw_clients.parquet"]
     if person not in set(frame["person_id"].to_list()):
         blank = {
@@ -31,6 +32,8 @@ def set_local(city: City, person: str, **flags: bool) -> None:
 
 
 def statuses(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's social statuses granted and ended; OCMW budget guidance started and
+    stopped."""
     persons = city.t["truth/persons.parquet"]
     ids = persons["person_id"].to_list()
     ages = ages_on(persons, start)

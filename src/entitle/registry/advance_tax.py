@@ -17,6 +17,7 @@ __all__ = ["assessments"]
 
 
 def assessments(city: City, rng: np.random.Generator, start: date, touched: set[str]) -> None:
+    """The week's tax assessments: this year's wave and the previous year's late ones."""
     end = start + timedelta(days=7)
     tax = city.t["truth/tax_assessments.parquet"]
     totals = tax.filter(pl.col("item_code").str.ends_with("7555"))

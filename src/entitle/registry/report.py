@@ -312,7 +312,7 @@ def _change_rows(root: Path, meta: dict[str, Any]) -> list[Row]:
         seen = dict(zip(counts["kind"].to_list(), counts["len"].to_list(), strict=True))
     rows = meta.get("rows", {})
     persons = max(int(rows.get("truth/persons.parquet", meta.get("persons", 1))), 1)
-    section = f"changes a year (advanced {weeks} weeks)"
+    section = f"changes a year (advanced {weeks} week{'' if weeks == 1 else 's'})"
     return [
         Row(
             section,
