@@ -9,10 +9,16 @@ both, and the share; the week's change counts.
 
 Reach over time (garbage bags): every household that becomes truly entitled during the weeks
 (its ground-truth decision turns eligible), the days from the truth's change to the week its
-follow-up decided it newly eligible (the letter's week); median and 95th percentile, and the
-households never reached, with why (the change still waits in the registry lag, a grey zone).
+follow-up decided it newly eligible (the letter's week) or newly undetermined (an invitation);
+median and 95th percentile, and the households never reached, with why (the change still waits in
+the registry lag, a grey zone).
 
-    .venv/bin/python bench/watch.py [--persons 270000] [--weeks 12] [--seed 1]
+    .venv/bin/python bench/watch.py [--persons 270000] [--weeks 12] [--seed 1] [--full-weeks 1,6,12]
+
+``--full-weeks`` decides the full run for comparison on those weeks only (a full run of the
+default city takes minutes; its questions hardly move from week to week); the other weeks compare
+with the latest full run measured, the baseline (week 0: the first `watch run` decides every
+subject through the same gateway, as a full run does) when none was yet.
 
 Targets (issue 18): ≤ 5% of a full run's questions, ≤ 10% of its time; median ≤ 7 days after
 the change reaches the registry view; none missed when the registry view is current.
@@ -21,6 +27,7 @@ the change reaches the registry view; none missed when the registry view is curr
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -89,14 +96,16 @@ def reach(
     household_of = {pseudonymise(h): h for h in persons["household_id"].unique().to_list()}
     grey = pl.read_parquet(city / "truth" / "grey_zones.parquet")
     grey_households = set(grey["household_id"].to_list())
-    new_by_week = {
+    # a letter (newly eligible) or an invitation (newly undetermined: the registry lacks a fact)
+    reached_by_week = {
         week: {
-            c["subject_pseudonym"]
+            c["subject_pseudonym"]: c["change"]
             for c in week_changes(ctx, week + 1, "garbage-bags")
-            if c["change"] == "new"
+            if c["change"] in ("new", "undetermined")
         }
         for week in days
     }
+    invited = 0
     delays: list[int] = []
     after_registry: list[int] = []
     missed: dict[str, int] = {}
@@ -106,8 +115,9 @@ def reach(
             real = household_of.get(household)
             mine = events.filter((pl.col("household_id_truth") == real) & (pl.col("week") == week))
             changed = min(mine["truth_date"].to_list(), default=days[week] - timedelta(days=7))
-            letter = next((w for w in weeks if w >= week and household in new_by_week[w]), None)
+            letter = next((w for w in weeks if w >= week and household in reached_by_week[w]), None)
             if letter is not None:
+                invited += reached_by_week[letter][household] == "undetermined"
                 delays.append((days[letter] - changed).days)
                 seen = mine.filter(pl.col("applied"))["registry_date"].to_list()
                 if seen:  # the change reached the registry view on its latest registry date
@@ -122,6 +132,7 @@ def reach(
             missed[why] = missed.get(why, 0) + 1
     return {
         "reached": len(delays),
+        "of which invited": invited,
         "days from the truth's change": _spread(delays),
         "days from the registry view's change": _spread(after_registry),
         "missed": missed,
@@ -140,7 +151,15 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=270_000)
     parser.add_argument("--weeks", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--full-weeks", default="", help="comma-separated weeks to run the full comparison on"
+    )
     args = parser.parse_args()
+    full_weeks = (
+        {int(w) for w in args.full_weeks.split(",")}
+        if args.full_weeks
+        else set(range(1, args.weeks + 1))
+    )
     campaigns = [find_campaign(n, REPO / "campaigns", REPO / "benefits") for n in CAMPAIGNS]
     with tempfile.TemporaryDirectory(prefix="entitle-watch-") as tmp:
         root = Path(tmp)
@@ -163,7 +182,11 @@ def main() -> None:
             days = {0: as_of(city)}
             truth = {0: truly_eligible(city, campaigns[0], days[0], ctx)}
             baseline = run_week(ctx, campaigns, days[0])
-            console.print(f"baseline: {baseline.campaigns}")
+            console.print(f"baseline: {baseline.campaigns}; load {os.getloadavg()[0]:.1f}")
+            latest_full = {  # campaign → (questions, seconds, the week it was measured)
+                name: (int(figures["questions"]), float(figures["seconds"]), 0)
+                for name, figures in baseline.campaigns.items()
+            }
             table = Table(title=f"watch vs full run, {args.persons:,} persons")
             for column in (
                 "week",
@@ -187,13 +210,23 @@ def main() -> None:
                 truth[week] = truly_eligible(city, campaigns[0], days[week], ctx)
                 for campaign in campaigns:
                     figures = summary.campaigns[campaign.name]
-                    questions, seconds = full_cost(ctx, campaign, days[week])
+                    if week in full_weeks:
+                        questions, seconds = full_cost(ctx, campaign, days[week])
+                        latest_full[campaign.name] = (questions, seconds, week)
+                    questions, seconds, measured = latest_full[campaign.name]
                     q_share = figures["questions"] / max(questions, 1)
                     t_share = figures["seconds"] / max(seconds, 1e-9)
                     shares.append((q_share, t_share))
+                    full = f"{questions:,} q, {seconds:.1f} s (full run of week {measured})"
+                    q_cell = f"{figures['questions']:,}/{questions:,}"
+                    t_cell = f"{figures['seconds']:.1f}/{seconds:.1f}"
+                    q_pct, t_pct = f"{q_share:.1%}", f"{t_share:.1%}"
                     console.print(  # as it goes: a big city's week takes minutes
-                        f"week {week} {campaign.name}: questions {figures['questions']:,}/"
-                        f"{questions:,}, seconds {figures['seconds']:.1f}/{seconds:.1f}"
+                        f"week {week} {campaign.name}: notifications {summary.notifications}, "
+                        f"persons {summary.changed_persons}, decided {figures['decided']}, "
+                        f"new/chg/end {figures['new']}/{figures['changed']}/{figures['ended']}, "
+                        f"watch {figures['questions']:,} q, {figures['seconds']:.1f} s; "
+                        f"full {full}; load {os.getloadavg()[0]:.1f}"
                     )
                     table.add_row(
                         str(week),
@@ -202,11 +235,13 @@ def main() -> None:
                         campaign.name,
                         str(figures["decided"]),
                         f"{figures['new']}/{figures['changed']}/{figures['ended']}",
-                        f"{figures['questions']:,}/{questions:,}",
-                        f"{q_share:.1%}",
-                        f"{figures['seconds']:.1f}/{seconds:.1f}",
-                        f"{t_share:.1%}",
+                        q_cell,
+                        q_pct,
+                        t_cell,
+                        t_pct,
                     )
+                # as it goes too: the reach so far, should a big city's run be cut short
+                console.print(f"reach after week {week}: {reach(city, ctx, truth, days)}")
             console.print(table)
             console.print(
                 f"mean share: questions {statistics.mean(q for q, _ in shares):.1%}, "

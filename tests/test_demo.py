@@ -50,10 +50,11 @@ PID = re.compile(r"\bpid (\d+)\b")
 CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+)")
 SCHOOL_DONE = re.compile(r"^Campaign school-tariff: run #\d+ (\w+): ([\d,]+) eligible")
 RUN_NUMBER = re.compile(r"run #(\d+)")
+FOLLOW_UP = re.compile(r"^Follow-up week (\d+) \((\S+)\): (\d+) notifications, (\d+) persons")
 CAMPAIGN_DONE = re.compile(r"^Campaign garbage-bags: run #\d+ (\w+): ([\d,]+) eligible")
 CAMPAIGN_SYNCED = re.compile(r"^Campaign garbage-bags: inscriptions ([\d,]+) new.*; ([\d,]+) calls")
 EXAMPLES_INSCRIBED = re.compile(r"^Desk examples inscribed in the KSZ directory \(([\d,]+) calls\)")
-CAMPAIGN_TIMEOUT = 300.0  # the target's KSZ inscriptions, then the run: bounds a hang only
+CAMPAIGN_TIMEOUT = 420.0  # inscriptions, the runs, a week of follow-up: bounds a hang only
 
 
 def free_port() -> int:
@@ -244,7 +245,7 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
     inscribed = next(filter(None, map(EXAMPLES_INSCRIBED.match, demo.lines)))
     assert int(inscribed[1].replace(",", "")) > 0
     # the garbage-bag campaign ran in the background against the simulator: a draft to review
-    done = demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)
+    done = demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)  # said when runs and follow-up end
     assert done[1] == "draft", demo.output
     synced = next(filter(None, map(CAMPAIGN_SYNCED.match, demo.lines)))  # its target first
     assert int(synced[1].replace(",", "")) > 0 and int(synced[2].replace(",", "")) > 0
@@ -261,6 +262,10 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
     # the school check runs as of the school year the synthetic city holds: it finds pupils
     school = demo.wait_for(SCHOOL_DONE, CAMPAIGN_TIMEOUT)
     assert school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
+    # then the city moved one week forward and that week was followed up (`entitle watch run`)
+    week = demo.wait_for(FOLLOW_UP, 30.0)
+    assert week[1] == "2" and int(week[3]) > 0 and int(week[4]) > 0, demo.output  # 1: baseline
+    assert "garbage-bags new" in demo.lines[-1], demo.output
 
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(timeout=STOP_TIMEOUT) == 0

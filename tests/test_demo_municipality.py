@@ -48,6 +48,7 @@ from entitle.rules.folder import load_benefits
 REPO = Path(__file__).resolve().parents[1]
 TOWN_ONLY = "vlasbeke.heating-allowance"
 CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+);.*: heating-allowance\.")
+FOLLOW_UP = re.compile(r"^Follow-up week 2 \(.*heating-allowance new \d+")
 CAMPAIGN_DONE = re.compile(r"^Campaign heating-allowance: run #\d+ (\w+): ([\d,]+) eligible")
 RADIO = re.compile(r'<input type="radio" name="benefit" value="([^"]+)"')
 
@@ -96,10 +97,11 @@ def test_the_town_demo_runs_its_own_benefits_and_leaves_nothing_behind(
             assert shown[1] == outcome, f"{insz}: the desk says {shown[1]}, the demo {outcome}"
         assert "Verwarmingstoelage voor senioren" in card.text
 
-    # the town's campaign (its target inscribed first), as a draft to review
+    # the town's campaign, as a draft to review (said when it and its week of follow-up end)
     done = town_demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)
     assert done[1] == "draft", town_demo.output
     assert int(done[2].replace(",", "")) > 0
+    assert town_demo.wait_for(FOLLOW_UP, 10.0), town_demo.output  # the town's city moved too
 
     town_demo.process.send_signal(signal.SIGINT)
     assert town_demo.process.wait(timeout=STOP_TIMEOUT) == 0

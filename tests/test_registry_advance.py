@@ -185,3 +185,72 @@ def test_the_report_states_the_rates_and_what_the_history_shows(city: Path, tmp_
     persons = meta["rows"]["truth/persons.parquet"]
     births = events.filter(pl.col("kind") == "birth").height
     assert seen["birth per person"].truth == pytest.approx(births * 52.18 / 4 / persons)
+
+
+# The content of the module's city (2,500 persons, seed 5) after 19 weeks: every table, the
+# history and the notifications, as CSV text (independent of parquet's bytes). It pins the
+# simulator's output so that a refactoring provably changes nothing; a change of the simulator's
+# behaviour on purpose (rates, lags, a new kind of event) updates it.
+PINNED_WEEKS = 19
+PINNED_CONTENT = "2009f8fb17a1792c1343e7ad6904e6449533d861ab1c1c8271dc9f1a75e492df"
+
+
+def _content(folder: Path) -> str:
+    digests = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".parquet":
+                data = pl.read_parquet(path).write_csv().encode()
+            digests[path.relative_to(folder).as_posix()] = hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+
+
+def test_weeks_of_a_seed_give_the_pinned_city(city: Path, tmp_path: Path) -> None:
+    folder = _copy(city, tmp_path / "city")
+    advance_city(folder, PINNED_WEEKS)
+    events = pl.read_parquet(events_path(folder)).filter(pl.col("applied"))
+    kinds = set(events["kind"].to_list())  # the pin covers every kind of change…
+    assert kinds >= {rate.kind for rate in RATES} | {"tax_assessed"}, kinds
+    assert date.fromisoformat(json.loads((folder / "meta.json").read_text())["reference_date"]) > (
+        date(2026, 7, 1)  # …and the yearly assessment wave
+    )
+    assert _content(folder) == PINNED_CONTENT
+
+
+_DOC_KINDS = {  # the first words of a row of docs/synthetic-city.md's table → its kinds
+    "birth": ("birth",),
+    "death": ("death",),
+    "arrival": ("arrival",),
+    "departure": ("departure",),
+    "split": ("split",),
+    "unregistered cohabitant registers": ("registers",),
+    "increased allowance granted / ended": ("vt_granted", "vt_ended"),
+    "leefloon started / stopped": ("leefloon_started", "leefloon_stopped"),
+    "OCMW budget guidance started / stopped": ("guidance_started", "guidance_stopped"),
+    "disability parking card issued": ("parking_card",),
+}
+
+
+def test_the_documented_rates_and_lags_are_the_simulators() -> None:
+    from entitle.registry.advance_rates import LAGS, RATE_BY_KIND
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "synthetic-city.md").read_text()
+    section = page.split("## A city that changes", 1)[1].split("\n## ", 1)[0]
+    documented: set[str] = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        label = cells[0].split(" (")[0]
+        if len(cells) != 4 or label not in _DOC_KINDS:
+            continue
+        kinds = _DOC_KINDS[label]
+        rates = cells[1].split(" / ")
+        assert len(rates) == len(kinds), line
+        for kind, text in zip(kinds, rates, strict=True):
+            number = text.rstrip("%")
+            decimals = len(number.partition(".")[2])
+            assert abs(RATE_BY_KIND[kind].per_year * 100 - float(number)) <= 0.5 * 10**-decimals
+            low, high = LAGS.get(kind, (0, 0))
+            assert (cells[3] == f"{low}-{high}") == (high > 0), (kind, cells[3])
+            documented.add(kind)
+    assert documented == set(RATE_BY_KIND)

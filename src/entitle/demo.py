@@ -13,6 +13,7 @@ says otherwise) gives the benefits, the campaigns, the city's size and place, an
        environment as in production;
     5. "ready", the URL, the logins and INSZ to try at the desk, one per outcome and benefit;
     6. the campaigns (`run_demo_campaigns`), in the background: a Ghent-sized run takes minutes;
+       then one week of follow-up (`entitle.demo_follow_up`);
     7. Ctrl-C (or SIGTERM, SIGHUP) stops every process it started, also when start-up fails.
 
 Everything lives in one folder (`DemoLayout`): ``city/``, ``entitle.db``, ``state/`` (pseudonym
@@ -518,14 +519,13 @@ def _start(
 def _campaigns_ended(console: Console, child: Child) -> None:
     """Say how the background campaigns ended (the last lines of their log)."""
     code = child.process.poll()
-    lines = [
-        line
-        for line in child.log_tail(40).splitlines()
-        if ": run #" in line or ": inscriptions " in line
-    ]
+    lines = child.log_tail(40).splitlines()
     if code == 0:
         for line in lines:
-            console.print(f"Campaign {line}", highlight=False, soft_wrap=True)
+            if ": run #" in line or ": inscriptions " in line:
+                console.print(f"Campaign {line}", highlight=False, soft_wrap=True)
+            elif line.startswith(("city moved", "follow-up week")):  # `demo_follow_up`
+                console.print(line[:1].upper() + line[1:], highlight=False, soft_wrap=True)
         return
     console.print(
         f"[yellow]The campaigns stopped with exit code {code}[/yellow] (the desk works on); "
@@ -698,9 +698,10 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 console.print(
                     f"Campaigns run in the background (pid {campaigns.pid}; progress in "
                     f"{campaigns.log_path}): {', '.join(municipality.demo_campaigns)}. Each run "
-                    "ends as a draft for the campaign manager; a Ghent-sized city takes minutes, "
-                    "and on the first start longer: each target is inscribed in the KSZ "
-                    "directory first, a call per person.",
+                    "ends as a draft for the campaign manager; then the city moves one week "
+                    "forward and the week is followed up (`entitle watch run`, on the dashboard). "
+                    "A Ghent-sized city takes minutes, and on the first start longer: each "
+                    "target is inscribed in the KSZ directory first, a call per person.",
                     highlight=False,
                     soft_wrap=True,
                 )

@@ -12,7 +12,8 @@ is ready: a Ghent-sized run takes minutes, and stopping it (SIGTERM) loses at mo
 progress — the next start resumes it.
 
 Progress goes to standard output (the demo's log); the last line per campaign reads
-``NAME: run #ID STATUS: N eligible, N not_eligible, N undetermined``.
+``NAME: run #ID STATUS: N eligible, N not_eligible, N undetermined``. Then the campaigns that
+decide on the desk's date get one week of follow-up (`entitle.demo_follow_up`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import httpx
 
 if TYPE_CHECKING:
     from entitle.decide.campaign import CampaignContext
@@ -120,10 +123,13 @@ def run(args: argparse.Namespace) -> int:
         today=desk_date,
     )
     failed = 0
+    followed = []  # the campaigns deciding on the desk's date get a week of follow-up
     try:
         for name in args.names:
             try:
                 campaign = find_campaign(name, args.campaigns, args.benefits)
+                if name not in args.as_of:
+                    followed.append(campaign)
                 with ctx.factory() as session:
                     last = store.list_runs(session, name, limit=1)
                 if last and last[0].status != "running":
@@ -142,9 +148,25 @@ def run(args: argparse.Namespace) -> int:
                 failed += 1
                 continue
             print(f"{name}: run #{view.id} {view.status}: {_outcomes(view.summary)}", flush=True)
+        failed += _follow_up(ctx, followed, args.register.parent)
     finally:
         engine.dispose()
     return 1 if failed else 0
+
+
+def _follow_up(ctx: CampaignContext, campaigns: list[Campaign], city: Path) -> int:
+    """One week of follow-up (`entitle.demo_follow_up`); 1 when it failed (said), else 0."""
+    from entitle.decide.watch_run import WatchError
+    from entitle.demo import desk_date
+    from entitle.demo_follow_up import follow_up_week
+    from entitle.sources.magda.errors import MagdaError
+
+    try:
+        follow_up_week(ctx, campaigns, city, desk_date())
+    except (WatchError, MagdaError, httpx.HTTPError, OSError) as exc:
+        print(f"follow-up: not run: {exc}", flush=True)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

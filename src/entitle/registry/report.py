@@ -302,7 +302,7 @@ def _change_rows(root: Path, meta: dict[str, Any]) -> list[Row]:
     """The yearly rates `entitle registry advance` changes the city at (registry column) and,
     once advanced, the rates seen in its history (truth column; per-person rates only)."""
     from entitle.registry.advance import events_path
-    from entitle.registry.advance_rates import RATES, WEEKS_PER_YEAR
+    from entitle.registry.advance_rates import LAGS, RATES, WEEKS_PER_YEAR
 
     weeks = int(meta.get("week", 0))
     seen: dict[str, int] = {}
@@ -312,7 +312,7 @@ def _change_rows(root: Path, meta: dict[str, Any]) -> list[Row]:
         seen = dict(zip(counts["kind"].to_list(), counts["len"].to_list(), strict=True))
     rows = meta.get("rows", {})
     persons = max(int(rows.get("truth/persons.parquet", meta.get("persons", 1))), 1)
-    section = f"changes a year (advanced {weeks} weeks)"
+    section = f"changes a year (advanced {weeks} week{'' if weeks == 1 else 's'})"
     return [
         Row(
             section,
@@ -322,11 +322,18 @@ def _change_rows(root: Path, meta: dict[str, Any]) -> list[Row]:
             if weeks and rate.per == "person"
             else None,
             None,
-            rate.source,
+            f"{rate.source}; {_lag(LAGS.get(rate.kind))}",
             percent=True,
         )
         for rate in RATES
     ]
+
+
+def _lag(days: tuple[int, int] | None) -> str:
+    if days is None:
+        return "the city's own data: no registry lag"
+    low, high = days
+    return f"registry lag {low}-{high} days" if high else "no registry lag"
 
 
 def _format(value: float | None, percent: bool) -> str:
