@@ -46,6 +46,17 @@ def certain_band(campaign: Campaign, row: dict[str, Any]) -> str | None:
     return None if least is None else str(least)
 
 
+def previous_state(
+    outcome: str, band: str | None, change: str, previous_band: str | None
+) -> tuple[str, str | None]:
+    """What a previous run's row says the subject was, for the next run's change: a `pending`
+    row is skipped (it decided nothing), so it passes on the state before it (eligible with its
+    band when its change was `unknown`, i.e. eligible before the failure)."""
+    if outcome != PENDING:
+        return outcome, band
+    return ("eligible", previous_band) if change == "unknown" else (PENDING, None)
+
+
 def _change(outcome: str, band: str | None, previous: tuple[str, str | None] | None) -> str:
     was_eligible = previous is not None and previous[0] == "eligible"
     if outcome == "eligible":
