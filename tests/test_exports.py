@@ -78,7 +78,7 @@ def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
     csv_text = (tmp_path / "billing" / names[0]).read_text(encoding="utf-8-sig")
     lines = csv_text.splitlines()
     assert lines[0] == ";".join(HEADER)
-    assert lines[1] == "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;2026-08-31"
+    assert lines[1] == "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;2026-08-31;"
     assert len(lines) == 4
     sheet = load_workbook(tmp_path / "billing" / names[3], read_only=True).active
     values = list(sheet.iter_rows(values_only=True))
@@ -106,4 +106,14 @@ def test_the_csv_holds_nothing_but_the_columns() -> None:
         "Klas",
         "Tariefcategorie",
         "Geldig tot",
+        "Minimum",
     )
+
+
+def test_a_certain_minimum_category_is_marked_as_a_minimum() -> None:
+    least = BillingRow(
+        "100001", "De Regenboog", "Claes", "Noor", "L1", "C", date(2026, 8, 31), minimum=True
+    )
+    lines = csv_bytes([ROWS[0], least]).decode("utf-8-sig").splitlines()
+    assert lines[1].endswith(";A;2026-08-31;")  # a certain category: no marker
+    assert lines[2].endswith(";C;2026-08-31;minimum, mogelijk hoger")

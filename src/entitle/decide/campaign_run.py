@@ -389,6 +389,8 @@ def finish(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str)
                         "facts_missing": [],
                         "reasons": {"target": "no longer in the target population"},
                         "valid_until": None,
+                        "at_least": {},
+                        "missing": [],
                     }
                 )
         store.add_decisions(session, run_id, ended)
