@@ -3,13 +3,21 @@ and the validity."""
 
 from __future__ import annotations
 
+import io
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from entitle.decide.exports import HEADER, BillingRow, by_school, csv_bytes, write_billing_lists
+from entitle.decide.exports import (
+    HEADER,
+    BillingRow,
+    by_school,
+    csv_bytes,
+    write_billing_lists,
+    xlsx_bytes,
+)
 
 ROWS = [
     BillingRow(
@@ -117,3 +125,8 @@ def test_a_certain_minimum_category_is_marked_as_a_minimum() -> None:
     lines = csv_bytes([ROWS[0], least]).decode("utf-8-sig").splitlines()
     assert lines[1].endswith(";A;2026-08-31;")  # a certain category: no marker
     assert lines[2].endswith(";C;2026-08-31;minimum, mogelijk hoger")
+    workbook = xlsx_bytes([ROWS[0], least], title="Lijst", stamp=datetime(2026, 3, 1))
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert [len(v) for v in values] == [len(HEADER)] * 3
+    assert values[1][7] is None and values[2][7] == "minimum, mogelijk hoger"

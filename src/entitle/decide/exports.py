@@ -103,7 +103,7 @@ def xlsx_bytes(rows: Sequence[BillingRow], *, title: str, stamp: datetime) -> by
     sheet.append([_header_cell(sheet, WriteOnlyCell, name, bold) for name in HEADER])
     for row in rows:
         cells = list(row.cells())
-        sheet.append([*cells[:6], row.valid_until, cells[7] or None])
+        sheet.append([*cells[:6], row.valid_until, cells[7]])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
