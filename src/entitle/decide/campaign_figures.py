@@ -158,7 +158,7 @@ def granted_outputs(campaign: Campaign, as_of: date, row: Any) -> dict[str, Any]
     outputs = dict(row.outputs or {})
     if row.outcome != "eligible" or not _open(row):
         return outputs
-    at_least = dict(row.at_least or {})
+    at_least = dict(getattr(row, "at_least", None) or {})  # a row stored before: none
     band = campaign.spec.band
     if not at_least and band is not None and outputs.get(band) is None and row.band is not None:
         at_least = {band: row.band}

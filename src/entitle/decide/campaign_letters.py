@@ -289,7 +289,8 @@ def _version(
     invitation = texts.invitation
     assert invitation
     # whose certificate: "het attest van het ziekenfonds van uw partner" (never a value)
-    bring = bring_list(invitation.bring, decision.missing, decision.facts_missing or [], language)
+    missing = getattr(decision, "missing", None)  # none in a row stored before they were kept
+    bring = bring_list(invitation.bring, missing, decision.facts_missing or [], language)
     if not decision.facts_missing:
         for name in undecided_conditions(
             benefit, decision.conditions or {}, decision.facts_used or []
