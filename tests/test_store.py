@@ -99,7 +99,7 @@ def test_campaign_decisions_keep_their_rows_through_the_missing_facts_migration(
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "0005")
+            command.upgrade(config, "0006")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -128,7 +128,7 @@ def test_campaign_decisions_keep_their_rows_through_the_missing_facts_migration(
         assert "person.increased_allowance" in str(row.facts_missing)
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0005")
+            command.downgrade(config, "0006")
         columns = {c["name"] for c in inspect(engine).get_columns("campaign_decisions")}
         assert not {"missing", "at_least"} & columns
     finally:

@@ -5,8 +5,8 @@ member by place and position in the household), what it would settle and the kin
 `campaign_decisions.at_least`: the certain minimum of a partial decision's open outputs. Rows
 decided before this revision keep both empty (their flattened `facts_missing` stays).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
 
