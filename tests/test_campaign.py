@@ -40,7 +40,7 @@ from entitle.decide.campaign import (
 from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_sources import RegisterExtract
 from entitle.decide.coupons import use_coupon, verify_coupon
-from entitle.decide.exports import HEADER
+from entitle.decide.exports import HEADER, MINIMUM
 from entitle.decide.letters import euro, euro_en
 from entitle.registry.reach import GroundTruth
 from entitle.registry.synth import write_city
@@ -422,9 +422,10 @@ def test_school_campaign_makes_billing_lists_per_school(school: Issued, env: Env
         lines = path.read_text(encoding="utf-8-sig").splitlines()
         assert tuple(lines[0].split(";")) == HEADER
         for line in lines[1:]:
-            school_id, _, _, _, klass, category, valid_until = line.split(";")
+            school_id, _, _, _, klass, category, valid_until, minimum = line.split(";")
             assert path.name.startswith(school_id)
             assert category in ("A", "B", "C") and valid_until == "2026-08-31"
+            assert minimum in ("", MINIMUM)  # a partial decision's certain category
             assert re.fullmatch(r"[KL]\d", klass)
             rows += 1
         sheet = load_workbook(path.with_suffix(".xlsx"), read_only=True).active

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -628,6 +629,21 @@ def test_a_whole_campaign_on_sqlite_and_postgresql(
         assert audit.verify(session).ok
 
 
+def letter_texts(pages: list[str], run_id: int) -> dict[int, tuple[str, str]]:
+    """Letter number -> (Dutch text, English text), each version from the page with its
+    reference up to the next version's."""
+    out: dict[int, list[str]] = {}
+    current: list[str] = []
+    for page in pages:
+        found = re.search(rf"(?:Kenmerk|Reference): {run_id}/(\d+) ", page)
+        if found:
+            current = out.setdefault(int(found.group(1)), [])
+            current.append(page)
+        else:
+            current[-1] += "\n" + page
+    return {seq: (texts[0], texts[1]) for seq, texts in out.items() if len(texts) == 2}
+
+
 def test_the_lez_campaign_writes_a_letter_per_tariff(tmp_path: Path, city: City) -> None:
     from test_letters import pdf_pages
 
@@ -644,27 +660,46 @@ def test_the_lez_campaign_writes_a_letter_per_tariff(tmp_path: Path, city: City)
         rows = store.decision_rows(session, run.id)
     quoted = letter_outputs(lez)
     assert {"week_price", "year_price"} <= quoted
-    # a partial decision (the exemption still open) has no prices yet: its letter would quote a
-    # blank, so it gets none (this campaign sends no invitations); every other eligible one does
-    complete = [
-        r
-        for r in rows
-        if r.outcome == "eligible" and all(r.outputs.get(n) is not None for n in quoted)
-    ]
-    partial = summary["outcomes"]["eligible"] - len(complete)
-    assert partial > 0
+    # a partial decision (the exemption still open) has no prices yet, but its certain minimum,
+    # the reduced tariff, has: it gets the letter for the reduced tariff, which also says what to
+    # bring for the exemption (this campaign sends no invitations)
+    eligible = [r for r in rows if r.outcome == "eligible"]
+    partial = {r.subject_pseudonym: r for r in eligible if r.outputs["tariff"] is None}
+    assert partial, "the city has LEZ decisions with the exemption open"
+    for row in partial.values():
+        assert row.at_least == {"tariff": "reduced"} and row.band == "reduced"
+        assert row.missing and all("tariff" in item["settles"] for item in row.missing)
+    open_counts = {name: len(partial) for name in lez.benefit.outputs}
+    open_counts["tariff ≥ reduced"] = open_counts.pop("tariff")
+    assert summary["partial"] == {"count": len(partial), "open": dict(sorted(open_counts.items()))}
     result = approve_and_issue(ctx, lez, run.id)
-    assert result.letters == {"coupon": len(complete)}  # no invitations
-    pages = pdf_pages(result.files[0])
+    assert result.letters == {"coupon": len(eligible)}  # no invitations
     with ctx.factory() as session:
         issued = store.letters_of_run(session, run.id)
-    assert len(pages) == 2 * len(issued)  # each letter in Dutch, then in English
-    for letter in issued[:40]:
-        text, english = pages[2 * letter.seq - 2], pages[2 * letter.seq - 1]
+    assert {letter.subject_pseudonym for letter in issued} == set(
+        r.subject_pseudonym for r in eligible
+    )
+    # each letter in Dutch, then in English (a letter with its open part may take two pages)
+    versions = letter_texts(pdf_pages(result.files[0]), run.id)
+    assert len(versions) == len(issued)
+    opened = 0
+    for letter in issued:
+        text, english = versions[letter.seq]
         assert letter.code is not None and letter.code in text and letter.code in english
         if letter.band == "reduced":
             assert "€ 10,00" in text and "€ 140,00" in text
             assert "€10.00" in english and "€140.00" in english and "permit" in english
+            assert letter.value["week_price"] == 10 and letter.value["tariff"] == "reduced"
         else:
             assert "gratis vrijstelling" in text and "€" not in text
             assert "free exemption" in english and "€" not in english
+        flat, flat_en = " ".join(text.split()), " ".join(english.split())
+        if letter.subject_pseudonym in partial:  # the certain part, and what to bring for more
+            opened += 1
+            assert "Misschien hebt u recht op meer: een gratis vrijstelling" in flat
+            assert "You may be entitled to more: a free exemption" in flat_en
+            assert re.search(r"van (uzelf|uw \w+|gezinslid \d)", flat)
+            assert re.search(r"of (yourself|your \w+|household member \d)", flat_en)
+        else:
+            assert "recht op meer" not in flat and "entitled to more" not in flat_en
+    assert opened == len(partial)

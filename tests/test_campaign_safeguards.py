@@ -252,6 +252,48 @@ def test_our_failures_leave_households_pending_without_any_letter_and_the_next_r
     assert all(again[r.subject_pseudonym] != PENDING for r in pending)
 
 
+def test_eligible_then_pending_then_eligible_again_is_continued_not_new(
+    tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame]
+) -> None:
+    campaign = bags()
+    tables = TableSource(city[1], city[2])
+    ctx = context(tmp_path, city)
+
+    def approved_run() -> dict[str, Any]:
+        run = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
+        with ctx.factory() as session:
+            approve_run(session, campaign, run.id, actor="alice")
+            session.commit()
+        return {r.subject_pseudonym: r for r in rows_of(ctx, run.id)}
+
+    first = approved_run()
+    # the increased allowance of a few eligible households fails on our side
+    pseudonym = ctx.pseudonymiser()
+    eligible = [
+        h for h in city[2]["household_id"].to_list()
+        if getattr(first.get(pseudonym(h)), "outcome", None) == "eligible"
+    ][1:6]  # fmt: skip
+    members = city[1].filter(pl.col("household_id").is_in(eligible))
+    ctx.source = FaultySource(tables, set(members["person_id"].to_list()))
+    second = approved_run()
+    ctx.source = tables
+    third = approved_run()
+    # eligible, then pending through our failure, then eligible again with the same band: the
+    # pending run decided nothing, so they continue (and keep their band as the previous one)
+    back = [
+        s
+        for s, row in second.items()
+        if row.outcome == PENDING
+        and first[s].outcome == "eligible"
+        and third[s].outcome == "eligible"
+        and third[s].band == first[s].band
+    ]
+    assert back, "some eligible households hang on the failing fact in the second run"
+    assert {second[s].change for s in back} == {"unknown"}
+    assert {third[s].change for s in back} == {"continued"}
+    assert [third[s].previous_band for s in back] == [first[s].band for s in back]
+
+
 def test_a_chunk_with_too_many_failures_of_ours_pauses_the_run_and_it_resumes(
     tmp_path: Path, city: tuple[Path, pl.DataFrame, pl.DataFrame]
 ) -> None:

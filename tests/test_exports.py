@@ -3,13 +3,21 @@ and the validity."""
 
 from __future__ import annotations
 
+import io
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from entitle.decide.exports import HEADER, BillingRow, by_school, csv_bytes, write_billing_lists
+from entitle.decide.exports import (
+    HEADER,
+    BillingRow,
+    by_school,
+    csv_bytes,
+    write_billing_lists,
+    xlsx_bytes,
+)
 
 ROWS = [
     BillingRow(
@@ -78,7 +86,7 @@ def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
     csv_text = (tmp_path / "billing" / names[0]).read_text(encoding="utf-8-sig")
     lines = csv_text.splitlines()
     assert lines[0] == ";".join(HEADER)
-    assert lines[1] == "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;2026-08-31"
+    assert lines[1] == "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;2026-08-31;"
     assert len(lines) == 4
     sheet = load_workbook(tmp_path / "billing" / names[3], read_only=True).active
     values = list(sheet.iter_rows(values_only=True))
@@ -106,4 +114,19 @@ def test_the_csv_holds_nothing_but_the_columns() -> None:
         "Klas",
         "Tariefcategorie",
         "Geldig tot",
+        "Minimum",
     )
+
+
+def test_a_certain_minimum_category_is_marked_as_a_minimum() -> None:
+    least = BillingRow(
+        "100001", "De Regenboog", "Claes", "Noor", "L1", "C", date(2026, 8, 31), minimum=True
+    )
+    lines = csv_bytes([ROWS[0], least]).decode("utf-8-sig").splitlines()
+    assert lines[1].endswith(";A;2026-08-31;")  # a certain category: no marker
+    assert lines[2].endswith(";C;2026-08-31;minimum, mogelijk hoger")
+    workbook = xlsx_bytes([ROWS[0], least], title="Lijst", stamp=datetime(2026, 3, 1))
+    sheet = load_workbook(io.BytesIO(workbook), read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert [len(v) for v in values] == [len(HEADER)] * 3
+    assert values[1][7] is None and values[2][7] == "minimum, mogelijk hoger"

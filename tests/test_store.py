@@ -89,6 +89,52 @@ def test_migrations_apply_from_empty_and_match_the_models(database_url: str) -> 
         engine.dispose()
 
 
+def test_campaign_decisions_keep_their_rows_through_the_missing_facts_migration(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    config = db.alembic_config(database_url)
+    engine = db.make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0006")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO campaign_runs (id, campaign, benefit, benefit_version, as_of, "
+                    "period, status, started, started_by, chunk_size, chunks_total, "
+                    "subjects_total, fingerprint, approvals_required, summary, outputs) VALUES "
+                    "(1, 'lez', 'ghent.lez', '1', '2026-03-01', '2026', 'draft', "
+                    "'2026-03-01 06:00:00', 'system', 10, 1, 1, 'f', 1, '{}', '{}')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO campaign_decisions (run_id, chunk_no, subject_pseudonym, "
+                    "outcome, change, band, outputs, conditions, facts_used, facts_missing, "
+                    "reasons) VALUES (1, 0, 'p1', 'eligible', 'new', 'reduced', "
+                    "'{\"tariff\": null}', '{}', '[]', '[\"person.increased_allowance\"]', '{}')"
+                )
+            )
+        db.migrate(database_url)
+        with engine.begin() as connection:
+            row = connection.execute(
+                text("SELECT band, at_least, missing, facts_missing FROM campaign_decisions")
+            ).one()
+        # a row decided before: kept as it was, with no structured missing facts or minimum
+        assert row.band == "reduced" and row.at_least is None and row.missing is None
+        assert "person.increased_allowance" in str(row.facts_missing)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        columns = {c["name"] for c in inspect(engine).get_columns("campaign_decisions")}
+        assert not {"missing", "at_least"} & columns
+    finally:
+        engine.dispose()
+
+
 def test_database_url_defaults_to_sqlite_in_the_data_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -284,6 +284,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
         table.add_row(f"band {band}", f"{count:,}")
     if summary.get("cost") is not None:
         table.add_row("cost (€)", f"{summary['cost']:,.2f}")
+    partial = summary.get("partial") or {}
+    if partial:  # eligible for certain with an output open: the certain part is granted
+        table.add_row("eligible, partial (an output open)", f"{partial.get('count', 0):,}")
+        for name, count in partial.get("open", {}).items():
+            table.add_row(f"partial: {name}", f"{count:,}")
+    for outcome, count in (summary.get("by_bounds") or {}).items():
+        table.add_row(f"settled by bounds: {outcome}", f"{count:,}")
     for reason, count in summary.get("undetermined_reasons", {}).items():
         table.add_row(f"undetermined: {reason}", f"{count:,}")
     for reason, count in (summary.get("pending") or {}).get("reasons", {}).items():

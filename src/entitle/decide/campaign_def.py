@@ -105,6 +105,15 @@ class CouponLetter(_Strict):
     why_conditions: list[str] = Field(default_factory=list)
     how: str
     objection: str
+    # A partial decision's letter grants the certain part and then says what may be better
+    # (`{better}`: the better levels, in words) and what would settle it: per missing fact, what
+    # to bring, `{whose}` filled in ("uw partner"); a fact without a line here is named as such.
+    open_part: str = (
+        "Misschien hebt u recht op meer: {better}. Met de gegevens die we konden raadplegen, "
+        "konden we dat nog niet zeker zeggen."
+    )
+    open_bring_intro: str = "Wilt u dat laten nakijken? Breng dan mee:"
+    open_bring: dict[str, str] = Field(default_factory=dict)
 
 
 class InvitationLetter(_Strict):
@@ -125,6 +134,12 @@ class CouponTranslation(_Strict):
     why_intro: str = "You get this because, according to government records:"
     how: str
     objection: str
+    open_part: str = (
+        "You may be entitled to more: {better}. With the data we could consult, we could not yet "
+        "say for sure."
+    )
+    open_bring_intro: str = "Would you like us to check? Then please bring:"
+    open_bring: dict[str, str] = Field(default_factory=dict)
 
 
 class InvitationTranslation(_Strict):

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_missing import Places, stored_items
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
 from entitle.decide.campaign_sources import NOT_IN_REGISTER, ChunkProvider, FactSource
 from entitle.rules.columnar import Population, evaluate_population, fact_names
@@ -44,6 +45,17 @@ def certain_band(campaign: Campaign, row: dict[str, Any]) -> str | None:
         return None
     least = row.get(f"least_{name}")
     return None if least is None else str(least)
+
+
+def previous_state(
+    outcome: str, band: str | None, change: str, previous_band: str | None
+) -> tuple[str, str | None]:
+    """What a previous run's row says the subject was, for the next run's change: a `pending`
+    row is skipped (it decided nothing), so it passes on the state before it (eligible with its
+    band when its change was `unknown`, i.e. eligible before the failure)."""
+    if outcome != PENDING:
+        return outcome, band
+    return ("eligible", previous_band) if change == "unknown" else (PENDING, None)
 
 
 def _change(outcome: str, band: str | None, previous: tuple[str, str | None] | None) -> str:
@@ -89,13 +101,18 @@ def evaluate_chunk(
     households: pl.DataFrame,
     provider: ChunkProvider,
     benefit: Benefit | None = None,
+    *,
+    whose: bool = False,
 ) -> pl.DataFrame:
     """The columnar decisions of a chunk's subjects (the campaign's benefit, or `benefit` with
-    changed parameters), their facts asked through `provider`."""
+    changed parameters), their facts asked through `provider`; with `whose`, whose each missing
+    fact is (the `missing` column)."""
     population = Population(
         persons.select("person_id", "household_id"), households.select("household_id"), subjects
     )
-    return evaluate_population(benefit or campaign.benefit, population, as_of, provider)
+    return evaluate_population(
+        benefit or campaign.benefit, population, as_of, provider, whose=whose
+    )
 
 
 def _rows_of(
@@ -104,11 +121,18 @@ def _rows_of(
     reasons: dict[tuple[str, str], MissingReason],
     entities: dict[str, list[str]],
     pseudonymise: Pseudonymiser,
+    persons: pl.DataFrame,
 ) -> list[dict[str, Any]]:
-    """Decision rows to store (the change against the previous run is added by the caller).
+    """Decision rows to store (the change against the previous run is added by the caller):
+    with whose facts are missing (`campaign_missing`) and a partial decision's certain minimum.
 
     An undetermined subject with a fact missing through our failure is stored `pending`."""
     benefit = campaign.benefit
+    places = Places(persons)
+    household_of = dict(
+        zip(persons["person_id"].to_list(), persons["household_id"].to_list(), strict=True)
+    )
+    levelled = [name for name, output in benefit.outputs.items() if output.levels]
     names: dict[int, list[str]] = {}
 
     def decode(mask: int) -> list[str]:
@@ -133,6 +157,13 @@ def _rows_of(
         missed = {f: w for f, w in found.items() if f in missing}
         if outcome == "undetermined" and any(w.ours for w in missed.values()):
             outcome = PENDING
+        subject = row["subject_id"]
+        household = subject if benefit.subject == "household" else household_of.get(subject, "")
+        at_least = {
+            name: row[f"least_{name}"]
+            for name in levelled
+            if outcome == "eligible" and row[f"least_{name}"] is not None
+        }
         rows.append(
             {
                 "subject_pseudonym": pseudonymise(row["subject_id"]),
@@ -144,6 +175,10 @@ def _rows_of(
                 "facts_missing": missing,
                 "reasons": {f: w.to_json() for f, w in missed.items()},
                 "valid_until": row["valid_until"],
+                "at_least": at_least,
+                "missing": stored_items(
+                    row.get("missing"), subject, household, benefit.subject, places, reasons
+                ),
             }
         )
     return rows
@@ -164,10 +199,15 @@ def decide_chunk_rows(
     provider = source.open_chunk(
         campaign.benefit, as_of, persons, households, on_fetch, campaign.spec.facts_from_register
     )
-    frame = evaluate_chunk(campaign, as_of, subjects, persons, households, provider)
+    frame = evaluate_chunk(campaign, as_of, subjects, persons, households, provider, whose=True)
     entities = _subject_entities(campaign.benefit.subject, subjects, persons)
-    rows = _rows_of(campaign, frame, provider.reasons(), entities, pseudonymise)
+    rows = _rows_of(campaign, frame, provider.reasons(), entities, pseudonymise, persons)
     stats = provider.stats()
+    # decisions a comparison over unknown values settled by its bounds, per outcome
+    bounded = frame.filter(pl.col("by_bounds"))["outcome"].value_counts()
+    stats["by_bounds"] = dict(
+        zip(bounded["outcome"].to_list(), bounded["count"].to_list(), strict=True)
+    )
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return rows, stats
 
@@ -202,6 +242,18 @@ def unknown_rows(
                 ).to_json()
             },
             "valid_until": None,
+            "at_least": {},
+            "missing": [
+                {
+                    "fact": "household.members",
+                    "whose": "household",
+                    "member": None,
+                    "position": None,
+                    "relation": None,
+                    "settles": ["eligible"],
+                    "reason": "no_data",
+                }
+            ],
         }
         for subject in subjects
     ]

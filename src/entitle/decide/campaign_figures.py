@@ -15,6 +15,7 @@ from entitle.decide.campaign_def import Campaign, CouponLetter, CouponTranslatio
 from entitle.decide.campaign_evaluate import undecided_conditions
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
+from entitle.rules.certain import outputs_at_least
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
 from entitle.store import campaigns as store
@@ -66,6 +67,7 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
             "facts_missing",
             "facts_used",
             "reasons",
+            "at_least",
         ],
     )
     outcomes: Counter[str] = Counter()
@@ -75,13 +77,19 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
     reasons: Counter[str] = Counter()
     pending_reasons: Counter[str] = Counter()
     pending: list[str] = []
+    partial: Counter[str] = Counter()
     for row in rows:
         outcomes[row.outcome] += 1
         changes[shown_change(row.outcome, row.change)] += 1
         if row.outcome == "eligible":
             band = row.band or "-"
             bands[band] += 1
-            cost_by_band[band] += cost_of(campaign, row.outputs or {}, row.band)
+            granted = granted_outputs(campaign, run.as_of, row)
+            cost_by_band[band] += cost_of(campaign, granted or row.outputs or {}, row.band)
+            for name, value in (row.outputs or {}).items():
+                if value is None:
+                    least = (row.at_least or {}).get(name)
+                    partial[name if least is None else f"{name} ≥ {least}"] += 1
         elif row.outcome == "undetermined":
             for key in _reason_key(campaign.benefit, row):
                 reasons[key] += 1
@@ -93,8 +101,10 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
     fetched: Counter[str] = Counter()
     questions = 0
     seconds = 0.0
+    bounded: Counter[str] = Counter()
     for chunk in chunks:
         fetched.update(chunk["stats"].get("fetched", {}))
+        bounded.update(chunk["stats"].get("by_bounds", {}))
         questions += int(chunk["stats"].get("questions", 0))
         seconds += float(chunk["stats"].get("seconds", 0.0))
     due = letters_due(session, campaign, run, rows)
@@ -115,6 +125,11 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
             "reasons": dict(sorted(pending_reasons.items())),
             "subjects": sorted(pending),
         },
+        "partial": {
+            "count": sum(1 for r in rows if r.outcome == "eligible" and _open(r)),
+            "open": dict(sorted(partial.items())),
+        },
+        "by_bounds": dict(sorted(bounded.items())),
         "fetched": dict(sorted(fetched.items())),
         "questions": questions,
         "decide_seconds": round(seconds, 1),
@@ -132,6 +147,24 @@ def cost_of(campaign: Campaign, outputs: dict[str, Any], band: str | None) -> fl
     return 0.0
 
 
+def _open(row: Any) -> bool:
+    return any(value is None for value in (row.outputs or {}).values())
+
+
+def granted_outputs(campaign: Campaign, as_of: date, row: Any) -> dict[str, Any] | None:
+    """What an eligible decision grants: its outputs, those of a partial decision at their
+    certain minimum (`outputs_at_least`; None when that is not certain). A row stored before
+    `at_least` was takes its certain band as the minimum of the band output."""
+    outputs = dict(row.outputs or {})
+    if row.outcome != "eligible" or not _open(row):
+        return outputs
+    at_least = dict(getattr(row, "at_least", None) or {})  # a row stored before: none
+    band = campaign.spec.band
+    if not at_least and band is not None and outputs.get(band) is None and row.band is not None:
+        at_least = {band: row.band}
+    return outputs_at_least(campaign.benefit, as_of, row.conditions or {}, outputs, at_least)
+
+
 def letter_outputs(campaign: Campaign) -> set[str]:
     """The benefit's outputs that the coupon letter's texts (every language) quote."""
     letters = campaign.spec.outputs.letters
@@ -147,9 +180,12 @@ def letter_outputs(campaign: Campaign) -> set[str]:
 
 
 def letters_to_issue(
-    campaign: Campaign, rows: Iterable[Any], issued: set[tuple[str, str]]
+    campaign: Campaign, rows: Iterable[Any], issued: set[tuple[str, str]], as_of: date
 ) -> list[tuple[str, Any]]:
-    """(kind, decision row) of the letters approving this run would issue.
+    """(kind, decision row) of the letters approving this run (decided as of `as_of`) would
+    issue. A partial decision gets the coupon letter for its certain part (`granted_outputs`),
+    which also asks for what would settle the open part; when that part is not certain, the
+    invitation where the campaign sends them.
 
     Never a letter for a `pending` household, nor an invitation for one with a fact missing
     through our failure: the citizen has nothing to bring, the next run decides it."""
@@ -160,9 +196,11 @@ def letters_to_issue(
     out = []
     for row in rows:
         pseudonym = row.subject_pseudonym
-        # a partial decision whose letter would quote an open output (e.g. a price while the
-        # exemption is open) gets the invitation for the open part, never a letter with a blank
-        complete = not any((row.outputs or {}).get(name) is None for name in quoted)
+        # a partial decision's letter quotes its certain part (the reduced tariff's prices while
+        # the exemption is open); when that is not certain, never a letter with a blank
+        granted = granted_outputs(campaign, as_of, row) if row.outcome == "eligible" else None
+        values = granted if granted is not None else (row.outputs or {})
+        complete = not any(values.get(name) is None for name in quoted)
         if row.outcome == "eligible" and complete and (pseudonym, "coupon") not in issued:
             out.append(("coupon", row))
         elif (
@@ -181,7 +219,7 @@ def letters_due(
 ) -> dict[str, int]:
     """How many letters of each kind approving the run would issue."""
     issued = store.letter_keys(session, campaign.name, run.period)
-    counts = Counter(kind for kind, _ in letters_to_issue(campaign, rows, issued))
+    counts = Counter(kind for kind, _ in letters_to_issue(campaign, rows, issued, run.as_of))
     return {"coupon": counts["coupon"], "invitation": counts["invitation"]}
 
 
@@ -210,6 +248,8 @@ def run_figures(session: Session, run_id: int, *, sample: int = 10) -> dict[str,
         "cost": summary.get("cost"),
         "undetermined_reasons": summary.get("undetermined_reasons", {}),
         "pending": summary.get("pending", {}),
+        "partial": summary.get("partial", {}),
+        "by_bounds": summary.get("by_bounds", {}),
         "paused": summary.get("paused"),
         "letters_due": summary.get("letters_due", {}),
         "letters_issued": store.letter_counts(session, run_id),

@@ -19,7 +19,7 @@ import polars as pl
 from entitle.decide.atomic import remove_stale_partials
 from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_figures import letters_to_issue
+from entitle.decide.campaign_figures import granted_outputs, letters_to_issue
 from entitle.decide.campaign_letters import addressees, build_letter
 from entitle.decide.campaign_notify import FILE_NAME as NOTIFICATIONS_FILE
 from entitle.decide.campaign_notify import notifications, recipients, write_notifications
@@ -83,7 +83,7 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
         key = ctx.coupon_key()
         with ctx.factory() as session:
             issued = store.letter_keys(session, campaign.name, run.period)
-            due = letters_to_issue(campaign, decisions, issued)
+            due = letters_to_issue(campaign, decisions, issued, run.as_of)
             existing = store.letters_of_run(session, run_id)
             seq = max((letter.seq for letter in existing), default=0)
             rows = []
@@ -121,7 +121,10 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
                         if kind == "coupon"
                         else None,
                         "band": row.band if kind == "coupon" else None,
-                        "value": dict(row.outputs or {}) if kind == "coupon" else {},
+                        # a partial decision's coupon grants its certain part
+                        "value": (granted_outputs(campaign, run.as_of, row) or {})
+                        if kind == "coupon"
+                        else {},
                         "valid_until": row.valid_until if kind == "coupon" else None,
                         "issued": moment,
                     }
@@ -211,10 +214,15 @@ def billing_rows(
     extract: RegisterExtract,
     pseudonymise: Pseudonymiser,
 ) -> list[BillingRow]:
-    """Per school: the pupils with a social tariff, their class, category and validity."""
+    """Per school: the pupils with a social tariff, their class, category and validity; a
+    partial decision's certain category, marked as a minimum (a better one may apply)."""
     band_name = campaign.spec.band or next(iter(campaign.benefit.outputs))
     eligible = {
-        row.subject_pseudonym: ((row.outputs or {}).get(band_name), row.valid_until)
+        row.subject_pseudonym: (
+            (row.outputs or {}).get(band_name),
+            row.band,
+            row.valid_until,
+        )
         for row in decisions
         if row.outcome == "eligible"
     }
@@ -238,7 +246,9 @@ def billing_rows(
         pseudonyms[person] = pseudonym
         if pseudonym not in eligible:
             continue
-        category, valid_until = eligible[pseudonym]
+        category, least, valid_until = eligible[pseudonym]
+        if category is None and least is None:
+            continue  # open, and no certain minimum: nothing to bill yet
         last, first = names.get(person, ("", ""))
         out.append(
             BillingRow(
@@ -247,8 +257,9 @@ def billing_rows(
                 last_name=last or "",
                 first_name=first or "",
                 class_name=str(record.get("class") or ""),
-                category=str(category),
+                category=str(category if category is not None else least),
                 valid_until=valid_until,
+                minimum=category is None,
             )
         )
     return out

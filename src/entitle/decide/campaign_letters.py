@@ -20,10 +20,18 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, Letters, Translation
+from entitle.decide.campaign_def import (
+    Campaign,
+    CouponLetter,
+    CouponTranslation,
+    Letters,
+    Translation,
+)
 from entitle.decide.campaign_evaluate import undecided_conditions
+from entitle.decide.campaign_missing import bring_list, owners_of
 from entitle.decide.campaign_sources import RegisterExtract
 from entitle.decide.letters import Letter, date_en, date_nl, euro, euro_en, letter_pdf
+from entitle.rules.catalogue import default_catalogue
 from entitle.rules.expr import T
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
@@ -260,6 +268,7 @@ def _version(
             if (decision.conditions or {}).get(name) is True
         )
         blocks: list[Any] = [("p", what.format(**fields))]
+        blocks += _open_part(campaign, decision, letter, coupon, texts, language)
         if why:
             blocks += [("p", coupon.why_intro), ("ul", why)]
         blocks += [
@@ -279,11 +288,9 @@ def _version(
         )
     invitation = texts.invitation
     assert invitation
-    bring: list[str] = []
-    for fact in decision.facts_missing or []:
-        item = invitation.bring.get(fact)
-        if item and item not in bring:
-            bring.append(item)
+    # whose certificate: "het attest van het ziekenfonds van uw partner" (never a value)
+    missing = getattr(decision, "missing", None)  # none in a row stored before they were kept
+    bring = bring_list(invitation.bring, missing, decision.facts_missing or [], language)
     if not decision.facts_missing:
         for name in undecided_conditions(
             benefit, decision.conditions or {}, decision.facts_used or []
@@ -298,6 +305,53 @@ def _version(
     if invitation.objection:
         blocks.append(("p", invitation.objection))
     return Letter(subject=invitation.subject, blocks=tuple(blocks), **common)
+
+
+def _open_part(
+    campaign: Campaign,
+    decision: Any,
+    letter: store.LetterView,
+    coupon: CouponLetter | CouponTranslation,
+    texts: Letters | Translation,
+    language: str,
+) -> list[Any]:
+    """The blocks of a partial decision's letter about its open part: what may be better (the
+    levels above the certain one granted) and what to bring for it, whose by relation. None for
+    a complete decision."""
+    outputs = decision.outputs or {}
+    open_ = [name for name, value in outputs.items() if value is None]
+    if decision.outcome != "eligible" or not open_:
+        return []
+    least = dict(getattr(decision, "at_least", None) or {})
+    band = campaign.spec.band
+    if not least and band in open_ and letter.band is not None:
+        least = {band: letter.band}
+    better: list[str] = []
+    for name, level in least.items():
+        output = campaign.benefit.outputs.get(name)
+        if output is None or level not in output.levels:
+            continue
+        for above in output.levels[output.levels.index(level) + 1 :]:
+            words = output.level_text.get(above, {})
+            better.append(words.get(language) or words.get("nl") or str(above))
+    joiner = " of " if language == "nl" else " or "
+    blocks: list[Any] = [("p", coupon.open_part.format(better=joiner.join(better)))]
+    invitation = texts.invitation
+    known = {**(invitation.bring if invitation else {}), **coupon.open_bring}
+    items = getattr(decision, "missing", None)
+    bring = bring_list(known, items, decision.facts_missing or [], language)
+    facts = {i["fact"] for i in items or []} or set(decision.facts_missing or [])
+    for fact in sorted(facts - set(known)):  # no line in the campaign file: name the fact
+        bring += [f"{_fact_words(fact, language)} ({w})" for w in owners_of(items, fact, language)]
+    if bring:
+        blocks += [("p", coupon.open_bring_intro), ("ul", tuple(dict.fromkeys(bring)))]
+    return blocks
+
+
+def _fact_words(fact: str, language: str) -> str:
+    spec = default_catalogue().get(fact)
+    words = dict(spec.description) if spec is not None else {}
+    return words.get(language) or words.get("nl") or fact
 
 
 def render_letter(ctx: CampaignContext, campaign: Campaign, run_id: int, seq: int) -> bytes:

@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_evaluate import decide_chunk_rows, unknown_rows, with_change
+from entitle.decide.campaign_evaluate import (
+    decide_chunk_rows,
+    previous_state,
+    unknown_rows,
+    with_change,
+)
 from entitle.decide.campaign_figures import summarise
 from entitle.decide.campaign_gates import check_gates
 from entitle.decide.campaign_lock import run_lock
@@ -46,8 +51,9 @@ def load_target(
 def _previous_decisions(session: Session, run_id: int | None) -> dict[str, tuple[str, str | None]]:
     if run_id is None:
         return {}
-    rows = store.decision_rows(session, run_id, ["subject_pseudonym", "outcome", "band"])
-    return {s: (o, b) for s, o, b in rows}
+    columns = ["subject_pseudonym", "outcome", "band", "change", "previous_band"]
+    rows = store.decision_rows(session, run_id, columns)
+    return {s: previous_state(o, b, c, p) for s, o, b, c, p in rows}
 
 
 def run_campaign(
@@ -383,6 +389,8 @@ def finish(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str)
                         "facts_missing": [],
                         "reasons": {"target": "no longer in the target population"},
                         "valid_until": None,
+                        "at_least": {},
+                        "missing": [],
                     }
                 )
         store.add_decisions(session, run_id, ended)

@@ -2,8 +2,11 @@
 one ZIP for the central billing office (one download instead of hundreds).
 
 A list says, per pupil with a social tariff: the school, the pupil's name, the class, the tariff
-category and until when it holds. Nothing else — no income, no status, no household: the billing
-office needs the category, not the reason (and a pupil without a social tariff is not listed).
+category and until when it holds, and whether that category is a minimum (a partial decision: the
+category is certain to be at least this one, a better one may apply once a missing certificate
+is brought; bill this one until then). Nothing else — no income, no status, no household: the
+billing office needs the category, not the reason (and a pupil without a social tariff is not
+listed).
 """
 
 from __future__ import annotations
@@ -25,7 +28,17 @@ from entitle.decide.atomic import write_atomic
 
 ALL_LISTS = "alle-scholen.zip"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same lists give the same archive
-HEADER = ("School", "Schoolnaam", "Naam", "Voornaam", "Klas", "Tariefcategorie", "Geldig tot")
+HEADER = (
+    "School",
+    "Schoolnaam",
+    "Naam",
+    "Voornaam",
+    "Klas",
+    "Tariefcategorie",
+    "Geldig tot",
+    "Minimum",
+)
+MINIMUM = "minimum, mogelijk hoger"  # the cell of a category that is a certain minimum
 
 
 @dataclass(frozen=True, order=True)
@@ -37,8 +50,9 @@ class BillingRow:
     class_name: str
     category: str
     valid_until: date | None
+    minimum: bool = False  # the category is a certain minimum (a better one may apply)
 
-    def cells(self) -> tuple[str, str, str, str, str, str, str]:
+    def cells(self) -> tuple[str, str, str, str, str, str, str, str]:
         return (
             self.school_id,
             self.school_name,
@@ -47,6 +61,7 @@ class BillingRow:
             self.class_name,
             self.category,
             self.valid_until.isoformat() if self.valid_until else "",
+            MINIMUM if self.minimum else "",
         )
 
 
@@ -88,7 +103,7 @@ def xlsx_bytes(rows: Sequence[BillingRow], *, title: str, stamp: datetime) -> by
     sheet.append([_header_cell(sheet, WriteOnlyCell, name, bold) for name in HEADER])
     for row in rows:
         cells = list(row.cells())
-        sheet.append([*cells[:6], row.valid_until])
+        sheet.append([*cells[:6], row.valid_until, cells[7]])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

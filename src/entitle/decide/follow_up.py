@@ -36,7 +36,7 @@ from typing import Any, Final
 from entitle.decide.atomic import write_atomic
 from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_figures import letters_to_issue
+from entitle.decide.campaign_figures import granted_outputs, letters_to_issue
 from entitle.decide.campaign_letters import addressees, build_letter
 from entitle.decide.campaign_notify import ORDER, Notification, recipients, write_notifications
 from entitle.decide.campaign_sources import RegisterExtract
@@ -185,6 +185,7 @@ def _letter_row(row: dict[str, Any], changed_on: date | None) -> dict[str, Any]:
     return {
         **{k: row.get(k) for k in ("subject_pseudonym", "outcome", "band", "change")},
         **{k: row.get(k) for k in ("outputs", "conditions", "facts_used", "facts_missing")},
+        **{k: row.get(k) for k in ("at_least", "missing")},  # a partial decision's letter
         "reasons": row.get("reasons") or {},
         "valid_until": valid.isoformat() if isinstance(valid, date) else valid,
         "changed_on": changed_on.isoformat() if changed_on else None,
@@ -454,7 +455,7 @@ def issue_batch(
                 issued = store.letter_keys(session, campaign.name, period)
             batch["planned"] = [
                 [row.subject_pseudonym, kind]
-                for kind, row in letters_to_issue(campaign, rows, issued)
+                for kind, row in letters_to_issue(campaign, rows, issued, as_of)
                 if row.subject_pseudonym in to
             ]
             batch["status"] = "issuing"
@@ -479,7 +480,9 @@ def issue_batch(
                         if kind == "coupon"
                         else None,
                         "band": row.band if kind == "coupon" else None,
-                        "value": dict(row.outputs or {}) if kind == "coupon" else {},
+                        "value": (granted_outputs(campaign, as_of, row) or {})
+                        if kind == "coupon"
+                        else {},
                         "valid_until": row.valid_until if kind == "coupon" else None,
                         "issued": moment,
                     }

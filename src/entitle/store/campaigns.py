@@ -416,6 +416,8 @@ def decision_sample(
                 "outputs": row.outputs,
                 "conditions": row.conditions,
                 "facts_missing": row.facts_missing,
+                "missing": row.missing,
+                "at_least": row.at_least,
                 "reasons": row.reasons,
                 "valid_until": row.valid_until.isoformat() if row.valid_until else None,
             }

@@ -313,6 +313,11 @@ class CampaignDecision(Base):
     facts_missing: Mapped[list[str]] = mapped_column(JSON)
     reasons: Mapped[dict[str, str]] = mapped_column(JSON)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # a partial decision's certain minimum per open output with levels (e.g. tariff: reduced)
+    at_least: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # per missing fact: whose (role and place in the household), what it settles, the reason's
+    # kind (see `campaign_missing`); never a value or an identifier
+    missing: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class CampaignApproval(Base):

@@ -49,6 +49,7 @@ from entitle.decide.campaign import (
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
 from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
 from entitle.decide.campaign_health import public_health, read_health
+from entitle.decide.campaign_missing import whose_words
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
@@ -364,6 +365,11 @@ class Words:
         spec = self.catalogue.get(name)
         return self.t.text(spec.description) if spec is not None and spec.description else name
 
+    def whose_fact(self, item: dict[str, Any]) -> str:
+        """A stored missing fact with its owner by relation ("… (van: uw partner)")."""
+        whose = self.t.text({lang: whose_words(item, lang) for lang in ("nl", "en")})
+        return self.t("campaign.missing_of", fact=self.fact(item["fact"]), whose=whose)
+
     def condition(self, name: str) -> str:
         campaign = self.campaign
         if campaign is not None and name in campaign.benefit.conditions:
@@ -455,6 +461,11 @@ def sample_rows(words: Words, rows: Sequence[dict[str, Any]]) -> list[SampleRow]
             (words.fact(fact), words.missing_kind(reasons.get(fact)))
             for fact in row.get("facts_missing") or []
         ]
+        if row.get("missing"):  # whose each fact is: whose certificate to ask for
+            missing = [
+                (words.whose_fact(item), words.missing_kind(reasons.get(item["fact"])))
+                for item in row["missing"]
+            ]
         grants = (
             [words.output(name, value) for name, value in (row.get("outputs") or {}).items()]
             if row.get("outcome") == "eligible"

@@ -373,6 +373,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "campaign.eligible_count": "{n} met recht",
         "campaign.change.none": "geen recht, ook vroeger niet",
         "campaign.outcome.pending": "in afwachting (fout bij ons of de bron, volgende run)",
+        "campaign.missing_of": "{fact} (van: {whose})",
+        "run.partial": (
+            "{n} zeker rechthebbend met een deel nog open: zij krijgen het zekere deel (bv. het "
+            "verlaagd tarief) en de vraag welk attest de rest beslist."
+        ),
+        "run.by_bounds": (
+            "{n} beslist doordat een onbekende waarde de grens niet kan overschrijden."
+        ),
         "campaign.change.pending": "in afwachting: de volgende run beslist",
         "run.title": "{campaign}: run {id}",
         "run.back": "Terug naar de campagnes",
@@ -951,6 +959,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "campaign.eligible_count": "{n} eligible",
         "campaign.change.none": "not eligible, nor before",
         "campaign.outcome.pending": "pending (our or the source's failure; next run)",
+        "campaign.missing_of": "{fact} (of: {whose})",
+        "run.partial": (
+            "{n} entitled for certain with a part still open: they get the certain part (e.g. "
+            "the reduced tariff) and are asked which certificate settles the rest."
+        ),
+        "run.by_bounds": "{n} decided because an unknown value cannot fall across the limit.",
         "campaign.change.pending": "pending: the next run decides",
         "run.title": "{campaign}: run {id}",
         "run.back": "Back to the campaigns",
