@@ -4,10 +4,12 @@ and the validity."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from entitle.decide.exports import (
@@ -130,3 +132,15 @@ def test_a_certain_minimum_category_is_marked_as_a_minimum() -> None:
     values = list(sheet.iter_rows(values_only=True))
     assert [len(v) for v in values] == [len(HEADER)] * 3
     assert values[1][7] is None and values[2][7] == "minimum, mogelijk hoger"
+
+
+def test_a_workbook_is_the_same_bytes_whenever_it_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """openpyxl stamps the wall clock into the package's entries and `modified`; the list must
+    not: an approved run's lists are compared and archived byte for byte."""
+    stamp = datetime(2026, 3, 1)
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)
+    first = xlsx_bytes(ROWS, title="Lijst", stamp=stamp)
+    monkeypatch.setattr(time, "time", lambda: 1_700_003_601.0)  # an hour and a second later
+    assert xlsx_bytes(ROWS, title="Lijst", stamp=stamp) == first

@@ -104,9 +104,25 @@ def xlsx_bytes(rows: Sequence[BillingRow], *, title: str, stamp: datetime) -> by
     for row in rows:
         cells = list(row.cells())
         sheet.append([*cells[:6], row.valid_until, cells[7]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return _reproducible(workbook)
+
+
+def _reproducible(workbook: object) -> bytes:
+    """The workbook's package with fixed entry times and its own `modified` stamp (openpyxl's
+    `save` stamps the wall clock into both), so the same rows give the same bytes."""
+    from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
+
+    written = io.BytesIO()
+    with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as package:
+        ExcelWriter(workbook, package).save()
+    fixed = io.BytesIO()
+    with (
+        zipfile.ZipFile(written) as package,
+        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for name in package.namelist():
+            out.writestr(zipfile.ZipInfo(name, ZIP_TIME), package.read(name), zipfile.ZIP_DEFLATED)
+    return fixed.getvalue()
 
 
 def _header_cell(sheet: object, cell_type: type, value: str, font: object) -> object:
