@@ -9,6 +9,10 @@ without which the full set no longer settles).
 
 `sensitive_avoidable` tells whether a decision could have been settled without any fact of the
 highest sensitivity (income, health and disability data).
+
+With `required` facts (e.g. the residence, which a privacy-first order reads before any social
+status), the minimum is over the settling sets that contain them: the fewest facts an order that
+must read those first could fetch.
 """
 
 from __future__ import annotations
@@ -101,13 +105,15 @@ def hindsight(
     facts: Mapping[FactRequest, Any],
     as_of: date,
     catalogue: Catalogue | None = None,
+    required: Sequence[FactRequest] = (),
 ) -> Hindsight:
-    """The hindsight minimum for a subject whose every fact is in `facts` (None: no data)."""
+    """The hindsight minimum for a subject whose every fact is in `facts` (None: no data), over
+    the settling sets that hold the `required` facts (each counted, even one without data)."""
     catalogue = catalogue or default_catalogue()
     settles = _Settles(benefit, subject, facts, as_of, catalogue)
     # Facts with no data never help settle: a missing value is the same as one not given.
     known = [request for request, value in facts.items() if value is not None]
-    essential = [r for r in known if not settles([k for k in known if k != r])]
+    essential = [r for r in known if r in required or not settles([k for k in known if k != r])]
     optional = [r for r in known if r not in essential]
     sensitive = {r for r in known if catalogue[r.fact].sensitivity >= SENSITIVE}
     avoidable = settles([r for r in known if r not in sensitive])
@@ -115,21 +121,22 @@ def hindsight(
     missing = sum(
         1
         for r, v in facts.items()
-        if v is None and any(r.fact in str(item) for item in settles.target[2])
+        if v is None and (r in required or any(r.fact in str(item) for item in settles.target[2]))
     )
     for size in range(len(optional) + 1):
         for extra in combinations(optional, size):
             if settles([*essential, *extra]):
                 return Hindsight(len(essential) + size + missing, True, avoidable)
             if settles.tries > SEARCH_LIMIT:
-                return Hindsight(_minimal(settles, known) + missing, False, avoidable)
+                found = _minimal(settles, known, essential)
+                return Hindsight(found + missing, False, avoidable)
     raise AssertionError("the full set of facts always settles the decision")
 
 
-def _minimal(settles: _Settles, known: list[FactRequest]) -> int:
-    """The size of a minimal settling set: drop facts one by one while it still settles."""
+def _minimal(settles: _Settles, known: list[FactRequest], keep: list[FactRequest]) -> int:
+    """The size of a minimal settling set holding `keep`: drop the others while it settles."""
     kept = list(known)
-    for request in list(kept):
+    for request in [k for k in kept if k not in keep]:
         trial = [k for k in kept if k != request]
         if settles(trial):
             kept = trial

@@ -203,7 +203,7 @@ def test_rules_plan_fetches_income_last() -> None:
     stages = [
         line
         for line in out[out.index("Fetch stages") :].splitlines()
-        if re.match(r"\s*\d+\.?\s+sensitivity \d", line)
+        if re.match(r"\s*\d+\.?\s+phase \d, sensitivity \d", line)
     ]
     assert len(stages) >= 2, out
     numbers = [int(re.match(r"\s*(\d+)", s).group(1)) for s in stages]  # type: ignore[union-attr]

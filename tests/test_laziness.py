@@ -58,37 +58,60 @@ def test_no_disability_data_for_a_non_resident() -> None:
         Subject("person", "p", "h", ("p",)),
         {("p", "person.municipality_nis"): "11002", ("p", "person.disability_parking_card"): True},
     )
-    # Only the first stage (residence and household composition, sensitivity 1) is asked.
-    assert "person.municipality_nis" in asked
-    assert asked <= {"person.municipality_nis", "person.position_code", "household.collective"}
+    # Only the residence is asked: the household's composition settles nothing on its own.
+    assert asked == {"person.municipality_nis"}
 
 
-def test_no_increased_allowance_lookup_when_budget_guidance_decides_garbage_bags() -> None:
-    asked = asked_facts(
+def test_no_budget_guidance_lookup_when_the_increased_allowance_decides_garbage_bags() -> None:
+    """Within a phase the likeliest ground is asked first; the other is asked only if needed."""
+    household = Subject("household", "h", "h", ("a", "b"))
+    place = {
+        ("h", "household.municipality_nis"): "44021",
+        ("h", "household.collective"): False,
+        ("h", "household.reference_address"): False,
+    }
+    decided = asked_facts(
         "garbage-bags",
-        Subject("household", "h", "h", ("a", "b")),
+        household,
         {
-            ("h", "household.municipality_nis"): "44021",
-            ("h", "household.collective"): False,
-            ("h", "household.reference_address"): False,
+            **place,
             ("a", "person.ocmw_budget_guidance"): True,
             ("a", "person.increased_allowance"): True,
         },
     )
-    assert "person.ocmw_budget_guidance" in asked
-    assert "person.increased_allowance" not in asked
+    assert "person.increased_allowance" in decided
+    assert "person.ocmw_budget_guidance" not in decided
+    not_decided = asked_facts(
+        "garbage-bags",
+        household,
+        {**place, ("a", "person.ocmw_budget_guidance"): True},
+    )
+    assert "person.ocmw_budget_guidance" in not_decided
 
 
-def test_uitpas_asks_the_registry_only_when_the_city_s_own_data_does_not_decide() -> None:
-    decided_locally = asked_facts(
+def test_uitpas_asks_the_other_grounds_only_when_the_increased_allowance_does_not_decide() -> None:
+    decided = asked_facts(
+        "uitpas",
+        Subject("person", "p", "h", ("p",)),
+        {
+            ("p", "person.municipality_nis"): "44021",
+            ("p", "person.increased_allowance"): True,
+            ("p", "person.ocmw_debt_help"): True,
+        },
+    )
+    assert decided == {"person.municipality_nis", "person.increased_allowance"}
+    not_decided = asked_facts(
         "uitpas",
         Subject("person", "p", "h", ("p",)),
         {("p", "person.municipality_nis"): "44021", ("p", "person.ocmw_debt_help"): True},
     )
-    assert "person.increased_allowance" not in decided_locally
-    needs_registry = asked_facts(
+    assert "person.ocmw_debt_help" in not_decided
+
+
+def test_a_non_resident_has_no_social_status_read() -> None:
+    asked = asked_facts(
         "uitpas",
         Subject("person", "p", "h", ("p",)),
-        {("p", "person.municipality_nis"): "44021", ("p", "person.ocmw_debt_help"): False},
+        {("p", "person.municipality_nis"): "11002", ("p", "person.increased_allowance"): True},
     )
-    assert "person.increased_allowance" in needs_registry
+    assert asked == {"person.municipality_nis"}

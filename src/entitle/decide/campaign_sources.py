@@ -350,7 +350,8 @@ class _Counting:
 
 
 class GatewayChunk:
-    """One chunk's gateway; asks the facts one registry question answers in one question."""
+    """One chunk's gateway; asks the facts one registry question answers in one question (those
+    of the same fetch phase: a campaign weighs registry calls more than the single facts)."""
 
     def __init__(
         self,
@@ -372,7 +373,7 @@ class GatewayChunk:
             self.siblings[fact] = tuple(
                 other
                 for other, other_spec in plan.facts.items()
-                if plan.stage_of[other] == plan.stage_of[fact]
+                if plan.phase_of[other] == plan.phase_of[fact]
                 and (
                     other_spec.source.get("kind"),
                     other_spec.source.get("service") or other_spec.source.get("dataset"),

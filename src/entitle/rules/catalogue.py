@@ -36,6 +36,7 @@ class FactSpec:
     cost: int
     description: dict[str, str]
     domain: tuple[float, float] = (-math.inf, math.inf)  # every value lies in it (engine units)
+    share_true: float = 0.5  # booleans: how often the fact holds (orders fetches only)
 
     @property
     def entity(self) -> str:
@@ -73,6 +74,7 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
             cost=int(raw["cost"]),
             description=dict(raw.get("description", {})),
             domain=_domain(name, T(raw["type"]), raw.get("domain")),
+            share_true=_share(name, raw.get("share_true", 0.5)),
         )
     return catalogue
 
@@ -102,6 +104,13 @@ def _domain(name: str, vtype: T, raw: Any) -> tuple[float, float]:
     if bounds[0] > bounds[1]:
         raise ValueError(f"fact {name!r}: domain min is above its max")
     return (bounds[0], bounds[1])
+
+
+def _share(name: str, raw: Any) -> float:
+    """A boolean fact's `share_true`: the rough share of residents for whom it holds, 0 to 1."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 1:
+        raise ValueError(f"fact {name!r}: share_true {raw!r} is not a number from 0 to 1")
+    return float(raw)
 
 
 def load_catalogue(path: Path) -> Catalogue:

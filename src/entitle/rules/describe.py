@@ -98,6 +98,9 @@ def describe_plan(benefit: Benefit, catalogue: Catalogue) -> str:
     for stage in plan.stages:
         names = ", ".join(f.name for f in stage.facts)
         sources = ", ".join(sorted({f.source_label for f in stage.facts}))
-        head = f"{stage.index}. sensitivity {stage.sensitivity}, cost {stage.cost}"
+        head = (
+            f"{stage.index}. phase {stage.phase}, sensitivity {stage.sensitivity}, "
+            f"cost {stage.cost}"
+        )
         lines.append(f"{head}: {names} — {sources}")
     return "\n".join(lines)

@@ -1,8 +1,11 @@
 """The planner: which facts a benefit may need, and in which stages they are fetched.
 
-Facts are fetched in stages ordered by (sensitivity, cost): identification and residence first,
-then social statuses (local datasets before remote registries), income and health last. A stage
-runs only for subjects still undecided, and only for the facts that can still change the outcome.
+A stage is one fact. Stages run in the order of `order.fetch_order`: in phases by sensitivity
+(identification and residence first, income and health last; a less sensitive fact that cannot
+settle anything on its own waits for the phase in which it helps), and within a phase the fact
+likeliest to settle first. Each subject fetches its earliest stage that still decides, so the
+order is chosen per subject: a stage runs only for subjects still undecided, and only where its
+fact can still change the outcome.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from dataclasses import dataclass, field
 from entitle.rules.catalogue import Catalogue, FactSpec
 from entitle.rules.expr import Name, Node, walk
 from entitle.rules.model import Benefit
+from entitle.rules.order import fetch_order
 
 
 @dataclass(frozen=True)
 class Stage:
-    """Facts fetched together: same sensitivity and cost."""
+    """Facts fetched together, in one round trip to their source."""
 
     index: int
+    phase: int  # the sensitivity level at which its facts can first help settle a decision
     sensitivity: int
     cost: int
     facts: tuple[FactSpec, ...]
@@ -33,6 +38,7 @@ class Plan:
     used_by: dict[str, list[str]]  # fact -> conditions/outputs reading it
     stages: list[Stage]
     stage_of: dict[str, int] = field(default_factory=dict)  # fact -> stage index
+    phase_of: dict[str, int] = field(default_factory=dict)  # fact -> phase
     member_facts: frozenset[str] = frozenset()  # facts read per household member
 
 
@@ -59,17 +65,20 @@ def plan_benefit(benefit: Benefit, catalogue: Catalogue) -> Plan:
             if ref.kind == "member_fact":
                 member.add(ref.target)
     facts = {name: catalogue[name] for name in sorted(used_by)}
-    keys = sorted({(f.sensitivity, f.cost) for f in facts.values()})
     stages = [
-        Stage(
-            index=i + 1,
-            sensitivity=sens,
-            cost=cost,
-            facts=tuple(f for f in facts.values() if (f.sensitivity, f.cost) == (sens, cost)),
-        )
-        for i, (sens, cost) in enumerate(keys)
+        Stage(index=i + 1, phase=phase, sensitivity=f.sensitivity, cost=f.cost, facts=(f,))
+        for i, (phase, f) in enumerate(fetch_order(benefit, facts))
     ]
     stage_of = {f.name: stage.index for stage in stages for f in stage.facts}
-    plan = Plan(benefit, facts, used_by, stages, stage_of, frozenset(member))
+    phase_of = {f.name: stage.phase for stage in stages for f in stage.facts}
+    plan = Plan(
+        benefit,
+        facts,
+        used_by,
+        stages,
+        stage_of=stage_of,
+        phase_of=phase_of,
+        member_facts=frozenset(member),
+    )
     benefit.compiled["plan"] = plan
     return plan
