@@ -585,7 +585,9 @@ def test_residence_facts_from_the_register_extract_decide_the_same_as_magda(
     run = run_campaign(ctx, variant, AS_OF, chunk_size=CHUNK)
     summary, reference = run.summary or {}, garbage.run.summary or {}
     assert decisions(ctx, run.id) == decisions(garbage.ctx, garbage.run.id)
-    assert reference["questions"] < 0.7 * summary["questions"]
+    # the residence is asked only where the social statuses did not settle the household
+    # (rules/order.py), so the extract saves about a quarter of the questions on this city
+    assert reference["questions"] < 0.8 * summary["questions"]
     access = [
         line
         for file in monthly_files(env.state / "access.jsonl").values()
