@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -259,7 +260,7 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
         page = client.get(f"/campaigns/runs/{run_id}")
         assert page.status_code == 200, page.text
         assert 'class="bars' in page.text and "status-draft" in page.text
-    # the school check runs as of the school year the synthetic city holds: it finds pupils
+    # the city was generated for today: the school check finds this school year's pupils
     school = demo.wait_for(SCHOOL_DONE, CAMPAIGN_TIMEOUT)
     assert school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
     # then the city moved one week forward and that week was followed up (`entitle watch run`)
@@ -314,12 +315,17 @@ def test_a_failed_start_stops_what_it_started(tmp_path: Path) -> None:
 def test_a_restart_reuses_the_city_and_keeps_the_accounts(tmp_path: Path) -> None:
     console = Console(file=open(os.devnull, "w"))  # noqa: SIM115 (closed below)
     try:
-        first, reused = ensure_city(tmp_path / "city", 300, 5, console)
-        assert not reused
-        again, reused = ensure_city(tmp_path / "city", 300, 5, console)
-        assert reused and again == first
-        _, reused = ensure_city(tmp_path / "city", 400, 5, console)
+        city, day = tmp_path / "city", date(2026, 12, 3)
+        first, reused = ensure_city(city, 300, 5, console, as_of=day)
+        assert not reused and first["school_year"] == "2026-2027"
+        again, reused = ensure_city(city, 300, 5, console, as_of=day + timedelta(days=7))
+        assert reused and again == first  # the same school year and income years
+        _, reused = ensure_city(city, 400, 5, console, as_of=day)
         assert not reused  # another size: a new city
+        later, reused = ensure_city(city, 400, 5, console, as_of=date(2027, 9, 1))
+        assert not reused and later["school_year"] == "2027-2028"  # a new school year
+        summer, reused = ensure_city(city, 400, 5, console, as_of=date(2028, 7, 1))
+        assert not reused and summer["income_years"] == [2026, 2027]  # new assessments count
     finally:
         console.file.close()
 

@@ -203,11 +203,18 @@ def _locked(layout: DemoLayout) -> Iterator[None]:
 
 
 def ensure_city(
-    city: Path, persons: int, seed: int, console: Console, municipality: str = "ghent"
+    city: Path,
+    persons: int,
+    seed: int,
+    console: Console,
+    municipality: str = "ghent",
+    *,
+    as_of: date,
 ) -> tuple[dict[str, Any], bool]:
-    """The synthetic city of `municipality` in `city`: reused when its meta.json has these
-    persons, seed and NIS code (and this generator version) and every file is there, else
-    generated with a progress bar. Returns (meta, reused)."""
+    """The synthetic city of `municipality` in `city` as it stands on `as_of` (the desk's date):
+    reused when its meta.json has these persons, seed and NIS code (and this generator version),
+    the school year and income years of `as_of`, and every file is there, else generated for
+    `as_of` with a progress bar. Returns (meta, reused)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -226,7 +233,9 @@ def ensure_city(
         read_meta,
         write_city,
     )
+    from entitle.registry.synth_money import income_years
     from entitle.registry.synth_place import place_for
+    from entitle.rules.periods import school_year
 
     try:
         place = place_for(municipality)
@@ -243,6 +252,8 @@ def ensure_city(
         and meta.get("seed") == seed
         and meta.get("municipality_nis") == place.nis
         and meta.get("version") == GENERATOR_VERSION
+        and meta.get("school_year") == school_year(as_of)
+        and meta.get("income_years") == list(income_years(as_of))
         and all((city / path).is_file() for path in FILES)
     ):
         return meta, True
@@ -269,7 +280,7 @@ def ensure_city(
                 steps += 1
                 progress.update(task, description=f"synthetic city: {name}")
 
-            meta = write_city(persons, seed, city, on_step, place)
+            meta = write_city(persons, seed, city, on_step, place, reference=as_of)
             progress.update(task, completed=TOTAL_STEPS, description="synthetic city: done")
     except SynthError as exc:
         raise DemoError(f"synthetic city: {exc}") from None
@@ -579,13 +590,15 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
         with _locked(layout):
             try:
                 benefits = load_benefits(benefits_dir)
+                as_of = desk_date()  # the city, the desk and the campaigns: the same school year
                 meta, reused = ensure_city(
-                    layout.city, persons, options.seed, console, municipality.id
+                    layout.city, persons, options.seed, console, municipality.id, as_of=as_of
                 )
                 console.print(
                     f"{'Reusing the' if reused else 'Generated a'} synthetic city of "
                     f"{meta['persons']:,} persons ({municipality.name['en']}), seed "
-                    f"{meta['seed']}, in {layout.city}",
+                    f"{meta['seed']}, as of {meta['reference_date']} (school year "
+                    f"{meta['school_year']}), in {layout.city}",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -620,7 +633,6 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                     highlight=False,
                     soft_wrap=True,
                 )
-                as_of = desk_date()
                 examples = desk_examples(layout.city, benefits, as_of, municipality.demo_examples)
                 timeout = max(60.0, persons / 5_000)
                 wait_until_ready(registry, f"{registry_url}/health", timeout, signals)

@@ -77,7 +77,7 @@ def _outcomes(summary: dict[str, object] | None) -> str:
 
 def _sync(ctx: CampaignContext, campaign: Campaign, as_of: date) -> None:
     """Inscribe the campaign's target in the KSZ directory when the settings require it (the
-    run's date stands for today: the demo runs some campaigns as of the synthetic school year)."""
+    run's date stands for today: a campaign in `demo.campaign_dates` runs as of another date)."""
     from entitle.decide.campaign_inscriptions import magda_settings, sync_campaign
     from entitle.store import audit
 

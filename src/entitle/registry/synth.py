@@ -25,19 +25,19 @@ import polars as pl
 
 from entitle.registry.synth_grey import Grey, build_grey
 from entitle.registry.synth_money import (
-    INCOME_YEARS,
     LIVING_WAGES,
     NO_END,
     STATUSES,
     Economy,
     build_economy,
+    income_years,
     leefloon_category,
 )
 from entitle.registry.synth_names import NATIONALITIES
 from entitle.registry.synth_people import (
+    EPOCH,
     PARTNER,
     POSITION_CODES,
-    REF_DAY,
     REFERENCE_DATE,
     REGISTERS,
     Array,
@@ -53,12 +53,12 @@ from entitle.registry.synth_place import GHENT, Place, place_for
 from entitle.registry.synth_school import (
     CLASSES,
     LEVELS,
-    SCHOOL_YEARS,
     Enrolments,
     LocalEnrolments,
     Schools,
     build_enrolments,
     build_schools,
+    school_years,
 )
 
 __all__ = [
@@ -166,6 +166,7 @@ class _Core:
     persons: int
     seed: int
     place: Place
+    reference: date  # the city's "today": ages, statuses, school year and income years
     hh: Households
     p: Persons
     grey: Grey
@@ -185,19 +186,19 @@ class _Core:
         return self.hh.count + int(self.grey.unregistered.sum())
 
 
-def _build_core(persons: int, seed: int, place: Place, step: Step) -> _Core:
+def _build_core(persons: int, seed: int, place: Place, reference: date, step: Step) -> _Core:
     step(_CORE_STEPS[0])
     hh = build_households(persons, seed, place)
     step(_CORE_STEPS[1])
-    p = build_persons(hh, seed)
+    p = build_persons(hh, seed, reference)
     streets = place.street_list()
     step(_CORE_STEPS[2])
     grey = build_grey(hh, p, len(streets), seed, place)
     step(_CORE_STEPS[3])
-    economy = build_economy(hh, p, grey, seed)
+    economy = build_economy(hh, p, grey, seed, reference)
     step(_CORE_STEPS[4])
     schools = build_schools(persons)
-    enrolments, local = build_enrolments(hh, p, schools, seed)
+    enrolments, local = build_enrolments(hh, p, schools, seed, reference)
 
     starts = np.concatenate([[0], np.cumsum(hh.size)[:-1]]).astype(np.int64)
     unregistered = np.flatnonzero(grey.unregistered)
@@ -211,6 +212,7 @@ def _build_core(persons: int, seed: int, place: Place, step: Step) -> _Core:
         persons=persons,
         seed=seed,
         place=place,
+        reference=reference,
         hh=hh,
         p=p,
         grey=grey,
@@ -351,19 +353,20 @@ def _tax_table(core: _Core, view: str) -> pl.DataFrame:
     person-major (N, 4) mask are the rows.
     """
     p, economy = core.p, core.economy
+    income_year = income_years(core.reference)
     rng = rng_for(core.seed, 7)
     visible = ~economy.no_assessment
     partner_like = (p.pos == POSITION_CODES.index("02")) | (p.pos == POSITION_CODES.index("22"))
     ref_of = core.starts[p.hh]
     joint = np.zeros((p.count, 2), dtype=bool)
     article = np.zeros((p.count, 2), dtype=np.int32)
-    for y in range(len(INCOME_YEARS)):
+    for y in range(len(income_year)):
         in_registry = economy.assessed[y] & visible
         joint[:, y] = partner_like & (p.role == PARTNER) & in_registry & in_registry[ref_of]
         drawn = rng.integers(100_000_000, 1_000_000_000, size=p.count, dtype=np.int32)
         article[:, y] = np.where(joint[:, y], drawn[ref_of], drawn)
     slots = np.empty((p.count, 4), dtype=bool)
-    for y in range(len(INCOME_YEARS)):
+    for y in range(len(income_year)):
         slots[:, 2 * y] = economy.assessed[y] & (economy.professional[y] > 0)
         slots[:, 2 * y + 1] = economy.assessed[y]
     if view == "registry":
@@ -376,7 +379,7 @@ def _tax_table(core: _Core, view: str) -> pl.DataFrame:
     del rows
     status = joint[person, year].astype(np.int8)
     value = np.where(item == 0, economy.professional[year, person], economy.income[year, person])
-    years = np.array(INCOME_YEARS, dtype=np.int32)[year]
+    years = np.array(income_year, dtype=np.int32)[year]
     return pl.DataFrame(
         [
             core.insz.gather(person).alias("person_id"),
@@ -430,7 +433,7 @@ def _leefloon_payments_table(core: _Core) -> pl.DataFrame:
     periods = core.economy.periods
     keep = _registry_periods(core) & (periods.status == LIVING_WAGES)
     person = periods.person[keep]
-    ref_month = int(_month_index(np.array([REF_DAY]))[0])
+    ref_month = int(_month_index(np.array([(core.reference - EPOCH).days]))[0])
     first = np.maximum(_month_index(periods.start[keep]), ref_month - PAYMENT_MONTHS)
     end = periods.end[keep]
     last = np.where(end == NO_END, ref_month, np.minimum(_month_index(end), ref_month))
@@ -494,7 +497,7 @@ def _school_records_table(core: _Core) -> pl.DataFrame:
             _lookup(schools.names, local.school).alias("school_name"),
             _lookup(CLASSES, local.klass).alias("class"),
             pl.Series("care", local.care),
-            _lookup(SCHOOL_YEARS, local.year).alias("school_year"),
+            _lookup(school_years(core.reference), local.year).alias("school_year"),
             # the school records a shared residence (the register's note) at enrolment
             pl.Series("shared_residence", core.grey.shared_note[local.person]),
         ]
@@ -559,24 +562,32 @@ def _no_step(_: str) -> None:
 
 
 def city_tables(
-    persons: int, seed: int, on_step: Step | None = None, place: Place = GHENT
+    persons: int,
+    seed: int,
+    on_step: Step | None = None,
+    place: Place = GHENT,
+    reference: date = REFERENCE_DATE,
 ) -> Iterator[tuple[str, pl.DataFrame]]:
-    """Generate the city in `place` and yield (relative path, table) for every file, one at a
-    time."""
+    """Generate the city in `place` as it stands on the `reference` date and yield (relative
+    path, table) for every file, one at a time."""
     check_arguments(persons, seed)
     step = on_step or _no_step
-    core = _build_core(persons, seed, place, step)
+    core = _build_core(persons, seed, place, reference, step)
     for path in FILES:
         step(path)
         yield path, _TABLES[path](core)
 
 
-def generate_city(persons: int, seed: int, place: Place = GHENT) -> dict[str, pl.DataFrame]:
+def generate_city(
+    persons: int, seed: int, place: Place = GHENT, reference: date = REFERENCE_DATE
+) -> dict[str, pl.DataFrame]:
     """The whole city in memory, by relative file path (for tests and small cities)."""
-    return dict(city_tables(persons, seed, place=place))
+    return dict(city_tables(persons, seed, place=place, reference=reference))
 
 
-def _meta(persons: int, seed: int, place: Place, rows: dict[str, int]) -> dict[str, Any]:
+def _meta(
+    persons: int, seed: int, place: Place, reference: date, rows: dict[str, int]
+) -> dict[str, Any]:
     return {
         "generator": "entitle.registry.synth",
         "version": GENERATOR_VERSION,
@@ -585,9 +596,9 @@ def _meta(persons: int, seed: int, place: Place, rows: dict[str, int]) -> dict[s
         "households": rows["truth/households.parquet"],
         "registry_households": rows["registry/households.parquet"],
         "municipality_nis": place.nis,
-        "reference_date": REFERENCE_DATE.isoformat(),
-        "school_year": SCHOOL_YEARS[-1],
-        "income_years": list(INCOME_YEARS),
+        "reference_date": reference.isoformat(),
+        "school_year": school_years(reference)[-1],
+        "income_years": list(income_years(reference)),
         "grey_zone_kinds": list(GREY_KINDS),
         "rows": rows,
     }
@@ -636,9 +647,11 @@ def write_city(
     out: Path | str,
     on_step: Step | None = None,
     place: Place | str = GHENT,
+    reference: date = REFERENCE_DATE,
 ) -> dict[str, Any]:
     """Generate the city in `place` (a `Place` or a municipality id such as "vlasbeke"; Ghent by
-    default) and write it under `out`; return the contents of meta.json."""
+    default) as it stands on the `reference` date (1 March 2026 by default) and write it under
+    `out`; return the contents of meta.json."""
     if isinstance(place, str):
         try:
             place = place_for(place)
@@ -651,12 +664,12 @@ def write_city(
     (out / "meta.json").unlink(missing_ok=True)  # an interrupted run leaves no valid city
     rows: dict[str, int] = {}
     try:
-        for path, frame in city_tables(persons, seed, step, place):
+        for path, frame in city_tables(persons, seed, step, place, reference):
             write_parquet(frame, out / path)
             rows[path] = frame.height
             del frame
         step("meta.json")
-        meta = _meta(persons, seed, place, rows)
+        meta = _meta(persons, seed, place, reference, rows)
         text = json.dumps(meta, indent=2, sort_keys=True) + "\n"
         (out / "meta.json").write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -7,6 +7,7 @@ the simulator up front).
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -65,9 +66,21 @@ def synth(
             help="Whose city: ghent or vlasbeke (its NIS code, postcodes and streets).",
         ),
     ] = "ghent",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help=(
+                "The city's reference date (YYYY-MM-DD): ages, statuses, income years and the "
+                "school year's enrolments as on that day (default: 2026-03-01)."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic municipality as Parquet: registry view, local data, ground truth."""
     from entitle.registry.synth import (
+        REFERENCE_DATE,
         TOTAL_STEPS,
         SynthError,
         check_arguments,
@@ -92,6 +105,7 @@ def synth(
         if persons is None:
             persons = place.default_persons
         check_arguments(persons, seed)
+        reference = _reference_date(as_of) if as_of is not None else REFERENCE_DATE
         prepare_out(out)
     except (SynthError, ValueError) as exc:
         errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
@@ -119,7 +133,7 @@ def synth(
                 steps += 1
                 progress.update(task, description=name)
 
-            meta = write_city(persons, seed, out, on_step, place)
+            meta = write_city(persons, seed, out, on_step, place, reference)
             progress.update(task, completed=TOTAL_STEPS, description="done")
     except SynthError as exc:
         errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
@@ -135,7 +149,18 @@ def synth(
     elapsed = time.perf_counter() - start
     errors.print(
         f"{place.name}: {meta['persons']:,} persons in {meta['households']:,} households "
-        f"({meta['registry_households']:,} in the registry view), seed {seed}, "
+        f"({meta['registry_households']:,} in the registry view), seed {seed}, as of "
+        f"{meta['reference_date']} (school year {meta['school_year']}), "
         f"written to {out} in {elapsed:.1f} s. Report: entitle synth --report {out}",
         highlight=False,
     )
+
+
+def _reference_date(text: str) -> date:
+    """The --as-of date; SynthError when it is not one."""
+    from entitle.registry.synth import SynthError
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SynthError(f"--as-of must be a date such as 2026-12-03, got {text!r}") from None

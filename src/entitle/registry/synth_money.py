@@ -35,7 +35,7 @@ from entitle.registry.synth_people import (
     P22,
     PARTNER,
     REF,
-    REF_DAY,
+    REFERENCE_DATE,
     RESIDENT,
     SINGLE,
     SINGLE_PARENT,
@@ -44,8 +44,17 @@ from entitle.registry.synth_people import (
     Persons,
     rng_for,
 )
+from entitle.rules.catalogue import assessment_years
 
-INCOME_YEARS: Final = (2023, 2024)
+
+def income_years(reference: date) -> tuple[int, int]:
+    """The two income years whose assessments the city holds on `reference`, oldest first: the
+    ones the rules read on that date (`assessment_years`), e.g. (2023, 2024) on 1 March 2026."""
+    latest, previous = assessment_years(reference)
+    return previous, latest
+
+
+INCOME_YEARS: Final = income_years(REFERENCE_DATE)
 STATUSES: Final = (
     "BIM_BVT",
     "LIVING_WAGES_PCSA_HELP",
@@ -154,7 +163,7 @@ def _uniform_days(rng: np.random.Generator, low: Array, high: Array) -> Array:
     return (low + np.floor(rng.random(low.shape[0]) * (high - low + 1))).astype(np.int64)
 
 
-def _work(hh: Households, p: Persons, rng: np.random.Generator) -> _Work:
+def _work(hh: Households, p: Persons, rng: np.random.Generator, ref_day: int) -> _Work:
     """Who is retired, on leefloon, employed, on benefits (ground truth)."""
     count = p.count
     kind = hh.kind[p.hh]
@@ -179,7 +188,7 @@ def _work(hh: Households, p: Persons, rng: np.random.Generator) -> _Work:
     )
     # Time on leefloon: exponential, mean 20 months, never before 2012.
     leefloon_start = np.maximum(
-        REF_DAY - np.floor(rng.exponential(LEEFLOON_MEAN_DAYS, count)),
+        ref_day - np.floor(rng.exponential(LEEFLOON_MEAN_DAYS, count)),
         _day(date(2012, 1, 1)),
     ).astype(np.int32)
 
@@ -242,7 +251,7 @@ def _incomes(p: Persons, w: _Work, rng: np.random.Generator) -> tuple[Array, Arr
     )
 
 
-def _disability(p: Persons, w: _Work, rng: np.random.Generator) -> _Disability:
+def _disability(p: Persons, w: _Work, rng: np.random.Generator, ref_day: int) -> _Disability:
     """Disability recognition (with points) and parking cards."""
     count = p.count
     age = p.age
@@ -274,7 +283,7 @@ def _disability(p: Persons, w: _Work, rng: np.random.Generator) -> _Disability:
     first_possible = np.maximum(
         np.where(age < 18, p.birth + 365, eighteenth), _day(date(2005, 1, 1))
     ).astype(np.int32)
-    since = _uniform_days(rng, first_possible, np.full(count, REF_DAY - 30)).astype(np.int32)
+    since = _uniform_days(rng, first_possible, np.full(count, ref_day - 30)).astype(np.int32)
     return _Disability(
         parking_adult=parking_adult,
         parking_child=parking_child,
@@ -296,17 +305,18 @@ def _increased_allowance(
     professional: Array,
     assessed: Array,
     rng: np.random.Generator,
+    ref_day: int,
 ) -> Array:
     """Start day of each person's current VT (-1 = none)."""
     count = p.count
     age = p.age
     child_supplement = (age < 18) & d.recognised & (d.points >= 6)
-    leefloon_vt = w.leefloon_now & (w.leefloon_start <= REF_DAY - 91)
+    leefloon_vt = w.leefloon_now & (w.leefloon_start <= ref_day - 91)
     own_ground = w.igo | w.disability_allowance | (d.elderly_care_budget & (d.points >= 7))
     ground_start = _uniform_days(
         rng,
         np.maximum(p.birth + int(60 * 365.2425), _day(date(2010, 1, 1))),
-        np.full(count, REF_DAY),
+        np.full(count, ref_day),
     )
     ground_start = np.where(w.disability_allowance | d.elderly_care_budget, d.since, ground_start)
     auto_start = np.select(
@@ -353,14 +363,14 @@ def _increased_allowance(
     grant = (group_income <= ceiling) & ~group_auto & (rng.random(groups) < VT_TAKE_UP)
     del group_income, group_size, group_auto, ceiling
     group_start = _uniform_days(
-        rng, np.full(groups, _day(date(2017, 1, 1))), np.full(groups, REF_DAY)
+        rng, np.full(groups, _day(date(2017, 1, 1))), np.full(groups, ref_day)
     )
     on_request = ~automatic & grant[group]
     return np.where(on_request, np.maximum(group_start[group], p.birth), vt_start)
 
 
 def _periods(
-    p: Persons, w: _Work, d: _Disability, vt_start: Array, rng: np.random.Generator
+    p: Persons, w: _Work, d: _Disability, vt_start: Array, rng: np.random.Generator, ref_day: int
 ) -> Periods:
     """All status periods (truth), sorted by person, status and start."""
     count = p.count
@@ -387,12 +397,12 @@ def _periods(
     past_start = _uniform_days(
         rng, np.maximum(p.birth, _day(date(2015, 1, 1))), np.full(count, _day(date(2023, 6, 30)))
     )
-    past_end = _uniform_days(rng, past_start + 180, np.full(count, REF_DAY - 60))
+    past_end = _uniform_days(rng, past_start + 180, np.full(count, ref_day - 60))
     add(past_vt, BIM, past_start, past_end)
     del past_start, past_end
 
     add(w.leefloon_now, LIVING_WAGES, w.leefloon_start, None)
-    leefloon_vt = w.leefloon_now & (w.leefloon_start <= REF_DAY - 91)
+    leefloon_vt = w.leefloon_now & (w.leefloon_start <= ref_day - 91)
     add(leefloon_vt, PCSA_BIM, w.leefloon_start + 91, None)
     threshold = np.quantile(w.leefloon_score[w.working_age], 0.9) if w.working_age.any() else 0.0
     past_leefloon = (
@@ -405,15 +415,15 @@ def _periods(
         rng, np.full(count, _day(date(2018, 1, 1))), np.full(count, _day(date(2024, 6, 30)))
     )
     past_ll_end = np.minimum(
-        past_ll_start + 90 + np.floor(rng.random(count) * 810).astype(np.int64), REF_DAY - 30
+        past_ll_start + 90 + np.floor(rng.random(count) * 810).astype(np.int64), ref_day - 30
     )
     add(past_leefloon, LIVING_WAGES, past_ll_start, past_ll_end)
     del past_ll_start, past_ll_end
 
-    card_start = _uniform_days(rng, np.maximum(d.since, d.first_possible), np.full(count, REF_DAY))
+    card_start = _uniform_days(rng, np.maximum(d.since, d.first_possible), np.full(count, ref_day))
     expired = rng.random(count) > 0.9
     card_end = np.where(
-        expired, _uniform_days(rng, card_start + 365, np.full(count, REF_DAY - 30)), NO_END
+        expired, _uniform_days(rng, card_start + 365, np.full(count, ref_day - 30)), NO_END
     )
     card_end = np.where(card_end <= card_start, NO_END, card_end)
     add(d.parking_adult, PARKING_ADULT, card_start, card_end)
@@ -425,15 +435,19 @@ def _periods(
     end = np.concatenate(ends)
     order = np.lexsort((start, status, person))
     person, status, start, end = person[order], status[order], start[order], end[order]
-    lag = (start > REF_DAY - REGISTRY_LAG_DAYS) & (start <= REF_DAY)
+    lag = (start > ref_day - REGISTRY_LAG_DAYS) & (start <= ref_day)
     return Periods(person=person, status=status, start=start, end=end, lag=lag)
 
 
-def build_economy(hh: Households, p: Persons, grey: Grey, seed: int) -> Economy:
-    """Draw incomes, leefloon, disability, parking cards, VT and OCMW data (ground truth)."""
+def build_economy(
+    hh: Households, p: Persons, grey: Grey, seed: int, reference: date = REFERENCE_DATE
+) -> Economy:
+    """Draw incomes, leefloon, disability, parking cards, VT and OCMW data (ground truth) as
+    they stand on the `reference` date."""
     rng = rng_for(seed, 4)
     count = p.count
-    w = _work(hh, p, rng)
+    ref_day = _day(reference)
+    w = _work(hh, p, rng, ref_day)
     income, professional = _incomes(p, w, rng)
 
     # Assessments: every adult files, except dependent students without a job; the 2024 income
@@ -445,9 +459,9 @@ def build_economy(hh: Households, p: Persons, grey: Grey, seed: int) -> Economy:
     assessed = np.stack([files, assessed_2024])
     del assessed_2024
 
-    d = _disability(p, w, rng)
-    vt_start = _increased_allowance(hh, p, w, d, income, professional, assessed, rng)
-    periods = _periods(p, w, d, vt_start, rng)
+    d = _disability(p, w, rng, ref_day)
+    vt_start = _increased_allowance(hh, p, w, d, income, professional, assessed, rng, ref_day)
+    periods = _periods(p, w, d, vt_start, rng, ref_day)
     del vt_start
 
     # OCMW (local data): debt help and budget guidance go together and with leefloon.

@@ -26,7 +26,6 @@ Array = npt.NDArray[Any]
 
 REFERENCE_DATE: Final = date(2026, 3, 1)
 EPOCH: Final = date(1970, 1, 1)
-REF_DAY: Final = (REFERENCE_DATE - EPOCH).days
 DAYS_PER_YEAR: Final = 365.2425
 
 # Household types (private households 0-6, then collective).
@@ -592,8 +591,9 @@ def _names(
     return region.astype(np.int8), first_name.astype(np.int16), last_name
 
 
-def build_persons(hh: Households, seed: int) -> Persons:
-    """Expand households into members: roles, positions, ages, sex, nationality, names, INSZ."""
+def build_persons(hh: Households, seed: int, reference: date = REFERENCE_DATE) -> Persons:
+    """Expand households into members: roles, positions, ages on the `reference` date, sex,
+    nationality, names, INSZ."""
     rng = rng_for(seed, 2)
     count = int(hh.size.sum())
     p_hh = np.repeat(np.arange(hh.count, dtype=np.int32), hh.size)
@@ -601,8 +601,9 @@ def build_persons(hh: Households, seed: int) -> Persons:
     rank = (np.arange(count, dtype=np.int64) - starts[p_hh]).astype(np.int16)
     role, pos = _roles(hh, p_hh, rank, rng)
     age_float = _member_ages(hh, p_hh, role, rng)
+    ref_day = (reference - EPOCH).days
     birth = (
-        REF_DAY - np.floor((np.floor(age_float) + rng.random(count)) * DAYS_PER_YEAR) - 1
+        ref_day - np.floor((np.floor(age_float) + rng.random(count)) * DAYS_PER_YEAR) - 1
     ).astype(np.int64)
     del age_float
     male = _sexes(hh, p_hh, role, starts, rng)
@@ -617,7 +618,7 @@ def build_persons(hh: Households, seed: int) -> Persons:
         rank=rank,
         role=role,
         pos=pos,
-        age=whole_years(birth, REFERENCE_DATE),
+        age=whole_years(birth, reference),
         birth=birth,
         male=male,
         nationality=nationality,

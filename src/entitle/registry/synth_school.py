@@ -10,6 +10,7 @@ after-school care, appear in the local dataset `school_enrolments` for this and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 import numpy as np
@@ -26,11 +27,15 @@ from entitle.registry.synth_people import (
 )
 from entitle.rules.periods import SchoolYear
 
-# The school year running on the reference date (the one rule, `rules.periods`) and the one
-# before it: the city's records hold both.
-CURRENT_SCHOOL_YEAR: Final = SchoolYear.of(REFERENCE_DATE)
-SCHOOL_YEAR_START: Final = CURRENT_SCHOOL_YEAR.first
-SCHOOL_YEARS: Final = (CURRENT_SCHOOL_YEAR.shifted(-1).label, CURRENT_SCHOOL_YEAR.label)
+
+def school_years(reference: date) -> tuple[str, str]:
+    """The school years the city's records hold on `reference`: the one before and the one
+    running on that date (the one rule, `rules.periods`), e.g. 2024-2025 and 2025-2026."""
+    current = SchoolYear.of(reference)
+    return current.shifted(-1).label, current.label
+
+
+SCHOOL_YEARS: Final = school_years(REFERENCE_DATE)  # on the default reference date
 CLASSES: Final = ("K1", "K2", "K3", "L1", "L2", "L3", "L4", "L5", "L6")
 LEVELS: Final = ("nursery", "primary", "secondary")  # kleuter, lager, secundair
 # School kinds, their number in a Ghent-sized city, and the first school number of the kind.
@@ -78,7 +83,7 @@ class LocalEnrolments:
     school: Array
     klass: Array  # index into CLASSES
     care: Array
-    year: Array  # index into SCHOOL_YEARS
+    year: Array  # index into `school_years(reference)`
 
 
 def build_schools(persons: int) -> Schools:
@@ -123,13 +128,15 @@ def _june_30(year: Array) -> Array:
 
 
 def build_enrolments(
-    hh: Households, p: Persons, schools: Schools, seed: int
+    hh: Households, p: Persons, schools: Schools, seed: int, reference: date = REFERENCE_DATE
 ) -> tuple[Enrolments, LocalEnrolments]:
-    """Registry enrolments (current and history) and the city's local school records."""
+    """Registry enrolments (current and history) and the city's local school records, for the
+    school year running on the `reference` date and the one before."""
     rng = rng_for(seed, 5)
+    first_year = SchoolYear.of(reference).first  # the calendar year the school year starts
     count = p.count
     birth_year, _, _ = date_parts(p.birth)
-    grade = (SCHOOL_YEAR_START - birth_year).astype(np.int16)  # 3 = K1, 6 = L1, 12 = S1
+    grade = (first_year - birth_year).astype(np.int16)  # 3 = K1, 6 = L1, 12 = S1
     del birth_year
     held_back = (grade >= 7) & (rng.random(count) < 0.10)
     grade = np.where(held_back, grade - 1, grade)
@@ -164,11 +171,11 @@ def build_enrolments(
     sector2 = np.where(u < 0.2, 0, np.where(u < 0.4, 1, 2))
     secondary_school = first2[sector2] + np.floor(rng.random(n) * sizes2[sector2]).astype(np.int64)
 
-    entry_primary = SCHOOL_YEAR_START - (grade - 3)
+    entry_primary = first_year - (grade - 3)
     moved = primary & (rng.random(n) < 0.15)
-    moved_year = entry_primary + np.floor(rng.random(n) * (SCHOOL_YEAR_START - entry_primary + 1))
+    moved_year = entry_primary + np.floor(rng.random(n) * (first_year - entry_primary + 1))
     current_primary_year = np.where(moved, moved_year, entry_primary).astype(np.int64)
-    entry_secondary = SCHOOL_YEAR_START - (grade - 12)
+    entry_secondary = first_year - (grade - 12)
 
     cur_p = np.flatnonzero(primary)
     cur_s = np.flatnonzero(~primary)
@@ -212,7 +219,7 @@ def build_enrolments(
         in_city, rng_local.random(n) < CARE_SHARE_CITY, rng_local.random(n) < CARE_ONLY_SHARE
     )
     this_year = in_city | (primary & care)
-    was_there = this_year & (grade - 1 >= 3) & (current_primary_year <= SCHOOL_YEAR_START - 1)
+    was_there = this_year & (grade - 1 >= 3) & (current_primary_year <= first_year - 1)
     last_year_care = np.where(in_city, rng_local.random(n) < CARE_SHARE_CITY, care)
     last_year = was_there & (in_city | last_year_care)
     now_index = np.flatnonzero(this_year)
