@@ -34,7 +34,11 @@ def private_file(path: Path) -> Path:
     """Create `path` empty with mode 0600 if it does not exist (its folder made private); an
     existing file is narrowed to 0600. Returns `path`."""
     private_folder(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(fd)
+    if not path.exists():
+        # never open an existing file: closing a descriptor drops every POSIX lock the process
+        # holds on it, and an SQLite database open elsewhere in the process would lose its
+        # locks (another process then removes the WAL index under it: "disk I/O error")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        os.close(fd)
     path.chmod(FILE_MODE)
     return path
