@@ -1,5 +1,7 @@
 """The KSZ inscription sync of the garbage-bag campaign on a generated city: persons inscribed,
 calls, time; then the same sync again (nothing to do) and the run, which finds nobody missing.
+While a sync runs, a line every `--every` seconds gives the persons done so far and the rate (a
+run stopped early still gives a figure).
 
     .venv/bin/python bench/inscriptions.py [--persons 270000] [--concurrency 8] [--city DIR]
 
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--city", type=Path, help="reuse a generated city")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between progress lines")
     args = parser.parse_args()
 
     from entitle.decide.campaign import CampaignContext
@@ -68,7 +71,15 @@ def main() -> None:
             console.print(f"before: {gap.not_inscribed:,} of {gap.persons:,} not inscribed")
             for label in ("first sync", "second sync"):
                 started = time.perf_counter()
-                result = sync_campaign(ctx, bags, AS_OF, today=AS_OF, batch_size=args.batch_size)
+                progress = _Progress(started, args.every)
+                result = sync_campaign(
+                    ctx,
+                    bags,
+                    AS_OF,
+                    today=AS_OF,
+                    batch_size=args.batch_size,
+                    on_progress=progress,
+                )
                 seconds = time.perf_counter() - started
                 rate = result.calls / seconds if seconds else 0.0
                 console.print(
@@ -81,6 +92,26 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait()
+
+
+class _Progress:
+    """Prints persons done, seconds and persons/s at most every `every` seconds."""
+
+    def __init__(self, started: float, every: float) -> None:
+        self.started = started
+        self.every = every
+        self.done = 0
+        self.shown = started
+
+    def __call__(self, persons: int) -> None:
+        self.done += persons
+        now = time.perf_counter()
+        if now - self.shown < self.every:
+            return
+        self.shown = now
+        seconds = now - self.started
+        rate = self.done / seconds
+        console.print(f"  {self.done:,} persons, {seconds:.0f} s ({rate:,.0f}/s)", soft_wrap=True)
 
 
 if __name__ == "__main__":

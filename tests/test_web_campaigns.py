@@ -755,6 +755,28 @@ def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.R
     assert "Brief met bon verstuurd op" in card and f"kenmerk {run_id}/{letter.seq}" in card
     assert "De bon is nog niet gebruikt" in card
     assert "Er werd nog geen brief" not in card
+    # the desk cannot reach the registry here: an officer settles the open card (certificate
+    # shown); eligible now, the card no longer promises the letter that already went out
+    decision = site.state.backend.search(
+        kind="check", subject=site.state.engine.pseudonymise(insz), limit=1
+    )[0]["details"]["decision"]
+    settled = desk.post(
+        "/desk/override",
+        data={
+            "csrf_token": csrf,
+            "insz": insz,
+            "benefit": "ghent.garbage-bags",
+            "outcome": "eligible",
+            "reason": "document_shown",
+            "note": "attest getoond",
+            "valid_until": "2026-12-31",
+            "decision_id": str(decision),
+        },
+    )
+    assert settled.status_code == 200, settled.text
+    card = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
+    assert "krijgt automatisch een brief" not in card
+    assert "De brief over dit voordeel is al verstuurd" in card
     with site.ctx.factory() as session:
         result, _status = use_coupon(
             session, str(letter.code), key=site.ctx.coupon_key(), actor="ivago", now=NOW
@@ -766,6 +788,8 @@ def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.R
     desk.cookies.set("entitle_lang", "en")
     english = desk_check(desk, csrf, insz, "ghent.garbage-bags").text
     assert "Letter with a coupon sent on" in english and "The coupon was used on" in english
+    assert "automatically receives a letter" not in english
+    assert "The letter about this benefit has already been sent" in english
     desk.cookies.set("entitle_lang", "nl")
     # the reprint: this citizen's letter only, audited
     form = {"csrf_token": csrf, "insz": insz, "run": str(run_id), "seq": str(letter.seq)}

@@ -158,6 +158,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.coupon_used": "De bon werd gebruikt op {used}.",
         "card.coupon_unused": "De bon is nog niet gebruikt (geldig tot en met {until}).",
         "card.no_letter": "Er werd nog geen brief over deze burger of dit gezin verstuurd.",
+        "card.guidance_letter_sent": (
+            "De brief over dit voordeel is al verstuurd (zie hierboven): geen aanvraag of attest "
+            "nodig. Is de brief kwijt, druk hem dan opnieuw af."
+        ),
         "card.reprint": "Brief opnieuw afdrukken",
         "others.title": "Andere voordelen voor deze persoon",
         "others.intro": "Deze voordelen van de gemeente kunt u ook controleren, "
@@ -747,6 +751,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.coupon_used": "The coupon was used on {used}.",
         "card.coupon_unused": "The coupon has not been used yet (valid until {until}).",
         "card.no_letter": "No letter has been sent about this citizen or household yet.",
+        "card.guidance_letter_sent": (
+            "The letter about this benefit has already been sent (see above): no application or "
+            "certificate needed. If the letter is lost, print it again."
+        ),
         "card.reprint": "Print the letter again",
         "others.title": "Other benefits for this person",
         "others.intro": "You can also check these benefits of the municipality, "
