@@ -41,6 +41,8 @@ from entitle.store import campaigns as store
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun
 from entitle.web.app import WebState, create_app
 from entitle.web.campaign_pages import (
+    CHART_WIDTH,
+    VALUE_ROOM,
     CampaignSetup,
     bar_chart,
     money_input,
@@ -783,7 +785,7 @@ def test_dynamic_labels_exist_in_both_languages() -> None:
 
 def test_bar_chart_geometry() -> None:
     chart = bar_chart("x", "Title", [("a", 10, "10", "eligible"), ("b", 0, "0", "none")])
-    assert chart.bars[0].length == 720 - 150 and chart.bars[1].length == 0
+    assert chart.bars[0].length == CHART_WIDTH - VALUE_ROOM and chart.bars[1].length == 0
     assert chart.height == 2 * 46 + 6 and chart.summary == "a: 10; b: 0"
     empty = bar_chart("y", "Empty", [])
     assert empty.bars == () and empty.summary == ""

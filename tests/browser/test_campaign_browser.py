@@ -347,6 +347,9 @@ def test_the_overview_run_and_coupon_pages_in_both_languages_and_on_a_phone(
             assert box["width"] > min(200, width / 2) and box["x"] + box["width"] <= width
             bars = svg.locator("g.bar")
             assert bars.count() >= 1 and (bars.first.locator("text").nth(1).text_content() or "")
+            # readable: the labels' text at least 12 px high, on a phone too
+            label = bars.first.locator("text").first.bounding_box()
+            assert label is not None and label["height"] >= 12, label
         cost = page.locator("[id^='chart-garbage-bags-cost'] svg").first
         box = cost.bounding_box()
         assert box is not None and box["x"] + box["width"] <= width
