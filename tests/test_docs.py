@@ -358,3 +358,37 @@ def test_readme_links_and_images_point_at_files() -> None:
     local = [t for t in targets if "://" not in t]
     assert "docs/img/architecture.svg" in local
     assert [t for t in local if not (REPO / t).exists()] == []
+
+
+def test_the_desk_manual_quotes_the_desk_as_it_speaks() -> None:
+    """docs/manual-nl.md covers issue 16's desk changes (the outcome "nummer niet gekend", the
+    letter status, the confirmation before issuing, the guidance per condition) in the words the
+    pages use: a changed message fails here until the manual follows."""
+    import re
+
+    from entitle.web.i18n import MESSAGES
+
+    manual = " ".join((DOCS / "manual-nl.md").read_text(encoding="utf-8").split())
+    nl = MESSAGES["nl"]
+    for key in (
+        "card.outcome.unknown_number",
+        "card.outcome_explain.unknown_number",
+        "card.no_letter",
+        "card.reprint",
+        "card.letter.coupon",
+        "card.coupon_used",
+        "card.coupon_unused",
+        "card.guidance_letter_sent",
+        "run.confirm_letters",
+        "run.confirm_yes_letters",
+        "run.confirm_final",
+        "card.guidance",
+        "card.guidance_more",
+        "card.guidance_unknown_number",
+    ):
+        # the fixed words of the first sentence up to a placeholder, as the manual quotes them
+        sentence = " ".join(nl[key].split()).split(". ")[0]
+        words = re.split(r"\{[a-z_]+\}", sentence)[0].strip(" .(:")
+        assert words and words in manual, (key, words)
+    for heading in ('"Wat nu?" per voorwaarde', '"Nummer niet gekend"', "bevestigen voor het"):
+        assert heading in manual, heading

@@ -153,6 +153,57 @@ def test_only_auditors_see_the_auditor_pages(web: Web, city: City, username: str
         assert web.pseudonym(city.ref)[:12] not in response.text
 
 
+def test_a_check_under_an_override_reads_overridden_in_the_log(web: Web, city: City) -> None:
+    """A check of someone whose decision an officer overrode: the log says the outcome in force,
+    that it was overridden, and what the data said, in words (issue 16), never "undetermined" or
+    "overridden=True"."""
+    import re
+
+    desk, csrf = signed_in(web, "desk")
+    first = desk_check(desk, csrf, city.not_integrated, LEZ)
+    assert 'class="card outcome-undetermined' in first.text
+    decision = re.search(r'name="decision_id" value="(\d+)"', first.text)
+    assert decision
+    overridden = desk.post(
+        "/desk/override",
+        data={
+            "insz": city.not_integrated,
+            "benefit": LEZ,
+            "outcome": "eligible",
+            "reason": "document_shown",
+            "note": "Attest ziekenfonds getoond.",
+            "valid_until": "2025-12-31",
+            "decision_id": decision.group(1),
+            "csrf_token": csrf,
+        },
+    )
+    assert overridden.status_code == 200, overridden.text
+    desk_check(desk, csrf, city.not_integrated, LEZ)
+    client, auditor_csrf = signed_in(web, "auditor")
+    for lang, said, raw in (
+        ("nl", "recht (overschreven; volgens de gegevens: onbepaald)", "undetermined"),
+        ("en", "eligible (overridden; according to the data: undetermined)", "overridden="),
+    ):
+        client.cookies.set("entitle_lang", lang)
+        found = client.post(
+            "/audit",
+            data={"insz": city.not_integrated, "kind": "check", "csrf_token": auditor_csrf},
+        ).text
+        rows = re.findall(r'<tr class="kind-check">(.*?)</tr>', found, re.S)
+        assert len(rows) == 2, found
+        texts = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+        assert sum(said in text for text in texts) == 1, texts  # the later check only
+        assert not any(raw in text for text in texts), texts
+        if lang == "nl":
+            assert_dutch(found)
+            report = client.post(
+                "/audit/subject", data={"insz": city.not_integrated, "csrf_token": auditor_csrf}
+            ).text
+            assert said in " ".join(re.sub(r"<[^>]+>", " ", report).split())
+            assert_dutch(report)
+    client.cookies.set("entitle_lang", "nl")
+
+
 def test_the_log_chain_holds_after_everything(web: Web) -> None:
     report = web.state.backend.verify()
     assert report.ok, report

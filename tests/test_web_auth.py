@@ -265,3 +265,35 @@ def test_forbidden_page_says_so_in_words(web: Web) -> None:
     response = client.get("/audit")
     assert response.status_code == 403
     assert "U hebt geen toegang tot deze pagina" in response.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("nl", ("Open sessies", "1 andere sessie beëindigd.", "niet juist", "te kort")),
+        ("en", ("Open sessions", "1 other session ended.", "not right", "too short")),
+    ],
+)
+def test_the_account_pages_in_dutch_and_english(
+    web: Web, lang: str, words: tuple[str, str, str, str]
+) -> None:
+    """The account page, its notice and its errors: Dutch without a key or an English word
+    (issue 16), English in English; one session ended is singular."""
+    from test_web_support import assert_dutch
+
+    web.add_user(f"accounts-{lang}", "desk_officer")
+    signed_in(web, f"accounts-{lang}")  # another session, to end
+    client, csrf = signed_in(web, f"accounts-{lang}")
+    client.cookies.set("entitle_lang", lang)
+    sessions, ended, wrong, weak = words
+    pages = [client.get("/account")]
+    pages.append(client.post("/account/sessions/end", data={"csrf_token": csrf}))
+    for current, new in ((PASSWORD + "x", "a long new password"), (PASSWORD, "short")):
+        form = {"csrf_token": csrf, "current": current, "new": new}
+        pages.append(client.post("/account/password", data=form))
+    assert [p.status_code for p in pages] == [200, 200, 422, 422]
+    assert sessions in pages[0].text and ended in pages[1].text
+    assert wrong in pages[2].text and weak in pages[3].text
+    if lang == "nl":
+        for page in pages:
+            assert_dutch(page.text)

@@ -41,6 +41,8 @@ from entitle.store import campaigns as store
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun
 from entitle.web.app import WebState, create_app
 from entitle.web.campaign_pages import (
+    CHART_WIDTH,
+    VALUE_ROOM,
     CampaignSetup,
     bar_chart,
     money_input,
@@ -87,6 +89,10 @@ def school() -> Campaign:
     return find_campaign("school-tariff", REPO / "campaigns", REPO / "benefits")
 
 
+def lez() -> Campaign:
+    return find_campaign("lez", REPO / "campaigns", REPO / "benefits")
+
+
 def _incomes(folder: Path) -> list[int]:
     values: set[int] = set()
     for view in ("registry", "truth"):
@@ -131,6 +137,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "to_reject": run_campaign(ctx, bags(), AS_OF, chunk_size=500).id,
         "to_approve": run_campaign(ctx, bags(), AS_OF, chunk_size=500).id,
         "school": run_campaign(ctx, school(), AS_OF, chunk_size=500).id,
+        "lez": run_campaign(ctx, lez(), AS_OF, chunk_size=1000).id,
     }
     person_ids = set(pl.read_parquet(folder / "registry" / "persons.parquet")["person_id"])
     try:
@@ -301,8 +308,29 @@ def test_the_campaign_pages_speak_dutch(site: Site) -> None:
     assert_dutch(client.get("/campaigns").text)
     for run_id in site.runs.values():
         assert_dutch(client.get(f"/campaigns/runs/{run_id}").text)
-    assert_dutch(client.get("/campaigns/whatif", params={"campaign": "school-tariff"}).text)
+    for name in ("school-tariff", "lez", "garbage-bags"):
+        assert_dutch(client.get("/campaigns/whatif", params={"campaign": name}).text)
     assert_dutch(client.get("/coupons").text)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_lez_run_names_its_tariffs_in_words(site: Site, lang: str) -> None:
+    """The LEZ bands are stored as `reduced` and `exemption`: the run page says them in the
+    reader's language (issue 16), in the bands table, the charts and the sample."""
+    client, _ = manager(site)
+    client.cookies.set("entitle_lang", lang)
+    html = client.get(f"/campaigns/runs/{site.runs['lez']}").text
+    reduced, exemption = {
+        "nl": ("verlaagd tarief", "vrijstelling"),
+        "en": ("reduced tariff", "exemption"),
+    }[lang]
+    table = html.split('id="bands"', 1)[1].split("</table>", 1)[0]
+    bands = re.findall(r'<th scope="row">([^<]*)</th>', table)
+    assert set(bands) == {reduced, exemption}, bands  # never the stored code "reduced"
+    chart = re.search(r'<title id="chart-bands-title">(.*?)</title>', html, re.S)
+    assert chart and reduced in chart.group(1) and exemption in chart.group(1)
+    if lang == "nl":
+        assert_dutch(html)
 
 
 def test_english(site: Site) -> None:
@@ -467,7 +495,25 @@ def test_four_eyes_on_the_school_tariff(site: Site) -> None:
     csv = second.get(lists[0])
     assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
     assert csv.content.decode("utf-8-sig").startswith("School;Schoolnaam;Naam;Voornaam;Klas")
+    assert 'filename="alle-scholen.zip"' in bundle.headers["content-disposition"]
     assert_nothing_personal(site, page)
+    assert_dutch(page)
+    # in English: the page says the download in English; the download is the same (the lists go
+    # to the city's schools, in Dutch, whatever the manager reads)
+    second.cookies.set("entitle_lang", "en")
+    english = second.get(done.headers["location"]).text
+    schools = len(lists)
+    assert f"All billing lists in one ZIP file ({schools} schools)" in english
+    assert "Billing list " in english.split('id="school-files"', 1)[1]
+    assert "Alle facturatielijsten" not in english and "Facturatielijst " not in english
+    again = second.get(f"{path}/files/billing/alle-scholen.zip")
+    assert again.content == bundle.content
+    assert again.headers["content-disposition"] == bundle.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(again.content)) as archive:
+        first = next(n for n in archive.namelist() if n.endswith(".csv"))
+        header = archive.read(first).decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("School;Schoolnaam;Naam;Voornaam;Klas")
+    second.cookies.set("entitle_lang", "nl")
 
 
 def test_the_last_approval_asks_for_confirmation_and_sends_nothing_before(site: Site) -> None:
@@ -553,6 +599,13 @@ def test_what_if_a_raised_school_ceiling_reaches_more_pupils(site: Site) -> None
     empty = client.post("/campaigns/whatif", data={**data, "as_of": "2031-10-01"})
     assert empty.status_code == 200 and 'id="whatif-empty"' in empty.text
     assert "geen leerlingen" in empty.text and "schooljaar" in empty.text
+    assert_dutch(empty.text)
+    client.cookies.set("entitle_lang", "en")
+    english = client.post("/campaigns/whatif", data={**data, "as_of": "2031-10-01"}).text
+    warning = re.search(r'id="whatif-empty">(.*?)</p>', english, re.S)
+    assert warning and "found no pupils" in warning.group(1)
+    assert "school year" in warning.group(1) and "leerlingen" not in warning.group(1)
+    client.cookies.set("entitle_lang", "nl")
 
 
 def test_parameter_values_in_the_form() -> None:
@@ -660,6 +713,21 @@ def test_coupons_through_the_page(site: Site, approved: httpx.Response) -> None:
     bad = client.get("/coupons", params={"code": "ABCD-EFGH"})
     assert "Onbekende of ongeldige code" in bad.text
     assert_nothing_personal(site, used.text + again.text + shown)
+    for result in (page.text, used.text, again.text, shown, bad.text):
+        assert_dutch(result)  # the result pages too, not only the empty form
+    # the shop page in English: each result in words, a used coupon refused
+    client.cookies.set("entitle_lang", "en")
+    fresh = coupon_codes(site, site.runs["to_approve"])[3]
+    english = client.get("/coupons", params={"code": fresh}).text
+    assert "Check a coupon" in english and "Valid coupon: not used yet." in english
+    assert "Use the coupon (once only)" in english and "Coupon code" in english
+    assert 'class="card outcome-eligible"' in english and "/api/v1" not in english
+    assert "Already used on 10 Mar 2026" in client.get("/coupons", params={"code": code}).text
+    twice = client.post("/coupons/use", data={"code": code, "csrf_token": csrf})
+    assert twice.status_code == 409 and "already used on 10 Mar 2026" in twice.text
+    assert 'class="card outcome-not_eligible"' in twice.text
+    assert "Unknown or invalid code" in client.get("/coupons", params={"code": "ABCD"}).text
+    client.cookies.set("entitle_lang", "nl")
     entries = site.state.backend.search(kind="export", actor="ivago", limit=10)
     assert [e["outcome"] for e in entries] == ["coupon_used"]
 
@@ -717,7 +785,7 @@ def test_dynamic_labels_exist_in_both_languages() -> None:
 
 def test_bar_chart_geometry() -> None:
     chart = bar_chart("x", "Title", [("a", 10, "10", "eligible"), ("b", 0, "0", "none")])
-    assert chart.bars[0].length == 720 - 150 and chart.bars[1].length == 0
+    assert chart.bars[0].length == CHART_WIDTH - VALUE_ROOM and chart.bars[1].length == 0
     assert chart.height == 2 * 46 + 6 and chart.summary == "a: 10; b: 0"
     empty = bar_chart("y", "Empty", [])
     assert empty.bars == () and empty.summary == ""

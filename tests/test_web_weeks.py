@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from test_follow_up import followed_city
-from test_web_support import csrf_token, settings_for, signed_in
+from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide import follow_up as fu
 from entitle.decide.campaign_context import CampaignContext
@@ -104,6 +104,7 @@ def test_the_week_by_week_view_shows_each_week_and_the_time_to_letter(site: Site
         "Nog geen doorlopende goedkeuring" not in page.text
         and "goedgekeurd door manager" in page.text
     )
+    assert_dutch(page.text)  # no key, no English word (issue 16)
     english = client.get("/lang/en?next=/campaigns/garbage-bags/weeks", follow_redirects=True)
     assert "Week by week: " in english.text and "baseline" in english.text
     client.get("/lang/nl?next=/campaigns")
@@ -126,6 +127,7 @@ def test_a_manager_holds_and_releases_a_week_before_it_goes_out(site: Site) -> N
     assert fu.list_batches(site.ctx, "garbage-bags")[-1]["status"] == "held"
     shown = client.get(held.headers["location"])
     assert f"De batch van week {week} is tegengehouden." in shown.text
+    assert_dutch(shown.text)
     assert f'action="/campaigns/garbage-bags/weeks/{week}/release"' in shown.text
     assert (
         fu.due_batches(
@@ -135,6 +137,7 @@ def test_a_manager_holds_and_releases_a_week_before_it_goes_out(site: Site) -> N
     )
     again = client.post(f"/campaigns/garbage-bags/weeks/{week}/hold", data={"csrf_token": csrf})
     assert again.status_code == 409 and "Dat kan niet" in again.text
+    assert_dutch(again.text)
     released = client.post(
         f"/campaigns/garbage-bags/weeks/{week}/release", data={"csrf_token": csrf}
     )

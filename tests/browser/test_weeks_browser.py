@@ -141,4 +141,7 @@ def test_the_week_view_fits_a_phone_of_390_px(browser: Any, site: str, lang: str
     assert width <= 390, f"{page.url}: {width} px wide"
     box = page.locator("#chart-weeks svg").bounding_box()
     assert box is not None and box["width"] <= 390
+    # readable on the phone: a week's heading at least 12 px high (8 px when drawn 720 wide)
+    heading = page.locator("#chart-weeks svg g.week text").first.bounding_box()
+    assert heading is not None and heading["height"] >= 12, heading
     context.close()

@@ -55,7 +55,7 @@ def end_other_sessions(
     state.backend.audit(
         kind="session", actor=officer.username, outcome="ended_others", details={"ended": ended}
     )
-    return _page(request, officer, notice=translator(request)("account.ended", n=ended))
+    return _page(request, officer, notice=translator(request).plural("account.ended", ended))
 
 
 @router.post("/account/password")
