@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from entitle.datadir import data_dir
 from entitle.private_files import private_file
+from entitle.settings import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -36,7 +37,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 def database_url() -> str:
     """`ENTITLE_DATABASE_URL`, else `sqlite:///<data_dir>/entitle.db`."""
-    configured = os.environ.get("ENTITLE_DATABASE_URL")
+    configured = settings().database_url
     if configured:
         return configured
     return f"sqlite:///{data_dir() / 'entitle.db'}"
