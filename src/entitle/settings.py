@@ -12,7 +12,7 @@ against this model (tests/test_settings.py).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -23,8 +23,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from pydantic_settings.sources import EnvSettingsSource
 
 if TYPE_CHECKING:
-    import click
-
     from entitle.sources.magda.settings import MagdaSettings
 
 PREFIX = "ENTITLE_"
@@ -85,6 +83,10 @@ def _count(default: int, description: str, *, least: int = 1) -> Any:
     return Field(default=default, ge=least, description=description)
 
 
+def _unset(description: str) -> Any:
+    return Field(default=None, description=description)
+
+
 class EntitleSettings(BaseSettings):
     """Entitle's settings (``ENTITLE_<FIELD>``); every field has a default."""
 
@@ -94,68 +96,75 @@ class EntitleSettings(BaseSettings):
 
     # where things are
     data_dir: Path | None = Field(
-        None, description="the data folder: keys, access log, default database, campaign output"
+        default=None,
+        description="the data folder: keys, access log, default database, campaign output",
     )
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the database (default: SQLite in the data folder)"
+        default=None,
+        description="SQLAlchemy URL of the database (default: SQLite in the data folder)",
     )
-    benefits: Path = Field(Path("benefits"), description="folder of benefit files")
-    campaigns: Path = Field(Path("campaigns"), description="folder of campaign files")
+    benefits: Path = Field(default=Path("benefits"), description="folder of benefit files")
+    campaigns: Path = Field(default=Path("campaigns"), description="folder of campaign files")
     municipality: str | None = Field(
-        None, description="which municipality (default ghent): its benefits and campaigns folders"
+        default=None,
+        description="which municipality (default ghent): its benefits and campaigns folders",
     )
-    municipalities: Path | None = Field(
-        None, description="folder of municipality definitions (default ./municipalities)"
+    municipalities: Path | None = _unset(
+        "folder of municipality definitions (default ./municipalities)"
     )
     local: str | None = Field(
-        None, description="the city's own datasets: a folder or URL (default: MAGDA URL's /local)"
+        default=None,
+        description="the city's own datasets: a folder or URL (default: MAGDA URL's /local)",
     )
     magda_config_file: Path | None = Field(
-        None, description="a TOML, YAML or JSON file with the MAGDA settings (ENTITLE_MAGDA_*)"
+        default=None,
+        description="a TOML, YAML or JSON file with the MAGDA settings (ENTITLE_MAGDA_*)",
     )
     # campaigns
     register_extract: Path | None = Field(
-        None, description="the register extract campaigns read (default <data folder>/register)"
+        default=None,
+        description="the register extract campaigns read (default <data folder>/register)",
     )
     campaign_output: Path | None = Field(
-        None, description="where letters and billing lists go (default <data folder>/campaigns)"
+        default=None,
+        description="where letters and billing lists go (default <data folder>/campaigns)",
     )
-    campaign_workers: int = Field(1, ge=1, le=16, description="processes deciding chunks")
+    campaign_workers: int = Field(default=1, ge=1, le=16, description="processes deciding chunks")
     campaign_max_failure_share: float = Field(
-        0.05, ge=0, description="share of a chunk's subjects pending on errors that stops a run"
+        default=0.05,
+        ge=0,
+        description="share of a chunk's subjects pending on errors that stops a run",
     )
     campaign_max_population_change: float = Field(
-        0.02, ge=0, description="rise or drop of the target population that stops a run"
+        default=0.02, ge=0, description="rise or drop of the target population that stops a run"
     )
-    campaign_probe_insz: str | None = Field(
-        None, description="the test person a run's pre-flight asks each purpose about"
+    campaign_probe_insz: str | None = _unset(
+        "the test person a run's pre-flight asks each purpose about"
     )
     campaign_bytes_per_letter: int = Field(
-        16 * 1024, ge=0, description="free disk a run needs per subject (plus 1 MiB)"
+        default=16 * 1024, ge=0, description="free disk a run needs per subject (plus 1 MiB)"
     )
-    campaign_metrics: Path | None = Field(
-        None, description="a Prometheus textfile each campaign attempt updates"
-    )
+    campaign_metrics: Path | None = _unset("a Prometheus textfile each campaign attempt updates")
     # who is at the command line
-    user: str | None = Field(None, description="the account `--as` names on the command line")
-    password: SecretStr | None = Field(
-        None, description="that account's password (else a hidden prompt)"
-    )
+    user: str | None = _unset("the account `--as` names on the command line")
+    password: SecretStr | None = _unset("that account's password (else a hidden prompt)")
     audit_checkpoint_key: Path | None = Field(
-        None, description="the key audit checkpoints are signed with (default in the data folder)"
+        default=None,
+        description="the key audit checkpoints are signed with (default in the data folder)",
     )
     truth: Path | None = Field(
-        None, description="the demo's dashboard: a synthetic city's truth (never in production)"
+        default=None,
+        description="the demo's dashboard: a synthetic city's truth (never in production)",
     )
     # the web application
     secure_cookies: CookiePolicy = Field(
-        "auto", description="Secure cookies: auto (on HTTPS), true or false"
+        default="auto", description="Secure cookies: auto (on HTTPS), true or false"
     )
     checks_per_minute: int = _count(30, "desk checks one officer may make per minute")
     checks_per_hour: int = _count(200, "desk checks one officer may make per hour")
     checks_per_day: int = _count(600, "desk checks one officer may make per day")
     check_reason_required: bool = Field(
-        False, description="a check without the citizen present needs a reason"
+        default=False, description="a check without the citizen present needs a reason"
     )
     api_checks_per_minute: int = _count(600, "API checks one client may make per minute")
     api_reads_per_minute: int = _count(120, "stored decisions one API client may read per minute")
@@ -166,11 +175,11 @@ class EntitleSettings(BaseSettings):
         3, "failed sign-ins per name before each attempt waits longer"
     )
     login_free_failures_per_address: int = _count(10, "the same per client address")
-    alert_webhook: str | None = Field(
-        None, description="URL that gets each security alert as a JSON POST"
+    alert_webhook: str | None = _unset("URL that gets each security alert as a JSON POST")
+    alert_mail: str | None = _unset("address that gets each security alert")
+    smtp_host: str = Field(
+        default="localhost", description="mail server for alerts (host or host:port)"
     )
-    alert_mail: str | None = Field(None, description="address that gets each security alert")
-    smtp_host: str = Field("localhost", description="mail server for alerts (host or host:port)")
 
     @classmethod
     def settings_customise_sources(
@@ -198,6 +207,10 @@ class EntitleSettings(BaseSettings):
         if word in ("0", "false", "no", "never"):
             return "never"
         raise ValueError("use auto, true or false")
+
+    def is_set(self, field: str) -> bool:
+        """Whether `field`'s variable is set (else the default applies)."""
+        return field in self.model_fields_set
 
     def data_folder(self) -> Path:
         """Where Entitle keeps its state: `data_dir`, else ``$XDG_DATA_HOME/entitle``, else
@@ -281,24 +294,3 @@ def child_environment(**entitle: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)}
     env.update(entitle)
     return env
-
-
-def from_settings(field: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
-    """A command-line option's callback: the value given on the command line, else the setting
-    `field` (its variable, else the model's default)."""
-    env_name(field)  # a typo fails at import
-
-    def resolve(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-        from click.core import ParameterSource
-
-        given = ctx.get_parameter_source(param.name or "")
-        if given not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
-            return value
-        try:
-            return getattr(settings(), field)
-        except SettingsError as exc:
-            import click
-
-            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-
-    return resolve
