@@ -64,10 +64,19 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite database (None: in memory, or a ``file:`` URI)."""
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        # owner only: SQLite gives the -wal and -shm files the database file's mode
-        private_file(Path(url.database).expanduser())
+        return Path(url.database).expanduser()
+    return None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        # created owner only: SQLite gives the -wal and -shm files the database file's mode
+        # (an existing database is narrowed by `migrate`, not on every engine)
+        private_file(path)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
     @event.listens_for(engine, "connect")
@@ -176,6 +185,10 @@ def alembic_config(url: str | None = None) -> Config:
 def migrate(url: str | None = None) -> None:
     """Bring the database schema to the newest revision (`alembic upgrade head`)."""
     config = alembic_config(url)
+    parsed = normalise_url(url or database_url())
+    path = _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    if path is not None:
+        private_file(path)  # an existing database too: owner only
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
