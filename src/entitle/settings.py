@@ -1,7 +1,8 @@
 """Every ``ENTITLE_*`` setting in one typed model: the one module that reads the environment.
 
-`settings()` reads the environment each time it is called (cheap; a test's ``monkeypatch.setenv``
-takes effect at once); `settings(env)` reads a given mapping instead. A variable is
+`settings()` reads the environment on every call (the model is rebuilt only when an ``ENTITLE_*``
+variable changed, so a test's ``monkeypatch.setenv`` takes effect at once and nothing needs a
+reset); `settings(env)` reads a given mapping instead. A variable is
 ``ENTITLE_<FIELD>`` (``ENTITLE_CAMPAIGN_OUTPUT`` is ``campaign_output``); an empty one counts as
 unset. Two groups keep models of their own, reached from here: the MAGDA connector
 (``ENTITLE_MAGDA_*`` and its file, `EntitleSettings.magda`) and the retention periods
