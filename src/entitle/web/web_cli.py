@@ -38,19 +38,19 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
     benefits: Annotated[
         Path | None,
-        typer.Option("--benefits", help="Folder of benefit files [env ENTITLE_BENEFITS]."),
+        typer.Option("--benefits", help="Folder of benefit files \\[env ENTITLE_BENEFITS]."),
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option("--database-url", help="SQLAlchemy URL [env ENTITLE_DATABASE_URL]."),
+        typer.Option("--database-url", help="SQLAlchemy URL \\[env ENTITLE_DATABASE_URL]."),
     ] = None,
     registry: Annotated[
         str | None,
-        typer.Option("--registry", help="MAGDA / simulator URL [env ENTITLE_MAGDA_BASE_URL]."),
+        typer.Option("--registry", help="MAGDA / simulator URL \\[env ENTITLE_MAGDA_BASE_URL]."),
     ] = None,
     local: Annotated[
         str | None,
-        typer.Option("--local", help="City datasets: folder or URL [env ENTITLE_LOCAL]."),
+        typer.Option("--local", help="City datasets: folder or URL \\[env ENTITLE_LOCAL]."),
     ] = None,
     data_dir: Annotated[
         Path | None,
@@ -70,7 +70,7 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
     municipality: Annotated[
         str | None,
-        typer.Option("--municipality", help="ghent or vlasbeke [env ENTITLE_MUNICIPALITY]."),
+        typer.Option("--municipality", help="ghent or vlasbeke \\[env ENTITLE_MUNICIPALITY]."),
     ] = None,
     app_factory: Annotated[
         str,
