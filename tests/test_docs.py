@@ -26,6 +26,7 @@ from entitle.rules.catalogue import default_catalogue
 from entitle.rules.columnar import cross_check_cases
 from entitle.rules.describe import describe_plan
 from entitle.rules.loader import load_benefit
+from entitle.settings import EntitleSettings
 from entitle.sources.magda.settings import MagdaSettings
 from entitle.store.retention import RetentionPolicy
 
@@ -294,6 +295,8 @@ def unknown_variables(text: str) -> list[str]:
         for name in ENV_VAR.findall(line):
             magda = name.removeprefix("ENTITLE_MAGDA_")
             if name in SOURCE_TEXT or (magda != name and _magda_setting(magda.lower().split("__"))):
+                continue
+            if name.removeprefix("ENTITLE_").lower() in EntitleSettings.model_fields:
                 continue
             retention = name.removeprefix("ENTITLE_RETENTION_").lower()
             if retention in RetentionPolicy.model_fields:

@@ -4,7 +4,8 @@ databases, processes, Parquet or CSV files — it reads only its own rule files)
 `registry` never import `web` or `decide`; `store` imports no use case (`decide`) nor source;
 `web` reaches facts only through `decide` (never `sources` or `registry`); the product never
 imports `registry` — it talks to the simulator over HTTP, as it would to MAGDA — and the command
-line loads the simulator's commands only when one of them runs."""
+line loads the simulator's commands only when one of them runs; only `entitle.settings` reads the
+environment."""
 
 from __future__ import annotations
 
@@ -130,3 +131,63 @@ def test_the_io_check_sees_cluster_imports_and_parquet_writes(tmp_path: Path) ->
         "def f(frame, out):\n    from distributed import Client\n    frame.write_parquet(out)\n"
     )
     assert io_in(module) == ["distributed", "write_parquet"]
+
+
+# --------------------------------------------------------------------------- the environment
+
+# reading the environment: os.environ / os.getenv (and their kin), a pydantic-settings model, or a
+# Typer option's `envvar=`
+ENV_ATTRIBUTES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+# modules that may, each with its reason
+READS_ENVIRONMENT = {
+    ("settings.py", "environ"): "the settings: the one module that reads the environment",
+    ("settings.py", "pydantic_settings"): "the settings model",
+    ("sources/magda/settings.py", "pydantic_settings"): (
+        "the MAGDA connector's own model (ENTITLE_MAGDA_*), referenced by entitle.settings"
+    ),
+    ("decide/campaign_cli.py", "envvar="): (
+        "`--as` is required: Click takes it from ENTITLE_USER, named by the model (env_name)"
+    ),
+}
+
+
+def environment_reads(path: Path) -> set[str]:
+    """How a module reads the environment, if it does."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in ENV_ATTRIBUTES:
+            found.add("environ")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" and node.level == 0:
+            if {alias.name for alias in node.names} & ENV_ATTRIBUTES:
+                found.add("environ")
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if any(name.split(".")[0] == "pydantic_settings" for name in names):
+                found.add("pydantic_settings")
+        elif isinstance(node, ast.keyword) and node.arg == "envvar":
+            found.add("envvar=")
+    return found
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    readers = [
+        f"{where} reads the environment ({how})"
+        for path in sorted(SRC.rglob("*.py"))
+        for where in [str(path.relative_to(SRC))]
+        for how in sorted(environment_reads(path))
+        if (where, how) not in READS_ENVIRONMENT
+    ]
+    assert readers == []
+
+
+def test_the_environment_check_sees_every_way_of_reading(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import os\nfrom os import getenv\nfrom pydantic_settings import BaseSettings\n"
+        "import typer\nx = os.environ.get('ENTITLE_X')\n"
+        "o = typer.Option('--x', envvar='ENTITLE_X')\n"
+    )
+    assert environment_reads(module) == {"environ", "pydantic_settings", "envvar="}
+    module.write_text("import os\npid = os.getpid()\n")
+    assert environment_reads(module) == set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -35,3 +36,22 @@ def test_narrowing_an_open_database_keeps_its_wal_index(tmp_path: Path) -> None:
     finally:
         db.close()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_is_made_private_when_created_and_when_migrated(tmp_path: Path) -> None:
+    from entitle.store.db import make_engine, migrate
+
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh" / "entitle.db"
+        make_engine(f"sqlite:///{fresh}").dispose()
+        assert fresh.stat().st_mode & 0o777 == 0o600  # created owner-only
+        loose = tmp_path / "loose.db"
+        sqlite3.connect(loose).close()
+        loose.chmod(0o644)
+        make_engine(f"sqlite:///{loose}").dispose()  # an engine leaves an existing file alone
+        assert loose.stat().st_mode & 0o777 == 0o644
+        migrate(f"sqlite:///{loose}")  # the upgrade narrows it
+        assert loose.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from entitle.cli_settings import env_help, from_settings
 from entitle.console import PlainOffTerminalGroup, cli_console
 from entitle.decide.campaign_cli import campaign_app
 from entitle.decide.inscriptions_cli import inscriptions_app
@@ -87,7 +88,11 @@ errors = cli_console(stderr=True)
 
 BenefitsOption = Annotated[
     Path,
-    typer.Option("--benefits", envvar="ENTITLE_BENEFITS", help="Folder of benefit files."),
+    typer.Option(
+        "--benefits",
+        callback=from_settings("benefits"),
+        help=env_help("Folder of benefit files.", "benefits"),
+    ),
 ]
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: today).")
@@ -243,7 +248,7 @@ def check_command(
     explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
     registry: Annotated[
         str | None,
-        typer.Option("--registry", envvar="ENTITLE_MAGDA_BASE_URL", help="MAGDA / simulator URL."),
+        typer.Option("--registry", help="MAGDA / simulator URL. \\[env ENTITLE_MAGDA_BASE_URL]"),
     ] = None,
     local: Annotated[
         str | None,
@@ -331,8 +336,9 @@ def demo(
         str | None,
         typer.Option(
             "--municipality",
-            envvar="ENTITLE_MUNICIPALITY",
-            help="Which municipality: ghent (default) or vlasbeke (fictional).",
+            help=env_help(
+                "Which municipality: ghent (default) or vlasbeke (fictional).", "municipality"
+            ),
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="The city's random seed.", min=0)] = 1,
@@ -356,8 +362,9 @@ def demo(
         Path | None,
         typer.Option(
             "--benefits",
-            envvar="ENTITLE_BENEFITS",
-            help="Folder of benefit files (default: ./benefits, else the checkout's).",
+            help=env_help(
+                "Folder of benefit files (default: ./benefits, else the checkout's).", "benefits"
+            ),
         ),
     ] = None,
     open_browser: Annotated[

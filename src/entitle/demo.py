@@ -56,6 +56,7 @@ from entitle.demo_procs import (
 from entitle.demo_signing import ensure_signing_files
 from entitle.municipality import Municipality, MunicipalityError, load_municipality
 from entitle.private_files import private_folder
+from entitle.settings import child_environment, settings
 
 __all__ = [
     "DEMO_ACCOUNTS",
@@ -104,14 +105,14 @@ def default_data_dir() -> Path:
 
 def default_benefits(municipality: Municipality) -> Path:
     """ENTITLE_BENEFITS, else the municipality's benefits folder."""
-    configured = os.environ.get("ENTITLE_BENEFITS")
-    return Path(configured) if configured else municipality.benefits
+    given = settings()
+    return given.benefits if given.is_set("benefits") else municipality.benefits
 
 
 def default_campaigns(municipality: Municipality) -> Path:
     """ENTITLE_CAMPAIGNS, else the municipality's campaigns folder."""
-    configured = os.environ.get("ENTITLE_CAMPAIGNS")
-    return Path(configured) if configured else municipality.campaigns
+    given = settings()
+    return given.campaigns if given.is_set("campaigns") else municipality.campaigns
 
 
 def desk_date() -> date:
@@ -428,7 +429,7 @@ def _child_env(
 ) -> dict[str, str]:
     """The parent's environment without its Entitle settings (the demo is self-contained), and
     the demo's own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENTITLE_")}
+    env = child_environment()
     env["PYTHONUNBUFFERED"] = "1"  # the logs show what happened up to a crash
     env["ENTITLE_MUNICIPALITY"] = municipality.id
     env["ENTITLE_MUNICIPALITIES"] = str(municipality.path.parent.resolve())

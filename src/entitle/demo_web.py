@@ -7,15 +7,13 @@ product's own factory (`entitle.web.web_cli.app_from_env`) never knows the simul
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 
 def app_from_env() -> object:
     """The ASGI application from the environment, measuring reach on ``ENTITLE_TRUTH``'s city."""
     from entitle.registry.reach import GroundTruth
+    from entitle.settings import settings
     from entitle.web.app import create_app
     from entitle.web.settings import Settings
 
-    city = os.environ.get("ENTITLE_TRUTH")
-    return create_app(Settings.from_env(), reach=GroundTruth(Path(city)) if city else None)
+    city = settings().truth
+    return create_app(Settings.from_env(), reach=GroundTruth(city) if city else None)

@@ -10,7 +10,6 @@ checkout. See docs/municipalities.md.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from entitle.settings import settings
 
 DEFAULT_MUNICIPALITY = "ghent"
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -86,9 +87,9 @@ class Municipality:
 
 def municipalities_dir() -> Path:
     """ENTITLE_MUNICIPALITIES, else ./municipalities, else this checkout's municipalities/."""
-    configured = os.environ.get("ENTITLE_MUNICIPALITIES")
-    if configured:
-        return Path(configured)
+    configured = settings().municipalities
+    if configured is not None:
+        return configured
     here = Path("municipalities")
     if here.is_dir():
         return here
@@ -97,7 +98,7 @@ def municipalities_dir() -> Path:
 
 def selected_id() -> str:
     """The municipality the configuration selects: ENTITLE_MUNICIPALITY, else Ghent."""
-    return os.environ.get("ENTITLE_MUNICIPALITY", "").strip() or DEFAULT_MUNICIPALITY
+    return settings().municipality or DEFAULT_MUNICIPALITY
 
 
 def known_ids(folder: Path | None = None) -> list[str]:
@@ -163,7 +164,7 @@ def configured_municipality() -> Municipality | None:
     """The selected municipality; None when none was asked for (no ENTITLE_MUNICIPALITY) and the
     default's definition is not at hand (a deployment with only a benefits folder)."""
     if (
-        not os.environ.get("ENTITLE_MUNICIPALITY", "").strip()
+        not settings().municipality
         and not (municipalities_dir() / f"{DEFAULT_MUNICIPALITY}.yaml").is_file()
     ):
         return None

@@ -46,6 +46,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from entitle.cli_settings import env_help, from_settings
 from entitle.console import cli_console
 from entitle.decide.campaign_def import (
     Campaign,
@@ -55,6 +56,7 @@ from entitle.decide.campaign_def import (
 )
 from entitle.rules.loader import RuleFileError
 from entitle.rules.logic import OUTCOMES
+from entitle.settings import SettingsError, env_name, settings
 from entitle.sources.magda import MagdaConfigError
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
@@ -69,42 +71,52 @@ campaign_app = typer.Typer(
 console = cli_console(highlight=False)
 errors = cli_console(stderr=True, highlight=False)
 
+# Options left out fall to the settings (`entitle.settings`): read there, when the command runs.
 CampaignsOption = Annotated[
-    Path, typer.Option("--campaigns", envvar="ENTITLE_CAMPAIGNS", help="Campaign files.")
+    Path,
+    typer.Option(
+        "--campaigns",
+        callback=from_settings("campaigns"),
+        help=env_help("Campaign files.", "campaigns"),
+    ),
 ]
 BenefitsOption = Annotated[
-    Path, typer.Option("--benefits", envvar="ENTITLE_BENEFITS", help="Benefit files.")
+    Path,
+    typer.Option(
+        "--benefits",
+        callback=from_settings("benefits"),
+        help=env_help("Benefit files.", "benefits"),
+    ),
 ]
 RegisterOption = Annotated[
     Path | None,
     typer.Option(
         "--register",
-        envvar="ENTITLE_REGISTER_EXTRACT",
-        help="Register extract folder (persons, households).",
+        help=env_help("Register extract folder (persons, households).", "register_extract"),
         show_default=False,
     ),
 ]
 RegistryOption = Annotated[
     str | None,
-    typer.Option("--registry", envvar="ENTITLE_MAGDA_BASE_URL", help="MAGDA / simulator URL."),
+    typer.Option("--registry", help="MAGDA / simulator URL. \\[env ENTITLE_MAGDA_BASE_URL]"),
 ]
 LocalOption = Annotated[
     str | None,
-    typer.Option("--local", envvar="ENTITLE_LOCAL", help="Local datasets folder or URL."),
+    typer.Option("--local", help=env_help("Local datasets folder or URL.", "local")),
 ]
 UrlOption = Annotated[
     str | None,
-    typer.Option("--url", envvar="ENTITLE_DATABASE_URL", help="Database URL.", show_default=False),
+    typer.Option("--url", help=env_help("Database URL.", "database_url"), show_default=False),
 ]
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", envvar="ENTITLE_CAMPAIGN_OUTPUT", help="Where letters go."),
+    typer.Option("--output", help=env_help("Where letters go.", "campaign_output")),
 ]
 ActorOption = Annotated[
     str,
     typer.Option(
         "--as",
-        envvar="ENTITLE_USER",
+        envvar=env_name("user"),  # a required option: Click takes it from the variable
         help="Your campaign-manager account (password: ENTITLE_PASSWORD or a prompt).",
     ),
 ]
@@ -126,6 +138,10 @@ def _context(
     from entitle.decide.campaign_context import CampaignContext
     from entitle.store.db import make_engine, redacted, schema_is_current
 
+    try:
+        settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
     try:
         engine = make_engine(url)
         current = schema_is_current(engine)
@@ -170,14 +186,14 @@ INSZ_ROLES = ("desk_officer", "campaign_manager", "administrator")  # see INSZ a
 def _sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_ROLES) -> str:
     """Sign in the account `actor` (password from ENTITLE_PASSWORD or a hidden prompt); its
     role must be one of `roles`. Audited like a sign-in on the web. Returns the role."""
-    import os
     import sys
 
     from sqlalchemy.exc import SQLAlchemyError
 
     from entitle.decide.campaign_outcome import short_error
 
-    password = os.environ.get("ENTITLE_PASSWORD")
+    secret = settings().password
+    password = secret.get_secret_value() if secret is not None else None
     if password is None:
         if not sys.stdin.isatty():
             raise _fail(
@@ -433,10 +449,13 @@ WorkersOption = Annotated[
     int,
     typer.Option(
         "--workers",
-        envvar="ENTITLE_CAMPAIGN_WORKERS",
+        callback=from_settings("campaign_workers"),
         min=1,
         max=16,
-        help="Processes deciding chunks (2 on a 2-core machine for a whole city).",
+        help=env_help(
+            "Processes deciding chunks (2 on a 2-core machine for a whole city).",
+            "campaign_workers",
+        ),
     ),
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -116,43 +115,31 @@ class CampaignContext:
         ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE (0.05), ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE (0.02),
         ENTITLE_CAMPAIGN_PROBE_INSZ, ENTITLE_CAMPAIGN_BYTES_PER_LETTER and
         ENTITLE_CAMPAIGN_METRICS (a Prometheus textfile)."""
-        from entitle.datadir import data_dir
+        from entitle.settings import SettingsError, settings
         from entitle.store.db import make_engine, session_factory
 
-        state = data_dir()
-        env_register = os.environ.get("ENTITLE_REGISTER_EXTRACT")
-        env_output = os.environ.get("ENTITLE_CAMPAIGN_OUTPUT")
-        env_metrics = os.environ.get("ENTITLE_CAMPAIGN_METRICS")
+        try:
+            given = settings()
+        except SettingsError as exc:
+            raise SettingError(str(exc)) from None
+        state = given.data_folder()
         return cls(
             factory=session_factory(make_engine(database_url)),
-            register=register or (Path(env_register) if env_register else state / "register"),
+            register=register or given.register_folder(state),
             state_dir=state,
-            output_dir=output_dir or (Path(env_output) if env_output else state / "campaigns"),
+            output_dir=output_dir or given.output_folder(state),
             registry=registry,
-            local=local or os.environ.get("ENTITLE_LOCAL"),
-            max_failure_share=_number("ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE", 0.05),
-            max_population_change=_number("ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE", 0.02),
-            probe_insz=os.environ.get("ENTITLE_CAMPAIGN_PROBE_INSZ") or None,
-            bytes_per_letter=int(_number("ENTITLE_CAMPAIGN_BYTES_PER_LETTER", 16 * 1024)),
-            metrics_file=Path(env_metrics) if env_metrics else None,
+            local=local or given.local,
+            max_failure_share=given.campaign_max_failure_share,
+            max_population_change=given.campaign_max_population_change,
+            probe_insz=given.campaign_probe_insz,
+            bytes_per_letter=given.campaign_bytes_per_letter,
+            metrics_file=given.campaign_metrics,
         )
 
 
 class SettingError(CampaignError):
-    """A campaign setting in the environment that is not a number."""
-
-
-def _number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise SettingError(f"{name}={value!r} is not a number") from None
-    if number < 0:
-        raise SettingError(f"{name}={value!r} must not be negative")
-    return number
+    """A campaign setting in the environment that cannot be read."""
 
 
 def audit_run(

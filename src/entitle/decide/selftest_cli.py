@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import typer
 
+from entitle.cli_settings import env_help, from_settings
+
 __all__ = ["selftest_command"]
 
 
@@ -20,7 +22,12 @@ def selftest_command(
         Path, typer.Option("--persons", help="Test persons: INSZ one per line (MAGDA's test set).")
     ],
     benefits: Annotated[
-        Path, typer.Option("--benefits", envvar="ENTITLE_BENEFITS", help="Benefit files.")
+        Path,
+        typer.Option(
+            "--benefits",
+            callback=from_settings("benefits"),
+            help=env_help("Benefit files.", "benefits"),
+        ),
     ] = Path("benefits"),
     calls: Annotated[int, typer.Option("--calls", min=1, max=1000, help="Per service.")] = 50,
     out: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("."),

@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from entitle.cli_settings import env_help, from_settings
 from entitle.console import cli_console
 
 DEFAULT_OUT = Path("synthetic-city")
@@ -62,8 +63,11 @@ def synth(
         str,
         typer.Option(
             "--municipality",
-            envvar="ENTITLE_MUNICIPALITY",
-            help="Whose city: ghent or vlasbeke (its NIS code, postcodes and streets).",
+            callback=from_settings("municipality"),
+            help=env_help(
+                "Whose city: ghent or vlasbeke (its NIS code, postcodes and streets).",
+                "municipality",
+            ),
         ),
     ] = "ghent",
     as_of: Annotated[

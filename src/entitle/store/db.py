@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from entitle.datadir import data_dir
 from entitle.private_files import private_file
+from entitle.settings import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -36,7 +37,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 def database_url() -> str:
     """`ENTITLE_DATABASE_URL`, else `sqlite:///<data_dir>/entitle.db`."""
-    configured = os.environ.get("ENTITLE_DATABASE_URL")
+    configured = settings().database_url
     if configured:
         return configured
     return f"sqlite:///{data_dir() / 'entitle.db'}"
@@ -63,10 +64,19 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite database (None: in memory, or a ``file:`` URI)."""
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        # owner only: SQLite gives the -wal and -shm files the database file's mode
-        private_file(Path(url.database).expanduser())
+        return Path(url.database).expanduser()
+    return None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        # created owner only: SQLite gives the -wal and -shm files the database file's mode
+        # (an existing database is narrowed by `migrate`, not on every engine)
+        private_file(path)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
     @event.listens_for(engine, "connect")
@@ -175,6 +185,10 @@ def alembic_config(url: str | None = None) -> Config:
 def migrate(url: str | None = None) -> None:
     """Bring the database schema to the newest revision (`alembic upgrade head`)."""
     config = alembic_config(url)
+    parsed = normalise_url(url or database_url())
+    path = _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    if path is not None:
+        private_file(path)  # an existing database too: owner only
     engine = make_engine(url)
     try:
         with engine.begin() as connection:

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from entitle.settings import RetentionPolicy
 from entitle.store import audit
 from entitle.store.models import (
     AuditEntry,
@@ -36,21 +35,6 @@ from entitle.store.models import (
 )
 
 FINISHED_RUN = ("draft", "approved", "issued", "rejected")
-
-
-class RetentionPolicy(BaseSettings):
-    """How long each kind of record is kept, in days (``ENTITLE_RETENTION_<NAME>``)."""
-
-    model_config = SettingsConfigDict(env_prefix="ENTITLE_RETENTION_", extra="ignore")
-
-    decisions: int = Field(default=730, ge=1, description="desk decisions, from the check")
-    overrides: int = Field(default=365, ge=0, description="overrides, after their validity ended")
-    audit: int = Field(default=3650, ge=30, description="audit log entries")
-    access_log: int = Field(default=3650, ge=30, description="registry access log, by month")
-    campaigns: int = Field(
-        default=730, ge=30, description="per-subject data of older campaign runs"
-    )
-    rate_events: int = Field(default=2, ge=1, description="rate-limit counters")
 
 
 @dataclass

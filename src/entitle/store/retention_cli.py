@@ -17,10 +17,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from entitle.settings import RetentionPolicy
 from entitle.sources.access import monthly_files
 from entitle.sources.access_index import index_path
 from entitle.store import audit
-from entitle.store.retention import PurgeReport, RetentionError, RetentionPolicy, purge
+from entitle.store.retention import PurgeReport, RetentionError, purge
 from entitle.store.store_cli import (
     JsonOption,
     UrlOption,

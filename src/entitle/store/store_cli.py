@@ -20,8 +20,10 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from entitle.cli_settings import env_help
 from entitle.console import cli_console
 from entitle.private_files import private_file
+from entitle.settings import settings
 from entitle.store import audit, checkpoint
 from entitle.store.db import (
     current_revision,
@@ -52,8 +54,7 @@ UrlOption = Annotated[
     str | None,
     typer.Option(
         "--url",
-        envvar="ENTITLE_DATABASE_URL",
-        help="Database URL (default: SQLite in the data folder).",
+        help=env_help("Database URL (default: SQLite in the data folder).", "database_url"),
         show_default=False,
     ),
 ]
@@ -230,8 +231,10 @@ KeyFileOption = Annotated[
     Path | None,
     typer.Option(
         "--key-file",
-        envvar="ENTITLE_AUDIT_CHECKPOINT_KEY",
-        help="Checkpoint key, kept outside the database (default: <data dir>/checkpoint.key).",
+        help=env_help(
+            "Checkpoint key, kept outside the database (default: <data dir>/checkpoint.key).",
+            "audit_checkpoint_key",
+        ),
         show_default=False,
     ),
 ]
@@ -240,6 +243,7 @@ KeyFileOption = Annotated[
 def _checkpoint_key(path: Path | None, *, create: bool = False) -> bytes:
     from entitle.datadir import data_dir
 
+    path = path or settings().audit_checkpoint_key
     try:
         return checkpoint.load_key(path or data_dir() / "checkpoint.key", create=create)
     except checkpoint.CheckpointError as exc:

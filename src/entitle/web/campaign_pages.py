@@ -21,7 +21,6 @@ each run's reach against (the demo's synthetic city) is wired in by whoever buil
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -114,16 +113,15 @@ class CampaignSetup:
     ) -> CampaignSetup:
         """The web app's database, registry and benefits; the rest from the environment (as
         `entitle campaign` reads it); `reach` measures each run against a ground truth."""
-        from entitle.datadir import data_dir
+        from entitle.settings import settings as entitle_settings
 
-        state = settings.data_dir or data_dir()
-        register = os.environ.get("ENTITLE_REGISTER_EXTRACT")
-        output = os.environ.get("ENTITLE_CAMPAIGN_OUTPUT")
+        given = entitle_settings()
+        state = settings.data_dir or given.data_folder()
         context = CampaignContext(
             factory=backend.factory,
-            register=Path(register) if register else state / "register",
+            register=given.register_folder(state),
             state_dir=state,
-            output_dir=Path(output) if output else state / "campaigns",
+            output_dir=given.output_folder(state),
             registry=settings.registry_url,
             local=settings.local,
             magda_overrides=dict(settings.magda),
@@ -132,7 +130,7 @@ class CampaignSetup:
         )
         return cls(
             context=context,
-            campaigns_dir=Path(os.environ.get("ENTITLE_CAMPAIGNS") or "campaigns"),
+            campaigns_dir=given.campaigns,
             benefits_dir=settings.benefits,
         )
 

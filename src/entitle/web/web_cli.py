@@ -8,7 +8,6 @@ and one database.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -39,19 +38,19 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.", min=1)] = 1,
     benefits: Annotated[
         Path | None,
-        typer.Option("--benefits", help="Folder of benefit files [env ENTITLE_BENEFITS]."),
+        typer.Option("--benefits", help="Folder of benefit files \\[env ENTITLE_BENEFITS]."),
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option("--database-url", help="SQLAlchemy URL [env ENTITLE_DATABASE_URL]."),
+        typer.Option("--database-url", help="SQLAlchemy URL \\[env ENTITLE_DATABASE_URL]."),
     ] = None,
     registry: Annotated[
         str | None,
-        typer.Option("--registry", help="MAGDA / simulator URL [env ENTITLE_MAGDA_BASE_URL]."),
+        typer.Option("--registry", help="MAGDA / simulator URL \\[env ENTITLE_MAGDA_BASE_URL]."),
     ] = None,
     local: Annotated[
         str | None,
-        typer.Option("--local", help="City datasets: folder or URL [env ENTITLE_LOCAL]."),
+        typer.Option("--local", help="City datasets: folder or URL \\[env ENTITLE_LOCAL]."),
     ] = None,
     data_dir: Annotated[
         Path | None,
@@ -71,7 +70,7 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning")] = "info",
     municipality: Annotated[
         str | None,
-        typer.Option("--municipality", help="ghent or vlasbeke [env ENTITLE_MUNICIPALITY]."),
+        typer.Option("--municipality", help="ghent or vlasbeke \\[env ENTITLE_MUNICIPALITY]."),
     ] = None,
     app_factory: Annotated[
         str,
@@ -87,26 +86,29 @@ def serve(
 
     from entitle.municipality import configured_municipality
     from entitle.rules.folder import BenefitFolderError, load_benefits
+    from entitle.settings import export
     from entitle.web.settings import Settings
 
-    for name, value in (
-        ("ENTITLE_MUNICIPALITY", municipality),
-        ("ENTITLE_BENEFITS", benefits),
-        ("ENTITLE_DATABASE_URL", database_url),
-        ("ENTITLE_MAGDA_BASE_URL", registry),
-        ("ENTITLE_LOCAL", local),
-        ("ENTITLE_DATA_DIR", data_dir),
-    ):
-        if value is not None:
-            os.environ[name] = str(value)
+    export(
+        {
+            "ENTITLE_MUNICIPALITY": municipality,
+            "ENTITLE_BENEFITS": benefits,
+            "ENTITLE_DATABASE_URL": database_url,
+            "ENTITLE_MAGDA_BASE_URL": registry,
+            "ENTITLE_LOCAL": local,
+            "ENTITLE_DATA_DIR": data_dir,
+        }
+    )
     if (tls_cert is None) != (tls_key is None):
         typer.echo("--tls-cert and --tls-key go together", err=True)
         raise typer.Exit(2)
     try:
         chosen = configured_municipality()  # its folders unless ENTITLE_BENEFITS/CAMPAIGNS say
         if chosen is not None:
-            os.environ.setdefault("ENTITLE_BENEFITS", str(chosen.benefits))
-            os.environ.setdefault("ENTITLE_CAMPAIGNS", str(chosen.campaigns))
+            export(
+                {"ENTITLE_BENEFITS": chosen.benefits, "ENTITLE_CAMPAIGNS": chosen.campaigns},
+                keep_set=True,
+            )
         settings = Settings.from_env()
         load_benefits(settings.benefits)
     except (ValueError, BenefitFolderError) as exc:  # MunicipalityError is a ValueError

@@ -22,9 +22,11 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from entitle.cli_settings import env_help, from_settings
 from entitle.console import cli_console
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
+from entitle.settings import settings as entitle_settings
 
 scale_app = typer.Typer(
     help="Whole populations, partitioned over a Dask cluster.", no_args_is_help=True
@@ -62,8 +64,10 @@ def scale_run(
         Path | None,
         typer.Option(
             "--register",
-            envvar="ENTITLE_REGISTER_EXTRACT",
-            help="The register extract: persons and households (default <data dir>/register).",
+            help=env_help(
+                "The register extract: persons and households (default <data dir>/register).",
+                "register_extract",
+            ),
         ),
     ] = None,
     partitions: Annotated[int, typer.Option("--partitions", min=1)] = 4,
@@ -76,7 +80,12 @@ def scale_run(
         str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: today).")
     ] = None,
     benefits_dir: Annotated[
-        Path, typer.Option("--benefits", envvar="ENTITLE_BENEFITS", help="Benefit files.")
+        Path,
+        typer.Option(
+            "--benefits",
+            callback=from_settings("benefits"),
+            help=env_help("Benefit files.", "benefits"),
+        ),
     ] = Path("benefits"),
     keep_partitions: Annotated[
         bool, typer.Option("--keep-partitions", help="Keep OUT/partitions after the run.")
@@ -85,15 +94,13 @@ def scale_run(
         str | None,
         typer.Option(
             "--registry",
-            envvar="ENTITLE_MAGDA_BASE_URL",
-            help="MAGDA or the simulator: the workers ask it the facts.",
+            help="MAGDA or the simulator: the workers ask it the facts. "
+            "\\[env ENTITLE_MAGDA_BASE_URL]",
         ),
     ] = None,
     local: Annotated[
         str | None,
-        typer.Option(
-            "--local", envvar="ENTITLE_LOCAL", help="The city's datasets (URL or folder)."
-        ),
+        typer.Option("--local", help=env_help("The city's datasets (URL or folder).", "local")),
     ] = None,
 ) -> None:
     """Partition the register extract by household, decide each partition on Dask, write the
@@ -102,7 +109,6 @@ def scale_run(
     The partitions hold only who lives with whom; each worker asks the registries through the
     gateway, as a campaign does (sender and capacity from ENTITLE_MAGDA_*; access log and
     pseudonym key in the data folder)."""
-    from entitle.datadir import data_dir
     from entitle.decide.campaign_def import CampaignError
     from entitle.decide.campaign_sources import RegisterExtract
     from entitle.decide.scale.cluster import dask_client, run_partitions
@@ -116,10 +122,10 @@ def scale_run(
         raise _fail(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
     start = time.perf_counter()
     try:
-        extract = RegisterExtract.load(register or data_dir() / "register")
+        extract = RegisterExtract.load(register or entitle_settings().register_folder())
     except CampaignError as exc:
         raise _fail(str(exc)) from None
-    providers = _gateway_providers(registry, local)
+    providers = _gateway_providers(registry, local or entitle_settings().local)
     # the workers fetch the facts: the partitions keep only the compositions
     persons = extract.persons.select("person_id", "household_id", "position_code")
     households = extract.households.select("household_id")

@@ -14,7 +14,6 @@ Endpoints: one POST URL per service, ``url_template`` filled with ``base_url``, 
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from ruamel.yaml import YAML
 
+from entitle.settings import SettingsError, settings
 from entitle.sources.magda.errors import MagdaConfigError
 from entitle.sources.magda.services import MAX_QUESTIONS, ServiceSpec, service_spec
 
@@ -212,8 +212,10 @@ class _FileSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         path = _CONFIG_FILE.get()
         if path is None:
-            env = os.environ.get(CONFIG_FILE_ENV)
-            path = Path(env) if env else None
+            try:
+                path = settings().magda_config_file  # CONFIG_FILE_ENV
+            except SettingsError as exc:
+                raise MagdaConfigError(str(exc)) from None
         return _read_config_file(path) if path is not None else {}
 
 
