@@ -818,3 +818,29 @@ def test_the_textfile_has_one_sample_per_metric_and_campaign(
         float(found.group(2))
         label = re.sub(r"\\(.)", lambda m: {"n": "\n"}.get(m[1], m[1]), found.group(1))
         assert label in names
+
+
+def test_runs_started_from_the_dashboard_keep_the_safeguards_of_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard runs campaigns with the same safeguards as `entitle campaign run`: the
+    settings' failure share, population change, probe, letter size and metrics file (the
+    dashboard used the built-in defaults)."""
+    from entitle.web.app import create_app
+    from entitle.web.settings import Settings
+
+    metrics = tmp_path / "campaign.prom"
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE", "0.2")
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE", "0.3")
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_PROBE_INSZ", "85073003328")
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_BYTES_PER_LETTER", "12345")
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_METRICS", str(metrics))
+    app = create_app(
+        Settings(database_url=f"sqlite:///{tmp_path / 'entitle.db'}", data_dir=tmp_path / "state")
+    )
+    context = app.state.campaigns.context
+    assert context.max_failure_share == 0.2
+    assert context.max_population_change == 0.3
+    assert context.probe_insz == "85073003328"
+    assert context.bytes_per_letter == 12345
+    assert context.metrics_file == metrics

@@ -23,6 +23,7 @@ from entitle.store import audit
 if TYPE_CHECKING:
     from entitle.decide.campaign_def import Campaign, Target
     from entitle.rules.model import Benefit
+    from entitle.settings import EntitleSettings
 
 
 class ReachEvaluation(Protocol):
@@ -130,12 +131,20 @@ class CampaignContext:
             output_dir=output_dir or given.output_folder(state),
             registry=registry,
             local=local or given.local,
-            max_failure_share=given.campaign_max_failure_share,
-            max_population_change=given.campaign_max_population_change,
-            probe_insz=given.campaign_probe_insz,
-            bytes_per_letter=given.campaign_bytes_per_letter,
-            metrics_file=given.campaign_metrics,
+            **safeguards(given),
         )
+
+
+def safeguards(given: EntitleSettings) -> dict[str, Any]:
+    """The run safeguards of the settings, as `CampaignContext` fields: the same for the command
+    line and the dashboard."""
+    return {
+        "max_failure_share": given.campaign_max_failure_share,
+        "max_population_change": given.campaign_max_population_change,
+        "probe_insz": given.campaign_probe_insz,
+        "bytes_per_letter": given.campaign_bytes_per_letter,
+        "metrics_file": given.campaign_metrics,
+    }
 
 
 class SettingError(CampaignError):

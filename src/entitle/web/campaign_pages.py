@@ -45,6 +45,7 @@ from entitle.decide.campaign import (
     simulate,
     take_up_by_week,
 )
+from entitle.decide.campaign_context import safeguards
 from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
 from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
 from entitle.decide.campaign_health import public_health, read_health
@@ -111,8 +112,9 @@ class CampaignSetup:
     def from_settings(
         cls, settings: Settings, backend: Backend, reach: ReachEvaluation | None = None
     ) -> CampaignSetup:
-        """The web app's database, registry and benefits; the rest from the environment (as
-        `entitle campaign` reads it); `reach` measures each run against a ground truth."""
+        """The web app's database, registry and benefits; the rest, safeguards included, from the
+        environment as `entitle campaign` reads it; `reach` measures each run against a ground
+        truth."""
         from entitle.settings import settings as entitle_settings
 
         given = entitle_settings()
@@ -127,6 +129,7 @@ class CampaignSetup:
             magda_overrides=dict(settings.magda),
             reach=reach,
             today=lambda: settings.now().date(),
+            **safeguards(given),
         )
         return cls(
             context=context,
