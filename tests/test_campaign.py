@@ -74,6 +74,7 @@ class Env:
             output_dir=folder / "out",
             registry=self.server.url,
             magda_overrides=dict(MAGDA),
+            today=lambda: AS_OF,
             **extra,
         )
 
@@ -109,7 +110,7 @@ def garbage(env: Env) -> Issued:
     run = run_campaign(ctx, bags, AS_OF, chunk_size=CHUNK, actor="scheduler")
     assert run.status == "draft"
     with ctx.factory() as session:
-        approved = approve_run(session, bags, run.id, actor="alice")
+        approved = approve_run(session, bags, run.id, actor="alice", today=AS_OF)
         session.commit()
     assert approved.status == "approved"
     result = issue_run(ctx, bags, run.id, actor="alice")
@@ -289,6 +290,7 @@ def main():
         state_dir=Path(state), output_dir=Path(out), registry=url,
         magda_overrides={"default_capacity": "ENTITLE", "sender": "gent.be/entitle",
                          "max_concurrency": 8},
+        today=lambda: date(2026, 3, 1),
     )
     repo = Path(sys.argv[6])
     bags = find_campaign("garbage-bags", repo / "campaigns", repo / "benefits")
@@ -302,7 +304,7 @@ def main():
     if view.status == "draft":
         print("APPROVE", flush=True)
         with ctx.factory() as session:
-            view = approve_run(session, bags, view.id, actor="alice")
+            view = approve_run(session, bags, view.id, actor="alice", today=date(2026, 3, 1))
             session.commit()
     print("ISSUE", flush=True)
     issue_run(ctx, bags, view.id, actor="alice")
@@ -366,6 +368,7 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(
         register=env.city / "registry",
         state_dir=env.state,
         output_dir=out,
+        today=lambda: AS_OF,
     )
     with ctx.factory() as session:
         runs = store.list_runs(session, "garbage-bags")
@@ -395,11 +398,11 @@ def school(env: Env) -> Issued:
     tariff = campaign("school-tariff")
     run = run_campaign(ctx, tariff, AS_OF, chunk_size=200)
     with ctx.factory() as session:
-        first = approve_run(session, tariff, run.id, actor="alice")
+        first = approve_run(session, tariff, run.id, actor="alice", today=AS_OF)
         session.commit()
     assert first.status == "draft"  # four eyes: one approval is not enough
     with ctx.factory() as session:
-        second = approve_run(session, tariff, run.id, actor="bob")
+        second = approve_run(session, tariff, run.id, actor="bob", today=AS_OF)
         session.commit()
     assert second.status == "approved"
     result = issue_run(ctx, tariff, run.id, actor="bob")

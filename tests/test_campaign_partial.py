@@ -56,13 +56,14 @@ def context(tmp_path: Path, folder: Path, persons: pl.DataFrame, households: pl.
         output_dir=tmp_path / "out",
         local=str(folder / "local"),
         source=TableSource(persons, households),
+        today=lambda: AS_OF,
     )
 
 
 def approved_and_issued(ctx: CampaignContext, campaign: Campaign, run_id: int) -> Any:
     for actor in ("alice", "bob")[: campaign.approvals_required]:
         with ctx.factory() as session:
-            approve_run(session, campaign, run_id, actor=actor)
+            approve_run(session, campaign, run_id, actor=actor, today=ctx.today())
             session.commit()
     return issue_run(ctx, campaign, run_id, actor="alice")
 

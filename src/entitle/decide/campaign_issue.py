@@ -24,6 +24,7 @@ from entitle.decide.campaign_letters import addressees, build_letter
 from entitle.decide.campaign_notify import FILE_NAME as NOTIFICATIONS_FILE
 from entitle.decide.campaign_notify import notifications, recipients, write_notifications
 from entitle.decide.campaign_preflight import NotWritableError, database_problem
+from entitle.decide.campaign_review import refuse_expired
 from entitle.decide.campaign_sources import RegisterExtract, pupils_table, read_dataset
 from entitle.decide.coupons import make_code
 from entitle.decide.exports import BillingRow, write_billing_lists
@@ -52,8 +53,10 @@ class IssueResult:
 def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str) -> IssueResult:
     """Issue an approved run: letters (merged PDF), billing lists and notifications, as the
     campaign's outputs say. Idempotent; removes what an earlier, killed attempt left half
-    written. Checks first that the database takes a write (`NotWritableError`): no file is
-    written for a run that could not then be marked issued."""
+    written. Checks first that the run's decisions still hold on `ctx.today()` (else
+    `RunExpiredError`: letters and billing lists would be expired) and that the database takes
+    a write (`NotWritableError`): no file is written for a run that could not then be marked
+    issued."""
     started = time.perf_counter()
     with ctx.factory() as session:
         run = store.get_run(session, run_id)
@@ -63,6 +66,7 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             raise CampaignStateError(
                 f"run {run_id} is {run.status}: only an approved run issues letters and lists"
             )
+    refuse_expired(campaign, run, ctx.today())
     problem = database_problem(ctx)  # the run must be able to become `issued` after the files
     if problem is not None:
         raise NotWritableError(f"run {run_id} not issued, no file written: {problem}")

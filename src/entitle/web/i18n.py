@@ -441,6 +441,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.confirm_yes_letters": "Ja, {n} brieven versturen",
         "run.confirm_yes_lists": "Ja, de lijsten voor {n} leerlingen aanmaken",
         "run.confirm_cancel": "Annuleren",
+        # i16-flow: an expired run refused, an empty run warned
+        "run.refused_expired": (
+            "Geweigerd: de beslissingen van deze run (peildatum {as_of}) gelden maar tot en met "
+            "{until}, en die datum is voorbij. Brieven en facturatielijsten zouden al verlopen "
+            "zijn. Wijs de run af en start de campagne opnieuw op een recente peildatum."
+        ),
+        "run.empty": (
+            "Let op: deze run is leeg. Er gaat geen enkele brief uit en er staat geen enkele "
+            "leerling op de lijsten. Kijk de peildatum en de doelgroep na."
+        ),
         "run.reject": "Afwijzen",
         "run.reject_note_needed": "Geef een reden voor de afwijzing.",
         "run.due": "Bij goedkeuring: {coupon} brieven met een bon en {invitation} uitnodigingen.",
@@ -1029,6 +1039,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.confirm_yes_letters": "Yes, send {n} letters",
         "run.confirm_yes_lists": "Yes, make the lists for {n} pupils",
         "run.confirm_cancel": "Cancel",
+        # i16-flow: an expired run refused, an empty run warned
+        "run.refused_expired": (
+            "Refused: the decisions of this run (reference date {as_of}) hold only until "
+            "{until}, and that date has passed. Letters and billing lists would already be "
+            "expired. Reject the run and run the campaign again on a recent reference date."
+        ),
+        "run.empty": (
+            "Note: this run is empty. No letter goes out and no pupil is on the lists. Check "
+            "the reference date and the target."
+        ),
         "run.reject": "Reject",
         "run.reject_note_needed": "Give a reason for the rejection.",
         "run.due": "On approval: {coupon} letters with a coupon and {invitation} invitations.",
