@@ -519,6 +519,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "ENTITLE_CAMPAIGNS": str(REPO / "campaigns" / "ghent"),
         "ENTITLE_BENEFITS": str(REPO / "benefits"),
         "COLUMNS": "200",
+        "ENTITLE_CAMPAIGN_TODAY": "2026-03-01",  # approved and issued on the reference date
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
@@ -542,6 +543,10 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ENTITLE_PASSWORD", "bob-password-1")
     assert "failed (bad_password)" in cli("approve", "1", "--as", "alice", code=2)
     monkeypatch.setenv("ENTITLE_PASSWORD", "alice-password")
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_TODAY", "2026-09-01")  # the school year has ended
+    expired = cli("approve", "1", "--as", "alice", code=2)
+    assert "ended on 2026-08-31" in expired and "would be expired" in expired
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_TODAY", "2026-03-01")
     assert "1/2 approvals" in cli("approve", "1", "--as", "alice")
     cli("approve", "1", "--as", "alice", code=2)  # four eyes: someone else
     monkeypatch.setenv("ENTITLE_PASSWORD", "bob-password-1")

@@ -1391,6 +1391,7 @@ async def whatif_run(
             words.noun(campaign.spec.target.kind),
             lambda on_step: simulate(setup.context, campaign, settings, as_of, on_step=on_step),
             finish,
+            disconnected=request.is_disconnected,  # a what-if left behind stops computing
         ),
         media_type="text/html; charset=utf-8",
     )
