@@ -425,9 +425,10 @@ def test_school_campaign_makes_billing_lists_per_school(school: Issued, env: Env
         lines = path.read_text(encoding="utf-8-sig").splitlines()
         assert tuple(lines[0].split(";")) == HEADER
         for line in lines[1:]:
-            school_id, _, _, _, klass, category, valid_until, minimum = line.split(";")
+            school_id, _, _, _, klass, category, period, valid_until, minimum = line.split(";")
             assert path.name.startswith(school_id)
             assert category in ("A", "B", "C") and valid_until == "2026-08-31"
+            assert period == "schooljaar 2025-2026"  # the school year in words
             assert minimum in ("", MINIMUM)  # a partial decision's certain category
             assert re.fullmatch(r"[KL]\d", klass)
             rows += 1

@@ -108,7 +108,7 @@ def test_the_school_billing_list_bills_the_certain_category_marked_as_a_minimum(
         for line in lines[1:]:
             cells = line.split(";")
             name = f"{cells[2]}|{cells[3]}"
-            billed.setdefault(name, set()).add((cells[5], cells[7]))
+            billed.setdefault(name, set()).add((cells[5], cells[8]))
     assert all(category in ("A", "B", "C") for cells in billed.values() for category, _ in cells)
     # every partial pupil is billed at the certain category, marked as a minimum; no other is
     pseudonymise = ctx.pseudonymiser()

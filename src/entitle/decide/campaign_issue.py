@@ -29,6 +29,7 @@ from entitle.decide.campaign_sources import RegisterExtract, pupils_table, read_
 from entitle.decide.coupons import make_code
 from entitle.decide.exports import BillingRow, write_billing_lists
 from entitle.decide.letters import Letter, write_letters
+from entitle.rules.periods import period_words
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
@@ -156,9 +157,8 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
         dataset = read_dataset(ctx.local, ctx.registry_url(), lists.dataset)
         rows_out = billing_rows(campaign, run, decisions, dataset, extract, pseudonymise)
         stamp = datetime.combine(run.as_of, datetime.min.time())
-        files += write_billing_lists(
-            rows_out, folder / "billing", label=f"Sociaal tarief {run.period}", stamp=stamp
-        )
+        label = period_words(campaign.benefit.period(run.as_of), "nl")  # "schooljaar 2025-2026"
+        files += write_billing_lists(rows_out, folder / "billing", label=label, stamp=stamp)
     notified: int | None = None
     unknown = 0
     if campaign.spec.outputs.notifications:
@@ -218,8 +218,10 @@ def billing_rows(
     extract: RegisterExtract,
     pseudonymise: Pseudonymiser,
 ) -> list[BillingRow]:
-    """Per school: the pupils with a social tariff, their class, category and validity; a
-    partial decision's certain category, marked as a minimum (a better one may apply)."""
+    """Per school: the pupils with a social tariff, their class, category, the school year in
+    words and validity; a partial decision's certain category, marked as a minimum (a better
+    one may apply)."""
+    period = period_words(campaign.benefit.period(run.as_of), "nl")
     band_name = campaign.spec.band or next(iter(campaign.benefit.outputs))
     eligible = {
         row.subject_pseudonym: (
@@ -264,6 +266,7 @@ def billing_rows(
                 category=str(category if category is not None else least),
                 valid_until=valid_until,
                 minimum=category is None,
+                period=period,
             )
         )
     return out

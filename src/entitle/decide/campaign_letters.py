@@ -33,6 +33,7 @@ from entitle.decide.campaign_sources import RegisterExtract
 from entitle.decide.letters import Letter, date_en, date_nl, euro, euro_en, letter_pdf
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.expr import T
+from entitle.rules.periods import period_of_label, period_words
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
 
@@ -237,8 +238,10 @@ def _version(
     valid_until = letter.valid_until
     sender = tuple(texts.sender or spec.sender) or (benefit.authority,)
     place = f"{spec.municipality_name or benefit.authority}, {phrases.day(on)}"
-    # the run and the letter's number find it again (no English campaign slug on a Dutch letter)
-    reference = f"{phrases.reference}: {letter.run_id}/{letter.seq} ({letter.period})"
+    # the run and the letter's number find it again (no English campaign slug on a Dutch
+    # letter), and the period in words: "schooljaar 2025-2026" (`periods.period_words`)
+    period = period_words(period_of_label(benefit.validity, letter.period), language, phrases.day)
+    reference = f"{phrases.reference}: {letter.run_id}/{letter.seq} ({period})"
     greeting = phrases.greeting.format(name=to.name)
     title = benefit.title.get(language) or benefit.title.get("nl", benefit.id)
     common: dict[str, Any] = {
@@ -257,6 +260,7 @@ def _version(
             **_values(campaign, letter.value, phrases),
             "year": str(decision.valid_until.year if decision.valid_until else on.year),
             "period": letter.period,
+            "period_words": period,
             "valid_until": phrases.day(valid_until) if valid_until else "",
             "code": letter.code or "",
         }

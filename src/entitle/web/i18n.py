@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
-from entitle.rules.periods import Period
+from entitle.rules.periods import Period, period_words
 from entitle.web.security_texts import SECURITY_MESSAGES
 from entitle.web.week_texts import WEEK_MESSAGES
 
@@ -81,9 +81,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.valid_until": "Geldig tot en met",
         "card.valid_until_none": "niet van toepassing",
         "card.period": "Beslist voor",
-        "period.school-year": "schooljaar {label}",
-        "period.calendar-year": "kalenderjaar {label}",
-        "period.months": "{start} tot en met {end}",
         "card.outcome.eligible": "Recht",
         "card.outcome.not_eligible": "Geen recht",
         "card.outcome.undetermined": "Onbepaald",
@@ -686,9 +683,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.valid_until": "Valid until",
         "card.valid_until_none": "not applicable",
         "card.period": "Decided for",
-        "period.school-year": "school year {label}",
-        "period.calendar-year": "calendar year {label}",
-        "period.months": "{start} to {end}",
         "card.outcome.eligible": "Eligible",
         "card.outcome.not_eligible": "Not eligible",
         "card.outcome.undetermined": "Undetermined",
@@ -1281,10 +1275,8 @@ class Translator:
         return format_datetime(moment, format="medium", tzinfo=BRUSSELS, locale=self.locale)
 
     def period(self, period: Period) -> str:
-        """The period a decision is for, in words ("schooljaar 2025-2026")."""
-        if period.kind == "months":
-            return self("period.months", start=self.day(period.start), end=self.day(period.end))
-        return self(f"period.{period.kind}", label=period.label)
+        """The period a decision is for, in words ("schooljaar 2025-2026": `period_words`)."""
+        return period_words(period, self.lang, self.day)
 
     def money(self, euros: float) -> str:
         return format_currency(euros, "EUR", locale=self.locale)
