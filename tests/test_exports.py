@@ -100,7 +100,8 @@ def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
     lines = csv_text.splitlines()
     assert lines[0] == ";".join(HEADER)
     assert lines[1] == (
-        "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;schooljaar 2025-2026;2026-08-31;"
+        "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;"
+        "schooljaar 2025-2026;2026-08-31;"
     )
     assert len(lines) == 4
     sheet = load_workbook(tmp_path / "billing" / names[3], read_only=True).active

@@ -666,7 +666,6 @@ def approve_command(
 ) -> None:
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
     from entitle.decide.campaign import approve_run
-
     from entitle.decide.campaign_review import due_count
 
     ctx = _context(url, register, registry, local, output)
@@ -675,7 +674,11 @@ def approve_command(
     today = ctx.today()
     with ctx.factory() as session:
         draft = store.get_run(session, run)
-    if draft is not None and draft.status == "draft" and not due_count(campaign, draft.summary or {}):
+    if (
+        draft is not None
+        and draft.status == "draft"
+        and not due_count(campaign, draft.summary or {})
+    ):
         errors.print(
             f"warning: run #{run} is empty: approving it sends no letter and lists no pupil",
             markup=False,

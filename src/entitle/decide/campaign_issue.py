@@ -20,7 +20,12 @@ from entitle.decide.atomic import remove_stale_partials
 from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_figures import granted_outputs, letters_to_issue
-from entitle.decide.campaign_letters import addressees, build_letter
+from entitle.decide.campaign_letters import (
+    addressee_frame,
+    addressee_map,
+    build_letter,
+    write_address_index,
+)
 from entitle.decide.campaign_notify import FILE_NAME as NOTIFICATIONS_FILE
 from entitle.decide.campaign_notify import notifications, recipients, write_notifications
 from entitle.decide.campaign_preflight import NotWritableError, database_problem
@@ -84,7 +89,8 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
         decisions = store.decision_rows(session, run_id)
     by_pseudonym = {row.subject_pseudonym: row for row in decisions}
     if campaign.spec.outputs.letters:
-        to = addressees(campaign, extract, pseudonymise)
+        frame = addressee_frame(campaign, extract, pseudonymise)
+        to = addressee_map(campaign, frame)
         key = ctx.coupon_key()
         with ctx.factory() as session:
             issued = store.letter_keys(session, campaign.name, run.period)
@@ -138,6 +144,8 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             session.commit()
         with ctx.factory() as session:
             letters = store.letters_of_run(session, run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_address_index(folder, frame, {letter.subject_pseudonym for letter in letters})
 
         def generate() -> Iterable[Letter]:
             for letter in letters:

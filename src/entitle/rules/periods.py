@@ -18,9 +18,9 @@ run, a letter and a billing list made on the same reference date always agree.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from collections.abc import Callable
 from typing import Final, Literal
 
 SCHOOL_YEAR_FIRST_MONTH: Final = 9  # a school year runs from 1 September to 31 August
@@ -96,9 +96,7 @@ PERIOD_WORDS: Final[dict[str, dict[PeriodKind, str]]] = {
 }
 
 
-def period_words(
-    period: Period, language: str, day: Callable[[date], str] = date.isoformat
-) -> str:
+def period_words(period: Period, language: str, day: Callable[[date], str] = date.isoformat) -> str:
     """The period in words in `language` (nl or en; else Dutch): "schooljaar 2025-2026",
     "calendar year 2026", or its first and last `day` for a number of months."""
     words = PERIOD_WORDS.get(language, PERIOD_WORDS["nl"])[period.kind]

@@ -50,8 +50,8 @@ from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
 from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
 from entitle.decide.campaign_health import public_health, read_health
 from entitle.decide.campaign_missing import whose_words
-from entitle.decide.campaign_review import RunExpiredError, due_count, expired_until
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
+from entitle.decide.campaign_review import RunExpiredError, due_count, expired_until
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
