@@ -1006,3 +1006,16 @@ def test_issuing_an_approved_run_that_expired_is_refused(site: Site) -> None:
     refused = client.post(f"{path}/issue", data={"csrf_token": csrf, "confirm": "0:0.00"})
     assert refused.status_code == 409 and "Geweigerd: de beslissingen" in refused.text
     assert not [r for r in letters(site) if r[0] == old.id]
+
+
+def test_a_worker_reads_the_campaigns_at_start_up_not_at_the_first_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENTITLE_CAMPAIGNS", str(REPO / "campaigns"))
+    app = create_app(settings_for("http://127.0.0.1:9", tmp_path, benefits=REPO / "benefits"))
+    setup: CampaignSetup = app.state.campaigns
+    assert setup._campaigns is None and setup.warming is None
+    with TestClient(app):  # the application starts (its lifespan), no request made
+        assert setup.warming is not None
+        setup.warming.join(60)
+        assert setup._campaigns is not None and "garbage-bags" in setup._campaigns

@@ -108,6 +108,7 @@ class CampaignSetup:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _issuing: set[int] = field(default_factory=set, repr=False)
     load_error: str | None = None
+    warming: threading.Thread | None = field(default=None, repr=False)  # `warm_up`
 
     @classmethod
     def from_settings(
@@ -155,6 +156,19 @@ class CampaignSetup:
 
     def campaign(self, name: str) -> Campaign | None:
         return self.campaigns().get(name)
+
+    def warm_up(self, templates: Any = None) -> threading.Thread:
+        """Read the campaign definitions (and compile the run page) in a thread at start-up,
+        so that a worker's first dashboard page does not wait for them (0.8 s)."""
+
+        def work() -> None:
+            self.campaigns()
+            if templates is not None:
+                templates.get_template("campaign_run.html")
+
+        self.warming = threading.Thread(target=work, name="campaigns-warm-up", daemon=True)
+        self.warming.start()
+        return self.warming
 
     def issuing(self, run_id: int) -> bool:
         with self._lock:
