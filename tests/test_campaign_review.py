@@ -221,7 +221,7 @@ def test_letters_can_be_shown_one_by_one(tmp_path: Path, city: City) -> None:
     # the same letter as in the merged PDF (its first page)
     merged = pdf_pages(ctx.output_dir / "garbage-bags" / f"run-{run.id}" / "letters.pdf")
     assert merged[0].split("Kenmerk")[0] == text.split("Kenmerk")[0]
-    assert render_letter(ctx, campaign, run.id, 1) == pdf  # again from the kept address book
+    assert render_letter(ctx, campaign, run.id, 1) == pdf  # again: the same letter
 
 
 # --------------------------------------------------------------------------- the diff
