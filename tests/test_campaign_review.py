@@ -430,6 +430,7 @@ def test_issuing_removes_what_a_killed_writer_left_behind(tmp_path: Path, city: 
     assert not stale.exists() and not stale_list.exists()
     assert busy.exists() and other.exists()
     assert sorted(p.name for p in folder.iterdir() if p.suffix != ".partial") == [
+        "addressees.parquet",  # where each letter's addressee is in the extract (no name)
         "billing",
         "letters.pdf",
         "notifications.jsonl",
