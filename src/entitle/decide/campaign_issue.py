@@ -7,6 +7,7 @@ again after a crash writes the same files and never a second letter or coupon.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from entitle.rules.periods import period_words
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
+
+log = logging.getLogger(__name__)
 
 
 def run_folder(ctx: CampaignContext, run: RunView) -> Path:
@@ -144,8 +147,6 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             session.commit()
         with ctx.factory() as session:
             letters = store.letters_of_run(session, run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_address_index(folder, frame, {letter.subject_pseudonym for letter in letters})
 
         def generate() -> Iterable[Letter]:
             for letter in letters:
@@ -160,6 +161,10 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             generate(), path, title=f"{campaign.spec.title.get('nl', campaign.name)} {run.period}"
         )
         files.append(path)
+        try:  # after the print file: one letter opens without the whole address book
+            write_address_index(folder, frame, {letter.subject_pseudonym for letter in letters})
+        except OSError as exc:  # only slower: a letter then finds its addressee in the book
+            log.warning("run %s: address index not written: %s", run_id, exc.strerror)
     lists = campaign.spec.outputs.billing_lists
     if lists:
         dataset = read_dataset(ctx.local, ctx.registry_url(), lists.dataset)
