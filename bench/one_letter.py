@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--city", type=Path, help="reuse this city (else one is generated)")
     parser.add_argument("--repeat", type=int, default=7, help="run page requests to time")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (city, db)")
     args = parser.parse_args(argv)
 
     from fastapi.testclient import TestClient
@@ -78,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     from entitle.web.settings import Settings
 
     figures: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory(prefix="entitle-one-letter-") as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            root = args.keep
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="entitle-1-")))
         city = args.city
         if city is None:
             city = root / "city"
