@@ -74,6 +74,7 @@ class Env:
             output_dir=folder / "out",
             registry=self.server.url,
             magda_overrides=dict(MAGDA),
+            today=lambda: AS_OF,
             **extra,
         )
 
@@ -109,7 +110,7 @@ def garbage(env: Env) -> Issued:
     run = run_campaign(ctx, bags, AS_OF, chunk_size=CHUNK, actor="scheduler")
     assert run.status == "draft"
     with ctx.factory() as session:
-        approved = approve_run(session, bags, run.id, actor="alice")
+        approved = approve_run(session, bags, run.id, actor="alice", today=AS_OF)
         session.commit()
     assert approved.status == "approved"
     result = issue_run(ctx, bags, run.id, actor="alice")
@@ -289,6 +290,7 @@ def main():
         state_dir=Path(state), output_dir=Path(out), registry=url,
         magda_overrides={"default_capacity": "ENTITLE", "sender": "gent.be/entitle",
                          "max_concurrency": 8},
+        today=lambda: date(2026, 3, 1),
     )
     repo = Path(sys.argv[6])
     bags = find_campaign("garbage-bags", repo / "campaigns", repo / "benefits")
@@ -302,7 +304,7 @@ def main():
     if view.status == "draft":
         print("APPROVE", flush=True)
         with ctx.factory() as session:
-            view = approve_run(session, bags, view.id, actor="alice")
+            view = approve_run(session, bags, view.id, actor="alice", today=date(2026, 3, 1))
             session.commit()
     print("ISSUE", flush=True)
     issue_run(ctx, bags, view.id, actor="alice")
@@ -366,6 +368,7 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(
         register=env.city / "registry",
         state_dir=env.state,
         output_dir=out,
+        today=lambda: AS_OF,
     )
     with ctx.factory() as session:
         runs = store.list_runs(session, "garbage-bags")
@@ -395,11 +398,11 @@ def school(env: Env) -> Issued:
     tariff = campaign("school-tariff")
     run = run_campaign(ctx, tariff, AS_OF, chunk_size=200)
     with ctx.factory() as session:
-        first = approve_run(session, tariff, run.id, actor="alice")
+        first = approve_run(session, tariff, run.id, actor="alice", today=AS_OF)
         session.commit()
     assert first.status == "draft"  # four eyes: one approval is not enough
     with ctx.factory() as session:
-        second = approve_run(session, tariff, run.id, actor="bob")
+        second = approve_run(session, tariff, run.id, actor="bob", today=AS_OF)
         session.commit()
     assert second.status == "approved"
     result = issue_run(ctx, tariff, run.id, actor="bob")
@@ -422,9 +425,10 @@ def test_school_campaign_makes_billing_lists_per_school(school: Issued, env: Env
         lines = path.read_text(encoding="utf-8-sig").splitlines()
         assert tuple(lines[0].split(";")) == HEADER
         for line in lines[1:]:
-            school_id, _, _, _, klass, category, valid_until, minimum = line.split(";")
+            school_id, _, _, _, klass, category, period, valid_until, minimum = line.split(";")
             assert path.name.startswith(school_id)
             assert category in ("A", "B", "C") and valid_until == "2026-08-31"
+            assert period == "schooljaar 2025-2026"  # the school year in words
             assert minimum in ("", MINIMUM)  # a partial decision's certain category
             assert re.fullmatch(r"[KL]\d", klass)
             rows += 1
@@ -516,6 +520,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "ENTITLE_CAMPAIGNS": str(REPO / "campaigns" / "ghent"),
         "ENTITLE_BENEFITS": str(REPO / "benefits"),
         "COLUMNS": "200",
+        "ENTITLE_CAMPAIGN_TODAY": "2026-03-01",  # approved and issued on the reference date
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
@@ -539,6 +544,10 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ENTITLE_PASSWORD", "bob-password-1")
     assert "failed (bad_password)" in cli("approve", "1", "--as", "alice", code=2)
     monkeypatch.setenv("ENTITLE_PASSWORD", "alice-password")
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_TODAY", "2026-09-01")  # the school year has ended
+    expired = cli("approve", "1", "--as", "alice", code=2)
+    assert "ended on 2026-08-31" in expired and "would be expired" in expired
+    monkeypatch.setenv("ENTITLE_CAMPAIGN_TODAY", "2026-03-01")
     assert "1/2 approvals" in cli("approve", "1", "--as", "alice")
     cli("approve", "1", "--as", "alice", code=2)  # four eyes: someone else
     monkeypatch.setenv("ENTITLE_PASSWORD", "bob-password-1")

@@ -144,6 +144,7 @@ def context(
         output_dir=tmp_path / "out",
         local=str(folder / "local"),
         source=FaultySource(tables, failing) if failing is not None else tables,
+        today=lambda: AS_OF,
     )
 
 
@@ -234,7 +235,7 @@ def test_our_failures_leave_households_pending_without_any_letter_and_the_next_r
     assert summary["pending"]["reasons"] == {f"{FACT} (MALFORMED)": len(pending)}
     # approving issues coupons and invitations, never to a pending household
     with ctx.factory() as session:
-        approve_run(session, campaign, first.id, actor="alice")
+        approve_run(session, campaign, first.id, actor="alice", today=AS_OF)
         session.commit()
     issue_run(ctx, campaign, first.id, actor="alice")
     written = {s for s, _ in letters(ctx)}
@@ -262,7 +263,7 @@ def test_eligible_then_pending_then_eligible_again_is_continued_not_new(
     def approved_run() -> dict[str, Any]:
         run = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
         with ctx.factory() as session:
-            approve_run(session, campaign, run.id, actor="alice")
+            approve_run(session, campaign, run.id, actor="alice", today=AS_OF)
             session.commit()
         return {r.subject_pseudonym: r for r in rows_of(ctx, run.id)}
 
@@ -334,7 +335,7 @@ def test_a_shrunken_population_stops_before_any_fact_is_asked_unless_confirmed(
     ctx = context(tmp_path, city)
     first = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
     with ctx.factory() as session:
-        approve_run(session, campaign, first.id, actor="alice")
+        approve_run(session, campaign, first.id, actor="alice", today=AS_OF)
         session.commit()
     smaller = tmp_path / "smaller"
     shutil.copytree(city[0] / "registry", smaller)
@@ -490,7 +491,7 @@ def test_issue_on_a_read_only_database_writes_no_file(
     ctx = context(tmp_path, city)
     run = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
     with ctx.factory() as session:
-        approve_run(session, campaign, run.id, actor="alice")
+        approve_run(session, campaign, run.id, actor="alice", today=AS_OF)
         session.commit()
     read_only = context(tmp_path, city, url=read_only_url(tmp_path / "db.sqlite"))
     with pytest.raises(NotWritableError, match="not issued, no file written"):
@@ -687,7 +688,7 @@ def test_the_dashboard_counts_and_charts_pending_households_as_pending(
     assert isinstance(ctx.source, FaultySource)
     first = run_campaign(ctx, campaign, AS_OF, chunk_size=300)
     with ctx.factory() as session:
-        approve_run(session, campaign, first.id, actor="alice")
+        approve_run(session, campaign, first.id, actor="alice", today=AS_OF)
         session.commit()
     # failures of ours for every 3rd person in the next run (the circuit set not to pause it)
     ctx.source.failing = sample_failing(city, step=3)

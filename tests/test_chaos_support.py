@@ -45,6 +45,8 @@ def campaign_env(
         "ENTITLE_BENEFITS": str(REPO / "benefits"),
         "ENTITLE_PASSWORD": PASSWORD,
         "COLUMNS": "200",
+        # the runs are as of 2026-03-01: approved and issued on that day, whatever the clock
+        "ENTITLE_CAMPAIGN_TODAY": "2026-03-01",
     }
 
 

@@ -21,9 +21,17 @@ from entitle.decide.exports import (
     xlsx_bytes,
 )
 
+YEAR = "schooljaar 2025-2026"  # the period in words (`periods.period_words`)
 ROWS = [
     BillingRow(
-        "100002", "Stedelijke Basisschool Het Anker", "Yılmaz", "Ayşe", "L2", "A", date(2026, 8, 31)
+        "100002",
+        "Stedelijke Basisschool Het Anker",
+        "Yılmaz",
+        "Ayşe",
+        "L2",
+        "A",
+        date(2026, 8, 31),
+        period=YEAR,
     ),
     BillingRow(
         "100001",
@@ -33,6 +41,7 @@ ROWS = [
         "L1",
         "B",
         date(2026, 8, 31),
+        period=YEAR,
     ),
     BillingRow(
         "100001",
@@ -42,6 +51,7 @@ ROWS = [
         "L1",
         "C",
         date(2026, 8, 31),
+        period=YEAR,
     ),
     BillingRow(
         "100001",
@@ -51,6 +61,7 @@ ROWS = [
         "K3",
         "A",
         date(2026, 8, 31),
+        period=YEAR,
     ),
 ]
 
@@ -88,7 +99,10 @@ def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
     csv_text = (tmp_path / "billing" / names[0]).read_text(encoding="utf-8-sig")
     lines = csv_text.splitlines()
     assert lines[0] == ";".join(HEADER)
-    assert lines[1] == "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;2026-08-31;"
+    assert lines[1] == (
+        "100001;Stedelijke Basisschool De Regenboog;Aerts;Finn;K3;A;"
+        "schooljaar 2025-2026;2026-08-31;"
+    )
     assert len(lines) == 4
     sheet = load_workbook(tmp_path / "billing" / names[3], read_only=True).active
     values = list(sheet.iter_rows(values_only=True))
@@ -101,7 +115,7 @@ def test_csv_and_xlsx_per_school(tmp_path: Path) -> None:
         "L2",
         "A",
     )
-    assert values[1][6].date() == date(2026, 8, 31)
+    assert values[1][6] == "schooljaar 2025-2026" and values[1][7].date() == date(2026, 8, 31)
     assert not list((tmp_path / "billing").glob("*.partial"))
 
 
@@ -115,6 +129,7 @@ def test_the_csv_holds_nothing_but_the_columns() -> None:
         "Voornaam",
         "Klas",
         "Tariefcategorie",
+        "Periode",
         "Geldig tot",
         "Minimum",
     )
@@ -122,16 +137,16 @@ def test_the_csv_holds_nothing_but_the_columns() -> None:
 
 def test_a_certain_minimum_category_is_marked_as_a_minimum() -> None:
     least = BillingRow(
-        "100001", "De Regenboog", "Claes", "Noor", "L1", "C", date(2026, 8, 31), minimum=True
+        "100001", "De Regenboog", "Claes", "Noor", "L1", "C", date(2026, 8, 31), True, YEAR
     )
     lines = csv_bytes([ROWS[0], least]).decode("utf-8-sig").splitlines()
-    assert lines[1].endswith(";A;2026-08-31;")  # a certain category: no marker
-    assert lines[2].endswith(";C;2026-08-31;minimum, mogelijk hoger")
+    assert lines[1].endswith(";A;schooljaar 2025-2026;2026-08-31;")  # certain: no marker
+    assert lines[2].endswith(";C;schooljaar 2025-2026;2026-08-31;minimum, mogelijk hoger")
     workbook = xlsx_bytes([ROWS[0], least], title="Lijst", stamp=datetime(2026, 3, 1))
     sheet = load_workbook(io.BytesIO(workbook), read_only=True).active
     values = list(sheet.iter_rows(values_only=True))
     assert [len(v) for v in values] == [len(HEADER)] * 3
-    assert values[1][7] is None and values[2][7] == "minimum, mogelijk hoger"
+    assert values[1][8] is None and values[2][8] == "minimum, mogelijk hoger"
 
 
 def test_a_workbook_is_the_same_bytes_whenever_it_is_written(

@@ -49,7 +49,7 @@ def weekly(**policy: Any) -> Campaign:
 def approved_run(ctx: CampaignContext, campaign: Campaign, as_of: date) -> int:
     view = run_campaign(ctx, campaign, as_of, actor="ops")
     with ctx.factory() as session:
-        approve_run(session, campaign, view.id, actor="manager")
+        approve_run(session, campaign, view.id, actor="manager", today=as_of)
         session.commit()
     return view.id
 

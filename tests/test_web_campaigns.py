@@ -902,7 +902,7 @@ def test_the_overview_charts_take_up_and_cost(site: Site, approved: httpx.Respon
     assert "Coupons sent per week" in client.get("/campaigns").text
 
 
-def test_a_run_whose_decisions_expired_says_so_before_approval(site: Site) -> None:
+def test_a_run_whose_decisions_expired_is_refused_not_only_warned(site: Site) -> None:
     client, csrf = manager(site)
     old = run_campaign(site.ctx, bags(), AS_OF.replace(year=AS_OF.year - 1), chunk_size=500).id
     path = f"/campaigns/runs/{old}"
@@ -911,14 +911,111 @@ def test_a_run_whose_decisions_expired_says_so_before_approval(site: Site) -> No
     assert warning and "31 december 2025" in warning.group(1) and "voorbij" in warning.group(1)
     period = re.search(r'id="run-period">(.*?)</dd>', page)
     assert period and period.group(1) == "kalenderjaar 2025, geldig tot en met 31 december 2025"
+    assert 'id="approve-button"' not in page and 'id="reject-button"' in page
     asked = client.post(f"{path}/approve", data={"csrf_token": csrf})
-    assert "voorbij" in asked.text.split('id="confirm-form"', 1)[1]  # said again when confirming
+    assert asked.status_code == 409 and 'id="confirm-form"' not in asked.text
+    refused = re.search(r'id="error">(.*?)</p>', asked.text, re.S)
+    assert refused and refused.group(1).startswith("Geweigerd: de beslissingen van deze run")
+    assert "31 december 2025" in refused.group(1)
+    assert summary(site, old) and not [r for r in letters(site) if r[0] == old]
+    with site.ctx.factory() as session:
+        view = store.get_run(session, old)
+        assert view is not None and view.status == "draft" and not view.verdicts
     client.cookies.set("entitle_lang", "en")
     english = client.get(path).text
     assert "that date has passed" in english
     assert 'id="run-period">calendar year 2025, valid until 31 December 2025<' in english
+    again = client.post(f"{path}/approve", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "Refused: the decisions of this run" in again.text
+    client.cookies.set("entitle_lang", "nl")
     current = client.get(f"/campaigns/runs/{site.runs['to_reject']}").text
     assert 'id="validity-warning"' not in current  # valid until the end of this year
     assert (
         client.post(f"{path}/reject", data={"csrf_token": csrf, "note": "oud"}).status_code == 303
     )
+
+
+# --------------------------------------------------------------------------- i16-flow
+
+
+def test_an_empty_run_is_warned_before_approval(site: Site, approved: httpx.Response) -> None:
+    # after the issued run, a run of the same period has no new letter to send
+    empty = run_campaign(site.ctx, bags(), AS_OF, chunk_size=500).id
+    assert sum(summary(site, empty)["letters_due"].values()) == 0
+    client, csrf = manager(site)
+    page = client.get(f"/campaigns/runs/{empty}").text
+    found = re.search(r'id="empty-warning">(.*?)</p>', page, re.S)
+    assert found and found.group(1).startswith("Let op: deze run is leeg")
+    client.cookies.set("entitle_lang", "en")
+    assert "Note: this run is empty" in client.get(f"/campaigns/runs/{empty}").text
+    full = client.get(f"/campaigns/runs/{site.runs['school']}").text
+    assert 'id="empty-warning"' not in full
+    client.post(f"/campaigns/runs/{empty}/reject", data={"csrf_token": csrf, "note": "leeg"})
+
+
+def test_issuing_a_run_approved_elsewhere_asks_for_confirmation_first(site: Site) -> None:
+    from entitle.decide.campaign import approve_run
+
+    campaign = school()
+    run_id = run_campaign(site.ctx, campaign, AS_OF, chunk_size=1000).id
+    for actor in ("cli-alice", "cli-bob"):  # approved on the command line (--no-issue)
+        with site.ctx.factory() as session:
+            approve_run(session, campaign, run_id, actor=actor, today=AS_OF)
+            session.commit()
+    client, csrf = manager(site)
+    path = f"/campaigns/runs/{run_id}"
+    page = client.get(path).text
+    assert 'id="issue-form"' in page and 'id="confirm-form"' not in page
+    asked = client.post(f"{path}/issue", data={"csrf_token": csrf})
+    assert asked.status_code == 200 and 'id="confirm-form"' in asked.text
+    assert f'action="{path}/issue" id="confirm-form"' in asked.text
+    figures = summary(site, run_id)
+    pupils = figures["outcomes"]["eligible"]
+    assert pupils > 0
+    assert f"U maakt nu de facturatielijsten voor {pupils} leerlingen" in numbers(asked.text)
+    assert euro(figures["cost"]).replace("\xa0", " ") in asked.text.replace("\xa0", " ")
+    with site.ctx.factory() as session:
+        view = store.get_run(session, run_id)
+        assert view is not None and view.status == "approved" and not view.outputs  # nothing made
+    stale = client.post(f"{path}/issue", data={"csrf_token": csrf, "confirm": "1:1.00"})
+    assert stale.status_code == 200 and 'id="confirm-form"' in stale.text  # other figures: ask
+    client.cookies.set("entitle_lang", "en")
+    english = client.post(f"{path}/issue", data={"csrf_token": csrf})
+    assert f"You are about to make the billing lists for {pupils} pupils" in english.text.replace(
+        ",", ""
+    )
+    token = CONFIRM.search(asked.text)
+    assert token
+    done = client.post(f"{path}/issue", data={"csrf_token": csrf, "confirm": token.group(1)})
+    assert done.status_code == 303
+    with site.ctx.factory() as session:
+        view = store.get_run(session, run_id)
+        assert view is not None and view.status == "issued"
+
+
+def test_issuing_an_approved_run_that_expired_is_refused(site: Site) -> None:
+    from entitle.decide.campaign import approve_run
+
+    old = run_campaign(site.ctx, bags(), AS_OF.replace(year=AS_OF.year - 1), chunk_size=500)
+    with site.ctx.factory() as session:  # approved while it held
+        approve_run(session, bags(), old.id, actor="cli", today=old.as_of)
+        session.commit()
+    client, csrf = manager(site)
+    path = f"/campaigns/runs/{old.id}"
+    assert 'id="issue-form"' not in client.get(path).text
+    refused = client.post(f"{path}/issue", data={"csrf_token": csrf, "confirm": "0:0.00"})
+    assert refused.status_code == 409 and "Geweigerd: de beslissingen" in refused.text
+    assert not [r for r in letters(site) if r[0] == old.id]
+
+
+def test_a_worker_reads_the_campaigns_at_start_up_not_at_the_first_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENTITLE_CAMPAIGNS", str(REPO / "campaigns"))
+    app = create_app(settings_for("http://127.0.0.1:9", tmp_path, benefits=REPO / "benefits"))
+    setup: CampaignSetup = app.state.campaigns
+    assert setup._campaigns is None and setup.warming is None
+    with TestClient(app):  # the application starts (its lifespan), no request made
+        assert setup.warming is not None
+        setup.warming.join(60)
+        assert setup._campaigns is not None and "garbage-bags" in setup._campaigns

@@ -70,3 +70,68 @@ def test_a_step_in_words(lang: str, words: str) -> None:
     t = Translator(lang)
     line = step_line(t, t("whatif.noun.households"), WhatIfStep(3, 9, 6000, 17500, 1200, 1350))
     assert line.startswith('<li class="whatif-step">') and words in line
+
+
+class Chunks:
+    """A calculation of `total` chunks that counts those it computed; chunk 2 is still being
+    decided until `release` is set (the moment the client leaves)."""
+
+    def __init__(self, total: int = 50) -> None:
+        self.total = total
+        self.computed: list[int] = []
+        self.release, self.ended = threading.Event(), threading.Event()
+
+    def __call__(self, on_step: Any) -> Any:
+        try:
+            for chunk in range(1, self.total + 1):
+                if chunk == 2:
+                    assert self.release.wait(30)
+                self.computed.append(chunk)
+                on_step(WhatIfStep(chunk, self.total, chunk * 100, self.total * 100, 0, 0))
+            return "the result"
+        finally:
+            self.ended.set()
+
+
+def test_a_what_if_the_client_closed_stops_after_the_chunk_it_was_deciding() -> None:
+    chunks = Chunks()
+
+    async def main() -> int:
+        gen = stream(PAGE, Translator("nl"), "leerlingen", chunks, lambda r: f"<p>{r}</p>")
+        await gen.__anext__()  # the page
+        assert "Deel 1 van 50" in await gen.__anext__()
+        await gen.aclose()  # the client left: the server closes (or cancels) the body
+        return len(chunks.computed)
+
+    at_disconnect = asyncio.run(main())
+    chunks.release.set()  # chunk 2, under way when the client left, ends
+    assert chunks.ended.wait(30)
+    assert at_disconnect == 1
+    assert chunks.computed == [1, 2]  # no chunk started after the client left (not 50)
+
+
+def test_a_what_if_stops_when_the_server_says_the_client_left() -> None:
+    chunks = Chunks()
+    asked: list[bool] = []
+
+    async def disconnected() -> bool:
+        asked.append(True)  # asked only while no chunk came in: the client has left by then
+        return True
+
+    async def main() -> list[str]:
+        gen = stream(
+            PAGE,
+            Translator("en"),
+            "pupils",
+            chunks,
+            lambda r: f"<p>{r}</p>",
+            disconnected=disconnected,
+            poll=0.01,
+        )
+        return await _collect(gen)
+
+    parts = asyncio.run(main())
+    chunks.release.set()
+    assert chunks.ended.wait(30)
+    assert asked and chunks.computed == [1, 2]
+    assert "Part 1 of 50" in parts[1] and "the result" not in "".join(parts)

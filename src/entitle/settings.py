@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -146,6 +147,10 @@ class EntitleSettings(BaseSettings):
         default=16 * 1024, ge=0, description="free disk a run needs per subject (plus 1 MiB)"
     )
     campaign_metrics: Path | None = _unset("a Prometheus textfile each campaign attempt updates")
+    campaign_today: date | None = _unset(
+        "the day campaign commands take as today (rehearsals, tests): a run is approved and "
+        "issued only while its decisions hold on that day"
+    )
     # who is at the command line
     user: str | None = _unset("the account `--as` names on the command line")
     password: SecretStr | None = _unset("that account's password (else a hidden prompt)")

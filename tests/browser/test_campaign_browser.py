@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -93,9 +93,9 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 
     before = run_campaign(ctx, bags, AS_OF.replace(year=AS_OF.year - 1), chunk_size=500)
     with ctx.factory() as session:
-        approve_run(session, bags, before.id, actor="campaign")
+        approve_run(session, bags, before.id, actor="campaign", today=before.as_of)
         session.commit()
-    issue_run(ctx, bags, before.id, actor="campaign")
+    issue_run(replace(ctx, today=lambda: before.as_of), bags, before.id, actor="campaign")
     run = run_campaign(ctx, bags, AS_OF, chunk_size=500)
     with ctx.factory() as session:
         coupon = next(str(x.code) for x in letters_of_run(session, before.id, "coupon") if x.code)

@@ -7,7 +7,8 @@ The public API of the campaign modules, each with one job:
     campaign_run       run_campaign: decide every chunk (each with its checkpoint in one
                        transaction), compare with the previous approved run, end as a *draft*;
                        finish, abandon
-    campaign_review    approve_run (four eyes: two different managers) / reject_run
+    campaign_review    approve_run (four eyes: two different managers) / reject_run; a run
+                       whose decisions no longer hold is refused (RunExpiredError)
     campaign_issue     issue_run, only for an approved run: letters (one merged PDF), billing
                        lists, the notification file
     campaign_letters   what a letter says (Dutch, and English when the campaign asks for it)
@@ -33,7 +34,7 @@ from entitle.decide.campaign_figures import campaign_runs, run_figures, take_up_
 from entitle.decide.campaign_issue import IssueResult, issue_run
 from entitle.decide.campaign_letters import addressees, build_letter, render_letter
 from entitle.decide.campaign_progress import RunProgress
-from entitle.decide.campaign_review import approve_run, reject_run
+from entitle.decide.campaign_review import RunExpiredError, approve_run, reject_run
 from entitle.decide.campaign_run import abandon, finish, run_campaign
 from entitle.decide.campaign_schedule import Due, due_runs, run_due
 from entitle.decide.campaign_whatif import WhatIf, parse_overrides, simulate
@@ -46,6 +47,7 @@ __all__ = [
     "Due",
     "IssueResult",
     "ReachEvaluation",
+    "RunExpiredError",
     "RunProgress",
     "WhatIf",
     "abandon",

@@ -666,12 +666,26 @@ def approve_command(
 ) -> None:
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
     from entitle.decide.campaign import approve_run
+    from entitle.decide.campaign_review import due_count
 
     ctx = _context(url, register, registry, local, output)
     _sign_in(ctx, actor)
     campaign = _run_campaign(ctx, run, campaigns, benefits)
+    today = ctx.today()
+    with ctx.factory() as session:
+        draft = store.get_run(session, run)
+    if (
+        draft is not None
+        and draft.status == "draft"
+        and not due_count(campaign, draft.summary or {})
+    ):
+        errors.print(
+            f"warning: run #{run} is empty: approving it sends no letter and lists no pupil",
+            markup=False,
+        )
     view = _verdict(
-        ctx, lambda session: approve_run(session, campaign, run, actor=actor, note=note)
+        ctx,
+        lambda session: approve_run(session, campaign, run, actor=actor, note=note, today=today),
     )
     console.print(
         f"run #{run}: {view.status} ({len(view.approvals)}/{view.approvals_required} approvals)"

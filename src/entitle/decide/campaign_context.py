@@ -115,7 +115,9 @@ class CampaignContext:
         ENTITLE_CAMPAIGN_OUTPUT (default <data_dir>/campaigns); the safeguards:
         ENTITLE_CAMPAIGN_MAX_FAILURE_SHARE (0.05), ENTITLE_CAMPAIGN_MAX_POPULATION_CHANGE (0.02),
         ENTITLE_CAMPAIGN_PROBE_INSZ, ENTITLE_CAMPAIGN_BYTES_PER_LETTER and
-        ENTITLE_CAMPAIGN_METRICS (a Prometheus textfile)."""
+        ENTITLE_CAMPAIGN_METRICS (a Prometheus textfile); ENTITLE_CAMPAIGN_TODAY (YYYY-MM-DD):
+        the day the commands take as today (default the system's date), for rehearsals and
+        tests — a run is approved and issued only while its decisions hold on that day."""
         from entitle.settings import SettingsError, settings
         from entitle.store.db import make_engine, session_factory
 
@@ -132,6 +134,7 @@ class CampaignContext:
             registry=registry,
             local=local or given.local,
             **safeguards(given),
+            today=_today(given.campaign_today),
         )
 
 
@@ -149,6 +152,13 @@ def safeguards(given: EntitleSettings) -> dict[str, Any]:
 
 class SettingError(CampaignError):
     """A campaign setting in the environment that cannot be read."""
+
+
+def _today(day: date | None) -> Callable[[], date]:
+    """Today: the system's date, or the fixed day of ENTITLE_CAMPAIGN_TODAY."""
+    if day is None:
+        return date.today
+    return lambda: day
 
 
 def audit_run(

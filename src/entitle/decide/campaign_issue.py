@@ -7,6 +7,7 @@ again after a crash writes the same files and never a second letter or coupon.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,17 +21,26 @@ from entitle.decide.atomic import remove_stale_partials
 from entitle.decide.campaign_context import CampaignContext, audit_run
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.campaign_figures import granted_outputs, letters_to_issue
-from entitle.decide.campaign_letters import addressees, build_letter
+from entitle.decide.campaign_letters import (
+    addressee_frame,
+    addressee_map,
+    build_letter,
+    write_address_index,
+)
 from entitle.decide.campaign_notify import FILE_NAME as NOTIFICATIONS_FILE
 from entitle.decide.campaign_notify import notifications, recipients, write_notifications
 from entitle.decide.campaign_preflight import NotWritableError, database_problem
+from entitle.decide.campaign_review import refuse_expired
 from entitle.decide.campaign_sources import RegisterExtract, pupils_table, read_dataset
 from entitle.decide.coupons import make_code
 from entitle.decide.exports import BillingRow, write_billing_lists
 from entitle.decide.letters import Letter, write_letters
+from entitle.rules.periods import period_words
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
+
+log = logging.getLogger(__name__)
 
 
 def run_folder(ctx: CampaignContext, run: RunView) -> Path:
@@ -52,8 +62,10 @@ class IssueResult:
 def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: str) -> IssueResult:
     """Issue an approved run: letters (merged PDF), billing lists and notifications, as the
     campaign's outputs say. Idempotent; removes what an earlier, killed attempt left half
-    written. Checks first that the database takes a write (`NotWritableError`): no file is
-    written for a run that could not then be marked issued."""
+    written. Checks first that the run's decisions still hold on `ctx.today()` (else
+    `RunExpiredError`: letters and billing lists would be expired) and that the database takes
+    a write (`NotWritableError`): no file is written for a run that could not then be marked
+    issued."""
     started = time.perf_counter()
     with ctx.factory() as session:
         run = store.get_run(session, run_id)
@@ -63,6 +75,7 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             raise CampaignStateError(
                 f"run {run_id} is {run.status}: only an approved run issues letters and lists"
             )
+    refuse_expired(campaign, run, ctx.today())
     problem = database_problem(ctx)  # the run must be able to become `issued` after the files
     if problem is not None:
         raise NotWritableError(f"run {run_id} not issued, no file written: {problem}")
@@ -79,7 +92,8 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
         decisions = store.decision_rows(session, run_id)
     by_pseudonym = {row.subject_pseudonym: row for row in decisions}
     if campaign.spec.outputs.letters:
-        to = addressees(campaign, extract, pseudonymise)
+        frame = addressee_frame(campaign, extract, pseudonymise)
+        to = addressee_map(campaign, frame)
         key = ctx.coupon_key()
         with ctx.factory() as session:
             issued = store.letter_keys(session, campaign.name, run.period)
@@ -147,14 +161,17 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
             generate(), path, title=f"{campaign.spec.title.get('nl', campaign.name)} {run.period}"
         )
         files.append(path)
+        try:  # after the print file: one letter opens without the whole address book
+            write_address_index(folder, frame, {letter.subject_pseudonym for letter in letters})
+        except OSError as exc:  # only slower: a letter then finds its addressee in the book
+            log.warning("run %s: address index not written: %s", run_id, exc.strerror)
     lists = campaign.spec.outputs.billing_lists
     if lists:
         dataset = read_dataset(ctx.local, ctx.registry_url(), lists.dataset)
         rows_out = billing_rows(campaign, run, decisions, dataset, extract, pseudonymise)
         stamp = datetime.combine(run.as_of, datetime.min.time())
-        files += write_billing_lists(
-            rows_out, folder / "billing", label=f"Sociaal tarief {run.period}", stamp=stamp
-        )
+        label = period_words(campaign.benefit.period(run.as_of), "nl")  # "schooljaar 2025-2026"
+        files += write_billing_lists(rows_out, folder / "billing", label=label, stamp=stamp)
     notified: int | None = None
     unknown = 0
     if campaign.spec.outputs.notifications:
@@ -214,8 +231,10 @@ def billing_rows(
     extract: RegisterExtract,
     pseudonymise: Pseudonymiser,
 ) -> list[BillingRow]:
-    """Per school: the pupils with a social tariff, their class, category and validity; a
-    partial decision's certain category, marked as a minimum (a better one may apply)."""
+    """Per school: the pupils with a social tariff, their class, category, the school year in
+    words and validity; a partial decision's certain category, marked as a minimum (a better
+    one may apply)."""
+    period = period_words(campaign.benefit.period(run.as_of), "nl")
     band_name = campaign.spec.band or next(iter(campaign.benefit.outputs))
     eligible = {
         row.subject_pseudonym: (
@@ -260,6 +279,7 @@ def billing_rows(
                 category=str(category if category is not None else least),
                 valid_until=valid_until,
                 minimum=category is None,
+                period=period,
             )
         )
     return out

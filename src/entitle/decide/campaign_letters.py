@@ -11,14 +11,17 @@ residents who read no Dutch without making anyone guess who they are.
 
 from __future__ import annotations
 
+import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from entitle.decide.atomic import write_atomic
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import (
     Campaign,
@@ -33,6 +36,7 @@ from entitle.decide.campaign_sources import RegisterExtract
 from entitle.decide.letters import Letter, date_en, date_nl, euro, euro_en, letter_pdf
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.expr import T
+from entitle.rules.periods import period_of_label, period_words
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
 
@@ -55,22 +59,32 @@ def addressee_frame(
 ) -> pl.DataFrame:
     """Who a letter about each subject goes to (the reference person of a household, or the
     person), with the address in the register extract: one row per subject with an address,
-    keyed by the subject's `pseudonym`."""
-    persons = extract.persons
+    keyed by the subject's `pseudonym`; `person_row` and `household_row` say where the
+    addressee is in the extract's files (`write_address_index`)."""
+    persons = extract.persons.with_row_index("person_row")
     if campaign.benefit.subject == "household":
-        frame = extract.households.join(
-            persons.select(
-                pl.col("person_id").alias("reference_person_id"), "first_name", "last_name"
-            ),
-            on="reference_person_id",
-            how="inner",
-        ).select(
-            pl.col("household_id").alias("subject_id"),
-            "first_name",
-            "last_name",
-            "street",
-            "house_number",
-            "postcode",
+        frame = (
+            extract.households.with_row_index("household_row")
+            .join(
+                persons.select(
+                    pl.col("person_id").alias("reference_person_id"),
+                    "first_name",
+                    "last_name",
+                    "person_row",
+                ),
+                on="reference_person_id",
+                how="inner",
+            )
+            .select(
+                pl.col("household_id").alias("subject_id"),
+                "first_name",
+                "last_name",
+                "street",
+                "house_number",
+                "postcode",
+                "person_row",
+                "household_row",
+            )
         )
     else:
         frame = persons.select(
@@ -80,6 +94,8 @@ def addressee_frame(
             "street",
             "house_number",
             "postcode",
+            "person_row",
+            pl.lit(None, pl.UInt32()).alias("household_row"),
         )
     frame = frame.filter(pl.col("street").is_not_null() & (pl.col("street") != ""))
     ids = frame["subject_id"].to_list()
@@ -103,8 +119,75 @@ def addressees(
     campaign: Campaign, extract: RegisterExtract, pseudonymise: Pseudonymiser
 ) -> dict[str, Addressee]:
     """Pseudonym → who a letter about that subject goes to (see `addressee_frame`)."""
-    frame = addressee_frame(campaign, extract, pseudonymise)
+    return addressee_map(campaign, addressee_frame(campaign, extract, pseudonymise))
+
+
+def addressee_map(campaign: Campaign, frame: pl.DataFrame) -> dict[str, Addressee]:
     return {row[-1]: _addressee(campaign, row) for row in frame.iter_rows()}
+
+
+# --------------------------------------------------------------------------- one letter
+
+ADDRESS_INDEX = "addressees.parquet"  # in a run's folder: where its letters' addressees are
+INDEX_ROW_GROUP = 4096  # a look-up reads one row group of the index (sorted by pseudonym)
+
+
+def write_address_index(folder: Path, frame: pl.DataFrame, pseudonyms: Collection[str]) -> Path:
+    """Where in the register extract the addressee of each letter of a run is (pseudonym →
+    row numbers; no name, address or register number), written when the run is issued, so that
+    one letter is opened without pseudonymising the whole extract (`indexed_addressee`)."""
+    index = (
+        frame.filter(pl.col("pseudonym").is_in(list(pseudonyms)))
+        .select("pseudonym", "person_row", "household_row")
+        .sort("pseudonym")
+    )
+    buffer = io.BytesIO()
+    index.write_parquet(buffer, statistics=True, row_group_size=INDEX_ROW_GROUP)
+    path = folder / ADDRESS_INDEX
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
+def _one_row(path: Path, row: int, columns: list[str]) -> dict[str, Any] | None:
+    found = pl.scan_parquet(path).slice(row, 1).select(columns).collect()
+    return found.row(0, named=True) if found.height else None
+
+
+def indexed_addressee(
+    ctx: CampaignContext, campaign: Campaign, folder: Path, pseudonym: str
+) -> Addressee | None:
+    """The addressee of one letter through its run's address index: the index row, then that
+    row of the extract's Parquet files — checked by pseudonymising the subject found (None
+    when there is no index or the extract changed under it: then the address book)."""
+    path, persons_file = folder / ADDRESS_INDEX, ctx.register / "persons.parquet"
+    households_file = ctx.register / "households.parquet"
+    if not path.is_file() or not persons_file.is_file():
+        return None
+    try:
+        hit = pl.scan_parquet(path).filter(pl.col("pseudonym") == pseudonym).collect()
+        if not hit.height:
+            return None
+        person_row, household_row = hit.row(0)[1:]
+        names = ["person_id", "first_name", "last_name", "street", "house_number", "postcode"]
+        person = _one_row(persons_file, person_row, names)
+        if person is None:
+            return None
+        if campaign.benefit.subject == "household":
+            if household_row is None or not households_file.is_file():
+                return None
+            place = ["household_id", "reference_person_id", "street", "house_number", "postcode"]
+            home = _one_row(households_file, household_row, place)
+            if home is None or str(home["reference_person_id"]) != str(person["person_id"]):
+                return None
+            subject = str(home["household_id"])
+        else:
+            home, subject = person, str(person["person_id"])
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    if not home["street"] or ctx.pseudonymiser()(subject) != pseudonym:
+        return None  # another extract: rows moved
+    row = (subject, person["first_name"], person["last_name"], home["street"])
+    return _addressee(campaign, (*row, home["house_number"], home["postcode"]))
 
 
 _BOOKS: dict[tuple[Any, ...], pl.DataFrame] = {}
@@ -237,8 +320,10 @@ def _version(
     valid_until = letter.valid_until
     sender = tuple(texts.sender or spec.sender) or (benefit.authority,)
     place = f"{spec.municipality_name or benefit.authority}, {phrases.day(on)}"
-    # the run and the letter's number find it again (no English campaign slug on a Dutch letter)
-    reference = f"{phrases.reference}: {letter.run_id}/{letter.seq} ({letter.period})"
+    # the run and the letter's number find it again (no English campaign slug on a Dutch
+    # letter), and the period in words: "schooljaar 2025-2026" (`periods.period_words`)
+    period = period_words(period_of_label(benefit.validity, letter.period), language, phrases.day)
+    reference = f"{phrases.reference}: {letter.run_id}/{letter.seq} ({period})"
     greeting = phrases.greeting.format(name=to.name)
     title = benefit.title.get(language) or benefit.title.get("nl", benefit.id)
     common: dict[str, Any] = {
@@ -257,6 +342,7 @@ def _version(
             **_values(campaign, letter.value, phrases),
             "year": str(decision.valid_until.year if decision.valid_until else on.year),
             "period": letter.period,
+            "period_words": period,
             "valid_until": phrases.day(valid_until) if valid_until else "",
             "code": letter.code or "",
         }
@@ -365,7 +451,12 @@ def render_letter(ctx: CampaignContext, campaign: Campaign, run_id: int, seq: in
         decision = store.decision_of(session, run_id, letter.subject_pseudonym)
     if run is None or decision is None:
         raise KeyError(f"run {run_id} has no letter {seq}")
-    addressee = addressee_of(ctx, campaign, letter.subject_pseudonym)
+    folder = (run.outputs or {}).get("folder")
+    addressee = None
+    if folder:  # the run's index: a few rows read, not the whole extract pseudonymised
+        addressee = indexed_addressee(ctx, campaign, Path(str(folder)), letter.subject_pseudonym)
+    if addressee is None:
+        addressee = addressee_of(ctx, campaign, letter.subject_pseudonym)
     if addressee is None:
         raise KeyError(f"letter {seq}: the addressee is no longer in the register extract")
     on = (run.decided or datetime.now(UTC)).date()

@@ -2,20 +2,61 @@
 
 A draft is compared with the campaign's latest approved run when it was made; once another run
 is approved, that comparison (new, ended, letters and notifications due) is out of date, and
-the draft can only be rejected.
+the draft can only be rejected. A run whose decisions no longer hold on the day (the period of
+its reference date has ended, `periods.expiry`) is refused too: its letters and billing lists
+would be expired when they arrive (`refuse_expired`, also before issuing).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from entitle.decide.campaign_context import audit_run
 from entitle.decide.campaign_def import Campaign
+from entitle.rules.periods import expiry
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
+
+
+class RunExpiredError(CampaignStateError):
+    """Approving or issuing a run whose decisions' validity has already ended."""
+
+    def __init__(self, run: RunView, until: date, today: date) -> None:
+        self.run_id, self.as_of, self.until, self.today = run.id, run.as_of, until, today
+        super().__init__(
+            f"run {run.id} (reference date {run.as_of.isoformat()}) decides for a period that "
+            f"ended on {until.isoformat()}, before today ({today.isoformat()}): its letters and "
+            "billing lists would be expired. Reject it and run the campaign again on a recent "
+            "reference date."
+        )
+
+
+def expired_until(campaign: Campaign, run: RunView, today: date) -> date | None:
+    """The last day the run's decisions hold when that day is before `today`, else None."""
+    until = campaign.benefit.valid_until(run.as_of)
+    return until if expiry(until, today) == "expired" else None
+
+
+def due_count(campaign: Campaign, summary: dict[str, object]) -> int:
+    """What approving the run sends: letters (coupons and invitations) for a campaign with
+    letters, else pupils on the billing lists (the eligible); 0 for an empty run."""
+    if campaign.spec.outputs.letters:
+        due = summary.get("letters_due") or {}
+        assert isinstance(due, dict)
+        return int(due.get("coupon") or 0) + int(due.get("invitation") or 0)
+    outcomes = summary.get("outcomes") or {}
+    assert isinstance(outcomes, dict)
+    return int(outcomes.get("eligible") or 0)
+
+
+def refuse_expired(campaign: Campaign, run: RunView, today: date) -> None:
+    """`RunExpiredError` when the run's decisions no longer hold on `today`."""
+    until = expired_until(campaign, run, today)
+    if until is not None:
+        raise RunExpiredError(run, until, today)
 
 
 def _verdict(
@@ -27,6 +68,7 @@ def _verdict(
     verdict: Literal["approve", "reject"],
     note: str,
     now: datetime | None,
+    today: date | None,
 ) -> RunView:
     run = store.get_run(session, run_id)
     if run is None:
@@ -34,6 +76,8 @@ def _verdict(
     if run.campaign != campaign.name:
         raise CampaignStateError(f"run {run_id} belongs to campaign {run.campaign}")
     if verdict == "approve" and run.status == "draft":
+        assert today is not None
+        refuse_expired(campaign, run, today)
         latest = store.last_run(session, campaign.name)
         if latest is not None and latest.id not in (run.previous_run_id, run_id):
             raise CampaignStateError(
@@ -71,12 +115,23 @@ def approve_run(
     run_id: int,
     *,
     actor: str,
+    today: date,
     note: str = "",
     now: datetime | None = None,
 ) -> RunView:
-    """A campaign manager approves a draft (flushed and audited; the caller commits). With four
-    eyes the run is approved at the second approval, by someone else."""
-    return _verdict(session, campaign, run_id, actor=actor, verdict="approve", note=note, now=now)
+    """A campaign manager approves a draft on `today` (flushed and audited; the caller
+    commits). With four eyes the run is approved at the second approval, by someone else. A run
+    whose decisions no longer hold on `today` is refused (`RunExpiredError`)."""
+    return _verdict(
+        session,
+        campaign,
+        run_id,
+        actor=actor,
+        verdict="approve",
+        note=note,
+        now=now,
+        today=today,
+    )
 
 
 def reject_run(
@@ -89,4 +144,6 @@ def reject_run(
     now: datetime | None = None,
 ) -> RunView:
     """A campaign manager rejects a draft: it will never issue anything."""
-    return _verdict(session, campaign, run_id, actor=actor, verdict="reject", note=note, now=now)
+    return _verdict(
+        session, campaign, run_id, actor=actor, verdict="reject", note=note, now=now, today=None
+    )

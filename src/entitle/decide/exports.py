@@ -2,7 +2,8 @@
 one ZIP for the central billing office (one download instead of hundreds).
 
 A list says, per pupil with a social tariff: the school, the pupil's name, the class, the tariff
-category and until when it holds, and whether that category is a minimum (a partial decision: the
+category, the period it is for in words ("schooljaar 2025-2026", `periods.period_words`) and
+until when it holds, and whether that category is a minimum (a partial decision: the
 category is certain to be at least this one, a better one may apply once a missing certificate
 is brought; bill this one until then). Nothing else — no income, no status, no household: the
 billing office needs the category, not the reason (and a pupil without a social tariff is not
@@ -35,6 +36,7 @@ HEADER = (
     "Voornaam",
     "Klas",
     "Tariefcategorie",
+    "Periode",
     "Geldig tot",
     "Minimum",
 )
@@ -51,8 +53,9 @@ class BillingRow:
     category: str
     valid_until: date | None
     minimum: bool = False  # the category is a certain minimum (a better one may apply)
+    period: str = ""  # in words: "schooljaar 2025-2026"
 
-    def cells(self) -> tuple[str, str, str, str, str, str, str, str]:
+    def cells(self) -> tuple[str, str, str, str, str, str, str, str, str]:
         return (
             self.school_id,
             self.school_name,
@@ -60,6 +63,7 @@ class BillingRow:
             self.first_name,
             self.class_name,
             self.category,
+            self.period,
             self.valid_until.isoformat() if self.valid_until else "",
             MINIMUM if self.minimum else "",
         )
@@ -103,7 +107,7 @@ def xlsx_bytes(rows: Sequence[BillingRow], *, title: str, stamp: datetime) -> by
     sheet.append([_header_cell(sheet, WriteOnlyCell, name, bold) for name in HEADER])
     for row in rows:
         cells = list(row.cells())
-        sheet.append([*cells[:6], row.valid_until, cells[7]])
+        sheet.append([*cells[:7], row.valid_until, cells[8]])
     return _reproducible(workbook)
 
 

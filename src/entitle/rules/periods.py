@@ -11,11 +11,14 @@ run, a letter and a billing list made on the same reference date always agree.
   last day.
 - `expiry` says whether something valid until a day is already expired, or nearly, on the day
   it would be sent (a list approved in December for the school year that ended in August).
+- `period_words` names a period the same way on a page, a letter and a billing list:
+  "schooljaar 2025-2026" / "school year 2025-2026", "kalenderjaar 2026" / "calendar year 2026".
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, Literal
@@ -77,6 +80,40 @@ class Period:
     start: date
     end: date
     label: str
+
+
+PERIOD_WORDS: Final[dict[str, dict[PeriodKind, str]]] = {
+    "nl": {
+        "school-year": "schooljaar {label}",
+        "calendar-year": "kalenderjaar {label}",
+        "months": "{start} tot en met {end}",
+    },
+    "en": {
+        "school-year": "school year {label}",
+        "calendar-year": "calendar year {label}",
+        "months": "{start} to {end}",
+    },
+}
+
+
+def period_words(period: Period, language: str, day: Callable[[date], str] = date.isoformat) -> str:
+    """The period in words in `language` (nl or en; else Dutch): "schooljaar 2025-2026",
+    "calendar year 2026", or its first and last `day` for a number of months."""
+    words = PERIOD_WORDS.get(language, PERIOD_WORDS["nl"])[period.kind]
+    return words.format(label=period.label, start=day(period.start), end=day(period.end))
+
+
+def period_of_label(validity: Validity, label: str) -> Period:
+    """The period a stored label names under a benefit's `validity` (the inverse of
+    `decision_period(...).label`; ValueError when the label is not one)."""
+    if validity == "school-year":
+        school = SchoolYear.parse(label)
+        return Period("school-year", school.start, school.end, label)
+    if validity == "calendar-year":
+        year = int(label)
+        return Period("calendar-year", date(year, 1, 1), date(year, 12, 31), label)
+    start, _, end = label.partition("..")
+    return Period("months", date.fromisoformat(start), date.fromisoformat(end), label)
 
 
 def decision_period(validity: Validity, as_of: date) -> Period:

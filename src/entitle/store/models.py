@@ -297,6 +297,9 @@ class CampaignDecision(Base):
         UniqueConstraint("run_id", "subject_pseudonym"),
         # a subject-access report finds one person's decisions without reading every run
         Index("ix_campaign_decisions_subject", "subject_pseudonym"),
+        # a run page's sample per outcome and per change, without reading the whole run
+        Index("ix_campaign_decisions_run_outcome", "run_id", "outcome", "subject_pseudonym"),
+        Index("ix_campaign_decisions_run_change", "run_id", "change", "subject_pseudonym"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -186,6 +186,9 @@ def create_app(
         # Checks wait on the registries in worker threads. A few more threads than the
         # registries' latency needs: many more only fight over the GIL (and the database lock).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        campaigns = getattr(app.state, "campaigns", None)
+        if campaigns is not None:  # a worker's first dashboard page without the wait
+            campaigns.warm_up(templates.env)
         try:
             yield
         finally:

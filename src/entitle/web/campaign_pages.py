@@ -51,6 +51,7 @@ from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
 from entitle.decide.campaign_health import public_health, read_health
 from entitle.decide.campaign_missing import whose_words
 from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
+from entitle.decide.campaign_review import RunExpiredError, due_count, expired_until
 from entitle.decide.campaign_sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
@@ -66,7 +67,7 @@ from entitle.web.desk import (
     HOUSEHOLD_MEMBERS_TEXT,
     MISSING_KINDS,
 )
-from entitle.web.i18n import Translator
+from entitle.web.i18n import LANGUAGES, Translator
 from entitle.web.textcheck import checked_text
 from entitle.web.views import render, translator
 from entitle.web.visibility import protected_conditions
@@ -107,6 +108,7 @@ class CampaignSetup:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _issuing: set[int] = field(default_factory=set, repr=False)
     load_error: str | None = None
+    warming: threading.Thread | None = field(default=None, repr=False)  # `warm_up`
 
     @classmethod
     def from_settings(
@@ -154,6 +156,25 @@ class CampaignSetup:
 
     def campaign(self, name: str) -> Campaign | None:
         return self.campaigns().get(name)
+
+    def warm_up(self, templates: Any = None) -> threading.Thread:
+        """Read the campaign definitions, compile the run page's templates and load the
+        languages' number and date formats in a thread at start-up, so that a worker's first
+        dashboard page does not wait for them (0.8 s and more)."""
+
+        def work() -> None:
+            self.campaigns()
+            if templates is not None:
+                for name in ("base.html", "campaign_chart.html", "campaign_run.html"):
+                    templates.get_template(name)
+            for language in LANGUAGES:  # babel reads a locale's data on first use
+                t = Translator(language)
+                t.day(date(2026, 1, 1))
+                t.money(1.0)
+
+        self.warming = threading.Thread(target=work, name="campaigns-warm-up", daemon=True)
+        self.warming.start()
+        return self.warming
 
     def issuing(self, run_id: int) -> bool:
         with self._lock:
@@ -658,7 +679,7 @@ def _run_page(
     notice: str | None = None,
     error: str | None = None,
     note: str = "",
-    confirming: bool = False,
+    confirming: str | None = None,
     status: int = 200,
 ) -> Response:
     state = web_state(request)
@@ -758,6 +779,7 @@ def _run_page(
     ]
     samples = figures.get("sample") or {}
     sample_changes = figures.get("sample_changes") or {}
+    sending = issue_summary(campaign, figures)
     context = {
         "run": run,
         "campaign_title": t.text(campaign.spec.title) if campaign else run.campaign,
@@ -799,8 +821,10 @@ def _run_page(
         "error": error,
         "note": note,
         "first_run": run.previous_run_id is None,
-        "confirming": confirming,
-        "sending": issue_summary(campaign, figures),
+        "confirming": confirming,  # "approve" or "issue": the count and amount, then ask again
+        "sending": sending,
+        "empty": run.status in ("draft", "approved") and campaign is not None and not sending.count,
+        "expired": campaign is not None and expired_until(campaign, run, state.today()) is not None,
         "validity": validity_warning(t, campaign, run, state.today()),
         "period": period_words(t, campaign, run),
     }
@@ -848,13 +872,12 @@ class IssueSummary:
 
 def issue_summary(campaign: Campaign | None, figures: dict[str, Any]) -> IssueSummary:
     """The count and amount a manager confirms before a run is issued."""
-    due: dict[str, int] = figures.get("letters_due") or {}
-    letters = bool(campaign is not None and campaign.spec.outputs.letters)
-    if letters:
-        count = int(due.get("coupon") or 0) + int(due.get("invitation") or 0)
-    else:
-        count = int((figures.get("outcomes") or {}).get("eligible") or 0)
-    return IssueSummary(letters, count, float(figures.get("cost") or 0.0))
+    if campaign is None:
+        return IssueSummary(False, 0, float(figures.get("cost") or 0.0))
+    count = due_count(campaign, figures)
+    return IssueSummary(
+        bool(campaign.spec.outputs.letters), count, float(figures.get("cost") or 0.0)
+    )
 
 
 NOTICES = ("approved", "approved_partly", "rejected", "issuing")
@@ -869,7 +892,13 @@ def run_page(
     return _run_page(request, officer, run_id, notice=notice)
 
 
+def _expired(t: Translator, exc: RunExpiredError) -> str:
+    return t("run.refused_expired", as_of=t.day(exc.as_of), until=t.day(exc.until))
+
+
 def _refusal(t: Translator, run: RunView, officer: Officer, exc: Exception | None) -> str:
+    if isinstance(exc, RunExpiredError):
+        return _expired(t, exc)
     if run.status != "draft":
         return t("run.refused_status", status=t(f"campaign.status.{run.status}"))
     if officer.username in {v.actor for v in run.verdicts}:
@@ -905,16 +934,28 @@ def _review(
         return _run_page(
             request, officer, run_id, error=_refusal(t, run, officer, None), status=409
         )
+    today = state.today()
+    until = expired_until(campaign, run, today) if verdict is approve_run else None
+    if until is not None:  # its letters and lists would be expired: refused, not only warned
+        error = _expired(t, RunExpiredError(run, until, today))
+        return _run_page(request, officer, run_id, error=error, note=note, status=409)
     last = len(run.approvals) + 1 >= run.approvals_required
     if verdict is approve_run and last:
         figures = state.backend.run(lambda s: run_figures(s, run_id, sample=0))
         if confirm != issue_summary(campaign, figures).token:
             # the approval that sends: first say how many and how much, then ask again
-            return _run_page(request, officer, run_id, note=note, confirming=True)
+            return _run_page(request, officer, run_id, note=note, confirming="approve")
+    extra = {"today": today} if verdict is approve_run else {}
     try:
         view = state.backend.run(
             lambda s: verdict(
-                s, campaign, run_id, actor=officer.username, note=note, now=state.backend.now()
+                s,
+                campaign,
+                run_id,
+                actor=officer.username,
+                note=note,
+                now=state.backend.now(),
+                **extra,
             )
         )
     except CampaignStateError as exc:
@@ -961,10 +1002,14 @@ def issue(
     run_id: int,
     tasks: BackgroundTasks,
     officer: Annotated[Officer, Depends(csrf_officer)],
+    confirm: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Make the letters and lists of an approved run (again): after a failure, or when the
-    files were lost. Idempotent: never a second letter or coupon."""
+    """Make the letters and lists of an approved run (again): after a failure, when the
+    files were lost, or for a run approved elsewhere (the command line). Idempotent: never a
+    second letter or coupon. A run not issued yet first states the count and amount and asks
+    again (as the approval that sends does); a run whose decisions expired is refused."""
     _as_manager(officer)
+    state = web_state(request)
     setup = campaign_setup(request)
     t = translator(request)
     run = _load_run(request, run_id)
@@ -973,6 +1018,15 @@ def issue(
         return _run_page(request, officer, run_id, error=t("run.unknown_campaign"), status=409)
     if run.status not in ("approved", "issued"):
         return _run_page(request, officer, run_id, error=t("run.refused_issue"), status=409)
+    today = state.today()
+    until = expired_until(campaign, run, today)
+    if until is not None:
+        error = _expired(t, RunExpiredError(run, until, today))
+        return _run_page(request, officer, run_id, error=error, status=409)
+    if run.status == "approved":
+        figures = state.backend.run(lambda s: run_figures(s, run_id, sample=0))
+        if confirm != issue_summary(campaign, figures).token:
+            return _run_page(request, officer, run_id, confirming="issue")
     setup.start_issue(campaign, run_id, officer.username, tasks)
     return RedirectResponse(f"/campaigns/runs/{run_id}?done=issuing", status_code=303)
 
@@ -1357,6 +1411,7 @@ async def whatif_run(
             words.noun(campaign.spec.target.kind),
             lambda on_step: simulate(setup.context, campaign, settings, as_of, on_step=on_step),
             finish,
+            disconnected=request.is_disconnected,  # a what-if left behind stops computing
         ),
         media_type="text/html; charset=utf-8",
     )

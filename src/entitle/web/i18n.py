@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
-from entitle.rules.periods import Period
+from entitle.rules.periods import Period, period_words
 from entitle.web.security_texts import SECURITY_MESSAGES
 from entitle.web.week_texts import WEEK_MESSAGES
 
@@ -81,9 +81,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.valid_until": "Geldig tot en met",
         "card.valid_until_none": "niet van toepassing",
         "card.period": "Beslist voor",
-        "period.school-year": "schooljaar {label}",
-        "period.calendar-year": "kalenderjaar {label}",
-        "period.months": "{start} tot en met {end}",
         "card.outcome.eligible": "Recht",
         "card.outcome.not_eligible": "Geen recht",
         "card.outcome.undetermined": "Onbepaald",
@@ -441,6 +438,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.confirm_yes_letters": "Ja, {n} brieven versturen",
         "run.confirm_yes_lists": "Ja, de lijsten voor {n} leerlingen aanmaken",
         "run.confirm_cancel": "Annuleren",
+        # i16-flow: an expired run refused, an empty run warned
+        "run.refused_expired": (
+            "Geweigerd: de beslissingen van deze run (peildatum {as_of}) gelden maar tot en met "
+            "{until}, en die datum is voorbij. Brieven en facturatielijsten zouden al verlopen "
+            "zijn. Wijs de run af en start de campagne opnieuw op een recente peildatum."
+        ),
+        "run.empty": (
+            "Let op: deze run is leeg. Er gaat geen enkele brief uit en er staat geen enkele "
+            "leerling op de lijsten. Kijk de peildatum en de doelgroep na."
+        ),
         "run.reject": "Afwijzen",
         "run.reject_note_needed": "Geef een reden voor de afwijzing.",
         "run.due": "Bij goedkeuring: {coupon} brieven met een bon en {invitation} uitnodigingen.",
@@ -676,9 +683,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "card.valid_until": "Valid until",
         "card.valid_until_none": "not applicable",
         "card.period": "Decided for",
-        "period.school-year": "school year {label}",
-        "period.calendar-year": "calendar year {label}",
-        "period.months": "{start} to {end}",
         "card.outcome.eligible": "Eligible",
         "card.outcome.not_eligible": "Not eligible",
         "card.outcome.undetermined": "Undetermined",
@@ -1029,6 +1033,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "run.confirm_yes_letters": "Yes, send {n} letters",
         "run.confirm_yes_lists": "Yes, make the lists for {n} pupils",
         "run.confirm_cancel": "Cancel",
+        # i16-flow: an expired run refused, an empty run warned
+        "run.refused_expired": (
+            "Refused: the decisions of this run (reference date {as_of}) hold only until "
+            "{until}, and that date has passed. Letters and billing lists would already be "
+            "expired. Reject the run and run the campaign again on a recent reference date."
+        ),
+        "run.empty": (
+            "Note: this run is empty. No letter goes out and no pupil is on the lists. Check "
+            "the reference date and the target."
+        ),
         "run.reject": "Reject",
         "run.reject_note_needed": "Give a reason for the rejection.",
         "run.due": "On approval: {coupon} letters with a coupon and {invitation} invitations.",
@@ -1261,10 +1275,8 @@ class Translator:
         return format_datetime(moment, format="medium", tzinfo=BRUSSELS, locale=self.locale)
 
     def period(self, period: Period) -> str:
-        """The period a decision is for, in words ("schooljaar 2025-2026")."""
-        if period.kind == "months":
-            return self("period.months", start=self.day(period.start), end=self.day(period.end))
-        return self(f"period.{period.kind}", label=period.label)
+        """The period a decision is for, in words ("schooljaar 2025-2026": `period_words`)."""
+        return period_words(period, self.lang, self.day)
 
     def money(self, euros: float) -> str:
         return format_currency(euros, "EUR", locale=self.locale)
