@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from hindsight import all_requests, hindsight
 from oracle import privacy_minimum
 from rich.console import Console

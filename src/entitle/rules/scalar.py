@@ -1,4 +1,5 @@
-"""The scalar engine: one subject, facts pulled lazily stage by stage, with an explanation trace.
+"""The scalar engine: one subject, facts pulled lazily stage by stage (a member fact one member
+at a time), with an explanation trace.
 
 Every expression is compiled once into closures that return `(value, deps)`: the value (None is
 unknown) and, when it is unknown, the facts whose unknownness makes it so. Only those facts can
@@ -534,7 +535,7 @@ def evaluate(
         if not pending:
             break
         stage = min(stage_of[key.fact] for key in pending)
-        batch = sorted(key for key in pending if stage_of[key.fact] == stage)
+        batch = _one_member(subject, [key for key in pending if stage_of[key.fact] == stage])
         answer = provider(batch)
         for key in batch:
             value = answer.get(key)
@@ -567,6 +568,19 @@ def evaluate(
     if explain:
         decision.trace = _trace(benefit, conditions, values, params)
     return decision
+
+
+def _one_member(subject: Subject, batch: list[FactRequest]) -> list[FactRequest]:
+    """A member fact is asked one member at a time: the subject's own first, then the members in
+    the order of the household listing (reference person, partner, children, others), stopping
+    as soon as the decision no longer needs the rest. A subject or household fact goes alone."""
+    if len(batch) <= 1 or batch[0].fact.startswith("household."):
+        return sorted(batch)
+    by_entity = {key.entity_id: key for key in batch}
+    if subject.kind == "person" and subject.id in by_entity:
+        return [by_entity[subject.id]]
+    first = next((m for m in subject.members if m in by_entity), None)
+    return [by_entity[first]] if first is not None else sorted(batch)
 
 
 def _missing(subject: Subject, decisive: dict[str, Deps]) -> list[MissingFact]:
