@@ -10,13 +10,16 @@ from typing import Any
 from test_engines_agree import build, columnar_rows
 
 from entitle.rules.cases import DictProvider
+from entitle.rules.catalogue import default_catalogue
 from entitle.rules.columnar import TableProvider, evaluate_population
 from entitle.rules.decision import FactRequest
 from entitle.rules.loader import load_benefit
+from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 3, 1)
+CATALOGUE = default_catalogue()
 
 
 def household(allowances: list[bool | None], **extra: Any) -> dict[str, Any]:
@@ -65,13 +68,17 @@ def test_garbage_bags_stop_at_the_first_member_with_the_allowance() -> None:
     assert counting.requested["person.increased_allowance"] == 2
 
 
-def test_lez_asks_the_subjects_own_allowance_first() -> None:
-    """A child's LEZ check: the child's own allowance settles the reduced tariff's eligibility,
-    before any other member's allowance is read."""
+def test_lez_asks_the_members_allowance_at_once() -> None:
+    """LEZ: after the subject's own allowance alone, the household's collective flag (less
+    sensitive) could refute the family exemption while other members' allowances are still
+    asked; so that fact is asked of every member at once, as before."""
     benefit = load_benefit(ROOT / "benefits" / "ghent" / "lez.yaml")
     _, facts, subjects = build([household([False, False, True])])
     child = next(s for s in subjects if s.kind == "person" and s.id.endswith("p2"))
     provider = DictProvider(facts)
     evaluate(benefit, child, provider, AS_OF)
     allowances = [r for r in provider.asked if r.fact == "person.increased_allowance"]
-    assert allowances[0] == FactRequest(child.id, "person.increased_allowance")
+    assert sorted(allowances) == sorted(
+        FactRequest(m, "person.increased_allowance") for m in child.members
+    )
+    assert "person.increased_allowance" not in plan_benefit(benefit, CATALOGUE).one_member

@@ -1059,7 +1059,8 @@ class _Run:
             s = self._apply(s, fact, key)
         if m is not None:
             for fact in sorted(f for f in self.p.member_facts if self.stage_of[f] == stage):
-                m = self._apply(m, fact, MEMBER, self._one_member(s, m, fact))
+                one = fact in self.p.plan.one_member
+                m = self._apply(m, fact, MEMBER, self._one_member(s, m, fact) if one else None)
         return s, m
 
     def _one_member(self, s: pl.DataFrame, m: pl.DataFrame, fact: str) -> pl.Series:

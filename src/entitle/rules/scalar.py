@@ -464,6 +464,7 @@ class Program:
     outputs: dict[str, Fn]
     stage_of: dict[str, int]
     compiler: _Compiler
+    one_member: frozenset[str]  # member facts asked one member at a time
 
 
 def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Program:
@@ -484,6 +485,7 @@ def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Pro
         outputs={name: compiler.compile(out.node) for name, out in benefit.outputs.items()},
         stage_of=plan.stage_of,
         compiler=compiler,
+        one_member=plan.one_member,
     )
     benefit.compiled["scalar"] = program
     return program
@@ -535,7 +537,9 @@ def evaluate(
         if not pending:
             break
         stage = min(stage_of[key.fact] for key in pending)
-        batch = _one_member(subject, [key for key in pending if stage_of[key.fact] == stage])
+        batch = sorted(key for key in pending if stage_of[key.fact] == stage)
+        if batch[0].fact in program.one_member:
+            batch = _one_member(subject, batch)
         answer = provider(batch)
         for key in batch:
             value = answer.get(key)
@@ -571,11 +575,11 @@ def evaluate(
 
 
 def _one_member(subject: Subject, batch: list[FactRequest]) -> list[FactRequest]:
-    """A member fact is asked one member at a time: the subject's own first, then the members in
-    the order of the household listing (reference person, partner, children, others), stopping
-    as soon as the decision no longer needs the rest. A subject or household fact goes alone."""
-    if len(batch) <= 1 or batch[0].fact.startswith("household."):
-        return sorted(batch)
+    """A member fact (`Plan.one_member`) is asked one member at a time: the subject's own first,
+    then the members in the order of the household listing (reference person, partner, children,
+    others), stopping as soon as the decision no longer needs the rest."""
+    if len(batch) <= 1:
+        return batch
     by_entity = {key.entity_id: key for key in batch}
     if subject.kind == "person" and subject.id in by_entity:
         return [by_entity[subject.id]]
