@@ -17,7 +17,7 @@ must read those first could fetch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
@@ -153,7 +153,7 @@ def _minimal(
     settles: _Settles,
     known: list[FactRequest],
     keep: list[FactRequest],
-    preferred: set[FactRequest] = frozenset(),  # type: ignore[assignment]
+    preferred: Collection[FactRequest] = (),
 ) -> list[FactRequest]:
     """A minimal settling set holding `keep`: drop the others while it settles (the facts not
     preferred first)."""
