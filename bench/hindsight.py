@@ -17,7 +17,7 @@ must read those first could fetch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
@@ -66,6 +66,7 @@ class Hindsight:
     minimum: int  # fewest facts that settle it
     exact: bool  # False when the search limit was hit (then `minimum` is a minimal set's size)
     sensitive_avoidable: bool  # settled without any sensitivity-3 fact
+    chosen: tuple[FactRequest, ...] = ()  # one settling set of that size (known facts only)
 
 
 class _Settles:
@@ -106,15 +107,22 @@ def hindsight(
     as_of: date,
     catalogue: Catalogue | None = None,
     required: Sequence[FactRequest] = (),
+    prefer: Sequence[FactRequest] = (),
 ) -> Hindsight:
     """The hindsight minimum for a subject whose every fact is in `facts` (None: no data), over
-    the settling sets that hold the `required` facts (each counted, even one without data)."""
+    the settling sets that hold the `required` facts (each counted, even one without data).
+
+    `chosen` is, among the settling sets of the minimum size, one sharing the most facts with
+    `prefer` (e.g. what the engine fetched: the rest of what it fetched is its excess)."""
     catalogue = catalogue or default_catalogue()
     settles = _Settles(benefit, subject, facts, as_of, catalogue)
     # Facts with no data never help settle: a missing value is the same as one not given.
     known = [request for request, value in facts.items() if value is not None]
     essential = [r for r in known if r in required or not settles([k for k in known if k != r])]
-    optional = [r for r in known if r not in essential]
+    preferred = set(prefer)
+    optional = sorted(
+        (r for r in known if r not in essential), key=lambda r: r not in preferred
+    )  # stable: the preferred facts first, so the first settling sets share the most with them
     sensitive = {r for r in known if catalogue[r.fact].sensitivity >= SENSITIVE}
     avoidable = settles([r for r in known if r not in sensitive])
     # An open decision names its missing facts: each was asked to learn it has no data.
@@ -124,20 +132,34 @@ def hindsight(
         if v is None and (r in required or any(r.fact in str(item) for item in settles.target[2]))
     )
     for size in range(len(optional) + 1):
+        best: tuple[FactRequest, ...] | None = None
         for extra in combinations(optional, size):
             if settles([*essential, *extra]):
-                return Hindsight(len(essential) + size + missing, True, avoidable)
-            if settles.tries > SEARCH_LIMIT:
-                found = _minimal(settles, known, essential)
-                return Hindsight(found + missing, False, avoidable)
+                overlap = sum(r in preferred for r in extra)
+                if best is None or overlap > sum(r in preferred for r in best):
+                    best = extra
+                if overlap == size or settles.tries > SEARCH_LIMIT:
+                    break
+            elif best is None and settles.tries > SEARCH_LIMIT:
+                found = _minimal(settles, known, essential, preferred)
+                return Hindsight(len(found) + missing, False, avoidable, tuple(found))
+        if best is not None:
+            chosen = (*essential, *best)
+            return Hindsight(len(essential) + size + missing, True, avoidable, chosen)
     raise AssertionError("the full set of facts always settles the decision")
 
 
-def _minimal(settles: _Settles, known: list[FactRequest], keep: list[FactRequest]) -> int:
-    """The size of a minimal settling set holding `keep`: drop the others while it settles."""
+def _minimal(
+    settles: _Settles,
+    known: list[FactRequest],
+    keep: list[FactRequest],
+    preferred: Collection[FactRequest] = (),
+) -> list[FactRequest]:
+    """A minimal settling set holding `keep`: drop the others while it settles (the facts not
+    preferred first)."""
     kept = list(known)
-    for request in [k for k in kept if k not in keep]:
+    for request in sorted((k for k in kept if k not in keep), key=lambda r: r in preferred):
         trial = [k for k in kept if k != request]
         if settles(trial):
             kept = trial
-    return len(kept)
+    return kept

@@ -151,8 +151,24 @@ def test_every_access_is_logged_with_its_purpose_and_no_value(
         assert insz not in text  # pseudonyms only
     assert {entry.purpose for entry in log.entries} == {b.purpose for b in benefits.values()}
     assert all(
-        entry.result in {"ok", "partial", "no_data", "error", "retry"} for entry in log.entries
+        entry.result in {"ok", "partial", "no_data", "error", "retry", "kept"}
+        for entry in log.entries
     )
+
+
+def test_a_later_fact_of_a_whole_record_answer_needs_no_new_question(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    """The household composition asked to find the household also gives its residence and
+    whether it is collective: read from that answer (logged as `kept`), not asked again."""
+    log = MemoryAccessLog()
+    benefit = benefits["garbage-bags"]
+    result = check(benefit, city.pupil, gateway(server.url, benefit, log), AS_OF)
+    assert "household.municipality_nis" in result.decision.facts_used
+    compositions = [e for e in log.entries if e.source == "GeefGezinssamenstelling"]
+    assert [e.result for e in compositions if e.result != "kept"] == ["ok"]  # one question
+    kept = [f for e in compositions if e.result == "kept" for f in e.facts]
+    assert "household.municipality_nis" in kept
 
 
 def test_a_refused_purpose_names_purpose_and_service(

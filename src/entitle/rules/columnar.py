@@ -1059,11 +1059,37 @@ class _Run:
             s = self._apply(s, fact, key)
         if m is not None:
             for fact in sorted(f for f in self.p.member_facts if self.stage_of[f] == stage):
-                m = self._apply(m, fact, MEMBER)
+                one = fact in self.p.plan.one_member
+                m = self._apply(m, fact, MEMBER, self._one_member(s, m, fact) if one else None)
         return s, m
 
-    def _apply(self, frame: pl.DataFrame, fact: str, key: str) -> pl.DataFrame:
-        need = frame[_need(fact)]
+    def _one_member(self, s: pl.DataFrame, m: pl.DataFrame, fact: str) -> pl.Series:
+        """Of the member rows needing `fact`, one per subject: the subject's own row first, then
+        the first in the household listing (as the scalar engine asks: one member at a time).
+
+        Member rows of a subject follow the household listing (the order of the persons table)."""
+        need = _flags(m[_need(fact)])
+        rows = np.flatnonzero(need)
+        chosen = np.zeros(len(need), dtype=np.bool_)
+        if len(rows):
+            if self.groups is None:
+                self.groups = self._grouping(s, m)
+            groups = self.groups.m[rows]
+            if self.p.benefit.subject == "person":
+                others = (m[MEMBER] != m[SUBJECT]).to_numpy()[rows]
+            else:
+                others = np.zeros(len(rows), dtype=np.bool_)
+            order = np.lexsort((rows, others, groups))
+            first = np.ones(len(order), dtype=np.bool_)
+            first[1:] = groups[order][1:] != groups[order][:-1]
+            chosen[rows[order][first]] = True
+        return pl.Series(_need(fact), chosen)
+
+    def _apply(
+        self, frame: pl.DataFrame, fact: str, key: str, need: pl.Series | None = None
+    ) -> pl.DataFrame:
+        """Fetch `fact` where it is needed (or where `need` says, a part of that)."""
+        need = frame[_need(fact)] if need is None else need
         if not need.any():
             return frame
         keys = frame[key]
@@ -1071,8 +1097,8 @@ class _Run:
         if not _is_identity(keys, len(values)):
             values = values.gather(keys)
         return frame.with_columns(
-            pl.when(pl.col(_need(fact))).then(values).otherwise(pl.col(_v(fact))).alias(_v(fact)),
-            (pl.col(_k(fact)) | pl.col(_need(fact))).alias(_k(fact)),
+            pl.when(need).then(values).otherwise(pl.col(_v(fact))).alias(_v(fact)),
+            (pl.col(_k(fact)) | need).alias(_k(fact)),
         )
 
     # ------------------------------------------------------------- loop

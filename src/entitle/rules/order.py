@@ -167,3 +167,28 @@ def fetch_order(benefit: Benefit, facts: Mapping[str, FactSpec]) -> list[tuple[i
         key=lambda f: (phase[f.name], -chance[f.name], f.sensitivity, f.cost, f.name),
     )
     return [(phase[f.name], f) for f in ordered]
+
+
+def one_member_at_a_time(
+    benefit: Benefit, order: list[tuple[int, FactSpec]], member_facts: frozenset[str]
+) -> frozenset[str]:
+    """The member facts asked one member at a time (stopping at the member that settles).
+
+    Splitting a fact over several round trips must not let a less sensitive fact, read later,
+    become able to settle the decision while more members' values of the more sensitive fact are
+    still asked: so a member fact is split only when no less sensitive fact after it in the order
+    can refute the eligibility or fix an output (e.g. LEZ: the household's collective flag can
+    refute the family exemption, so the members' increased allowance is asked all at once)."""
+    top = max((spec.sensitivity for _, spec in order), default=1)
+    settling = _Settling(benefit, {spec.name: spec for _, spec in order}, top)
+    _, false, _ = settling.ways(benefit.eligible)
+    refuting = _union(false, *(settling.ways(o.node)[2] for o in benefit.outputs.values()))
+    refuters = refuting or frozenset()
+    split = set()
+    for i, (_, spec) in enumerate(order):
+        later = order[i + 1 :]
+        if spec.name in member_facts and not any(
+            other.sensitivity < spec.sensitivity and other.name in refuters for _, other in later
+        ):
+            split.add(spec.name)
+    return frozenset(split)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from entitle.rules.catalogue import Catalogue, FactSpec
 from entitle.rules.expr import Name, Node, walk
 from entitle.rules.model import Benefit
-from entitle.rules.order import fetch_order
+from entitle.rules.order import fetch_order, one_member_at_a_time
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Plan:
     stage_of: dict[str, int] = field(default_factory=dict)  # fact -> stage index
     phase_of: dict[str, int] = field(default_factory=dict)  # fact -> phase
     member_facts: frozenset[str] = frozenset()  # facts read per household member
+    one_member: frozenset[str] = frozenset()  # member facts asked one member at a time
 
 
 def facts_in(node: Node) -> list[Name]:
@@ -65,9 +66,10 @@ def plan_benefit(benefit: Benefit, catalogue: Catalogue) -> Plan:
             if ref.kind == "member_fact":
                 member.add(ref.target)
     facts = {name: catalogue[name] for name in sorted(used_by)}
+    order = fetch_order(benefit, facts)
     stages = [
         Stage(index=i + 1, phase=phase, sensitivity=f.sensitivity, cost=f.cost, facts=(f,))
-        for i, (phase, f) in enumerate(fetch_order(benefit, facts))
+        for i, (phase, f) in enumerate(order)
     ]
     stage_of = {f.name: stage.index for stage in stages for f in stage.facts}
     phase_of = {f.name: stage.phase for stage in stages for f in stage.facts}
@@ -79,6 +81,7 @@ def plan_benefit(benefit: Benefit, catalogue: Catalogue) -> Plan:
         stage_of=stage_of,
         phase_of=phase_of,
         member_facts=frozenset(member),
+        one_member=one_member_at_a_time(benefit, order, frozenset(member)),
     )
     benefit.compiled["plan"] = plan
     return plan

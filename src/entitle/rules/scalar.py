@@ -1,4 +1,5 @@
-"""The scalar engine: one subject, facts pulled lazily stage by stage, with an explanation trace.
+"""The scalar engine: one subject, facts pulled lazily stage by stage (a member fact one member
+at a time), with an explanation trace.
 
 Every expression is compiled once into closures that return `(value, deps)`: the value (None is
 unknown) and, when it is unknown, the facts whose unknownness makes it so. Only those facts can
@@ -463,6 +464,7 @@ class Program:
     outputs: dict[str, Fn]
     stage_of: dict[str, int]
     compiler: _Compiler
+    one_member: frozenset[str]  # member facts asked one member at a time
 
 
 def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Program:
@@ -483,6 +485,7 @@ def compile_benefit(benefit: Benefit, catalogue: Catalogue | None = None) -> Pro
         outputs={name: compiler.compile(out.node) for name, out in benefit.outputs.items()},
         stage_of=plan.stage_of,
         compiler=compiler,
+        one_member=plan.one_member,
     )
     benefit.compiled["scalar"] = program
     return program
@@ -535,6 +538,8 @@ def evaluate(
             break
         stage = min(stage_of[key.fact] for key in pending)
         batch = sorted(key for key in pending if stage_of[key.fact] == stage)
+        if batch[0].fact in program.one_member:
+            batch = _one_member(subject, batch)
         answer = provider(batch)
         for key in batch:
             value = answer.get(key)
@@ -567,6 +572,19 @@ def evaluate(
     if explain:
         decision.trace = _trace(benefit, conditions, values, params)
     return decision
+
+
+def _one_member(subject: Subject, batch: list[FactRequest]) -> list[FactRequest]:
+    """A member fact (`Plan.one_member`) is asked one member at a time: the subject's own first,
+    then the members in the order of the household listing (reference person, partner, children,
+    others), stopping as soon as the decision no longer needs the rest."""
+    if len(batch) <= 1:
+        return batch
+    by_entity = {key.entity_id: key for key in batch}
+    if subject.kind == "person" and subject.id in by_entity:
+        return [by_entity[subject.id]]
+    first = next((m for m in subject.members if m in by_entity), None)
+    return [by_entity[first]] if first is not None else sorted(batch)
 
 
 def _missing(subject: Subject, decisive: dict[str, Deps]) -> list[MissingFact]:

@@ -27,7 +27,7 @@ class Access:
     purpose: str
     source: str  # MAGDA service or local dataset
     subject: str  # pseudonym
-    result: str  # ok | no_data | retry | refused | bad_request | error
+    result: str  # ok | no_data | retry | refused | bad_request | error | kept (no new question)
     facts: tuple[str, ...]  # fact names asked (never their values)
 
 

@@ -39,6 +39,10 @@ from entitle.sources.magda.transport import facts_of
 
 HOUSEHOLD_PREFIX = "H"
 DEFAULT_TTL_SECONDS = 24 * 3600.0
+# Services whose answer is the whole record whatever fact was asked: a later fact of the same
+# person (or household) is read from the answer already received, without a new question.
+WHOLE_RECORD = ("GeefPersoon", "GeefGezinssamenstelling")
+KEPT = "kept"  # access result: read from an answer already received in this check or run
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class Gateway:
         self.clock = clock
         self.cache: dict[FactRequest, tuple[Outcome, float]] = {}
         self.compositions: dict[str, Composition] = {}
+        self.answers: dict[tuple[str, str], tuple[QuestionResult, float]] = {}  # WHOLE_RECORD
         self.reasons: dict[FactRequest, Unavailable] = {}
         self.questions = 0  # questions sent to sources (after the cache)
 
@@ -99,6 +104,9 @@ class Gateway:
         composition = Composition(HOUSEHOLD_PREFIX + reference, reference, members)
         self.compositions[composition.household_id] = composition
         self._keep_household_answer(result, composition)
+        stamp = self.clock()
+        for person in {insz, reference}:  # household facts are asked of the reference person
+            self.answers[(result.service.naam, person)] = (result, stamp)
         ids = tuple(i for i, _ in members) or (insz,)
         if insz not in ids:
             ids = (insz, *ids)
@@ -208,6 +216,7 @@ class Gateway:
             if insz is None:
                 continue
             plan[(source["service"], insz)].append(request)
+        out: dict[FactRequest, Outcome] = self._from_kept(plan)
         criteria: list[Criteria] = []
         keys: list[tuple[str, str]] = []
         asked: list[tuple[str, ...]] = []
@@ -219,9 +228,11 @@ class Gateway:
                 asked.append(facts)
         results = self._ask(criteria, asked)
         by_key: dict[tuple[str, str], list[QuestionResult]] = defaultdict(list)
+        stamp = self.clock()
         for key, result in zip(keys, results, strict=True):
             by_key[key].append(result)
-        out: dict[FactRequest, Outcome] = {}
+            if key[0] in WHOLE_RECORD and result.answer is not None and result.answer.has_content:
+                self.answers[key] = (result, stamp)
         for (service, insz), group in plan.items():
             answers = by_key[(service, insz)]
             wanted = sorted({r.fact for r in group})
@@ -234,6 +245,34 @@ class Gateway:
         for request in requests:  # households whose composition is unknown
             if request not in out and self.catalogue[request.fact].source.get("kind") == "magda":
                 out[request] = Unavailable(ErrorKind.NO_DATA, "household composition unknown")
+        return out
+
+    def _from_kept(
+        self, plan: dict[tuple[str, str], list[FactRequest]]
+    ) -> dict[FactRequest, Outcome]:
+        """The facts a whole-record answer already received gives (taken out of `plan`): read
+        from it without a new question, logged as such (result `kept`)."""
+        out: dict[FactRequest, Outcome] = {}
+        now = self.clock()
+        for key in [k for k in plan if k[0] in WHOLE_RECORD and k in self.answers]:
+            result, stamp = self.answers[key]
+            group = plan[key]
+            if any(now - stamp > self.ttl.get(r.fact, DEFAULT_TTL_SECONDS) for r in group):
+                continue
+            service, insz = key
+            wanted = sorted({r.fact for r in group})
+            given = map_facts(
+                service,
+                result.answer,
+                subject=insz,
+                as_of=self.as_of,
+                wanted=wanted,
+                context_errors=result.errors,
+            )
+            for request in group:
+                out[request] = _value(given[request.fact])
+            self._record(service, insz, KEPT, tuple(wanted))
+            del plan[key]
         return out
 
     def _person_for(self, request: FactRequest) -> str | None:
