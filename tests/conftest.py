@@ -8,7 +8,8 @@ PostgreSQL variants are skipped — but fail under `CI=true` or with `ENTITLE_TE
 set: there a missing server is an error, not a reason to test less.
 
 `ghent_demo_run`: one visit of the Ghent demo per session (minutes of background campaigns), for
-the end-to-end test and the privacy scan (`test_demo.run_ghent_demo`).
+the end-to-end test and the privacy scan (`test_demo.run_ghent_demo`). `followed_template`: a
+city followed up for four weeks, built once per session; each user works on a copy.
 """
 
 from __future__ import annotations
@@ -144,3 +145,16 @@ def ghent_demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from test_demo import run_ghent_demo
 
     return run_ghent_demo(tmp_path_factory.mktemp("ghent-demo") / "demo")
+
+
+@pytest.fixture(scope="session")
+def followed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`test_follow_up.followed_city` built once (a minute of weekly follow-up): its folder and
+    its (stopped) simulator's URL, for `test_follow_up.followed_copy`. Never changed itself."""
+    from test_follow_up import followed_city
+
+    root = tmp_path_factory.mktemp("followed-template")
+    ctx, _ = followed_city(root)
+    ctx.factory.kw["bind"].dispose()  # the database whole in its file before it is copied
+    assert ctx.registry is not None
+    return root, ctx.registry
