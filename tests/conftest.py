@@ -6,6 +6,10 @@ the same after `entitle.store.db.migrate`). PostgreSQL: one fresh database per t
 postgres@127.0.0.1:5432; each test gets its own schema in it. When no server answers the
 PostgreSQL variants are skipped — but fail under `CI=true` or with `ENTITLE_TEST_POSTGRES_URL`
 set: there a missing server is an error, not a reason to test less.
+
+`ghent_demo_run`: one visit of the Ghent demo per session (minutes of background campaigns), for
+the end-to-end test and the privacy scan (`test_demo.run_ghent_demo`). `followed_template`: a
+city followed up for four weeks, built once per session; each user works on a copy.
 """
 
 from __future__ import annotations
@@ -132,3 +136,25 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
         users, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
     monkeypatch.setattr(users, "_dummy_hash", None)
+
+
+@pytest.fixture(scope="session")
+def ghent_demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`entitle demo` (Ghent) started, visited by every role, its draft issued, then stopped: a
+    `test_demo.GhentDemoRun`, shared by test_demo.py and test_privacy_scan.py."""
+    from test_demo import run_ghent_demo
+
+    return run_ghent_demo(tmp_path_factory.mktemp("ghent-demo") / "demo")
+
+
+@pytest.fixture(scope="session")
+def followed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`test_follow_up.followed_city` built once (a minute of weekly follow-up): its folder and
+    its (stopped) simulator's URL, for `test_follow_up.followed_copy`. Never changed itself."""
+    from test_follow_up import followed_city
+
+    root = tmp_path_factory.mktemp("followed-template")
+    ctx, _ = followed_city(root)
+    ctx.factory.kw["bind"].dispose()  # the database whole in its file before it is copied
+    assert ctx.registry is not None
+    return root, ctx.registry

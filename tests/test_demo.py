@@ -3,6 +3,12 @@ separate processes, a desk officer signing in over HTTP and checking the printed
 outcome, per benefit), the auditor's page, then Ctrl-C — after which no process may be left.
 
 Also the parts a restart relies on: the city is reused, the demo accounts keep their passwords.
+
+A Ghent demo takes minutes (its background campaigns and week of follow-up), so it runs once per
+session (`ghent_demo_run`, conftest.py): `run_ghent_demo` plays the whole visit — the desk, the
+auditor, the dashboard's draft, the school run and the week, then the campaign manager approving
+and issuing the garbage-bag run, then Ctrl-C — and records what it saw; this module's end-to-end
+test and the privacy scan (test_privacy_scan.py) assert on that record.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from rich.console import Console
 from sqlalchemy import select
 
@@ -171,12 +176,6 @@ def running_demo(folder: Path, *options: str) -> Iterator[Demo]:
             process.wait(timeout=10)
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
-    with running_demo(tmp_path / "demo") as running:
-        yield running
-
-
 def sign_in(client: httpx.Client, username: str, password: str) -> str:
     """Sign in through the login form; returns the CSRF token of the page it lands on."""
     page = client.get("/login")
@@ -209,75 +208,230 @@ def printed_examples(lines: list[str]) -> dict[str, dict[str, str]]:
     return examples
 
 
-def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(demo: Demo) -> None:
-    url = demo.wait_for(READY_LINE, START_TIMEOUT)[1]
-    output = demo.output
+RUN_PAGE_ISSUED = 'status-issued"'
+ISSUE_TIMEOUT = 120.0
+
+
+@dataclass
+class Page:
+    """What the web app answered."""
+
+    status: int
+    text: str
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Page:
+        return cls(response.status_code, response.text)
+
+
+@dataclass
+class GhentDemoRun:
+    """What one visit of the Ghent demo saw, from start to Ctrl-C (`run_ghent_demo`)."""
+
+    folder: Path  # the demo's data folder
+    url: str
+    output_at_ready: str
+    alive_at_ready: dict[int, bool]  # the simulator's and the web app's pid
+    campaigns_pid: int
+    logins: dict[str, tuple[str, str]]
+    examples: dict[str, dict[str, str]]
+    cards: list[tuple[str, str, str, Page]]  # benefit, printed outcome, INSZ, the desk's card
+    audit: dict[str, Page]  # /audit, /audit/alerts and the subject report, for the auditor
+    campaign_done: str  # the garbage-bag run's line: a draft
+    dashboard: dict[str, Page]  # /campaigns and the run's page, the draft to review
+    school_done: str
+    follow_up: str
+    approval: list[Page]  # the confirmation asked, then the approval
+    issued: dict[str, Page]  # /campaigns and the run's page once issued
+    exit_code: int | None
+    lines: list[str]  # everything the demo printed, to its end
+    groups_after: dict[int, list[int]]  # process groups once it ended
+    alive_after: dict[int, bool]
+    refused_after: bool  # the web app's URL refuses connections
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def run_id(self) -> int:
+        return int(RUN_NUMBER.findall(self.campaign_done)[0])
+
+    @property
+    def pids(self) -> list[int]:
+        """The simulator, the web app and the campaigns."""
+        return [*sorted(self.alive_at_ready), self.campaigns_pid]
+
+
+def _approve_and_issue(client: httpx.Client, csrf: str, run_id: int) -> tuple[list[Page], bool]:
+    """Approve the demo's garbage-bag draft as campaign manager (the count and amount are asked to
+    be confirmed first); wait until it is issued. Returns the answers and whether it was."""
+    path = f"/campaigns/runs/{run_id}/approve"
+    asked = client.post(path, data={"csrf_token": csrf, "note": "privacy scan"})
+    token = re.search(r'name="confirm" value="([^"]+)"', asked.text)
+    if asked.status_code != 200 or not token:
+        return [Page.of(asked)], False
+    data = {"csrf_token": csrf, "note": "privacy scan", "confirm": token.group(1)}
+    approved = client.post(path, data=data)
+    answers = [Page.of(asked), Page.of(approved)]
+    if approved.status_code != 303:
+        return answers, False
+    deadline = time.monotonic() + ISSUE_TIMEOUT
+    while time.monotonic() < deadline:
+        if RUN_PAGE_ISSUED in client.get(f"/campaigns/runs/{run_id}").text:
+            return answers, True
+        time.sleep(1.0)
+    return answers, False
+
+
+def run_ghent_demo(folder: Path) -> GhentDemoRun:
+    """Start `entitle demo` (Ghent, `PERSONS`) in `folder` and visit it as its users would: the
+    desk officer checks each printed INSZ, the auditor reads the audit pages and a subject report,
+    the campaign manager opens the garbage-bag draft once the campaigns said it is ready; after the
+    school run and the week of follow-up the manager approves and issues the draft; then Ctrl-C.
+    Waits bound a hang only (an AssertionError says which); the rest is recorded, not judged."""
+    with running_demo(folder) as demo:
+        url = demo.wait_for(READY_LINE, START_TIMEOUT)[1]
+        output_at_ready = demo.output
+        alive_at_ready = {pid: alive(pid) for pid in {int(p) for p in PID.findall(demo.output)}}
+        campaigns_pid = int(demo.wait_for(CAMPAIGNS_LINE, 5.0)[1])  # once the desk is ready
+        logins = {m[1]: (m[2], m[3]) for m in map(ACCOUNT_LINE.match, demo.lines) if m}
+        examples = printed_examples(demo.lines)
+
+        cards: list[tuple[str, str, str, Page]] = []
+        with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+            csrf = sign_in(client, *logins["desk officer"])
+            for benefit, by_outcome in examples.items():
+                for outcome, insz in by_outcome.items():
+                    card = client.post(
+                        "/desk/check", data={"insz": insz, "benefit": benefit, "csrf_token": csrf}
+                    )
+                    cards.append((benefit, outcome, insz, Page.of(card)))
+        audit: dict[str, Page] = {}
+        with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+            csrf = sign_in(client, *logins["auditor"])
+            for path in ("/audit", "/audit/alerts"):
+                audit[path] = Page.of(client.get(path))
+            some_insz = cards[0][2] if cards else ""
+            report = client.post("/audit/subject", data={"insz": some_insz, "csrf_token": csrf})
+            audit["subject report"] = Page.of(report)
+
+        campaign_done = demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT).string
+        run_id = int(RUN_NUMBER.findall(campaign_done)[0])
+        with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+            sign_in(client, *logins["campaign manager"])
+            dashboard = {
+                path: Page.of(client.get(path))
+                for path in ("/campaigns", f"/campaigns/runs/{run_id}")
+            }
+        school_done = demo.wait_for(SCHOOL_DONE, CAMPAIGN_TIMEOUT).string
+        follow_up = demo.wait_for(FOLLOW_UP, 30.0).string
+
+        with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
+            csrf = sign_in(client, *logins["campaign manager"])
+            approval, issued = _approve_and_issue(client, csrf, run_id)
+            assert issued, f"run {run_id} not issued within {ISSUE_TIMEOUT} s: {approval}"
+            after = {
+                path: Page.of(client.get(path))
+                for path in ("/campaigns", f"/campaigns/runs/{run_id}")
+            }
+
+        demo.process.send_signal(signal.SIGINT)
+        exit_code = demo.process.wait(timeout=STOP_TIMEOUT)
+        demo.drain()
+        pids = [*alive_at_ready, campaigns_pid]
+        groups_after = process_groups()
+        groups_after = {
+            group: members
+            for group, members in groups_after.items()
+            if group in (demo.process.pid, *pids)
+        }
+        alive_after = {pid: alive(pid) for pid in pids}
+        try:
+            httpx.get(url, timeout=2.0, trust_env=False)
+            refused_after = False
+        except httpx.TransportError:
+            refused_after = True
+        return GhentDemoRun(
+            folder=folder,
+            url=url,
+            output_at_ready=output_at_ready,
+            alive_at_ready=alive_at_ready,
+            campaigns_pid=campaigns_pid,
+            logins=logins,
+            examples=examples,
+            cards=cards,
+            audit=audit,
+            campaign_done=campaign_done,
+            dashboard=dashboard,
+            school_done=school_done,
+            follow_up=follow_up,
+            approval=approval,
+            issued=after,
+            exit_code=exit_code,
+            lines=list(demo.lines),
+            groups_after=groups_after,
+            alive_after=alive_after,
+            refused_after=refused_after,
+        )
+
+
+def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(
+    ghent_demo_run: GhentDemoRun,
+) -> None:
+    demo = ghent_demo_run
+    output = demo.output_at_ready
     assert "for this demo only" in output
-    pids = sorted({int(p) for p in PID.findall(output)})
+    pids = sorted(demo.alive_at_ready)
     assert len(pids) == 2, output  # the simulator and the web app
-    assert all(alive(pid) for pid in pids)
-    campaigns = demo.wait_for(CAMPAIGNS_LINE, 5.0)  # they start once the desk is ready
-    pids.append(int(campaigns[1]))
-    logins = {m[1]: (m[2], m[3]) for m in map(ACCOUNT_LINE.match, demo.lines) if m}
+    assert all(demo.alive_at_ready.values())
+    pids.append(demo.campaigns_pid)  # they start once the desk is ready
+    logins = demo.logins
     assert set(logins) == {label for _, _, label in DEMO_ACCOUNTS}, output
-    examples = printed_examples(demo.lines)
+    examples = demo.examples
     assert set(examples) == {"ghent.uitpas", "ghent.garbage-bags"}, output
     for benefit, by_outcome in examples.items():
         assert set(by_outcome) == {"eligible", "not_eligible", "undetermined"}, (benefit, output)
 
-    with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
-        csrf = sign_in(client, *logins["desk officer"])
-        for benefit, by_outcome in examples.items():
-            for outcome, insz in by_outcome.items():
-                card = client.post(
-                    "/desk/check", data={"insz": insz, "benefit": benefit, "csrf_token": csrf}
-                )
-                assert card.status_code == 200, card.text
-                shown = OUTCOME.search(card.text)
-                assert shown, card.text
-                assert shown[1] == outcome, f"{benefit} {insz}: desk says {shown[1]}"
-    with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
-        sign_in(client, *logins["auditor"])
-        audit = client.get("/audit")  # the auditor's page lists the desk's checks
-        assert audit.status_code == 200, audit.text
-        assert "desk" in audit.text
+    assert len(demo.cards) == sum(len(by_outcome) for by_outcome in examples.values())
+    for benefit, outcome, insz, card in demo.cards:
+        assert card.status == 200, card.text
+        shown = OUTCOME.search(card.text)
+        assert shown, card.text
+        assert shown[1] == outcome, f"{benefit} {insz}: desk says {shown[1]}"
+    audit = demo.audit["/audit"]  # the auditor's page lists the desk's checks
+    assert audit.status == 200, audit.text
+    assert "desk" in audit.text
 
     # the simulator requires KSZ inscriptions: the desk examples were inscribed at start
     inscribed = next(filter(None, map(EXAMPLES_INSCRIBED.match, demo.lines)))
     assert int(inscribed[1].replace(",", "")) > 0
     # the garbage-bag campaign ran in the background against the simulator: a draft to review
-    done = demo.wait_for(CAMPAIGN_DONE, CAMPAIGN_TIMEOUT)  # said when runs and follow-up end
-    assert done[1] == "draft", demo.output
+    done = CAMPAIGN_DONE.search(demo.campaign_done)  # said when runs and follow-up end
+    assert done and done[1] == "draft", demo.output
     synced = next(filter(None, map(CAMPAIGN_SYNCED.match, demo.lines)))  # its target first
     assert int(synced[1].replace(",", "")) > 0 and int(synced[2].replace(",", "")) > 0
     assert int(done[2].replace(",", "")) > 0
-    run_id = RUN_NUMBER.findall(demo.lines[-1])[0]
-    with httpx.Client(base_url=url, timeout=30.0, trust_env=False) as client:
-        sign_in(client, *logins["campaign manager"])
-        index = client.get("/campaigns")  # the dashboard: the run, to review
-        assert index.status_code == 200, index.text
-        assert f"/campaigns/runs/{run_id}" in index.text
-        page = client.get(f"/campaigns/runs/{run_id}")
-        assert page.status_code == 200, page.text
-        assert 'class="bars' in page.text and "status-draft" in page.text
+    run_id = demo.run_id
+    index = demo.dashboard["/campaigns"]  # the dashboard: the run, to review
+    assert index.status == 200, index.text
+    assert f"/campaigns/runs/{run_id}" in index.text
+    page = demo.dashboard[f"/campaigns/runs/{run_id}"]
+    assert page.status == 200, page.text
+    assert 'class="bars' in page.text and "status-draft" in page.text
     # the city was generated for today: the school check finds this school year's pupils
-    school = demo.wait_for(SCHOOL_DONE, CAMPAIGN_TIMEOUT)
-    assert school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
+    school = SCHOOL_DONE.search(demo.school_done)
+    assert school and school[1] == "draft" and int(school[2].replace(",", "")) > 0, demo.output
     # then the city moved one week forward and that week was followed up (`entitle watch run`)
-    week = demo.wait_for(FOLLOW_UP, 30.0)
-    assert week[1] == "2" and int(week[3]) > 0 and int(week[4]) > 0, demo.output  # 1: baseline
-    assert "garbage-bags new" in demo.lines[-1], demo.output
+    week = FOLLOW_UP.search(demo.follow_up)
+    assert week and week[1] == "2" and int(week[3]) > 0 and int(week[4]) > 0, demo.output
+    assert "garbage-bags new" in demo.follow_up, demo.output  # 1: baseline
 
-    demo.process.send_signal(signal.SIGINT)
-    assert demo.process.wait(timeout=STOP_TIMEOUT) == 0
-    demo.drain()
+    assert demo.exit_code == 0
     assert "nothing left running" in demo.output
-    groups = process_groups()
-    for group in (demo.process.pid, *pids):
-        assert group not in groups, f"left in process group {group}: {groups[group]}"
-    assert not any(alive(pid) for pid in pids)
-    with pytest.raises(httpx.TransportError):
-        httpx.get(url, timeout=2.0, trust_env=False)
+    assert demo.groups_after == {}, f"left in process groups: {demo.groups_after}"
+    assert not any(demo.alive_after.values())
+    assert demo.refused_after
 
 
 def test_a_failed_start_stops_what_it_started(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from test_registry_city import City
-from test_registry_server import free_port
+from test_registry_server import Server, free_port
 from test_web_support import (
     BENEFITS,
     CAPACITY,
@@ -81,37 +81,43 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     pytest.fail(f"entitle serve did not start:\n{log.read_text(errors='replace')}")
 
 
+@pytest.fixture(scope="module")
+def registry(city: City, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The registry simulator, one for the module: the desks only read from it."""
+    with simulator(city, tmp_path_factory.mktemp("simulator")) as running:
+        yield running
+
+
 @pytest.fixture
-def desk(city: City, database_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
+def desk(registry: Server, database_url: str, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """`entitle serve --workers 2` on an empty database: its URL and process id."""
-    with simulator(city, tmp_path) as registry:
-        port = free_port()
-        env = {
-            **os.environ,
-            "ENTITLE_MAGDA_SENDER": SENDER,
-            "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
-            "ENTITLE_API_CHECKS_PER_MINUTE": "100000",
-        }
-        command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
-        command += ["--workers", str(WORKERS), "--database-url", database_url]
-        command += ["--registry", registry.url, "--benefits", str(BENEFITS)]
-        command += ["--data-dir", str(tmp_path / "state"), "--log-level", "warning"]
-        log = tmp_path / "desk.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
-            )
-        url = f"http://127.0.0.1:{port}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENTITLE_MAGDA_SENDER": SENDER,
+        "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
+        "ENTITLE_API_CHECKS_PER_MINUTE": "100000",
+    }
+    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
+    command += ["--workers", str(WORKERS), "--database-url", database_url]
+    command += ["--registry", registry.url, "--benefits", str(BENEFITS)]
+    command += ["--data-dir", str(tmp_path / "state"), "--log-level", "warning"]
+    log = tmp_path / "desk.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, log)
+        yield url, process.pid
+    finally:
+        process.terminate()
         try:
-            wait_until_up(url, process, log)
-            yield url, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_two_workers_keep_one_unbroken_audit_chain(

@@ -5,6 +5,7 @@ once (idempotent, resumable), the campaign's policy for changed and ended subjec
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from test_registry_server import running_server
-from test_watch_run import REPO, Env
+from test_watch_run import MAGDA, REPO, Env
 from typer.testing import CliRunner
 
 from entitle.decide import follow_up as fu
@@ -24,6 +25,7 @@ from entitle.decide.follow_up_schedule import follow_up_due, run_follow_up
 from entitle.decide.watch_run import run_week
 from entitle.registry.synth import write_city
 from entitle.store import audit
+from entitle.store.db import make_engine, session_factory
 from entitle.store.models import CampaignLetter
 
 
@@ -285,3 +287,21 @@ def followed_city(root: Path, weeks: int = 4) -> tuple[CampaignContext, Path]:
                 for ready, week in fu.due_batches(ctx, [campaign], decided + timedelta(days=1)):
                     fu.issue_batch(ctx, ready, week, now=decided + timedelta(days=1))
     return ctx, folder
+
+
+def followed_copy(template: Path, registry: str, root: Path) -> tuple[CampaignContext, Path]:
+    """A copy in `root` of the folder `followed_city` built (`template`, its simulator at
+    `registry`, stopped since): building takes a minute, so the conftest's `followed_template`
+    does it once per session and each module works on a copy. The copy's context and campaigns
+    folder, as `followed_city` returns them."""
+    shutil.copytree(template, root, dirs_exist_ok=True)
+    folder = root / "followed"
+    ctx = CampaignContext(
+        factory=session_factory(make_engine(f"sqlite:///{folder / 'entitle.db'}")),
+        register=root / "city" / "registry",
+        state_dir=folder / "state",
+        output_dir=folder / "out",
+        registry=registry,
+        magda_overrides=dict(MAGDA),
+    )
+    return ctx, root / "campaigns"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_follow_up import followed_city
+from test_follow_up import followed_copy
 from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide import follow_up as fu
@@ -35,9 +35,11 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, followed_template: tuple[Path, str]
+) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("weeks-web")
-    ctx, campaigns = followed_city(root)
+    ctx, campaigns = followed_copy(*followed_template, root)
     settings = settings_for(
         "http://127.0.0.1:9",
         root,

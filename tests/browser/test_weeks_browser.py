@@ -28,14 +28,16 @@ WEEKS = "/campaigns/garbage-bags/weeks"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, followed_template: tuple[Path, str]
+) -> Iterator[str]:
     _require_chromium()
-    from test_follow_up import followed_city
+    from test_follow_up import followed_copy
 
     from entitle.web.backend import Backend
 
     root = tmp_path_factory.mktemp("weeks-browser")
-    ctx, campaigns = followed_city(root)
+    ctx, campaigns = followed_copy(*followed_template, root)
     database = f"sqlite:///{root / 'followed' / 'entitle.db'}"
     backend = Backend(database)
     backend.add_user("campaign", PASSWORD, "campaign_manager")
@@ -54,8 +56,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(site: str) -> Iterator[Any]:
+    """One Chromium for the module (a launch takes seconds); each test has its own context."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
