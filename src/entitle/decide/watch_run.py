@@ -251,6 +251,10 @@ def run_week(
     week = int(state["week"]) + 1
     first = state["current"] is None
     if not first and not seen:
+        if slot is not None and slot != state.get("slot"):  # the moment is used up all the same
+            write_atomic(
+                root / "state.json", json.dumps({**state, "slot": slot}, indent=1).encode()
+            )
         return WeekSummary(week - 1, as_of, 0, 0, nothing_new=True)
     current = root / state["current"] if state["current"] else None
     pseudonymise = ctx.pseudonymiser()
