@@ -32,6 +32,7 @@ import statistics
 import tempfile
 import time
 from datetime import date, timedelta
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +124,9 @@ def reach(
                 if seen:  # the change reached the registry view on its latest registry date
                     after_registry.append((days[letter] - max(seen)).days)
                 continue
-            waiting = mine.filter(~pl.col("applied")).height > 0
-            why = (
-                "registry lag past the last week"
-                if waiting
-                else ("grey zone" if real in grey_households else "other")
-            )
+            why = _why_missed(household, week, weeks, truth, days, mine)
+            if why == "other" and real in grey_households:
+                why = "grey zone"
             missed[why] = missed.get(why, 0) + 1
     return {
         "reached": len(delays),
@@ -137,6 +135,27 @@ def reach(
         "days from the registry view's change": _spread(after_registry),
         "missed": missed,
     }
+
+
+def _why_missed(
+    household: str,
+    week: int,
+    weeks: list[int],
+    truth: dict[int, set[str]],
+    days: dict[int, date],
+    cause: pl.DataFrame,
+) -> str:
+    """Why a household newly truly entitled in `week` (its changes of that week: `cause`) got
+    nothing: while it stayed entitled, its change still waited in the registry lag every week —
+    past the last week, or the entitlement ended before the registry view showed it — or
+    "other" (the registry view was current on a week it was entitled: a miss of the follow-up).
+    """
+    entitled = list(takewhile(lambda w: household in truth[w], weeks[weeks.index(week) :]))
+    if all(cause.filter(pl.col("registry_date") > days[w]).height for w in entitled):
+        if entitled[-1] == weeks[-1]:
+            return "registry lag past the last week"
+        return "entitlement ended within the registry lag"
+    return "other"
 
 
 def _spread(values: list[int]) -> dict[str, float | None]:
