@@ -123,9 +123,7 @@ def test_no_status_begins_or_ends_after_the_reference_date(tmp_path: Path, seed:
     write_city(6_000, seed, tmp_path)
     for view in ("truth", "registry"):
         periods = pl.read_parquet(tmp_path / view / "social_statuses.parquet")
-        late = periods.filter(
-            (pl.col("start") > REFERENCE_DATE) | (pl.col("end") > REFERENCE_DATE)
-        )
+        late = periods.filter((pl.col("start") > REFERENCE_DATE) | (pl.col("end") > REFERENCE_DATE))
         assert late.height == 0, (view, late.head(3))
     since = pl.read_parquet(tmp_path / "registry" / "disability.parquet")["since"]
     assert since.max() <= REFERENCE_DATE  # type: ignore[operator]
