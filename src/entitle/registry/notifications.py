@@ -62,7 +62,7 @@ def _for_consumer(rows: pl.DataFrame, ctx: Any) -> pl.DataFrame:
     if not getattr(ctx, "require_inscriptions", False) or rows.is_empty():
         return rows
     repertory = ctx.repertory
-    keep = []
+    keep: list[tuple[date, str]] = []
     for day, persons in (
         rows.group_by("day", maintain_order=True).agg(pl.col("person_id").unique()).iter_rows()
     ):
