@@ -39,7 +39,7 @@ from entitle.decide.watch_subjects import FollowUpState, reach_of
 from entitle.store import audit
 from entitle.store import campaigns as store
 
-__all__ = ["seed_from_runs"]
+__all__ = ["seed_from_runs", "seed_states"]
 
 MAX_PAST_BATCHES: Final = 520  # ten years of weekly batches: bounds a feed that never ends
 
@@ -102,11 +102,7 @@ def seed_from_runs(
     """The follow-up's first week from each campaign's finished run on `as_of` (`runs`: campaign
     name → run id); refused when the follow-up has a week already, or a run is not of that date
     or not finished."""
-    moment = now or datetime.now(UTC)
-    root = _watch_dir(ctx)
-    root.mkdir(parents=True, exist_ok=True)
-    state = _state(ctx)
-    if state["current"] is not None:
+    if _state(ctx)["current"] is not None:
         raise WatchError("the follow-up has its baseline already: seeding is for the first week")
     with ctx.factory() as session:
         for campaign in campaigns:
@@ -118,6 +114,31 @@ def seed_from_runs(
                     f"run {run.id} of {campaign.name} is {run.status} as of {run.as_of}: the "
                     f"follow-up's baseline needs a finished run as of {as_of}"
                 )
+    states = {c.name: _state_of_run(ctx, c, runs[c.name], as_of) for c in campaigns}
+    summary = seed_states(ctx, campaigns, states, as_of, actor=actor, now=now)
+    for campaign in campaigns:
+        summary.campaigns[campaign.name]["seeded_from_run"] = runs[campaign.name]
+    return summary
+
+
+def seed_states(
+    ctx: CampaignContext,
+    campaigns: Sequence[Campaign],
+    states: Mapping[str, FollowUpState],
+    as_of: date,
+    *,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> WeekSummary:
+    """The follow-up's first week from each campaign's decisions on `as_of` (`states`: campaign
+    name → its decisions, reach and pending subjects, pseudonymised), as a first `watch run`
+    would store them; refused when the follow-up has a week already."""
+    moment = now or datetime.now(UTC)
+    root = _watch_dir(ctx)
+    root.mkdir(parents=True, exist_ok=True)
+    state = _state(ctx)
+    if state["current"] is not None:
+        raise WatchError("the follow-up has its baseline already: seeding is for the first week")
     week = 1
     staging = root / f"week-{week:04d}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -128,7 +149,7 @@ def seed_from_runs(
         )
     summary = WeekSummary(week, as_of, 0, 0)
     for campaign in campaigns:
-        seeded = _state_of_run(ctx, campaign, runs[campaign.name], as_of)
+        seeded = states[campaign.name]
         _save_follow_up(staging / campaign.name, WeekResult([], [], {}, seeded))
         prepare_batch(
             staging / campaign.name, ctx, campaign, week, as_of, [], {}, moment, baseline=True
@@ -142,7 +163,6 @@ def seed_from_runs(
             "changed": 0,
             "ended": 0,
             "unknown": 0,
-            "seeded_from_run": runs[campaign.name],
         }
     (staging / "summary.json").write_text(
         json.dumps({**summary.__dict__, "as_of": as_of.isoformat()}, sort_keys=True, indent=1),
