@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import tempfile
 import time
 from datetime import date, timedelta
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,10 @@ from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign, find_campaign
 from entitle.decide.campaign_run import load_target
 from entitle.decide.campaign_sources import RegisterExtract, TableSource, select_target
-from entitle.decide.watch_decide import full_state
+from entitle.decide.watch_decide import decide_week, full_state
 from entitle.decide.watch_run import run_week, week_changes
+from entitle.decide.watch_seed import seed_states
+from entitle.decide.watch_subjects import FollowUpState
 from entitle.registry.advance import events_path
 from entitle.registry.population import load_population
 from entitle.registry.synth import read_meta, write_city
@@ -62,16 +66,56 @@ def as_of(city: Path) -> date:
     return date.fromisoformat(str(read_meta(city)["reference_date"]))
 
 
-def full_cost(ctx: CampaignContext, campaign: Campaign, day: date) -> tuple[int, float]:
-    """MAGDA questions and seconds of deciding every subject of the campaign once."""
-    started = time.perf_counter()
-    source = ctx.fact_source()
-    try:
+def full_cost(
+    ctx: CampaignContext, campaign: Campaign, day: date, sample: int = 0
+) -> tuple[int, float]:
+    """MAGDA questions and seconds of deciding every subject of the campaign once — or, with
+    `sample`, estimated from deciding that many subjects (drawn with a fixed seed) through the
+    same gateway: the fixed part (reading the extract, selecting the target, the reach) measured
+    once with no subject to decide, the deciding part scaled from the sample to the target."""
+    if not sample:
+        started = time.perf_counter()
+        source = ctx.fact_source()
+        try:
+            _, target = load_target(ctx, campaign, day, None)
+            result = full_state(campaign, day, target, source, ctx.pseudonymiser())
+        finally:
+            ctx.close_source(source)
+        return int(result.stats.get("questions", 0)), time.perf_counter() - started
+    pseudonymise = ctx.pseudonymiser()
+
+    def decide(chosen: int) -> tuple[int, float, int]:
+        started = time.perf_counter()
+        source = ctx.fact_source()
+        try:
+            _, target = load_target(ctx, campaign, day, None)
+            ids = target.subjects["subject_id"].to_list() + list(target.unknown)
+            picked = set(random.Random(1).sample(ids, min(chosen, len(ids))))
+            # every other subject "decided already": decide_week decides the sample only
+            known = {pseudonymise(s): {"outcome": "none"} for s in ids if s not in picked}
+            state = FollowUpState(known, {}, set())
+            result = decide_week(campaign, day, target, state, set(), source, pseudonymise)
+        finally:
+            ctx.close_source(source)
+        return int(result.stats.get("questions", 0)), time.perf_counter() - started, len(ids)
+
+    _, fixed, _ = decide(0)
+    questions, seconds, size = decide(sample)
+    scale = size / max(min(sample, size), 1)
+    return round(questions * scale), fixed + max(seconds - fixed, 0.0) * scale
+
+
+def columnar_states(
+    city: Path, campaigns: list[Campaign], day: date, ctx: CampaignContext
+) -> dict[str, FollowUpState]:
+    """Every subject of each campaign decided on the registry view in this process (the
+    simulator's tables, no registry question): the follow-up's baseline."""
+    source = TableSource(*load_population(city, "registry", day))
+    states = {}
+    for campaign in campaigns:
         _, target = load_target(ctx, campaign, day, None)
-        result = full_state(campaign, day, target, source, ctx.pseudonymiser())
-    finally:
-        ctx.close_source(source)
-    return int(result.stats.get("questions", 0)), time.perf_counter() - started
+        states[campaign.name] = full_state(campaign, day, target, source, ctx.pseudonymiser()).state
+    return states
 
 
 def truly_eligible(city: Path, campaign: Campaign, day: date, ctx: CampaignContext) -> set[str]:
@@ -123,12 +167,9 @@ def reach(
                 if seen:  # the change reached the registry view on its latest registry date
                     after_registry.append((days[letter] - max(seen)).days)
                 continue
-            waiting = mine.filter(~pl.col("applied")).height > 0
-            why = (
-                "registry lag past the last week"
-                if waiting
-                else ("grey zone" if real in grey_households else "other")
-            )
+            why = _why_missed(household, week, weeks, truth, days, mine)
+            if why == "other" and real in grey_households:
+                why = "grey zone"
             missed[why] = missed.get(why, 0) + 1
     return {
         "reached": len(delays),
@@ -137,6 +178,27 @@ def reach(
         "days from the registry view's change": _spread(after_registry),
         "missed": missed,
     }
+
+
+def _why_missed(
+    household: str,
+    week: int,
+    weeks: list[int],
+    truth: dict[int, set[str]],
+    days: dict[int, date],
+    cause: pl.DataFrame,
+) -> str:
+    """Why a household newly truly entitled in `week` (its changes of that week: `cause`) got
+    nothing: while it stayed entitled, its change still waited in the registry lag every week —
+    past the last week, or the entitlement ended before the registry view showed it — or
+    "other" (the registry view was current on a week it was entitled: a miss of the follow-up).
+    """
+    entitled = list(takewhile(lambda w: household in truth[w], weeks[weeks.index(week) :]))
+    if all(cause.filter(pl.col("registry_date") > days[w]).height for w in entitled):
+        if entitled[-1] == weeks[-1]:
+            return "registry lag past the last week"
+        return "entitlement ended within the registry lag"
+    return "other"
 
 
 def _spread(values: list[int]) -> dict[str, float | None]:
@@ -153,6 +215,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--full-weeks", default="", help="comma-separated weeks to run the full comparison on"
+    )
+    parser.add_argument(
+        "--full-sample",
+        type=int,
+        default=0,
+        help="estimate each full run from this many subjects per campaign (0: decide all)",
+    )
+    parser.add_argument(
+        "--baseline",
+        choices=("gateway", "columnar"),
+        default="gateway",
+        help="the first week through the gateway (a full run), or seeded from a columnar "
+        "decision of the registry view in this process (no registry question)",
     )
     args = parser.parse_args()
     full_weeks = (
@@ -181,12 +256,26 @@ def main() -> None:
             )
             days = {0: as_of(city)}
             truth = {0: truly_eligible(city, campaigns[0], days[0], ctx)}
-            baseline = run_week(ctx, campaigns, days[0])
+            if args.baseline == "columnar":
+                baseline = seed_states(
+                    ctx, campaigns, columnar_states(city, campaigns, days[0], ctx), days[0]
+                )
+            else:
+                baseline = run_week(ctx, campaigns, days[0])
             console.print(f"baseline: {baseline.campaigns}; load {os.getloadavg()[0]:.1f}")
             latest_full = {  # campaign → (questions, seconds, the week it was measured)
                 name: (int(figures["questions"]), float(figures["seconds"]), 0)
                 for name, figures in baseline.campaigns.items()
             }
+            if args.baseline == "columnar" or args.full_sample:  # the full run of week 0
+                for campaign in campaigns:
+                    questions, seconds = full_cost(ctx, campaign, days[0], args.full_sample)
+                    latest_full[campaign.name] = (questions, seconds, 0)
+                    console.print(
+                        f"full run of week 0, {campaign.name}: {questions:,} q, {seconds:.1f} s"
+                        f"{' (estimated from a sample)' if args.full_sample else ''}; "
+                        f"load {os.getloadavg()[0]:.1f}"
+                    )
             table = Table(title=f"watch vs full run, {args.persons:,} persons")
             for column in (
                 "week",
@@ -211,7 +300,7 @@ def main() -> None:
                 for campaign in campaigns:
                     figures = summary.campaigns[campaign.name]
                     if week in full_weeks:
-                        questions, seconds = full_cost(ctx, campaign, days[week])
+                        questions, seconds = full_cost(ctx, campaign, days[week], args.full_sample)
                         latest_full[campaign.name] = (questions, seconds, week)
                     questions, seconds, measured = latest_full[campaign.name]
                     q_share = figures["questions"] / max(questions, 1)

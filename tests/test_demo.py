@@ -57,6 +57,8 @@ CAMPAIGNS_LINE = re.compile(r"^Campaigns run in the background \(pid (\d+)")
 SCHOOL_DONE = re.compile(r"^Campaign school-tariff: run #\d+ (\w+): ([\d,]+) eligible")
 RUN_NUMBER = re.compile(r"run #(\d+)")
 FOLLOW_UP = re.compile(r"^Follow-up week (\d+) \((\S+)\): (\d+) notifications, (\d+) persons")
+MOVED = re.compile(r"^City moved to (\S+):", re.MULTILINE)
+SEEDED = re.compile(r"^Follow-up baseline: .* subjects \(from runs #\d+", re.MULTILINE)
 CAMPAIGN_DONE = re.compile(r"^Campaign garbage-bags: run #\d+ (\w+): ([\d,]+) eligible")
 CAMPAIGN_SYNCED = re.compile(r"^Campaign garbage-bags: inscriptions ([\d,]+) new.*; ([\d,]+) calls")
 EXAMPLES_INSCRIBED = re.compile(r"^Desk examples inscribed in the KSZ directory \(([\d,]+) calls\)")
@@ -426,6 +428,11 @@ def test_the_demo_runs_end_to_end_and_leaves_nothing_behind(
     week = FOLLOW_UP.search(demo.follow_up)
     assert week and week[1] == "2" and int(week[3]) > 0 and int(week[4]) > 0, demo.output
     assert "garbage-bags new" in demo.follow_up, demo.output  # 1: baseline
+    # the baseline is the runs' decisions (nothing decided again); the week is decided as of the
+    # day the city moved to
+    assert SEEDED.search(demo.output), demo.output
+    moved = MOVED.search(demo.output)
+    assert moved and week[2] == moved[1], demo.output
 
     assert demo.exit_code == 0
     assert "nothing left running" in demo.output

@@ -201,6 +201,11 @@ def test_the_schedule_starts_the_weekly_follow_up(env: Env) -> None:
     assert follow_up_due(ctx, [campaign], monday + timedelta(hours=1)).slot is None
     nxt = follow_up_due(ctx, [campaign], monday + timedelta(days=7))
     assert nxt.slot == "2026-03-09T06:00"
+    # the city did not move: no new notifications, nothing decided, and the moment is used up
+    quiet = run_follow_up(ctx, [campaign], monday + timedelta(days=7))
+    assert quiet.week is not None and quiet.week.nothing_new
+    assert follow_up_due(ctx, [campaign], monday + timedelta(days=7, hours=1)).slot is None
+    assert follow_up_due(ctx, [campaign], monday + timedelta(days=14)).slot == "2026-03-16T06:00"
 
 
 def test_campaign_schedule_runs_watch_run_for_a_weekly_campaign(

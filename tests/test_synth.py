@@ -107,12 +107,26 @@ def content_digest(tables: dict[str, pl.DataFrame]) -> str:
     return digest.hexdigest()
 
 
-def test_ghent_is_the_city_generator_version_2_made() -> None:
+def test_ghent_is_the_city_generator_version_3_made() -> None:
     """Pinned: a second municipality must not change Ghent's city. A deliberate change to the
-    generator bumps GENERATOR_VERSION and this digest together."""
-    assert GENERATOR_VERSION == 2
+    generator bumps GENERATOR_VERSION and this digest together (version 3 left this small city
+    as it was: none of its statuses was dated after the reference day)."""
+    assert GENERATOR_VERSION == 3
     assert content_digest(generate_city(600, 5)) == GHENT_600_SEED_5
     assert content_digest(generate_city(600, 5, GHENT)) == GHENT_600_SEED_5
+
+
+@pytest.mark.parametrize("seed", [3, 6])  # each once held a baby recognised after the day
+def test_no_status_begins_or_ends_after_the_reference_date(tmp_path: Path, seed: int) -> None:
+    """What the registries hold has happened: a status dated after the reference day would change
+    a decision later without any mutation to say so (weekly follow-up misses it)."""
+    write_city(6_000, seed, tmp_path)
+    for view in ("truth", "registry"):
+        periods = pl.read_parquet(tmp_path / view / "social_statuses.parquet")
+        late = periods.filter((pl.col("start") > REFERENCE_DATE) | (pl.col("end") > REFERENCE_DATE))
+        assert late.height == 0, (view, late.head(3))
+    since = pl.read_parquet(tmp_path / "registry" / "disability.parquet")["since"]
+    assert since.max() <= REFERENCE_DATE  # type: ignore[operator]
 
 
 def test_different_seed_gives_a_different_city(tmp_path: Path) -> None:

@@ -262,3 +262,34 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     refused = runner.invoke(watch_app, ["run", *common, *where, *day, "--notifications", str(bad)])
     assert refused.exit_code == 2
     assert "cursor not moved" in refused.output
+
+
+def test_a_baseline_seeded_from_runs_follows_up_as_a_decided_one(env: Env) -> None:
+    from entitle.decide.campaign_run import run_campaign
+    from entitle.decide.watch_seed import seed_from_runs
+
+    chosen = campaigns()
+    env.advance()
+    seeded, decided = env.context("seeded"), env.context("decided")
+    runs = {c.name: run_campaign(seeded, c, env.as_of(), actor="ops").id for c in chosen}
+    with pytest.raises(WatchError, match="finished run as of"):
+        seed_from_runs(seeded, chosen, runs, date(2020, 1, 1))
+    baseline = seed_from_runs(seeded, chosen, runs, env.as_of())
+    assert all(c["questions"] == 0 for c in baseline.campaigns.values())  # nothing asked again
+    full = run_week(decided, chosen, env.as_of())
+    for campaign in chosen:
+        assert (
+            baseline.campaigns[campaign.name]["decided"] == full.campaigns[campaign.name]["decided"]
+        )
+        assert _essence(_stored(seeded, campaign.name)) == _essence(_stored(decided, campaign.name))
+    with pytest.raises(WatchError, match="baseline already"):
+        seed_from_runs(seeded, chosen, runs, env.as_of())
+    env.advance()
+    weeks = [run_week(ctx, chosen, env.as_of()) for ctx in (seeded, decided)]
+    assert weeks[0].week == weeks[1].week == 2
+    assert weeks[0].changed_persons == weeks[1].changed_persons > 0
+    for campaign in chosen:
+        assert _essence(_stored(seeded, campaign.name)) == _essence(_stored(decided, campaign.name))
+        assert watch_run.week_changes(seeded, 2, campaign.name) == watch_run.week_changes(
+            decided, 2, campaign.name
+        )

@@ -536,7 +536,7 @@ def _campaigns_ended(console: Console, child: Child) -> None:
         for line in lines:
             if ": run #" in line or ": inscriptions " in line:
                 console.print(f"Campaign {line}", highlight=False, soft_wrap=True)
-            elif line.startswith(("city moved", "follow-up week")):  # `demo_follow_up`
+            elif line.startswith(("city moved", "follow-up baseline", "follow-up week")):
                 console.print(line[:1].upper() + line[1:], highlight=False, soft_wrap=True)
         return
     console.print(

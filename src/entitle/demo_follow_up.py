@@ -2,8 +2,10 @@
 and `entitle watch run` follows the week up, so the dashboard has a week to show.
 
 `follow_up_week` runs in the demo's campaigns process (`entitle.demo_campaigns`), once the runs
-are done: the follow-up's baseline (the first `watch run`: every subject decided once), then the
-simulator's city one week forward (``POST /_admin/advance``), then the week's `watch run`. A
+are done: the follow-up's baseline, seeded from the campaigns' runs on the desk's date
+(`watch_seed.seed_from_runs`: their decisions, nothing decided again; a first `watch run` when a
+campaign has no such run), then the simulator's city one week forward (``POST /_admin/advance``),
+then the week's `watch run`, as of the day the city moved to (a week after the desk's date). A
 restart of the demo finds the week done and does neither again. It prints one line per step; the
 last reads ``follow-up week N (DATE): N notifications, N persons changed; NAME new N, changed N,
 ended N; …``.
@@ -21,6 +23,8 @@ import httpx
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign
 from entitle.decide.watch_run import WeekSummary, list_weeks, run_week
+from entitle.decide.watch_seed import seed_from_runs
+from entitle.store import campaigns as store
 
 __all__ = ["follow_up_week"]
 
@@ -38,9 +42,15 @@ def follow_up_week(
         return None
     weeks = list_weeks(ctx)
     if not weeks:
-        baseline = run_week(ctx, campaigns, as_of, actor="demo")
+        runs = _runs_of(ctx, campaigns, as_of)
+        if len(runs) == len(campaigns):
+            baseline = seed_from_runs(ctx, campaigns, runs, as_of, actor="demo")
+            how = "from runs " + ", ".join(f"#{r}" for r in runs.values())
+        else:
+            baseline = run_week(ctx, campaigns, as_of, actor="demo")
+            how = "decided"
         decided = ", ".join(f"{n} {c['decided']:,}" for n, c in baseline.campaigns.items())
-        print(f"follow-up baseline: {decided} subjects decided", flush=True)
+        print(f"follow-up baseline: {decided} subjects ({how})", flush=True)
     if len(weeks) > 1:
         print(f"follow-up week {weeks[-1]['week']} done before (not run again)", flush=True)
         return None
@@ -55,7 +65,7 @@ def follow_up_week(
             f"{moved['notifications']} notifications",
             flush=True,
         )
-    summary = run_week(ctx, campaigns, as_of, actor="demo")
+    summary = run_week(ctx, campaigns, _reference_date(city), actor="demo")
     figures = "; ".join(
         f"{name} new {c['new']}, changed {c['changed']}, ended {c['ended']}"
         for name, c in summary.campaigns.items()
@@ -68,6 +78,26 @@ def follow_up_week(
     return summary
 
 
+def _meta(city: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((city / "meta.json").read_text(encoding="utf-8"))
+    return data
+
+
 def _weeks_moved(city: Path) -> int:
-    meta = json.loads((city / "meta.json").read_text(encoding="utf-8"))
-    return int(meta.get("week", 0))
+    return int(str(_meta(city).get("week", 0)))
+
+
+def _reference_date(city: Path) -> date:
+    """The day the city stands on (after its move: a week after the desk's date)."""
+    return date.fromisoformat(str(_meta(city)["reference_date"]))
+
+
+def _runs_of(ctx: CampaignContext, campaigns: Sequence[Campaign], as_of: date) -> dict[str, int]:
+    """Each campaign's latest run, when it is finished and decided as of `as_of`."""
+    found = {}
+    with ctx.factory() as session:
+        for campaign in campaigns:
+            last = store.list_runs(session, campaign.name, limit=1)
+            if last and last[0].status != "running" and last[0].as_of == as_of:
+                found[campaign.name] = last[0].id
+    return found

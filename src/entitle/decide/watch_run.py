@@ -31,8 +31,9 @@ import polars as pl
 from entitle.decide.atomic import write_atomic
 from entitle.decide.campaign_context import CampaignContext
 from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign_inscriptions import magda_settings, sync_campaign
 from entitle.decide.campaign_run import load_target
-from entitle.decide.campaign_sources import RegisterExtract, read_dataset
+from entitle.decide.campaign_sources import RegisterExtract, Target, read_dataset
 from entitle.decide.follow_up import prepare_batch
 from entitle.decide.watch_decide import WeekResult, decide_week
 from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
@@ -217,6 +218,26 @@ def _changed_on(
     return first
 
 
+def _inscribe(
+    ctx: CampaignContext, campaign: Campaign, as_of: date, target: Target
+) -> dict[str, int]:
+    """When KSZ data needs an inscription (the MAGDA settings): sync the campaign's target
+    before deciding it — the persons who entered it since last week are inscribed (their KSZ
+    facts answer, their mutations are notified from now on), those who left deregistered; the
+    others cost no call. Counts for the week's summary; nothing when not required."""
+    if not magda_settings(ctx).require_inscriptions:
+        return {}
+    persons = [str(i) for i in target.persons["person_id"].to_list()]
+    result = sync_campaign(ctx, campaign, as_of, today=ctx.today(), persons=persons)
+    if result.failed:
+        log.warning("week's inscription sync of %s: not inscribed %s", campaign.name, result.failed)
+    return {
+        "inscribed": result.inscribed,
+        "deregistered": result.deregistered,
+        "inscription_failures": sum(result.failed.values()),
+    }
+
+
 def _feed(batch: NotificationBatch) -> str:
     return "persoon" if batch.service == "GeefPersoonMutatiesNotificaties" else "algemeen"
 
@@ -251,6 +272,10 @@ def run_week(
     week = int(state["week"]) + 1
     first = state["current"] is None
     if not first and not seen:
+        if slot is not None and slot != state.get("slot"):  # the moment is used up all the same
+            write_atomic(
+                root / "state.json", json.dumps({**state, "slot": slot}, indent=1).encode()
+            )
         return WeekSummary(week - 1, as_of, 0, 0, nothing_new=True)
     current = root / state["current"] if state["current"] else None
     pseudonymise = ctx.pseudonymiser()
@@ -279,6 +304,7 @@ def run_week(
         for campaign in campaigns:
             started = time.perf_counter()
             _, target = load_target(ctx, campaign, as_of, None)
+            inscribed = _inscribe(ctx, campaign, as_of, target)
             previous = _load_follow_up(current / campaign.name if current else None)
             result = decide_week(campaign, as_of, target, previous, changed, source, pseudonymise)
             _save_follow_up(staging / campaign.name, result)
@@ -300,6 +326,7 @@ def run_week(
                 "pending": result.stats["pending"],
                 "seconds": round(time.perf_counter() - started, 3),
                 **{c: result.count(c) for c in ("new", "changed", "ended", "unknown")},
+                **inscribed,
             }
     finally:
         ctx.close_source(source)

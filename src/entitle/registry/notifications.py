@@ -11,7 +11,8 @@ builders serve them as batches, one week per batch, with a stable ``Ontvangstref
 
 ``Criteria/Ontvangstreferte`` acknowledges a batch; the answer is the next week's batch, ``30016``
 when none is published yet, ``30014`` for a reference the simulator never gave. Notifications go
-to every person (until the inscription repertory decides who is inscribed).
+to every person, unless the simulator requires inscriptions (``--require-inscriptions``): then a
+consumer is told only about the persons it has inscribed (for any capacity) on the mutation's day.
 """
 
 from __future__ import annotations
@@ -55,7 +56,27 @@ def batch_reference(seed: int, feed: str, week: int) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{seed}/{feed}/{week}"))
 
 
-def _batch(store: RegistryStore, vraag: Vraag, feed: str) -> tuple[str, pl.DataFrame] | Answer:
+def _for_consumer(rows: pl.DataFrame, ctx: Any) -> pl.DataFrame:
+    """The rows about persons the asking consumer has inscribed on the row's day (all rows when
+    inscriptions are not required)."""
+    if not getattr(ctx, "require_inscriptions", False) or rows.is_empty():
+        return rows
+    repertory = ctx.repertory
+    keep: list[tuple[date, str]] = []
+    for day, persons in (
+        rows.group_by("day", maintain_order=True).agg(pl.col("person_id").unique()).iter_rows()
+    ):
+        if repertory is not None:
+            keep.extend((day, p) for p in repertory.inscribed_by(ctx.sender, set(persons), day))
+    wanted = pl.DataFrame(
+        keep, schema={"day": rows.schema["day"], "person_id": pl.String()}, orient="row"
+    )
+    return rows.join(wanted, on=["day", "person_id"], how="semi", maintain_order="left")
+
+
+def _batch(
+    store: RegistryStore, vraag: Vraag, feed: str, ctx: Any
+) -> tuple[str, pl.DataFrame] | Answer:
     folder = store.data_dir
     if folder is None:
         return Answer.error(NO_MORE_DATA)
@@ -74,7 +95,9 @@ def _batch(store: RegistryStore, vraag: Vraag, feed: str) -> tuple[str, pl.DataF
     if following is None:
         return Answer.error(NO_MORE_DATA)
     rows = pl.read_parquet(folder / "notifications" / f"week-{following:04d}.parquet")
-    return batch_reference(seed, feed, following), rows.filter(pl.col("feed") == feed)
+    return batch_reference(seed, feed, following), _for_consumer(
+        rows.filter(pl.col("feed") == feed), ctx
+    )
 
 
 def _code(parent: Any, tag: str, code: str, names: dict[str, str]) -> None:
@@ -87,7 +110,7 @@ def _code(parent: Any, tag: str, code: str, names: dict[str, str]) -> None:
 
 def geef_persoon_mutaties_notificaties(store: RegistryStore, vraag: Vraag, ctx: Any) -> Answer:
     """The next week's person mutations of the national register."""
-    found = _batch(store, vraag, "persoon")
+    found = _batch(store, vraag, "persoon", ctx)
     if isinstance(found, Answer):
         return found
     receipt, rows = found
@@ -120,7 +143,7 @@ def geef_persoon_mutaties_notificaties(store: RegistryStore, vraag: Vraag, ctx: 
 
 def geef_mutaties_notificaties(store: RegistryStore, vraag: Vraag, ctx: Any) -> Answer:
     """The next week's generic mutations: KSZ social statuses, FOD Financiën assessments."""
-    found = _batch(store, vraag, "algemeen")
+    found = _batch(store, vraag, "algemeen", ctx)
     if isinstance(found, Answer):
         return found
     receipt, rows = found

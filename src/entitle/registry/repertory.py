@@ -135,6 +135,18 @@ class Repertory:
             periods = self._periods.get((consumer, capacity, insz), ())
             return any(p.start <= until and start <= p.end for p in periods)
 
+    def inscribed_by(self, consumer: str, insz: set[str], on: date) -> set[str]:
+        """Those of `insz` the consumer has inscribed, for any capacity, on the day `on` (whom
+        its mutation notifications are about)."""
+        with self._lock:
+            return {
+                person
+                for (who, _, person), periods in self._periods.items()
+                if who == consumer
+                and person in insz
+                and any(p.start <= on <= p.end for p in periods)
+            }
+
     def snapshot(self) -> dict[str, int]:
         """Counts only (for the admin statistics): entries and distinct persons."""
         with self._lock:

@@ -76,7 +76,9 @@ __all__ = [
     "write_city",
 ]
 
-GENERATOR_VERSION: Final = 2  # 2: no random "not integrated" draw for established residents
+# 2: no random "not integrated" draw for established residents; 3: no status dated after the
+# reference day (a baby's recognition, an expired card, a past increased allowance)
+GENERATOR_VERSION: Final = 3
 MAX_PERSONS: Final = 20_000_000  # household ids have 8 digits
 GREY_KINDS: Final = (
     "separated_parents",

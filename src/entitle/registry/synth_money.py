@@ -283,7 +283,11 @@ def _disability(p: Persons, w: _Work, rng: np.random.Generator, ref_day: int) ->
     first_possible = np.maximum(
         np.where(age < 18, p.birth + 365, eighteenth), _day(date(2005, 1, 1))
     ).astype(np.int32)
-    since = _uniform_days(rng, first_possible, np.full(count, ref_day - 30)).astype(np.int32)
+    since = _uniform_days(rng, first_possible, np.full(count, ref_day - 30))
+    # never after the reference day: a recognition the registry holds has begun (a baby too young
+    # for `first_possible` is recognised since birth or a month ago); a status dated in the future
+    # would change a decision later without any mutation to say so
+    since = np.minimum(since, np.maximum(p.birth, ref_day - 30)).astype(np.int32)
     return _Disability(
         parking_adult=parking_adult,
         parking_child=parking_child,
@@ -398,7 +402,7 @@ def _periods(
         rng, np.maximum(p.birth, _day(date(2015, 1, 1))), np.full(count, _day(date(2023, 6, 30)))
     )
     past_end = _uniform_days(rng, past_start + 180, np.full(count, ref_day - 60))
-    add(past_vt, BIM, past_start, past_end)
+    add(past_vt & (past_end <= ref_day - 60), BIM, past_start, past_end)  # ended: in the past
     del past_start, past_end
 
     add(w.leefloon_now, LIVING_WAGES, w.leefloon_start, None)
@@ -420,12 +424,14 @@ def _periods(
     add(past_leefloon, LIVING_WAGES, past_ll_start, past_ll_end)
     del past_ll_start, past_ll_end
 
-    card_start = _uniform_days(rng, np.maximum(d.since, d.first_possible), np.full(count, ref_day))
+    card_first = np.minimum(np.maximum(d.since, d.first_possible), ref_day)
+    card_start = _uniform_days(rng, card_first, np.full(count, ref_day))
     expired = rng.random(count) > 0.9
     card_end = np.where(
         expired, _uniform_days(rng, card_start + 365, np.full(count, ref_day - 30)), NO_END
     )
-    card_end = np.where(card_end <= card_start, NO_END, card_end)
+    # an expired card expired in the past; one too recent to have expired is still valid
+    card_end = np.where((card_end <= card_start) | (card_end > ref_day - 30), NO_END, card_end)
     add(d.parking_adult, PARKING_ADULT, card_start, card_end)
     add(d.parking_child, PARKING_CHILD, card_start, card_end)
 
