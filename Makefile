@@ -10,13 +10,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
-.PHONY: install demo test lint bench
-install: $(STAMP)
+.PHONY: install demo test lint bench catalogues
+install: $(STAMP) catalogues
 
-demo: $(STAMP)
+# The interface's words: src/entitle/web/locale/<lang>/LC_MESSAGES/entitle.po compiled to the .mo
+# beside it (not committed). The build does the same in setup.py, so a wheel carries them.
+catalogues: $(STAMP)
+	$(BIN)/pybabel compile --domain entitle --directory src/entitle/web/locale
+
+demo: $(STAMP) catalogues
 	$(BIN)/entitle demo
 
-test: $(STAMP)
+test: $(STAMP) catalogues
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/entitle rules test benefits/

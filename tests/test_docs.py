@@ -369,10 +369,10 @@ def test_the_desk_manual_quotes_the_desk_as_it_speaks() -> None:
     pages use: a changed message fails here until the manual follows."""
     import re
 
-    from entitle.web.i18n import MESSAGES
+    from entitle.web.i18n import catalogue
 
     manual = " ".join((DOCS / "manual-nl.md").read_text(encoding="utf-8").split())
-    nl = MESSAGES["nl"]
+    nl = catalogue("nl")
     for key in (
         "card.outcome.unknown_number",
         "card.outcome_explain.unknown_number",

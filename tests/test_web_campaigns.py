@@ -48,7 +48,7 @@ from entitle.web.campaign_pages import (
     money_input,
     parameter_text,
 )
-from entitle.web.i18n import MESSAGES
+from entitle.web.i18n import catalogue
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Brussels"))
 PURPOSE = "coupon-verification"
@@ -779,7 +779,7 @@ def test_dynamic_labels_exist_in_both_languages() -> None:
     keys += [f"run.notice.{n}" for n in ("approved", "approved_partly", "rejected", "issuing")]
     keys += ["run.verdict_approve", "run.verdict_reject"]
     for lang in ("nl", "en"):
-        missing = [k for k in keys if k not in MESSAGES[lang]]
+        missing = [k for k in keys if k not in catalogue(lang)]
         assert not missing, (lang, missing)
 
 

@@ -105,7 +105,7 @@ class AuditWords:
 
     def _value(self, key: str, value: Any) -> str:
         if isinstance(value, bool):
-            return self.t("audit.yes" if value else "audit.no")
+            return self.t("audit.yes") if value else self.t("audit.no")
         if key in ("effective_outcome", "outcome") and value in OUTCOMES:
             return self._word("audit.outcome", str(value))
         if key == "reason" and value in OVERRIDE_REASONS:
