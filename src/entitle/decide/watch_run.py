@@ -349,6 +349,21 @@ def run_week(
         "processed": [*state["processed"], *sorted(seen)],
         "slot": slot or state.get("slot"),
     }
+    audit_week(ctx, campaigns, summary, week=week, actor=actor)
+    write_atomic(root / "state.json", json.dumps(new_state, indent=1).encode())
+    return summary
+
+
+def audit_week(
+    ctx: CampaignContext,
+    campaigns: Sequence[Campaign],
+    summary: WeekSummary,
+    *,
+    week: int,
+    actor: str,
+) -> None:
+    """One audit entry per followed campaign about a stored week: its counts, never personal
+    data."""
     with ctx.factory() as session:
         for campaign in campaigns:
             audit.append(
@@ -365,8 +380,6 @@ def run_week(
                 },
             )
         session.commit()
-    write_atomic(root / "state.json", json.dumps(new_state, indent=1).encode())
-    return summary
 
 
 def list_weeks(ctx: CampaignContext) -> list[dict[str, Any]]:

@@ -32,11 +32,11 @@ from entitle.decide.watch_run import (
     _feed,
     _save_follow_up,
     _state,
+    audit_week,
     fetch_batches,
 )
 from entitle.decide.watch_run import watch_dir as _watch_dir
 from entitle.decide.watch_subjects import FollowUpState, reach_of
-from entitle.store import audit
 from entitle.store import campaigns as store
 
 __all__ = ["seed_from_runs", "seed_states"]
@@ -171,22 +171,7 @@ def seed_states(
     final = root / f"week-{week:04d}"
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)
-    with ctx.factory() as session:
-        for campaign in campaigns:
-            audit.append(
-                session,
-                kind="admin",
-                actor=actor,
-                purpose=campaign.benefit.purpose,
-                subject=None,
-                outcome="follow_up_week",
-                details={
-                    "campaign": campaign.name,
-                    "week": week,
-                    **summary.campaigns[campaign.name],
-                },
-            )
-        session.commit()
+    audit_week(ctx, campaigns, summary, week=week, actor=actor)
     new_state = {
         **state,
         **_past_batches(ctx, state),
