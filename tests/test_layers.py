@@ -119,6 +119,26 @@ def test_the_command_line_loads_no_simulator_up_front() -> None:
     assert loaded.stdout.strip() == "[]"
 
 
+def test_the_command_line_loads_no_heavy_library_up_front() -> None:
+    # `entitle --help` stays quick: the commands import the database layer, dataframes, the MAGDA
+    # client's cryptography and the campaign machinery when they run (issue 15)
+    loaded = subprocess.run(  # nosec B603  # a fixed command
+        [
+            sys.executable,
+            "-c",
+            "import sys, entitle.cli\n"
+            "heavy = ('polars', 'sqlalchemy', 'cryptography', 'numpy', 'fastapi', 'uvicorn',"
+            " 'alembic', 'entitle.sources.magda', 'entitle.decide.campaign_def')\n"
+            "print(sorted(m for m in sys.modules for h in heavy"
+            " if m == h or m.startswith(h + '.')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
 def test_the_check_sees_imports_inside_functions(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from entitle.registry.synth import write_city\n")

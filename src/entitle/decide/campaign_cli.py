@@ -44,26 +44,19 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from entitle.cli_settings import env_help, from_settings
 from entitle.console import cli_console
-from entitle.decide.campaign_def import (
-    Campaign,
-    CampaignError,
-    find_campaign,
-    load_campaigns,
-)
-from entitle.rules.loader import RuleFileError
 from entitle.rules.logic import OUTCOMES
 from entitle.settings import SettingsError, env_name, settings
-from entitle.sources.magda import MagdaConfigError
-from entitle.store import campaigns as store
-from entitle.store.campaigns import CampaignStateError, RunView
 
-if TYPE_CHECKING:  # the use cases are imported by the commands that run them (a quick --help)
+if TYPE_CHECKING:  # the commands import what they run (`import entitle.cli` stays light)
+    from sqlalchemy.orm import Session
+
     from entitle.decide.campaign_context import CampaignContext
+    from entitle.decide.campaign_def import Campaign
     from entitle.decide.campaign_outcome import RunOutcome
+    from entitle.store.campaigns import RunView
 
 campaign_app = typer.Typer(
     help="Proactive campaigns: run, review, issue, simulate.", no_args_is_help=True
@@ -136,6 +129,7 @@ def _context(
     output: Path | None,
 ) -> CampaignContext:
     from entitle.decide.campaign_context import CampaignContext
+    from entitle.decide.campaign_def import CampaignError
     from entitle.store.db import make_engine, redacted, schema_is_current
 
     try:
@@ -164,6 +158,9 @@ def _context(
 
 
 def _campaign(name: str, campaigns: Path, benefits: Path) -> Campaign:
+    from entitle.decide.campaign_def import CampaignError, find_campaign
+    from entitle.rules.loader import RuleFileError
+
     try:
         return find_campaign(name, campaigns, benefits)
     except (CampaignError, RuleFileError) as exc:
@@ -328,6 +325,10 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """The campaigns, their schedule and their latest run."""
+    from entitle.decide.campaign_def import CampaignError, load_campaigns
+    from entitle.rules.loader import RuleFileError
+    from entitle.store import campaigns as store
+
     try:
         loaded = load_campaigns(campaigns, benefits)
     except (CampaignError, RuleFileError) as exc:
@@ -386,6 +387,7 @@ def show_command(
 ) -> None:
     """A campaign's definition and runs, or one run's figures (--run)."""
     from entitle.decide.campaign import run_figures
+    from entitle.store import campaigns as store
 
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, None, None, None, None)
@@ -492,6 +494,7 @@ def _before_run(ctx: CampaignContext, campaign: Campaign, as_of: date | None) ->
     """Warn before the run starts when the signing certificate expires soon (the target's KSZ
     inscriptions are a preflight check of the run itself)."""
     from entitle.decide.campaign_inscriptions import magda_settings
+    from entitle.sources.magda import MagdaConfigError
     from entitle.sources.magda.signing import expiry_warning
 
     try:
@@ -574,7 +577,9 @@ def schedule_command(
     logs it in <data dir>/campaign-runs.jsonl); a moment whose run failed stays due. Exits with
     the worst code of the campaigns."""
     from entitle.decide.campaign import due_runs
+    from entitle.decide.campaign_def import CampaignError, load_campaigns
     from entitle.decide.campaign_outcome import attempt
+    from entitle.rules.loader import RuleFileError
 
     try:
         moment = datetime.fromisoformat(now) if now else datetime.now()
@@ -667,6 +672,7 @@ def approve_command(
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
     from entitle.decide.campaign import approve_run
     from entitle.decide.campaign_review import due_count
+    from entitle.store import campaigns as store
 
     ctx = _context(url, register, registry, local, output)
     _sign_in(ctx, actor)
@@ -719,6 +725,7 @@ def _verdict(ctx: CampaignContext, give: Callable[[Session], RunView]) -> RunVie
     from sqlalchemy.exc import SQLAlchemyError
 
     from entitle.decide.campaign_outcome import short_error
+    from entitle.store.campaigns import CampaignStateError
 
     try:
         with ctx.factory() as session:
@@ -751,6 +758,8 @@ def issue_command(
 
 
 def _run_campaign(ctx: CampaignContext, run: int, campaigns: Path, benefits: Path) -> Campaign:
+    from entitle.store import campaigns as store
+
     with ctx.factory() as session:
         view = store.get_run(session, run)
     if view is None:
@@ -761,6 +770,7 @@ def _run_campaign(ctx: CampaignContext, run: int, campaigns: Path, benefits: Pat
 def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> None:
     from entitle.decide.campaign import issue_run
     from entitle.decide.campaign_preflight import NotWritableError
+    from entitle.store.campaigns import CampaignStateError
 
     try:
         result = issue_run(ctx, campaign, run, actor=actor)
@@ -811,6 +821,7 @@ def export_command(
     output: OutputOption = None,
 ) -> None:
     """A run's decisions, one row per subject (pseudonymised unless --with-insz)."""
+    from entitle.decide.campaign_def import CampaignError
     from entitle.decide.campaign_export import export_run
 
     ctx = _context(url, register, None, None, output)
@@ -853,6 +864,8 @@ def simulate_command(
     """What if a parameter changed? More or fewer reached, and the cost, by band. Stores and
     issues nothing."""
     from entitle.decide.campaign import simulate
+    from entitle.decide.campaign_def import CampaignError
+    from entitle.sources.magda import MagdaConfigError
 
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, register, registry, local, None)

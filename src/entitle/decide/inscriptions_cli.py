@@ -33,7 +33,6 @@ from entitle.decide.campaign_cli import (
     _fail,
     console,
 )
-from entitle.sources.magda import MagdaConfigError
 
 inscriptions_app = typer.Typer(
     help="KSZ directory inscriptions (Repertorium): sync, status.", no_args_is_help=True
@@ -95,7 +94,7 @@ def sync_command(
     """Inscribe who a campaign (or a desk purpose) needs; extend; deregister who left."""
     from entitle.decide.campaign_inscriptions import ledger_of, magda_settings, sync_campaign
     from entitle.decide.inscriptions import SyncPlan, check_period, sync_inscriptions
-    from entitle.sources.magda import MagdaClient
+    from entitle.sources.magda import MagdaClient, MagdaConfigError
     from entitle.store import audit
 
     if (campaign_name is None) == (purpose is None) or (purpose is None) != (from_file is None):

@@ -12,7 +12,7 @@ import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,8 +20,6 @@ from rich.table import Table
 from entitle.settings import RetentionPolicy
 from entitle.sources.access import monthly_files
 from entitle.sources.access_index import index_path
-from entitle.store import audit
-from entitle.store.retention import PurgeReport, RetentionError, purge
 from entitle.store.store_cli import (
     JsonOption,
     UrlOption,
@@ -30,6 +28,9 @@ from entitle.store.store_cli import (
     console,
     errors,
 )
+
+if TYPE_CHECKING:  # the database layer is imported by the commands (a quick --help)
+    from entitle.store.retention import PurgeReport
 
 retention_app = typer.Typer(
     help="Purge records past their retention period (ENTITLE_RETENTION_* days).",
@@ -83,6 +84,8 @@ def _old_months(log: Path, cutoff: datetime) -> list[Path]:
 def _report(
     policy: RetentionPolicy, url: str | None, now: datetime, dry_run: bool, log: Path
 ) -> tuple[PurgeReport, list[Path], list[Path]]:
+    from entitle.store.retention import RetentionError, purge
+
     with cli_session(url) as session:
         try:
             report = purge(session, policy, actor=cli_actor(), now=now, dry_run=dry_run)
@@ -142,6 +145,8 @@ def retention_apply(
 ) -> None:
     """Purge everything past its retention period, then prove it: nothing older is left and
     the audit chain verifies from its new anchor. Exit 1 when either fails."""
+    from entitle.store import audit
+
     policy = RetentionPolicy()
     report, months, folders = _report(policy, url, _moment(now), False, _access_log(access_log))
     with cli_session(url) as session:

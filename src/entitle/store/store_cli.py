@@ -13,35 +13,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from entitle.cli_settings import env_help
 from entitle.console import cli_console
 from entitle.private_files import private_file
 from entitle.settings import settings
-from entitle.store import audit, checkpoint
-from entitle.store.db import (
-    current_revision,
-    head_revision,
-    make_engine,
-    migrate,
-    redacted,
-    schema_is_current,
-    session_factory,
-)
-from entitle.store.users import (
-    ROLES,
-    UserError,
-    add_user,
-    create_api_token,
-    disable_user,
-    list_users,
-)
+from entitle.store.roles import ROLES
+
+if TYPE_CHECKING:  # the database layer is imported by the commands (a quick --help)
+    from sqlalchemy.orm import Session
 
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -71,6 +55,10 @@ def cli_actor() -> str:
 @contextmanager
 def cli_session(url: str | None) -> Iterator[Session]:
     """A session on a migrated database; exit 2 with a hint otherwise. Commits on success."""
+    from sqlalchemy.exc import OperationalError
+
+    from entitle.store.db import make_engine, redacted, schema_is_current, session_factory
+
     engine = make_engine(url)
     try:
         try:
@@ -98,6 +86,10 @@ def cli_session(url: str | None) -> Iterator[Session]:
 @db_app.command("upgrade")
 def db_upgrade(url: UrlOption = None) -> None:
     """Create or upgrade the schema to the newest migration."""
+    from sqlalchemy.exc import OperationalError
+
+    from entitle.store.db import head_revision, migrate, redacted
+
     try:
         migrate(url)
     except OperationalError as exc:
@@ -109,6 +101,10 @@ def db_upgrade(url: UrlOption = None) -> None:
 @db_app.command("current")
 def db_current(url: UrlOption = None) -> None:
     """Show the schema revision; exit 1 when the database needs `entitle db upgrade`."""
+    from sqlalchemy.exc import OperationalError
+
+    from entitle.store.db import current_revision, head_revision, make_engine, redacted
+
     engine = make_engine(url)
     try:
         current = current_revision(engine)
@@ -138,6 +134,9 @@ def users_add(
     url: UrlOption = None,
 ) -> None:
     """Add a local account (the password is asked twice, or read from standard input)."""
+    from entitle.store import audit
+    from entitle.store.users import UserError, add_user
+
     if role not in ROLES:
         errors.print(f"unknown role {role!r}; one of {', '.join(ROLES)}", markup=False)
         raise typer.Exit(2)
@@ -166,6 +165,8 @@ def users_add(
 @users_app.command("list")
 def users_list(url: UrlOption = None, as_json: JsonOption = False) -> None:
     """List accounts."""
+    from entitle.store.users import list_users
+
     with cli_session(url) as session:
         users = list_users(session)
     if as_json:
@@ -180,6 +181,9 @@ def users_list(url: UrlOption = None, as_json: JsonOption = False) -> None:
 @users_app.command("disable")
 def users_disable(username: str, url: UrlOption = None) -> None:
     """Disable an account and end its sessions."""
+    from entitle.store import audit
+    from entitle.store.users import UserError, disable_user
+
     with cli_session(url) as session:
         try:
             disable_user(session, username)
@@ -206,6 +210,9 @@ def users_token(
     url: UrlOption = None,
 ) -> None:
     """Create an API token for a machine client; the secret is printed once."""
+    from entitle.store import audit
+    from entitle.store.users import UserError, create_api_token
+
     with cli_session(url) as session:
         try:
             secret = create_api_token(session, client, purpose, benefit)
@@ -242,6 +249,7 @@ KeyFileOption = Annotated[
 
 def _checkpoint_key(path: Path | None, *, create: bool = False) -> bytes:
     from entitle.datadir import data_dir
+    from entitle.store import checkpoint
 
     path = path or settings().audit_checkpoint_key
     try:
@@ -269,6 +277,8 @@ def audit_verify(
     """Check the whole hash chain and the decisions and overrides it names; exit 0 when intact,
     1 when tampered with (or cut back behind --expect-head or --checkpoint), 2 on a bad
     checkpoint file."""
+    from entitle.store import audit, checkpoint
+
     expected: list[tuple[str, int | None]] = []
     if expect_head is not None:
         expected.append((expect_head.strip().lower(), None))
@@ -317,6 +327,8 @@ def audit_checkpoint(
 ) -> None:
     """Sign the chain's head (sequence number, hash, time) with a key kept outside the
     database; keep the result elsewhere and give it to `entitle audit verify --checkpoint`."""
+    from entitle.store import checkpoint
+
     key = _checkpoint_key(key_file, create=True)
     with cli_session(url) as session:
         try:
@@ -371,6 +383,8 @@ def audit_search(
     as_json: JsonOption = False,
 ) -> None:
     """Search the audit log (the search is itself audited)."""
+    from entitle.store import audit
+
     filters = {"actor": actor, "subject": subject, "kind": kind, "since": since, "until": until}
     with cli_session(url) as session:
         entries = audit.search(
@@ -408,6 +422,7 @@ def audit_subject(
     from entitle.datadir import data_dir
     from entitle.insz import InvalidInszError, parse_insz
     from entitle.sources.access import Pseudonymiser
+    from entitle.store import audit
 
     try:
         number = parse_insz(insz).normalized
@@ -439,6 +454,8 @@ def audit_subject(
 @audit_app.command("alerts")
 def audit_alerts(url: UrlOption = None, as_json: JsonOption = False) -> None:
     """Unusual check volumes per officer in the last 24 hours."""
+    from entitle.store import audit
+
     with cli_session(url) as session:
         alerts = audit.unusual_activity(session)
     if as_json:

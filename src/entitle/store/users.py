@@ -21,9 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from entitle.store.models import ApiToken, User, WebSession, utc
+from entitle.store.roles import ROLES as ROLES  # defined apart: `entitle --help` names them
 
-# coupon_verifier: a shop or the waste company, verifying and redeeming coupons only
-ROLES = ("desk_officer", "campaign_manager", "administrator", "auditor", "coupon_verifier")
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 

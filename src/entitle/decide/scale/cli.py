@@ -18,21 +18,22 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.table import Table
 
 from entitle.cli_settings import env_help, from_settings
 from entitle.console import cli_console
 from entitle.rules.logic import OUTCOMES
-from entitle.rules.model import Benefit
 from entitle.settings import settings as entitle_settings
 
 scale_app = typer.Typer(
     help="Whole populations, partitioned over a Dask cluster.", no_args_is_help=True
 )
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # polars and the gateway are imported by the command (a quick --help)
+    import polars as pl
+
     from entitle.decide.scale.gateway import GatewayProviders
+    from entitle.rules.model import Benefit
 
 console = cli_console()
 errors = cli_console(stderr=True)
@@ -163,6 +164,8 @@ def _gateway_providers(registry: str | None, local: str | None) -> GatewayProvid
 
 
 def _report(files: dict[str, Path], loaded: float, total: float) -> None:
+    import polars as pl
+
     table = Table(title="Decisions")
     columns = ("benefit", "eligible", "of which partial", "not eligible", "undetermined")
     for column in (*columns, "settled by bounds", "file"):
@@ -185,6 +188,8 @@ def _report(files: dict[str, Path], loaded: float, total: float) -> None:
 def decision_counts(frame: pl.LazyFrame) -> dict[str, int]:
     """Outcomes of a columnar result, with the partial decisions (eligible, an output still open)
     and the decisions a comparison settled by its bounds over unknown values."""
+    import polars as pl
+
     names = frame.collect_schema().names()
     outcome = pl.col("outcome").cast(pl.String())
     open_output = pl.any_horizontal(
