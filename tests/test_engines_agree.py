@@ -232,7 +232,7 @@ def test_row_order_of_the_tables_does_not_matter(
     which a member fact is asked one member at a time); only the households are interleaved."""
     population, _, _ = build(households)
     shuffled = Population(
-        _interleaved(population.persons, seed),
+        households_interleaved(population.persons, seed),
         population.households.sample(fraction=1.0, shuffle=True, seed=seed + 1),
     )
     assert _unlisted(
@@ -242,7 +242,7 @@ def test_row_order_of_the_tables_does_not_matter(
     )
 
 
-def _interleaved(persons: pl.DataFrame, seed: int) -> pl.DataFrame:
+def households_interleaved(persons: pl.DataFrame, seed: int) -> pl.DataFrame:
     """The persons in a random order that keeps each household's members in listing order."""
     keys = np.random.default_rng(seed).permutation(persons.height)
     return (
