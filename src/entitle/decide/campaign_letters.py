@@ -54,6 +54,10 @@ class Addressee:
         return (self.name, self.street, f"{self.postcode} {self.municipality}".strip())
 
 
+# the addressee's name and address, and their row in the extract's persons file
+ADDRESSEE = ("first_name", "last_name", "street", "house_number", "postcode", "person_row")
+
+
 def addressee_frame(
     campaign: Campaign, extract: RegisterExtract, pseudonymise: Pseudonymiser
 ) -> pl.DataFrame:
@@ -75,26 +79,12 @@ def addressee_frame(
                 on="reference_person_id",
                 how="inner",
             )
-            .select(
-                pl.col("household_id").alias("subject_id"),
-                "first_name",
-                "last_name",
-                "street",
-                "house_number",
-                "postcode",
-                "person_row",
-                "household_row",
-            )
+            .select(pl.col("household_id").alias("subject_id"), *ADDRESSEE, "household_row")
         )
     else:
         frame = persons.select(
             pl.col("person_id").alias("subject_id"),
-            "first_name",
-            "last_name",
-            "street",
-            "house_number",
-            "postcode",
-            "person_row",
+            *ADDRESSEE,
             pl.lit(None, pl.UInt32()).alias("household_row"),
         )
     frame = frame.filter(pl.col("street").is_not_null() & (pl.col("street") != ""))
