@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         run_campaign,
         run_figures,
     )
-    from entitle.decide.campaign_def import find_campaign
+    from entitle.decide.campaign.definition import find_campaign
     from entitle.decide.letters import write_letters
     from entitle.registry.reach import GroundTruth
     from entitle.store.db import make_engine, migrate, session_factory
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.all_via_magda:
                 import re
 
-                from entitle.decide.campaign_def import load_campaign
+                from entitle.decide.campaign.definition import load_campaign
 
                 text = re.sub(
                     r"(?m)^facts_from_register: .*$",
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
             # rendering alone: the same letters again
             from entitle.decide.campaign import addressees, build_letter
-            from entitle.decide.campaign_sources import RegisterExtract
+            from entitle.decide.campaign.sources import RegisterExtract
             from entitle.store import campaigns as store
 
             with ctx.factory() as session:

@@ -34,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from entitle.decide.campaign import CampaignContext
-    from entitle.decide.campaign_def import find_campaign
-    from entitle.decide.campaign_inscriptions import inscription_gap, sync_campaign
+    from entitle.decide.campaign.definition import find_campaign
+    from entitle.decide.campaign.inscriptions import inscription_gap, sync_campaign
     from entitle.store.db import make_engine, migrate, session_factory
 
     with tempfile.TemporaryDirectory() as tmp:

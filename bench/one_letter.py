@@ -59,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from fastapi.testclient import TestClient
 
-    from entitle.decide import campaign_letters
     from entitle.decide.campaign import (
         CampaignContext,
         approve_run,
@@ -68,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         run_campaign,
         run_figures,
     )
-    from entitle.decide.campaign_def import find_campaign
-    from entitle.decide.campaign_sources import TableSource
+    from entitle.decide.campaign import letters as campaign_letters
+    from entitle.decide.campaign.definition import find_campaign
+    from entitle.decide.campaign.sources import TableSource
     from entitle.registry.population import load_population
     from entitle.registry.synth import write_city
     from entitle.store import campaigns as store

@@ -154,7 +154,7 @@ def desk(
 
 def campaign(url: str, city: Path, folder: Path, signing: dict[str, Any]) -> Table:
     from entitle.decide.campaign import CampaignContext, run_campaign
-    from entitle.decide.campaign_def import find_campaign
+    from entitle.decide.campaign.definition import find_campaign
     from entitle.store.db import make_engine, migrate, session_factory
 
     bags = find_campaign("garbage-bags", REPO / "campaigns", REPO / "benefits")

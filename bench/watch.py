@@ -27,6 +27,7 @@ the change reaches the registry view; none missed when the registry view is curr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -43,10 +44,10 @@ from processes import start_simulator
 from rich.console import Console
 from rich.table import Table
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, find_campaign
-from entitle.decide.campaign_run import load_target
-from entitle.decide.campaign_sources import RegisterExtract, TableSource, select_target
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign, find_campaign
+from entitle.decide.campaign.run import load_target
+from entitle.decide.campaign.sources import RegisterExtract, TableSource, select_target
 from entitle.decide.watch_decide import decide_week, full_state
 from entitle.decide.watch_run import run_week, week_changes
 from entitle.decide.watch_seed import seed_states
@@ -229,6 +230,12 @@ def main() -> None:
         help="the first week through the gateway (a full run), or seeded from a columnar "
         "decision of the registry view in this process (no registry question)",
     )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep the city, database and letters here (an empty folder) instead of a "
+        "temporary folder, to look into a miss afterwards",
+    )
     args = parser.parse_args()
     full_weeks = (
         {int(w) for w in args.full_weeks.split(",")}
@@ -236,8 +243,10 @@ def main() -> None:
         else set(range(1, args.weeks + 1))
     )
     campaigns = [find_campaign(n, REPO / "campaigns", REPO / "benefits") for n in CAMPAIGNS]
-    with tempfile.TemporaryDirectory(prefix="entitle-watch-") as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        root = args.workdir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="entitle-watch-"))
+        )
         city = root / "city"
         started = time.perf_counter()
         write_city(args.persons, args.seed, city)

@@ -37,8 +37,8 @@ from entitle.decide.campaign import (
     run_figures,
     simulate,
 )
-from entitle.decide.campaign_def import Campaign, find_campaign
-from entitle.decide.campaign_sources import RegisterExtract
+from entitle.decide.campaign.definition import Campaign, find_campaign
+from entitle.decide.campaign.sources import RegisterExtract
 from entitle.decide.coupons import use_coupon, verify_coupon
 from entitle.decide.exports import HEADER, MINIMUM
 from entitle.decide.letters import euro, euro_en
@@ -273,7 +273,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from entitle.decide.campaign import CampaignContext, approve_run, issue_run, run_campaign
-from entitle.decide.campaign_def import find_campaign
+from entitle.decide.campaign.definition import find_campaign
 from entitle.store import campaigns as store
 from entitle.store.db import make_engine, session_factory
 
@@ -579,7 +579,7 @@ def test_residence_facts_from_the_register_extract_decide_the_same_as_magda(
 ) -> None:
     """The shipped campaign reads the household's residence facts from the register extract;
     asking MAGDA for them too gives exactly the same decisions, with many more questions."""
-    from entitle.decide.campaign_def import load_campaign
+    from entitle.decide.campaign.definition import load_campaign
 
     assert garbage.campaign.spec.facts_from_register
     text = garbage.campaign.path.read_text(encoding="utf-8")

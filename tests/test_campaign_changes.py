@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entitle.decide.campaign_evaluate import with_change
+from entitle.decide.campaign.evaluate import with_change
 from entitle.rules.logic import OUTCOMES
 from entitle.store.campaigns import CHANGES
 

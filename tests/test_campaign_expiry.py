@@ -29,8 +29,8 @@ from entitle.decide.campaign import (
     issue_run,
     run_campaign,
 )
-from entitle.decide.campaign_issue import run_folder
-from entitle.decide.campaign_review import due_count, expired_until
+from entitle.decide.campaign.issue import run_folder
+from entitle.decide.campaign.review import due_count, expired_until
 from entitle.store import campaigns as store
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entitle.decide.campaign_def import find_campaign
-from entitle.decide.campaign_notify import notifications, write_notifications
+from entitle.decide.campaign.definition import find_campaign
+from entitle.decide.campaign.notify import notifications, write_notifications
 from entitle.decide.coupons import make_code
 
 REPO = Path(__file__).resolve().parents[1]

@@ -28,8 +28,8 @@ from test_chaos_support import (
 )
 from test_registry_server import Server, free_port, running_server
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_lock import run_lock
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.lock import run_lock
 from entitle.registry.synth import write_city
 from entitle.store.db import make_engine, session_factory
 

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from entitle.decide.campaign import CampaignContext, approve_run, issue_run, run_campaign
-from entitle.decide.campaign_def import Campaign, find_campaign
-from entitle.decide.campaign_sources import TableSource
+from entitle.decide.campaign.definition import Campaign, find_campaign
+from entitle.decide.campaign.sources import TableSource
 from entitle.decide.exports import HEADER, MINIMUM
 from entitle.registry.population import load_population
 from entitle.registry.synth import write_city

@@ -33,7 +33,7 @@ from entitle.decide.campaign import (
     run_figures,
     simulate,
 )
-from entitle.decide.campaign_def import (
+from entitle.decide.campaign.definition import (
     Campaign,
     CampaignError,
     Schedule,
@@ -41,8 +41,8 @@ from entitle.decide.campaign_def import (
     load_campaign,
     load_campaigns,
 )
-from entitle.decide.campaign_figures import letter_outputs
-from entitle.decide.campaign_sources import TableSource
+from entitle.decide.campaign.figures import letter_outputs
+from entitle.decide.campaign.sources import TableSource
 from entitle.registry.population import load_population
 from entitle.registry.synth import write_city
 from entitle.store import audit

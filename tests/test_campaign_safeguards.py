@@ -31,21 +31,21 @@ from entitle.decide.campaign import (
     run_campaign,
     run_figures,
 )
-from entitle.decide.campaign_def import Campaign, find_campaign
-from entitle.decide.campaign_export import decisions_table, export_run
-from entitle.decide.campaign_figures import RUN_CHANGES
-from entitle.decide.campaign_gates import GateError
-from entitle.decide.campaign_health import prometheus, read_health
-from entitle.decide.campaign_lock import RunLocked, run_lock
-from entitle.decide.campaign_outcome import attempt
-from entitle.decide.campaign_preflight import (
+from entitle.decide.campaign.definition import Campaign, find_campaign
+from entitle.decide.campaign.export import decisions_table, export_run
+from entitle.decide.campaign.figures import RUN_CHANGES
+from entitle.decide.campaign.gates import GateError
+from entitle.decide.campaign.health import prometheus, read_health
+from entitle.decide.campaign.lock import RunLocked, run_lock
+from entitle.decide.campaign.outcome import attempt
+from entitle.decide.campaign.preflight import (
     CHECKS,
     NotWritableError,
     Preflight,
     PreflightError,
 )
-from entitle.decide.campaign_reasons import PENDING, MissingReason, ours_in, reasons_of
-from entitle.decide.campaign_sources import TableChunk, TableSource
+from entitle.decide.campaign.reasons import PENDING, MissingReason, ours_in, reasons_of
+from entitle.decide.campaign.sources import TableChunk, TableSource
 from entitle.registry.population import load_population
 from entitle.registry.synth import write_city
 from entitle.rules.model import Benefit
@@ -149,7 +149,7 @@ def context(
 
 
 def households_of_chunk(ctx: CampaignContext, campaign: Campaign, chunk: int) -> set[str]:
-    from entitle.decide.campaign_run import load_target
+    from entitle.decide.campaign.run import load_target
 
     _, target = load_target(ctx, campaign, AS_OF, 300)
     _, persons, _ = target.chunk(chunk)
@@ -159,7 +159,7 @@ def households_of_chunk(ctx: CampaignContext, campaign: Campaign, chunk: int) ->
 def sample_failing(city: tuple[Path, pl.DataFrame, pl.DataFrame], step: int = 97) -> set[str]:
     """Every `step`th person, but none of the first household (the preflight's probe answers)."""
     ctx = context_free(city)
-    from entitle.decide.campaign_run import load_target
+    from entitle.decide.campaign.run import load_target
 
     _, target = load_target(ctx, bags(), AS_OF, 300)
     _, persons, households = target.chunk(0)
@@ -772,7 +772,7 @@ def test_a_reason_is_ours_unless_the_source_has_no_data_and_survives_storage(
     threshold=st.floats(min_value=0, max_value=1),
 )
 def test_the_circuit_trips_exactly_above_its_share(outcomes: list[str], threshold: float) -> None:
-    from entitle.decide.campaign_run import tripped
+    from entitle.decide.campaign.run import tripped
 
     ctx = context_free_with(threshold)
     rows = [

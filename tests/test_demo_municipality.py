@@ -39,7 +39,7 @@ from test_demo import (
 )
 from test_letters import letter, pdf_pages
 
-from entitle.decide.campaign_def import load_campaigns
+from entitle.decide.campaign.definition import load_campaigns
 from entitle.decide.letters import write_letters
 from entitle.municipality import MunicipalityError, known_ids, load_municipality
 from entitle.registry.synth_place import PLACES

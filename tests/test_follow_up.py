@@ -17,10 +17,10 @@ from test_watch_run import MAGDA, REPO, Env
 from typer.testing import CliRunner
 
 from entitle.decide import follow_up as fu
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, FollowUp, find_campaign
-from entitle.decide.campaign_review import approve_run
-from entitle.decide.campaign_run import run_campaign
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign, FollowUp, find_campaign
+from entitle.decide.campaign.review import approve_run
+from entitle.decide.campaign.run import run_campaign
 from entitle.decide.follow_up_schedule import follow_up_due, run_follow_up
 from entitle.decide.watch_run import run_week
 from entitle.registry.synth import write_city

@@ -29,9 +29,9 @@ import pytest
 from test_registry_server import Server, running_server
 
 from entitle.decide.campaign import CampaignContext, run_campaign
-from entitle.decide.campaign_def import Campaign, find_campaign
-from entitle.decide.campaign_inscriptions import inscription_gap, ledger_of, sync_campaign
-from entitle.decide.campaign_preflight import CHECKS, PreflightError, inscriptions_held
+from entitle.decide.campaign.definition import Campaign, find_campaign
+from entitle.decide.campaign.inscriptions import inscription_gap, ledger_of, sync_campaign
+from entitle.decide.campaign.preflight import CHECKS, PreflightError, inscriptions_held
 from entitle.decide.inscriptions import InscriptionPeriodError
 from entitle.registry.synth import write_city
 from entitle.store import campaigns as store

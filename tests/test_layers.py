@@ -128,7 +128,7 @@ def test_the_command_line_loads_no_heavy_library_up_front() -> None:
             "-c",
             "import sys, entitle.cli\n"
             "heavy = ('polars', 'sqlalchemy', 'cryptography', 'numpy', 'fastapi', 'uvicorn',"
-            " 'alembic', 'entitle.sources.magda', 'entitle.decide.campaign_def')\n"
+            " 'alembic', 'entitle.sources.magda', 'entitle.decide.campaign.definition')\n"
             "print(sorted(m for m in sys.modules for h in heavy"
             " if m == h or m.startswith(h + '.')))",
         ],

@@ -23,10 +23,10 @@ from test_campaign_review import (
     context,
 )
 
-from entitle.decide import campaign_letters
+from entitle.decide.campaign import letters as campaign_letters
 from entitle.decide.campaign import render_letter, run_campaign
-from entitle.decide.campaign_letters import ADDRESS_INDEX, addressees, indexed_addressee
-from entitle.decide.campaign_sources import RegisterExtract
+from entitle.decide.campaign.letters import ADDRESS_INDEX, addressees, indexed_addressee
+from entitle.decide.campaign.sources import RegisterExtract
 from entitle.store import campaigns as store
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from entitle.decide.campaign_def import load_campaign
-from entitle.decide.campaign_evaluate import certain_band
+from entitle.decide.campaign.definition import load_campaign
+from entitle.decide.campaign.evaluate import certain_band
 from entitle.decide.check import CheckResult
 from entitle.decide.scale.cli import decision_counts
 from entitle.rules.cases import DictProvider

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_campaign_review import bags
 
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_letters import Addressee, build_letter
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.letters import Addressee, build_letter
 from entitle.rules.periods import decision_period, period_of_label, period_words
 from entitle.store.campaigns import LetterView
 from entitle.web.i18n import Translator

@@ -98,7 +98,7 @@ def test_the_billing_list_of_last_school_year_approved_in_december_is_expired() 
 
 
 def test_the_benefit_and_the_campaign_take_their_period_from_the_rule() -> None:
-    from entitle.decide.campaign_def import load_campaign
+    from entitle.decide.campaign.definition import load_campaign
     from entitle.rules.loader import load_benefit
 
     repo = SRC.parents[1]

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entitle.decide.campaign_def import Campaign, load_campaign
-from entitle.decide.campaign_sources import RegisterExtract, TableSource, select_target
+from entitle.decide.campaign.definition import Campaign, load_campaign
+from entitle.decide.campaign.sources import RegisterExtract, TableSource, select_target
 from entitle.decide.watch_decide import WeekResult, decide_week, full_state
 from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
 from entitle.registry.advance import advance_city, notifications_path

@@ -31,8 +31,8 @@ from test_campaign_review import AS_OF, REPO, City, bags, context
 from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide.campaign import CampaignContext, run_campaign
-from entitle.decide.campaign_def import Campaign, find_campaign
-from entitle.decide.campaign_figures import RUN_CHANGES
+from entitle.decide.campaign.definition import Campaign, find_campaign
+from entitle.decide.campaign.figures import RUN_CHANGES
 from entitle.decide.letters import euro
 from entitle.registry.population import load_population
 from entitle.registry.reach import GroundTruth

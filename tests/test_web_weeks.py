@@ -17,7 +17,7 @@ from test_follow_up import followed_copy
 from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
 from entitle.decide import follow_up as fu
-from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign.context import CampaignContext
 from entitle.store import audit
 from entitle.web.app import create_app
 from entitle.web.campaign_pages import CampaignSetup

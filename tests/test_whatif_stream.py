@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from entitle.decide.campaign_def import CampaignError
-from entitle.decide.campaign_whatif import WhatIfStep
+from entitle.decide.campaign.definition import CampaignError
+from entitle.decide.campaign.whatif import WhatIfStep
 from entitle.web.i18n import Translator
 from entitle.web.whatif_stream import RESULT_MARK, STEPS_MARK, step_line, stream
 

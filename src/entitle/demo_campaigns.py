@@ -30,7 +30,7 @@ import httpx
 
 if TYPE_CHECKING:
     from entitle.decide.campaign import CampaignContext
-    from entitle.decide.campaign_def import Campaign
+    from entitle.decide.campaign.definition import Campaign
 
 from entitle.rules.logic import OUTCOMES
 
@@ -78,7 +78,7 @@ def _outcomes(summary: dict[str, object] | None) -> str:
 def _sync(ctx: CampaignContext, campaign: Campaign, as_of: date) -> None:
     """Inscribe the campaign's target in the KSZ directory when the settings require it (the
     run's date stands for today: a campaign in `demo.campaign_dates` runs as of another date)."""
-    from entitle.decide.campaign_inscriptions import magda_settings, sync_campaign
+    from entitle.decide.campaign.inscriptions import magda_settings, sync_campaign
     from entitle.store import audit
 
     if not magda_settings(ctx).require_inscriptions:
@@ -105,7 +105,7 @@ def _sync(ctx: CampaignContext, campaign: Campaign, as_of: date) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from entitle.decide.campaign import CampaignContext, run_campaign
-    from entitle.decide.campaign_def import CampaignError, find_campaign
+    from entitle.decide.campaign.definition import CampaignError, find_campaign
     from entitle.demo import desk_date
     from entitle.rules.loader import RuleFileError
     from entitle.sources.magda import MagdaConfigError

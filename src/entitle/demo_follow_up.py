@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign
 from entitle.decide.watch_run import WeekSummary, list_weeks, run_week
 from entitle.decide.watch_seed import seed_from_runs
 from entitle.store import campaigns as store

@@ -59,8 +59,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     from test_campaign_review import AS_OF
 
     from entitle.decide.campaign import CampaignContext, run_campaign
-    from entitle.decide.campaign_def import find_campaign
-    from entitle.decide.campaign_sources import TableSource
+    from entitle.decide.campaign.definition import find_campaign
+    from entitle.decide.campaign.sources import TableSource
     from entitle.registry.population import load_population
     from entitle.registry.reach import GroundTruth
     from entitle.registry.synth import write_city

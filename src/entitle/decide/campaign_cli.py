@@ -53,9 +53,9 @@ from entitle.settings import SettingsError, env_name, settings
 if TYPE_CHECKING:  # the commands import what they run (`import entitle.cli` stays light)
     from sqlalchemy.orm import Session
 
-    from entitle.decide.campaign_context import CampaignContext
-    from entitle.decide.campaign_def import Campaign
-    from entitle.decide.campaign_outcome import RunOutcome
+    from entitle.decide.campaign.context import CampaignContext
+    from entitle.decide.campaign.definition import Campaign
+    from entitle.decide.campaign.outcome import RunOutcome
     from entitle.store.campaigns import RunView
 
 campaign_app = typer.Typer(
@@ -128,8 +128,8 @@ def _context(
     local: str | None,
     output: Path | None,
 ) -> CampaignContext:
-    from entitle.decide.campaign_context import CampaignContext
-    from entitle.decide.campaign_def import CampaignError
+    from entitle.decide.campaign.context import CampaignContext
+    from entitle.decide.campaign.definition import CampaignError
     from entitle.store.db import make_engine, redacted, schema_is_current
 
     try:
@@ -158,7 +158,7 @@ def _context(
 
 
 def _campaign(name: str, campaigns: Path, benefits: Path) -> Campaign:
-    from entitle.decide.campaign_def import CampaignError, find_campaign
+    from entitle.decide.campaign.definition import CampaignError, find_campaign
     from entitle.rules.loader import RuleFileError
 
     try:
@@ -187,7 +187,7 @@ def _sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_RO
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from entitle.decide.campaign_outcome import short_error
+    from entitle.decide.campaign.outcome import short_error
 
     secret = settings().password
     password = secret.get_secret_value() if secret is not None else None
@@ -325,7 +325,7 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """The campaigns, their schedule and their latest run."""
-    from entitle.decide.campaign_def import CampaignError, load_campaigns
+    from entitle.decide.campaign.definition import CampaignError, load_campaigns
     from entitle.rules.loader import RuleFileError
     from entitle.store import campaigns as store
 
@@ -493,7 +493,7 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
 def _before_run(ctx: CampaignContext, campaign: Campaign, as_of: date | None) -> None:
     """Warn before the run starts when the signing certificate expires soon (the target's KSZ
     inscriptions are a preflight check of the run itself)."""
-    from entitle.decide.campaign_inscriptions import magda_settings
+    from entitle.decide.campaign.inscriptions import magda_settings
     from entitle.sources.magda import MagdaConfigError
     from entitle.sources.magda.signing import expiry_warning
 
@@ -530,7 +530,7 @@ def run_command(
 ) -> None:
     """Run the campaign (or resume its unfinished run); the run ends as a draft to review.
     Exit 0 all decided, 1 some pending, 2 refused or paused, 3 input/output."""
-    from entitle.decide.campaign_outcome import attempt
+    from entitle.decide.campaign.outcome import attempt
 
     campaign = _campaign(name, campaigns, benefits)
     ctx = _context(url, register, registry, local, output)
@@ -577,8 +577,8 @@ def schedule_command(
     logs it in <data dir>/campaign-runs.jsonl); a moment whose run failed stays due. Exits with
     the worst code of the campaigns."""
     from entitle.decide.campaign import due_runs
-    from entitle.decide.campaign_def import CampaignError, load_campaigns
-    from entitle.decide.campaign_outcome import attempt
+    from entitle.decide.campaign.definition import CampaignError, load_campaigns
+    from entitle.decide.campaign.outcome import attempt
     from entitle.rules.loader import RuleFileError
 
     try:
@@ -637,7 +637,7 @@ def health_command(
     as_json: JsonOption = False,
 ) -> None:
     """Each campaign's last run attempt (for monitoring); exits with the worst exit code."""
-    from entitle.decide.campaign_health import read_health
+    from entitle.decide.campaign.health import read_health
 
     ctx = _context(url, None, None, None, None)
     states = read_health(ctx)
@@ -671,7 +671,7 @@ def approve_command(
 ) -> None:
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
     from entitle.decide.campaign import approve_run
-    from entitle.decide.campaign_review import due_count
+    from entitle.decide.campaign.review import due_count
     from entitle.store import campaigns as store
 
     ctx = _context(url, register, registry, local, output)
@@ -724,7 +724,7 @@ def _verdict(ctx: CampaignContext, give: Callable[[Session], RunView]) -> RunVie
     reason, one the database does not take exits 3."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from entitle.decide.campaign_outcome import short_error
+    from entitle.decide.campaign.outcome import short_error
     from entitle.store.campaigns import CampaignStateError
 
     try:
@@ -769,7 +769,7 @@ def _run_campaign(ctx: CampaignContext, run: int, campaigns: Path, benefits: Pat
 
 def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> None:
     from entitle.decide.campaign import issue_run
-    from entitle.decide.campaign_preflight import NotWritableError
+    from entitle.decide.campaign.preflight import NotWritableError
     from entitle.store.campaigns import CampaignStateError
 
     try:
@@ -821,8 +821,8 @@ def export_command(
     output: OutputOption = None,
 ) -> None:
     """A run's decisions, one row per subject (pseudonymised unless --with-insz)."""
-    from entitle.decide.campaign_def import CampaignError
-    from entitle.decide.campaign_export import export_run
+    from entitle.decide.campaign.definition import CampaignError
+    from entitle.decide.campaign.export import export_run
 
     ctx = _context(url, register, None, None, output)
     role = _sign_in(ctx, actor, roles=(*INSZ_ROLES, "auditor"))
@@ -864,7 +864,7 @@ def simulate_command(
     """What if a parameter changed? More or fewer reached, and the cost, by band. Stores and
     issues nothing."""
     from entitle.decide.campaign import simulate
-    from entitle.decide.campaign_def import CampaignError
+    from entitle.decide.campaign.definition import CampaignError
     from entitle.sources.magda import MagdaConfigError
 
     campaign = _campaign(name, campaigns, benefits)

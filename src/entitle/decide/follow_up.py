@@ -34,12 +34,12 @@ from types import SimpleNamespace
 from typing import Any, Final
 
 from entitle.decide.atomic import write_atomic
-from entitle.decide.campaign_context import CampaignContext, audit_run
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_figures import granted_outputs, letters_to_issue
-from entitle.decide.campaign_letters import addressees, build_letter
-from entitle.decide.campaign_notify import ORDER, Notification, recipients, write_notifications
-from entitle.decide.campaign_sources import RegisterExtract
+from entitle.decide.campaign.context import CampaignContext, audit_run
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.figures import granted_outputs, letters_to_issue
+from entitle.decide.campaign.letters import addressees, build_letter
+from entitle.decide.campaign.notify import ORDER, Notification, recipients, write_notifications
+from entitle.decide.campaign.sources import RegisterExtract
 from entitle.decide.coupons import make_code
 from entitle.decide.letters import Letter, write_letters
 from entitle.store import campaigns as store

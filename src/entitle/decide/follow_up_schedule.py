@@ -17,8 +17,8 @@ from typing import Any
 
 from croniter import croniter  # type: ignore[import-untyped]
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign
 from entitle.decide.follow_up import due_batches, issue_batch
 from entitle.decide.watch_run import WeekSummary, run_week, watch_dir
 

@@ -92,7 +92,7 @@ def sync_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Inscribe who a campaign (or a desk purpose) needs; extend; deregister who left."""
-    from entitle.decide.campaign_inscriptions import ledger_of, magda_settings, sync_campaign
+    from entitle.decide.campaign.inscriptions import ledger_of, magda_settings, sync_campaign
     from entitle.decide.inscriptions import SyncPlan, check_period, sync_inscriptions
     from entitle.sources.magda import MagdaClient, MagdaConfigError
     from entitle.store import audit
@@ -189,7 +189,7 @@ def status_command(
     local: LocalOption = None,
 ) -> None:
     """Persons inscribed per purpose (counts only)."""
-    from entitle.decide.campaign_inscriptions import ledger_of
+    from entitle.decide.campaign.inscriptions import ledger_of
 
     ctx = _context(url, register, registry, local, None)
     print(json.dumps(ledger_of(ctx).purposes(), indent=2, sort_keys=True))

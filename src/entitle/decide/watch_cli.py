@@ -40,8 +40,8 @@ from entitle.decide.campaign_cli import (
 )
 
 if TYPE_CHECKING:
-    from entitle.decide.campaign_context import CampaignContext
-    from entitle.decide.campaign_def import Campaign
+    from entitle.decide.campaign.context import CampaignContext
+    from entitle.decide.campaign.definition import Campaign
 
 watch_app = typer.Typer(
     help="Weekly follow-up: re-decide only whom the week's notifications reach.",
@@ -71,7 +71,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Fetch the week's notifications, decide again whom they reach, store the week."""
-    from entitle.decide.campaign_def import load_campaigns
+    from entitle.decide.campaign.definition import load_campaigns
     from entitle.decide.watch_run import NotificationError, WatchError, run_week
     from entitle.sources.magda.errors import ErrorKind, MagdaError
 
@@ -259,7 +259,7 @@ def issue(
     """Send the ready batches whose hold window has passed (letters and notifications)."""
     from datetime import UTC, datetime
 
-    from entitle.decide.campaign_def import load_campaigns
+    from entitle.decide.campaign.definition import load_campaigns
     from entitle.decide.follow_up import FollowUpError, due_batches, issue_batch
 
     ctx = _context(url, register, None, None, output)

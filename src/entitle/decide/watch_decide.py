@@ -17,10 +17,10 @@ from typing import Any
 
 import polars as pl
 
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_evaluate import decide_chunk_rows, unknown_rows, with_change
-from entitle.decide.campaign_reasons import PENDING
-from entitle.decide.campaign_sources import FactSource, Target
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.evaluate import decide_chunk_rows, unknown_rows, with_change
+from entitle.decide.campaign.reasons import PENDING
+from entitle.decide.campaign.sources import FactSource, Target
 from entitle.decide.watch_subjects import FollowUpState, week_subjects
 from entitle.sources.access import Pseudonymiser
 

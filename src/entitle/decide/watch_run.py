@@ -29,11 +29,11 @@ from typing import Any, Final
 import polars as pl
 
 from entitle.decide.atomic import write_atomic
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_inscriptions import magda_settings, sync_campaign
-from entitle.decide.campaign_run import load_target
-from entitle.decide.campaign_sources import RegisterExtract, Target, read_dataset
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.inscriptions import magda_settings, sync_campaign
+from entitle.decide.campaign.run import load_target
+from entitle.decide.campaign.sources import RegisterExtract, Target, read_dataset
 from entitle.decide.follow_up import prepare_batch
 from entitle.decide.watch_decide import WeekResult, decide_week
 from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset

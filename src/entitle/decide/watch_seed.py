@@ -18,11 +18,11 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from entitle.decide.atomic import write_atomic
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_reasons import PENDING
-from entitle.decide.campaign_run import load_target
-from entitle.decide.campaign_sources import read_dataset
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.reasons import PENDING
+from entitle.decide.campaign.run import load_target
+from entitle.decide.campaign.sources import read_dataset
 from entitle.decide.follow_up import prepare_batch
 from entitle.decide.watch_decide import WeekResult
 from entitle.decide.watch_run import (

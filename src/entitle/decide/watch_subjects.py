@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from entitle.decide.campaign_sources import Target
+from entitle.decide.campaign.sources import Target
 
 __all__ = [
     "FollowUpState",

@@ -319,7 +319,7 @@ class CampaignDecision(Base):
     # a partial decision's certain minimum per open output with levels (e.g. tariff: reduced)
     at_least: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # per missing fact: whose (role and place in the household), what it settles, the reason's
-    # kind (see `campaign_missing`); never a value or an identifier
+    # kind (see `decide.campaign.missing`); never a value or an identifier
     missing: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 

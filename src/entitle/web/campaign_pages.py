@@ -45,14 +45,14 @@ from entitle.decide.campaign import (
     simulate,
     take_up_by_week,
 )
-from entitle.decide.campaign_context import safeguards
-from entitle.decide.campaign_def import Campaign, CampaignError, load_campaigns
-from entitle.decide.campaign_figures import RUN_CHANGES, shown_change
-from entitle.decide.campaign_health import public_health, read_health
-from entitle.decide.campaign_missing import whose_words
-from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
-from entitle.decide.campaign_review import RunExpiredError, due_count, expired_until
-from entitle.decide.campaign_sources import NOT_IN_REGISTER
+from entitle.decide.campaign.context import safeguards
+from entitle.decide.campaign.definition import Campaign, CampaignError, load_campaigns
+from entitle.decide.campaign.figures import RUN_CHANGES, shown_change
+from entitle.decide.campaign.health import public_health, read_health
+from entitle.decide.campaign.missing import whose_words
+from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
+from entitle.decide.campaign.review import RunExpiredError, due_count, expired_until
+from entitle.decide.campaign.sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.expr import T
 from entitle.rules.logic import OUTCOMES

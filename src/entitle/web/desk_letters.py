@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from entitle.decide.campaign_letters import render_letter
+from entitle.decide.campaign.letters import render_letter
 from entitle.decide.subject_activity import letters_about, subject_pseudonyms
 from entitle.insz import parse_insz
 from entitle.rules.model import Benefit

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign.definition import Campaign
 from entitle.decide.follow_up import (
     FollowUpError,
     days_figures,

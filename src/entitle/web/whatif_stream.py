@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from markupsafe import escape
 
 from entitle.decide.campaign import CampaignError
-from entitle.decide.campaign_whatif import WhatIf, WhatIfStep
+from entitle.decide.campaign.whatif import WhatIf, WhatIfStep
 from entitle.store.campaigns import CampaignStateError
 from entitle.web.i18n import Translator
 

@@ -110,8 +110,8 @@ def scale_run(
     The partitions hold only who lives with whom; each worker asks the registries through the
     gateway, as a campaign does (sender and capacity from ENTITLE_MAGDA_*; access log and
     pseudonym key in the data folder)."""
-    from entitle.decide.campaign_def import CampaignError
-    from entitle.decide.campaign_sources import RegisterExtract
+    from entitle.decide.campaign.definition import CampaignError
+    from entitle.decide.campaign.sources import RegisterExtract
     from entitle.decide.scale.cluster import dask_client, run_partitions
     from entitle.decide.scale.partitions import PartitionError, partition_population
     from entitle.rules.columnar import Population

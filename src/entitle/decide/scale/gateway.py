@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from entitle.decide.campaign_sources import GatewayChunk, GatewaySource
+from entitle.decide.campaign.sources import GatewayChunk, GatewaySource
 from entitle.decide.wiring import local_source
 from entitle.rules.columnar import Population
 from entitle.rules.model import Benefit

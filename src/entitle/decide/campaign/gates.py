@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, CampaignError
-from entitle.decide.campaign_sources import RegisterExtract, Target
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign, CampaignError
+from entitle.decide.campaign.sources import RegisterExtract, Target
 from entitle.store import campaigns as store
 
 

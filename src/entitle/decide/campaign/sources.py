@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import httpx
 import polars as pl
 
-from entitle.decide.campaign_def import Campaign, CampaignError
-from entitle.decide.campaign_reasons import MissingReason
+from entitle.decide.campaign.definition import Campaign, CampaignError
+from entitle.decide.campaign.reasons import MissingReason
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import FactRequest
 from entitle.rules.model import Benefit

@@ -14,8 +14,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from entitle.decide.campaign_context import audit_run
-from entitle.decide.campaign_def import Campaign
+from entitle.decide.campaign.context import audit_run
+from entitle.decide.campaign.definition import Campaign
 from entitle.rules.periods import expiry
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, CampaignError
-from entitle.decide.campaign_health import record_outcome
-from entitle.decide.campaign_run import pause_line, run_campaign
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign, CampaignError
+from entitle.decide.campaign.health import record_outcome
+from entitle.decide.campaign.run import pause_line, run_campaign
 from entitle.rules.loader import RuleFileError
 from entitle.sources.magda import MagdaConfigError
 from entitle.store.campaigns import CampaignStateError, RunView
@@ -108,7 +108,7 @@ def attempt(
     **options: Any,
 ) -> RunOutcome:
     """Run (or resume) the campaign and say what came of it, without raising for what an
-    operator can fix; the outcome is recorded for monitoring (`campaign_health`)."""
+    operator can fix; the outcome is recorded for monitoring (`campaign.health`)."""
     try:
         view = run(ctx, campaign, as_of, **options)
         outcome = outcome_of(campaign.name, view)

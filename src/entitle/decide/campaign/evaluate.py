@@ -16,10 +16,10 @@ from typing import Any
 
 import polars as pl
 
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_missing import Places, stored_items
-from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
-from entitle.decide.campaign_sources import NOT_IN_REGISTER, ChunkProvider, FactSource
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.missing import Places, stored_items
+from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
+from entitle.decide.campaign.sources import NOT_IN_REGISTER, ChunkProvider, FactSource
 from entitle.rules.columnar import Population, evaluate_population, fact_names
 from entitle.rules.expr import T
 from entitle.rules.model import Benefit
@@ -124,7 +124,7 @@ def _rows_of(
     persons: pl.DataFrame,
 ) -> list[dict[str, Any]]:
     """Decision rows to store (the change against the previous run is added by the caller):
-    with whose facts are missing (`campaign_missing`) and a partial decision's certain minimum.
+    with whose facts are missing (`campaign.missing`) and a partial decision's certain minimum.
 
     An undetermined subject with a fact missing through our failure is stored `pending`."""
     benefit = campaign.benefit

@@ -274,7 +274,7 @@ class Campaign:
         for name in spec.cost.outputs:
             if name not in benefit.outputs:
                 raise CampaignError(f"{where}: cost output {name!r} is not an output")
-        from entitle.decide.campaign_sources import REGISTER_FACTS
+        from entitle.decide.campaign.sources import REGISTER_FACTS
 
         for fact in spec.facts_from_register:
             if fact not in REGISTER_FACTS:

@@ -18,21 +18,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from entitle.decide.campaign_context import CampaignContext, audit_run
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_evaluate import (
+from entitle.decide.campaign.context import CampaignContext, audit_run
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.evaluate import (
     decide_chunk_rows,
     previous_state,
     unknown_rows,
     with_change,
 )
-from entitle.decide.campaign_figures import summarise
-from entitle.decide.campaign_gates import check_gates
-from entitle.decide.campaign_lock import run_lock
-from entitle.decide.campaign_preflight import PreflightCheck, preflight
-from entitle.decide.campaign_progress import RunProgress, Stages, stage_labels
-from entitle.decide.campaign_reasons import PENDING, ours_in
-from entitle.decide.campaign_sources import RegisterExtract, Target, read_dataset, select_target
+from entitle.decide.campaign.figures import summarise
+from entitle.decide.campaign.gates import check_gates
+from entitle.decide.campaign.lock import run_lock
+from entitle.decide.campaign.preflight import PreflightCheck, preflight
+from entitle.decide.campaign.progress import RunProgress, Stages, stage_labels
+from entitle.decide.campaign.reasons import PENDING, ours_in
+from entitle.decide.campaign.sources import RegisterExtract, Target, read_dataset, select_target
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 
@@ -332,7 +332,7 @@ def _run_in_workers(
     run_id: int,
 ) -> dict[str, Any] | None:
     """Decide chunks in worker processes; why the circuit stopped them, or None."""
-    from entitle.decide.campaign_workers import WorkerSpec, chunk_tasks, decide_in_workers
+    from entitle.decide.campaign.workers import WorkerSpec, chunk_tasks, decide_in_workers
 
     spec = WorkerSpec(
         campaign_path=str(campaign.path),

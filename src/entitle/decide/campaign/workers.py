@@ -53,8 +53,8 @@ def _watch_parent(parent: int) -> None:
 
 def _init(spec: WorkerSpec, events: Any, parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    from entitle.decide.campaign_context import CampaignContext
-    from entitle.decide.campaign_def import load_campaign
+    from entitle.decide.campaign.context import CampaignContext
+    from entitle.decide.campaign.definition import load_campaign
 
     campaign = load_campaign(Path(spec.campaign_path), Path(spec.benefits_dir))
     context = CampaignContext(
@@ -76,7 +76,7 @@ def _init(spec: WorkerSpec, events: Any, parent: int) -> None:
 
 
 def _decide(task: ChunkTask) -> ChunkDone:
-    from entitle.decide.campaign_evaluate import decide_chunk_rows
+    from entitle.decide.campaign.evaluate import decide_chunk_rows
 
     number, subjects, persons, households = task
     events = _state["events"]

@@ -13,12 +13,12 @@ import polars as pl
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, CampaignError
-from entitle.decide.campaign_evaluate import band_of, evaluate_chunk
-from entitle.decide.campaign_figures import cost_of
-from entitle.decide.campaign_progress import RunProgress, Stages, stage_labels
-from entitle.decide.campaign_run import load_target
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign, CampaignError
+from entitle.decide.campaign.evaluate import band_of, evaluate_chunk
+from entitle.decide.campaign.figures import cost_of
+from entitle.decide.campaign.progress import RunProgress, Stages, stage_labels
+from entitle.decide.campaign.run import load_target
 from entitle.rules.loader import _bands, _scalar
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit, DatedValue

@@ -18,20 +18,20 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.atomic import remove_stale_partials
-from entitle.decide.campaign_context import CampaignContext, audit_run
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_figures import granted_outputs, letters_to_issue
-from entitle.decide.campaign_letters import (
+from entitle.decide.campaign.context import CampaignContext, audit_run
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.figures import granted_outputs, letters_to_issue
+from entitle.decide.campaign.letters import (
     addressee_frame,
     addressee_map,
     build_letter,
     write_address_index,
 )
-from entitle.decide.campaign_notify import FILE_NAME as NOTIFICATIONS_FILE
-from entitle.decide.campaign_notify import notifications, recipients, write_notifications
-from entitle.decide.campaign_preflight import NotWritableError, database_problem
-from entitle.decide.campaign_review import refuse_expired
-from entitle.decide.campaign_sources import RegisterExtract, pupils_table, read_dataset
+from entitle.decide.campaign.notify import FILE_NAME as NOTIFICATIONS_FILE
+from entitle.decide.campaign.notify import notifications, recipients, write_notifications
+from entitle.decide.campaign.preflight import NotWritableError, database_problem
+from entitle.decide.campaign.review import refuse_expired
+from entitle.decide.campaign.sources import RegisterExtract, pupils_table, read_dataset
 from entitle.decide.coupons import make_code
 from entitle.decide.exports import BillingRow, write_billing_lists
 from entitle.decide.letters import Letter, write_letters

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from entitle.decide.campaign_def import CampaignError
-from entitle.decide.campaign_sources import (
+from entitle.decide.campaign.definition import CampaignError
+from entitle.decide.campaign.sources import (
     CachingPseudonymiser,
     FactSource,
     GatewaySource,
@@ -21,7 +21,7 @@ from entitle.sources.access import JsonlAccessLog, Pseudonymiser
 from entitle.store import audit
 
 if TYPE_CHECKING:
-    from entitle.decide.campaign_def import Campaign, Target
+    from entitle.decide.campaign.definition import Campaign, Target
     from entitle.rules.model import Benefit
     from entitle.settings import EntitleSettings
 

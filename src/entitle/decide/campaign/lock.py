@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign.context import CampaignContext
 from entitle.private_files import private_folder
 from entitle.store.campaigns import CampaignStateError
 

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_run import load_target
-from entitle.decide.campaign_sources import Target
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.run import load_target
+from entitle.decide.campaign.sources import Target
 from entitle.decide.inscriptions import (
     InscriptionLedger,
     SyncPlan,

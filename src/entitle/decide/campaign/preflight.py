@@ -26,9 +26,9 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign, CampaignError
-from entitle.decide.campaign_sources import Target
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign, CampaignError
+from entitle.decide.campaign.sources import Target
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.plan import plan_benefit
 
@@ -161,7 +161,7 @@ def sources_answer(check: Preflight) -> str | None:
 
 def inscriptions_held(check: Preflight) -> str | None:
     """Every target person is inscribed in the KSZ directory (when that is required)."""
-    from entitle.decide.campaign_inscriptions import preflight_inscriptions  # imports the run
+    from entitle.decide.campaign.inscriptions import preflight_inscriptions  # imports the run
 
     return preflight_inscriptions(check.ctx, check.campaign, check.as_of, check.target)
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from entitle.decide.campaign_context import CampaignContext
+from entitle.decide.campaign.context import CampaignContext
 from entitle.private_files import private_file, private_folder
 
 HEALTH_FILE = "campaign-health.json"

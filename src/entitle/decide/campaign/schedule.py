@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_outcome import RunOutcome, attempt
-from entitle.decide.campaign_progress import RunProgress
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.outcome import RunOutcome, attempt
+from entitle.decide.campaign.progress import RunProgress
 from entitle.store import campaigns as store
 
 

@@ -12,7 +12,7 @@ decisions, in a fixed order, and moved into place whole; issuing again (after a 
 the same bytes. Each record's `id` is derived from the campaign, run, subject and change, so a
 channel that reads the file twice can tell. Across runs each change is reported once because a
 run is compared with the previous approved run, and a draft whose baseline is no longer the
-latest approved run cannot be approved (`campaign_review`).
+latest approved run cannot be approved (`campaign.review`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.atomic import write_atomic
-from entitle.decide.campaign_def import Campaign
-from entitle.decide.campaign_sources import RegisterExtract
+from entitle.decide.campaign.definition import Campaign
+from entitle.decide.campaign.sources import RegisterExtract
 from entitle.decide.coupons import make_code
 from entitle.sources.access import Pseudonymiser
 from entitle.store.campaigns import RunView

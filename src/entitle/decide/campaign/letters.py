@@ -22,17 +22,17 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.atomic import write_atomic
-from entitle.decide.campaign_context import CampaignContext
-from entitle.decide.campaign_def import (
+from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.definition import (
     Campaign,
     CouponLetter,
     CouponTranslation,
     Letters,
     Translation,
 )
-from entitle.decide.campaign_evaluate import undecided_conditions
-from entitle.decide.campaign_missing import bring_list, owners_of
-from entitle.decide.campaign_sources import RegisterExtract
+from entitle.decide.campaign.evaluate import undecided_conditions
+from entitle.decide.campaign.missing import bring_list, owners_of
+from entitle.decide.campaign.sources import RegisterExtract
 from entitle.decide.letters import Letter, date_en, date_nl, euro, euro_en, letter_pdf
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.expr import T

@@ -11,10 +11,10 @@ from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from entitle.decide.campaign_def import Campaign, CouponLetter, CouponTranslation
-from entitle.decide.campaign_evaluate import undecided_conditions
-from entitle.decide.campaign_reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
-from entitle.decide.campaign_sources import NOT_IN_REGISTER
+from entitle.decide.campaign.definition import Campaign, CouponLetter, CouponTranslation
+from entitle.decide.campaign.evaluate import undecided_conditions
+from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
+from entitle.decide.campaign.sources import NOT_IN_REGISTER
 from entitle.rules.certain import outputs_at_least
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
