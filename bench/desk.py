@@ -68,7 +68,7 @@ def start_desk(
         "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
         "ENTITLE_API_CHECKS_PER_MINUTE": "10000000",
     }
-    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "entitle.cli.web", "serve", "--port", str(port)]
     command += ["--workers", str(workers), "--database-url", database, "--registry", registry]
     command += ["--benefits", str(REPO / "benefits" / "ghent"), "--data-dir", str(folder)]
     command += ["--log-level", "warning"]

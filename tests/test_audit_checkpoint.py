@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select, text
 from test_store import PSEUDONYMS, school_decision
 from typer.testing import CliRunner
 
+from entitle.cli.store import audit_app
 from entitle.store import db, retention
 from entitle.store.models import GENESIS_HASH, AuditEntry
-from entitle.store.store_cli import audit_app
 from entitle.web.backend import Backend
 
 runner = CliRunner()

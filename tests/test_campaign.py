@@ -498,7 +498,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     from typer.testing import CliRunner
 
-    from entitle.decide.campaign_cli import campaign_app
+    from entitle.cli.campaign import campaign_app
     from entitle.store.users import add_user
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"

@@ -68,7 +68,7 @@ def full_open(file, mode="r", *args, **kwargs):
     return handle
 
 io.open = full_open
-from entitle.cli import main
+from entitle.cli.main import main
 main()
 """
 

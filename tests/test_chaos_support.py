@@ -20,7 +20,7 @@ from entitle.store.models import CampaignLetter
 from entitle.store.users import add_user
 
 REPO = Path(__file__).resolve().parents[1]
-ENTITLE = [sys.executable, "-c", "from entitle.cli import main; main()"]
+ENTITLE = [sys.executable, "-c", "from entitle.cli.main import main; main()"]
 SENDER, CAPACITY = "gent.be/entitle", "ENTITLE"
 PASSWORD = "correct horse battery"
 

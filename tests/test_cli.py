@@ -24,7 +24,7 @@ from jsonschema import (  # type: ignore[import-untyped,unused-ignore]
 from ruamel.yaml import YAML
 from typer.testing import CliRunner, Result
 
-from entitle.cli import app
+from entitle.cli.main import app
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import benefit_json_schema
 

@@ -76,7 +76,7 @@ def entitle_command() -> list[str]:
     script = Path(sys.executable).with_name("entitle")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from entitle.cli import main; main()"]
+    return [sys.executable, "-c", "from entitle.cli.main import main; main()"]
 
 
 def demo_env() -> dict[str, str]:

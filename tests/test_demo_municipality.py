@@ -191,7 +191,7 @@ def test_serve_takes_the_municipality_s_folders(monkeypatch: pytest.MonkeyPatch)
     import uvicorn
     from typer.testing import CliRunner
 
-    from entitle.web.web_cli import web_app
+    from entitle.cli.web import web_app
 
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ENTITLE_")}
     monkeypatch.setattr(os, "environ", environ)  # serve writes its settings here
@@ -199,7 +199,7 @@ def test_serve_takes_the_municipality_s_folders(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(uvicorn, "run", lambda app, **_: started.append(app))
     result = CliRunner().invoke(web_app, ["serve", "--municipality", "vlasbeke"])
     assert result.exit_code == 0, result.output
-    assert started == ["entitle.web.web_cli:app_from_env"]
+    assert started == ["entitle.web.asgi:app_from_env"]
     assert environ["ENTITLE_MUNICIPALITY"] == "vlasbeke"
     assert Path(environ["ENTITLE_BENEFITS"]) == REPO / "benefits" / "vlasbeke"
     assert Path(environ["ENTITLE_CAMPAIGNS"]) == REPO / "campaigns" / "vlasbeke"

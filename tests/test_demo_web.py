@@ -12,7 +12,7 @@ import pytest
 from entitle.demo import DEMO_APP
 from entitle.demo_web import app_from_env
 from entitle.registry.reach import GroundTruth
-from entitle.web.web_cli import app_from_env as product_app_from_env
+from entitle.web.asgi import app_from_env as product_app_from_env
 
 BENEFITS = Path(__file__).resolve().parent.parent / "benefits" / "ghent"
 

@@ -37,7 +37,7 @@ from test_web_support import (
 )
 from typer.testing import CliRunner
 
-from entitle.cli import app as entitle_cli
+from entitle.cli.main import app as entitle_cli
 from entitle.web.backend import Backend
 
 WORKERS = 2
@@ -98,7 +98,7 @@ def desk(registry: Server, database_url: str, tmp_path: Path) -> Iterator[tuple[
         "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
         "ENTITLE_API_CHECKS_PER_MINUTE": "100000",
     }
-    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "entitle.cli.web", "serve", "--port", str(port)]
     command += ["--workers", str(WORKERS), "--database-url", database_url]
     command += ["--registry", registry.url, "--benefits", str(BENEFITS)]
     command += ["--data-dir", str(tmp_path / "state"), "--log-level", "warning"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from test_engines_agree import households_interleaved
 from typer.testing import CliRunner
 
-from entitle.cli import app
+from entitle.cli.main import app
 from entitle.decide.scale.cluster import dask_client, run_partitions
 from entitle.decide.scale.partitions import (
     PartitionError,

@@ -14,7 +14,7 @@ import pytest
 from test_registry_server import running_server
 from typer.testing import CliRunner
 
-from entitle.cli import app
+from entitle.cli.main import app
 from entitle.decide.scale.cluster import dask_client, run_partitions
 from entitle.decide.scale.gateway import GatewayProviders
 from entitle.decide.scale.partitions import partition_population

@@ -20,7 +20,7 @@ import typer
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from entitle.cli import app
+from entitle.cli.main import app
 from entitle.rules.casetest import run_file
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.columnar import cross_check_cases

@@ -211,7 +211,7 @@ def test_the_schedule_starts_the_weekly_follow_up(env: Env) -> None:
 def test_campaign_schedule_runs_watch_run_for_a_weekly_campaign(
     env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from entitle.cli import app
+    from entitle.cli.main import app
     from entitle.store.db import migrate
 
     folder = tmp_path / "campaigns"

@@ -240,7 +240,7 @@ def test_an_outage_trips_the_breaker_and_recovery_closes_it(
 def test_the_check_command_names_a_refused_purpose_and_service(city: City, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from entitle.cli import app
+    from entitle.cli.main import app
 
     with serve(city, tmp_path, NO_PARKING) as running:
         result = CliRunner().invoke(

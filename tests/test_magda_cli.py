@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from entitle.sources.magda_cli import magda_app
+from entitle.cli.magda import magda_app
 
 MOCK = Path(__file__).resolve().parents[2] / "shared" / "magda-mock"
 RESPONSES = MOCK / "responses"

@@ -13,7 +13,7 @@ from test_registry_city import City, write_city
 from test_registry_server import Server, running_server
 from typer.testing import CliRunner
 
-from entitle.cli import app
+from entitle.cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
 

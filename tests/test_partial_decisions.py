@@ -13,7 +13,7 @@ import pytest
 from entitle.decide.campaign.definition import load_campaign
 from entitle.decide.campaign.evaluate import certain_band
 from entitle.decide.check import CheckResult
-from entitle.decide.scale.cli import decision_counts
+from entitle.decide.scale.partitions import decision_counts
 from entitle.rules.cases import DictProvider
 from entitle.rules.columnar import (
     Population,

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from entitle.cli import app
+from entitle.cli.main import app
 from entitle.sources.access import Access, JsonlAccessLog, monthly_files
 from entitle.store import audit, db
 from entitle.store.models import (

@@ -161,7 +161,7 @@ def test_a_child_process_gets_no_entitle_setting(monkeypatch: pytest.MonkeyPatch
 
 
 def test_an_option_left_out_falls_to_the_setting_when_the_command_runs(tmp_path: Path) -> None:
-    from entitle.cli import app
+    from entitle.cli.main import app
 
     runner = CliRunner()
     env = {"ENTITLE_BENEFITS": str(tmp_path / "from-env")}

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from entitle.cli.store import audit_app
 from entitle.sources.access import Pseudonymiser
 from entitle.store import audit, db
 from entitle.store.models import AuditEntry
-from entitle.store.store_cli import audit_app
 
 PSEUDONYMS = Pseudonymiser(b"k" * 32)
 runner = CliRunner()

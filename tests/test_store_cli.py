@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from entitle.cli.store import audit_app, db_app, users_app
 from entitle.sources.access import Pseudonymiser
 from entitle.store import audit, db
-from entitle.store.store_cli import audit_app, db_app, users_app
 
 runner = CliRunner()
 PASSWORD = "correct horse battery"

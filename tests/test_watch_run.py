@@ -235,7 +235,7 @@ def test_a_notification_for_a_person_the_city_does_not_follow_is_ignored_and_log
 def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from entitle.decide.watch_cli import watch_app
+    from entitle.cli.watch import watch_app
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     migrate(url)

@@ -236,7 +236,7 @@ def running_web(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`entitle serve` as a real process on a free port, waited for and always stopped."""
     port = free_port()
-    command = [sys.executable, "-m", "entitle.web.web_cli", "serve", "--port", str(port), *options]
+    command = [sys.executable, "-m", "entitle.cli.web", "serve", "--port", str(port), *options]
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, stdout=sink, stderr=subprocess.STDOUT, cwd=REPO, env=env

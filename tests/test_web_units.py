@@ -190,7 +190,7 @@ def test_benefit_folder_errors(tmp_path: Path) -> None:
 def test_serve_refuses_a_bad_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from entitle.web.web_cli import web_app
+    from entitle.cli.web import web_app
 
     # `serve` exports its options to the environment for its workers: restore it afterwards
     for name in ("ENTITLE_BENEFITS", "ENTITLE_DATABASE_URL", "ENTITLE_MAGDA_BASE_URL"):

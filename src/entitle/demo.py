@@ -671,7 +671,7 @@ def run_demo(options: DemoOptions, console: Console, errors: Console) -> int:
                 )
                 web = _start(
                     "web app",
-                    "entitle.web.web_cli",
+                    "entitle.cli.web",
                     ["serve", "--host", HOST, "--port", str(web_port), *DEMO_APP],
                     layout=layout,
                     env=env,

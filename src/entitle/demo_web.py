@@ -2,7 +2,7 @@
 wired in, so a run started from the dashboard shows its reach (``ENTITLE_TRUTH``: the city).
 
 `entitle demo` serves it with ``entitle serve --app-factory entitle.demo_web:app_from_env``; the
-product's own factory (`entitle.web.web_cli.app_from_env`) never knows the simulator.
+product's own factory (`entitle.web.asgi.app_from_env`) never knows the simulator.
 """
 
 from __future__ import annotations

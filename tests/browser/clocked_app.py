@@ -21,7 +21,7 @@ START = datetime(2025, 9, 15, 10, 0, tzinfo=ZoneInfo("Europe/Brussels"))
 
 
 def app_from_env() -> object:
-    """`entitle.web.web_cli.app_from_env`, with the clock running from its start."""
+    """`entitle.web.asgi.app_from_env`, with the clock running from its start."""
     from entitle.web.app import create_app
     from entitle.web.settings import Settings
 

@@ -1,6 +1,6 @@
 """The desk in a real browser: Debian's Chromium driven by Playwright (sync API, headless).
 
-The application runs as ``python -m entitle.web.web_cli serve`` (uvicorn) in a subprocess on a
+The application runs as ``python -m entitle.cli.web serve`` (uvicorn) in a subprocess on a
 free port, against the registry simulator (another process) on the test city and a SQLite
 database in a temporary folder. Screenshots of the main pages go to
 ``tests/browser/artifacts/`` (ignored by git).

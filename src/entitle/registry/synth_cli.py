@@ -21,7 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from entitle.cli_settings import env_help, from_settings
+from entitle.cli.settings import env_help, from_settings
 from entitle.console import cli_console
 
 DEFAULT_OUT = Path("synthetic-city")

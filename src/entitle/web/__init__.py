@@ -1,5 +1,5 @@
 """The web layer: desk UI (Jinja2, progressive enhancement), auditor pages and the REST API.
 
-`entitle.web.app.create_app(settings)` builds the application; `entitle.web.web_cli.serve` runs
+`entitle.web.app.create_app(settings)` builds the application; `entitle.cli.web.serve` runs
 it (``entitle serve``).
 """

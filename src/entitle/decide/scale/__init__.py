@@ -2,5 +2,5 @@
 
 `partitions` writes a population as Parquet partitions by household and decides one partition;
 `cluster` runs every partition on Dask workers and collects the decisions; `gateway` lets each
-worker ask the registries itself; `cli` is the command.
+worker ask the registries itself; the command is `entitle.cli.scale`.
 """

@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from entitle.rules.columnar import HOUSEHOLD, ColumnarProvider, Population, evaluate_population
+from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
 
 ROW = "_row"  # a subject's position in the whole population's table: the output order
@@ -162,3 +163,20 @@ def collect_decisions(folders: Sequence[Path], benefit: Benefit, out: Path) -> P
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.sink_parquet(out)
     return out
+
+
+def decision_counts(frame: pl.LazyFrame) -> dict[str, int]:
+    """Outcomes of a columnar result, with the partial decisions (eligible, an output still open)
+    and the decisions a comparison settled by its bounds over unknown values."""
+    names = frame.collect_schema().names()
+    outcome = pl.col("outcome").cast(pl.String())
+    open_output = pl.any_horizontal(
+        *[pl.col(c).is_null() for c in names if c.startswith("out_")], pl.lit(False)
+    )
+    by_bounds = pl.col("by_bounds") if "by_bounds" in names else pl.lit(False)
+    row = frame.select(
+        *[(outcome == o).sum().alias(o) for o in OUTCOMES],
+        ((outcome == "eligible") & open_output).sum().alias("partial"),
+        by_bounds.fill_null(False).sum().alias("by_bounds"),
+    ).collect()
+    return {name: int(row[name][0]) for name in row.columns}

@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from entitle.decide.campaign_cli import (
+from entitle.cli.campaign import (
     BenefitsOption,
     CampaignsOption,
     LocalOption,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from entitle.cli_settings import env_help, from_settings
+from entitle.cli.settings import env_help, from_settings
 
 __all__ = ["selftest_command"]
 

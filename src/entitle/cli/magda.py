@@ -1,7 +1,7 @@
 """`entitle magda …`: MAGDA messages from the command line.
 
-The group is ``entitle magda``; `entitle.cli` adds ``entitle magda selftest`` to it (from
-`entitle.decide.selftest_cli`: the self-test asks the registries through the use cases).
+The group is ``entitle magda``; `entitle.cli.main` adds ``entitle magda selftest`` to it (from
+`entitle.cli.selftest`: the self-test asks the registries through the use cases).
 """
 
 from __future__ import annotations

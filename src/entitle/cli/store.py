@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from entitle.cli_settings import env_help
+from entitle.cli.settings import env_help
 from entitle.console import cli_console
 from entitle.private_files import private_file
 from entitle.settings import settings

@@ -17,10 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from entitle.settings import RetentionPolicy
-from entitle.sources.access import monthly_files
-from entitle.sources.access_index import index_path
-from entitle.store.store_cli import (
+from entitle.cli.store import (
     JsonOption,
     UrlOption,
     cli_actor,
@@ -28,6 +25,9 @@ from entitle.store.store_cli import (
     console,
     errors,
 )
+from entitle.settings import RetentionPolicy
+from entitle.sources.access import monthly_files
+from entitle.sources.access_index import index_path
 
 if TYPE_CHECKING:  # the database layer is imported by the commands (a quick --help)
     from entitle.store.retention import PurgeReport

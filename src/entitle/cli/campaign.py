@@ -45,12 +45,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from entitle.cli_settings import env_help, from_settings
+from entitle.cli.settings import env_help, from_settings
 from entitle.console import cli_console
 from entitle.rules.logic import OUTCOMES
 from entitle.settings import SettingsError, env_name, settings
 
-if TYPE_CHECKING:  # the commands import what they run (`import entitle.cli` stays light)
+if TYPE_CHECKING:  # the commands import what they run (`entitle --help` stays quick)
     from sqlalchemy.orm import Session
 
     from entitle.decide.campaign.context import CampaignContext
@@ -590,7 +590,7 @@ def schedule_command(
     except (CampaignError, RuleFileError) as exc:
         raise _fail(str(exc)) from None
     ctx = _context(url, register, registry, local, output)
-    from entitle.decide.watch_cli import schedule_follow_up
+    from entitle.cli.watch import schedule_follow_up
 
     # the weekly follow-up (`watch run`, then the batches due) of campaigns that have one
     follow_up = schedule_follow_up(ctx, loaded, moment, dry_run=dry_run, quiet=as_json)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from entitle.decide.campaign_cli import (
+from entitle.cli.campaign import (
     ActorOption,
     BenefitsOption,
     CampaignsOption,

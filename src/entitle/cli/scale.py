@@ -21,17 +21,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from entitle.cli_settings import env_help, from_settings
+from entitle.cli.settings import env_help, from_settings
 from entitle.console import cli_console
-from entitle.rules.logic import OUTCOMES
 from entitle.settings import settings as entitle_settings
 
 scale_app = typer.Typer(
     help="Whole populations, partitioned over a Dask cluster.", no_args_is_help=True
 )
-if TYPE_CHECKING:  # polars and the gateway are imported by the command (a quick --help)
-    import polars as pl
-
+if TYPE_CHECKING:  # the gateway is imported by the command (a quick --help)
     from entitle.decide.scale.gateway import GatewayProviders
     from entitle.rules.model import Benefit
 
@@ -166,6 +163,8 @@ def _gateway_providers(registry: str | None, local: str | None) -> GatewayProvid
 def _report(files: dict[str, Path], loaded: float, total: float) -> None:
     import polars as pl
 
+    from entitle.decide.scale.partitions import decision_counts
+
     table = Table(title="Decisions")
     columns = ("benefit", "eligible", "of which partial", "not eligible", "undetermined")
     for column in (*columns, "settled by bounds", "file"):
@@ -183,22 +182,3 @@ def _report(files: dict[str, Path], loaded: float, total: float) -> None:
         )
     console.print(table)
     console.print(f"read and partitioned in {loaded:.1f} s; {total:.1f} s in all")
-
-
-def decision_counts(frame: pl.LazyFrame) -> dict[str, int]:
-    """Outcomes of a columnar result, with the partial decisions (eligible, an output still open)
-    and the decisions a comparison settled by its bounds over unknown values."""
-    import polars as pl
-
-    names = frame.collect_schema().names()
-    outcome = pl.col("outcome").cast(pl.String())
-    open_output = pl.any_horizontal(
-        *[pl.col(c).is_null() for c in names if c.startswith("out_")], pl.lit(False)
-    )
-    by_bounds = pl.col("by_bounds") if "by_bounds" in names else pl.lit(False)
-    row = frame.select(
-        *[(outcome == o).sum().alias(o) for o in OUTCOMES],
-        ((outcome == "eligible") & open_output).sum().alias("partial"),
-        by_bounds.fill_null(False).sum().alias("by_bounds"),
-    ).collect()
-    return {name: int(row[name][0]) for name in row.columns}

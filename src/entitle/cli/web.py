@@ -1,6 +1,6 @@
 """``entitle serve``: the desk UI and the REST API.
 
-``python -m entitle.web.web_cli serve …`` runs the same command without the rest of the command
+``python -m entitle.cli.web serve …`` runs the same command without the rest of the command
 line (the demo, tests and benchmark start it so). Options set the environment that
 `Settings.from_env()` reads, so several worker processes (``--workers``) share one configuration
 and one database.
@@ -21,14 +21,6 @@ web_app = typer.Typer(help="The desk UI and REST API.", no_args_is_help=True)
 @web_app.callback()
 def _web() -> None:
     """The desk UI and REST API."""
-
-
-def app_from_env() -> object:
-    """The ASGI application from the environment (uvicorn's factory)."""
-    from entitle.web.app import create_app
-    from entitle.web.settings import Settings
-
-    return create_app(Settings.from_env())
 
 
 @web_app.command("serve")
@@ -79,7 +71,7 @@ def serve(
             hidden=True,
             help="module:function building the application (the demo wires its ground truth).",
         ),
-    ] = "entitle.web.web_cli:app_from_env",
+    ] = "entitle.web.asgi:app_from_env",
 ) -> None:
     """Serve the desk UI and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json)."""
     import uvicorn
