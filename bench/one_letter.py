@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from entitle.store import campaigns as store
     from entitle.store.db import make_engine, migrate, session_factory
     from entitle.web.app import create_app
-    from entitle.web.campaign_pages import CampaignSetup
+    from entitle.web.campaigns.setup import CampaignSetup
     from entitle.web.settings import Settings
 
     figures: list[tuple[str, str]] = []

@@ -23,7 +23,7 @@ from entitle.registry.synth import write_city
 from entitle.rules.catalogue import default_catalogue
 from entitle.store import campaigns as store
 from entitle.store.db import make_engine, migrate, session_factory
-from entitle.web.campaign_pages import Words, sample_rows
+from entitle.web.campaigns.words import Words, sample_rows
 from entitle.web.i18n import Translator
 
 REPO = Path(__file__).resolve().parents[1]

@@ -602,7 +602,7 @@ def dashboard(tmp_path: Path, ctx: CampaignContext) -> Iterator[TestClient]:
     from test_web_support import PASSWORD, login, settings_for
 
     from entitle.web.app import create_app
-    from entitle.web.campaign_pages import CampaignSetup
+    from entitle.web.campaigns.setup import CampaignSetup
 
     settings = settings_for(
         "http://127.0.0.1:9",

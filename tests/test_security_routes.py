@@ -24,7 +24,7 @@ from test_web_support import PASSWORD, Web, csrf_token, signed_in, web_app, writ
 
 import entitle.web
 from entitle.web.auth import DESK_ROLES, OVERRIDE_ROLES, ROLES
-from entitle.web.campaign_pages import CAMPAIGN_ROLES
+from entitle.web.campaigns.setup import CAMPAIGN_ROLES
 from entitle.web.security import SecurityHeaders
 from entitle.web.visibility import Caller, decision_access
 

@@ -40,14 +40,9 @@ from entitle.registry.synth import write_city
 from entitle.store import campaigns as store
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun
 from entitle.web.app import WebState, create_app
-from entitle.web.campaign_pages import (
-    CHART_WIDTH,
-    VALUE_ROOM,
-    CampaignSetup,
-    bar_chart,
-    money_input,
-    parameter_text,
-)
+from entitle.web.campaigns.charts import CHART_WIDTH, VALUE_ROOM, bar_chart
+from entitle.web.campaigns.setup import CampaignSetup
+from entitle.web.campaigns.whatif import money_input, parameter_text
 from entitle.web.i18n import catalogue
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=ZoneInfo("Europe/Brussels"))

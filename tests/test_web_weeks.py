@@ -20,7 +20,7 @@ from entitle.decide import follow_up as fu
 from entitle.decide.campaign.context import CampaignContext
 from entitle.store import audit
 from entitle.web.app import create_app
-from entitle.web.campaign_pages import CampaignSetup
+from entitle.web.campaigns.setup import CampaignSetup
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ import pytest
 
 from entitle.decide.campaign.definition import CampaignError
 from entitle.decide.campaign.whatif import WhatIfStep
+from entitle.web.campaigns.whatif_stream import RESULT_MARK, STEPS_MARK, step_line, stream
 from entitle.web.i18n import Translator
-from entitle.web.whatif_stream import RESULT_MARK, STEPS_MARK, step_line, stream
 
 PAGE = f"<main><form></form><ol>{STEPS_MARK}</ol>{RESULT_MARK}</main>"
 

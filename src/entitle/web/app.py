@@ -198,7 +198,7 @@ def create_app(
     from entitle.web.account_pages import router as account_router
     from entitle.web.api import router as api_router
     from entitle.web.audit_pages import router as audit_router
-    from entitle.web.campaign_pages import install as install_campaigns
+    from entitle.web.campaigns.routes import install as install_campaigns
     from entitle.web.desk_letters import router as desk_letters_router
     from entitle.web.pages import router as pages_router
 

@@ -15,7 +15,7 @@ from entitle.insz import parse_insz
 from entitle.rules.model import Benefit
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, web_state
-from entitle.web.campaign_pages import campaign_setup
+from entitle.web.campaigns.setup import campaign_setup
 
 router = APIRouter(include_in_schema=False)
 MAX_FIELD = 200

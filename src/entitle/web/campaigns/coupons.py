@@ -37,7 +37,7 @@ from entitle.web.auth import (
     web_state,
 )
 from entitle.web.backend import TokenView
-from entitle.web.campaign_pages import campaign_setup
+from entitle.web.campaigns.setup import campaign_setup
 from entitle.web.i18n import BRUSSELS
 from entitle.web.views import render, translator
 

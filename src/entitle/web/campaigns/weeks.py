@@ -28,7 +28,7 @@ from entitle.decide.follow_up import (
     weeks_of,
 )
 from entitle.web.auth import Officer, PageError, csrf_officer, web_state
-from entitle.web.campaign_pages import _as_manager, campaign_setup, require_manager
+from entitle.web.campaigns.setup import as_manager, campaign_setup, require_manager
 from entitle.web.i18n import Translator
 from entitle.web.textcheck import checked_text
 from entitle.web.views import render, translator
@@ -167,7 +167,7 @@ def weeks_page(
 def _turn(
     request: Request, officer: Officer, name: str, week: int, note: str, hold: bool
 ) -> Response:
-    _as_manager(officer)
+    as_manager(officer)
     campaign = _campaign(request, name)
     t = translator(request)
     note, problem = checked_text(t, note, NOTE_MAX)
