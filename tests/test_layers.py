@@ -2,7 +2,8 @@
 `rules` imports nothing of Entitle but `insz`, and nothing that does I/O (clusters, networks,
 databases, processes, Parquet or CSV files — it reads only its own rule files); `sources` and
 `registry` never import `web` or `decide`; `store` imports no use case (`decide`) nor source;
-`web` reaches facts only through `decide` (never `sources` or `registry`); the product never
+`web` reaches facts only through `decide` (never `sources` or `registry`), and the campaign pages
+reach `store` and `rules` only through it too, but for the rules' public types; the product never
 imports `registry` — it talks to the simulator over HTTP, as it would to MAGDA — and the command
 line (`cli`, which no product package imports) imports the simulator's commands only in the
 function that mounts them when one of them runs; only `entitle.settings` reads the environment."""
@@ -169,6 +170,57 @@ def test_the_command_line_loads_no_heavy_library_up_front() -> None:
         check=True,
     )
     assert loaded.stdout.strip() == "[]"
+
+
+# the public types of `rules` a page may name; the rest of `rules`, and all of `store`, the parts
+# of `web` below reach through the use cases (`decide`)
+PUBLIC_RULES = {
+    "entitle.rules.catalogue": {"Catalogue"},
+    "entitle.rules.expr": {"T"},
+    "entitle.rules.logic": {"Outcome"},
+    "entitle.rules.model": {"Benefit", "Parameter"},
+    "entitle.rules.periods": {"Period"},
+}
+WEB_THROUGH_DECIDE = ("web/campaigns",)
+
+
+def store_and_rules_internals(path: Path) -> set[str]:
+    """What a module imports of `store` and `rules` beyond the rules' public types."""
+    inner = (["entitle", "store"], ["entitle", "rules"])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[:2] in inner:
+                public = PUBLIC_RULES.get(node.module, set())
+                found.update(f"{node.module}.{a.name}" for a in node.names if a.name not in public)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[:2] in inner)
+    return found
+
+
+@pytest.mark.parametrize("part", WEB_THROUGH_DECIDE)
+def test_the_pages_reach_store_and_rules_through_decide(part: str) -> None:
+    found = {
+        str(path.relative_to(SRC)): sorted(store_and_rules_internals(path))
+        for path in sorted((SRC / part).rglob("*.py"))
+        if store_and_rules_internals(path)
+    }
+    assert found == {}
+
+
+def test_the_public_types_check_sees_store_and_rules_internals(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "from entitle.store import campaigns as store\nfrom entitle.rules.expr import T\n"
+        "from entitle.rules.logic import OUTCOMES, Outcome\nimport entitle.rules.periods\n"
+        "def f():\n    from entitle.store.campaigns import RunView\n"
+    )
+    assert store_and_rules_internals(module) == {
+        "entitle.store.campaigns",
+        "entitle.store.campaigns.RunView",
+        "entitle.rules.logic.OUTCOMES",
+        "entitle.rules.periods",
+    }
 
 
 def test_the_check_sees_imports_inside_functions(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from entitle.decide.campaign.review import RunExpiredError, approve_run, reject_
 from entitle.decide.campaign.run import abandon, finish, run_campaign
 from entitle.decide.campaign.schedule import Due, due_runs, run_due
 from entitle.decide.campaign.whatif import WhatIf, parse_overrides, simulate
-from entitle.store.campaigns import CampaignStateError
+from entitle.store.campaigns import CampaignStateError, RunView, get_run
 
 __all__ = [
     "CampaignContext",
@@ -49,6 +49,7 @@ __all__ = [
     "ReachEvaluation",
     "RunExpiredError",
     "RunProgress",
+    "RunView",
     "WhatIf",
     "abandon",
     "addressees",
@@ -59,6 +60,7 @@ __all__ = [
     "due_runs",
     "evaluate_chunk",
     "finish",
+    "get_run",
     "issue_run",
     "parse_overrides",
     "reject_run",

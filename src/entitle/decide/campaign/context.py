@@ -17,6 +17,7 @@ from entitle.decide.campaign.sources import (
     GatewaySource,
 )
 from entitle.decide.coupons import coupon_key
+from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.sources.access import JsonlAccessLog, Pseudonymiser
 from entitle.store import audit
 
@@ -67,6 +68,11 @@ class CampaignContext:
         path = self.state_dir / "pseudonym.key"
         Pseudonymiser.from_key_file(path)  # creates the key when absent
         return CachingPseudonymiser(bytes.fromhex(path.read_text(encoding="utf-8").strip()))
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The facts' catalogue the campaigns decide with (the pages name facts by it)."""
+        return default_catalogue()
 
     def coupon_key(self) -> bytes:
         return coupon_key(self.state_dir / "coupon.key")

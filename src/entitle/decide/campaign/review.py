@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from entitle.decide.campaign.context import audit_run
 from entitle.decide.campaign.definition import Campaign
-from entitle.rules.periods import expiry
+from entitle.rules.periods import Expiry, expiry
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 
@@ -34,10 +34,17 @@ class RunExpiredError(CampaignStateError):
         )
 
 
+def run_validity(campaign: Campaign, run: RunView, today: date) -> tuple[date, Expiry | None]:
+    """The last day the run's decisions hold (the end of its reference date's period), and
+    whether on `today` that is past ("expired") or soon ("short")."""
+    until = campaign.benefit.valid_until(run.as_of)
+    return until, expiry(until, today)
+
+
 def expired_until(campaign: Campaign, run: RunView, today: date) -> date | None:
     """The last day the run's decisions hold when that day is before `today`, else None."""
-    until = campaign.benefit.valid_until(run.as_of)
-    return until if expiry(until, today) == "expired" else None
+    until, found = run_validity(campaign, run, today)
+    return until if found == "expired" else None
 
 
 def due_count(campaign: Campaign, summary: dict[str, object]) -> int:

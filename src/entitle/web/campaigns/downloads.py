@@ -9,8 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from entitle.decide.campaign import render_letter
-from entitle.store.campaigns import RunView
+from entitle.decide.campaign import RunView, render_letter
 from entitle.web.auth import Officer, PageError, web_state
 from entitle.web.campaigns.runs import load_run
 from entitle.web.campaigns.setup import NOTIFICATION_ROLES, campaign_setup, require_manager

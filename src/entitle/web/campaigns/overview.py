@@ -12,7 +12,6 @@ from fastapi.responses import Response
 
 from entitle.decide.campaign import campaign_runs, take_up_by_week
 from entitle.decide.campaign.health import public_health, read_health
-from entitle.rules.catalogue import default_catalogue
 from entitle.web.auth import Officer, web_state
 from entitle.web.campaigns.charts import Chart, bar_chart
 from entitle.web.campaigns.setup import campaign_setup, require_manager
@@ -37,7 +36,7 @@ def campaigns_page(
     weekly = state.backend.run(lambda s: {name: take_up_by_week(s, name) for name in loaded})
     sections = []
     for name, campaign in loaded.items():
-        words = Words(t, campaign, default_catalogue())
+        words = Words(t, campaign, setup.context.catalogue)
         runs = []
         for run in listed.get(name, []):
             outcomes = run.get("outcomes") or {}
@@ -75,18 +74,17 @@ def campaigns_page(
         {
             "campaigns": sections,
             "load_error": setup.load_error,
-            "outcome_heads": _outcome_heads(t),
+            "outcome_heads": _outcome_heads(Words(t, None, setup.context.catalogue)),
         },
     )
 
 
-def _outcome_heads(t: Translator) -> list[tuple[str, str, str]]:
+def _outcome_heads(words: Words) -> list[tuple[str, str, str]]:
     """The run list's outcome columns: (outcome, short heading, the outcome in full words)."""
-    words = Words(t, None, default_catalogue())
     heads = []
     for outcome in RUN_OUTCOMES:
         full = words.outcome(outcome)
-        short = t("campaign.col.pending") if outcome == "pending" else full
+        short = words.t("campaign.col.pending") if outcome == "pending" else full
         heads.append((outcome, short, full))
     return heads
 

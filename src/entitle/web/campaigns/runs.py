@@ -11,14 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from entitle.decide.campaign import run_figures
+from entitle.decide.campaign import RunView, get_run, run_figures
 from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.figures import RUN_CHANGES
-from entitle.decide.campaign.review import due_count, expired_until
-from entitle.rules.catalogue import default_catalogue
-from entitle.rules.periods import expiry
-from entitle.store import campaigns as store
-from entitle.store.campaigns import RunView
+from entitle.decide.campaign.review import due_count, expired_until, run_validity
 from entitle.web.auth import Officer, PageError, web_state
 from entitle.web.campaigns.charts import Chart, bar_chart
 from entitle.web.campaigns.setup import NOTIFICATION_ROLES, campaign_setup, require_manager
@@ -27,17 +23,21 @@ from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 
 router = APIRouter(include_in_schema=False)
-CHANGES = RUN_CHANGES
 SAMPLE = 10
 
 
 def load_run(request: Request, run_id: int) -> RunView:
     if run_id < 1 or run_id > 2**62:
         raise PageError(404, "error.not_found")
-    run = web_state(request).backend.run(lambda s: store.get_run(s, run_id))
+    run = web_state(request).backend.run(lambda s: get_run(s, run_id))
     if run is None:
         raise PageError(404, "error.not_found")
     return run
+
+
+def reviewed_by(run: RunView, officer: Officer) -> bool:
+    """Whether the officer gave the run a verdict already (one each: four eyes are two)."""
+    return officer.username in {v.actor for v in run.verdicts}
 
 
 def show_run(
@@ -57,7 +57,7 @@ def show_run(
     run = load_run(request, run_id)
     figures = state.backend.run(lambda s: run_figures(s, run_id, sample=SAMPLE))
     campaign = setup.campaign(run.campaign)
-    words = Words(t, campaign, default_catalogue())
+    words = Words(t, campaign, setup.context.catalogue)
     outcomes: dict[str, int] = figures.get("outcomes") or {}
     changes: dict[str, int] = figures.get("changes") or {}
     counted: dict[str, int] = figures.get("bands") or {}
@@ -80,7 +80,7 @@ def show_run(
             t("run.changes"),
             [
                 (words.change(c), changes.get(c, 0), words.count(changes.get(c)), c)
-                for c in CHANGES
+                for c in RUN_CHANGES
                 if c != "none"
             ],
         )
@@ -136,7 +136,7 @@ def show_run(
         files.append({"href": href, "text": text})
     issued: dict[str, int] = figures.get("letters_issued") or {}
     due: dict[str, int] = figures.get("letters_due") or {}
-    reviewed = officer.username in {v.actor for v in run.verdicts}
+    reviewed = reviewed_by(run, officer)
     verdicts = [
         t(
             f"run.verdict_{v.verdict}",
@@ -158,7 +158,7 @@ def show_run(
         "subjects": subjects,
         "outcomes": outcomes,
         "changes": changes,
-        "change_names": CHANGES,
+        "change_names": RUN_CHANGES,
         "outcome_names": RUN_OUTCOMES,
         "bands": [
             (words.band(b), words.count(n), words.money(cost_by_band.get(b)))
@@ -213,11 +213,10 @@ def validity_warning(
 ) -> str | None:
     """Said before a run is approved or issued: its decisions (letters, billing lists) are valid
     until the end of the period of the run's reference date — already past, or soon
-    (`periods.expiry`)."""
+    (`run_validity`)."""
     if campaign is None or run.status not in ("draft", "approved"):
         return None
-    until = campaign.benefit.valid_until(run.as_of)
-    found = expiry(until, today)
+    until, found = run_validity(campaign, run, today)
     if found == "expired":
         return t("run.validity_past", until=t.day(until), as_of=t.day(run.as_of))
     if found == "short":

@@ -13,9 +13,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from entitle.decide.campaign import WhatIf, campaign_runs, parse_overrides, simulate
 from entitle.decide.campaign.definition import Campaign, CampaignError
-from entitle.rules.catalogue import default_catalogue
 from entitle.rules.expr import T
-from entitle.rules.logic import OUTCOMES
+from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit, Parameter
 from entitle.web.auth import Officer, csrf_officer, web_state
 from entitle.web.campaigns import whatif_stream
@@ -145,7 +144,7 @@ def _whatif_page(
             day = date.fromisoformat(as_of)
     except ValueError:
         pass
-    words = Words(t, campaign, default_catalogue())
+    words = Words(t, campaign, setup.context.catalogue)
     context: dict[str, Any] = {
         "campaigns": [(c.name, t.text(c.spec.title)) for c in loaded.values()],
         "campaign": campaign,
@@ -226,7 +225,7 @@ def _whatif_view(t: Translator, words: Words, campaign: Campaign, result: WhatIf
                 words.count(result.variant.get(o)),
                 words.signed(result.variant.get(o, 0) - result.baseline.get(o, 0)),
             )
-            for o in OUTCOMES
+            for o in Outcome
         ],
         "transitions": transitions,
         "chart": bar_chart("whatif", t("whatif.chart"), items) if items else None,
@@ -292,7 +291,7 @@ async def whatif_run(
     if not settings:
         return page(422, error=t("whatif.none_changed"))
     backend = web_state(request).backend
-    words = Words(t, campaign, default_catalogue())
+    words = Words(t, campaign, setup.context.catalogue)
 
     def finish(result: WhatIf) -> str:
         """Audit the evaluation (it read the whole target's facts), then the result's HTML."""

@@ -22,9 +22,8 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 from markupsafe import escape
 
-from entitle.decide.campaign import CampaignError
+from entitle.decide.campaign import CampaignError, CampaignStateError
 from entitle.decide.campaign.whatif import WhatIf, WhatIfStep
-from entitle.store.campaigns import CampaignStateError
 from entitle.web.i18n import Translator
 
 log = logging.getLogger(__name__)

@@ -17,14 +17,14 @@ from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, Missi
 from entitle.decide.campaign.sources import NOT_IN_REGISTER
 from entitle.rules.catalogue import Catalogue
 from entitle.rules.expr import T
-from entitle.rules.logic import OUTCOMES
+from entitle.rules.logic import Outcome
 from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT, MISSING_KINDS
 from entitle.web.i18n import Translator
 from entitle.web.visibility import protected_conditions
 
 # a run's outcomes: also `pending`, a household left for the next run by a failure of ours or
 # of the source (never "not eligible" nor "undetermined", and never a letter)
-RUN_OUTCOMES = (*OUTCOMES, PENDING)
+RUN_OUTCOMES = (*(o.value for o in Outcome), PENDING)
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Words:
     def outcome(self, outcome: str) -> str:
         if outcome == PENDING:
             return self.t("campaign.outcome.pending")
-        return self.t(f"card.outcome.{outcome}") if outcome in OUTCOMES else outcome
+        return self.t(f"card.outcome.{outcome}") if outcome in RUN_OUTCOMES else outcome
 
     def target(self, kind: str) -> str:
         return self.t(f"campaign.target.{kind}")
@@ -56,15 +56,13 @@ class Words:
         return self.t.number(value or 0)
 
     def signed(self, value: float) -> str:
-        text = self.t.number(abs(value))
-        return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+        return _signed(self.t.number(abs(value)), value)
 
     def money(self, value: float | None) -> str:
         return self.t.money(value or 0.0)
 
     def signed_money(self, value: float) -> str:
-        text = self.t.money(abs(value))
-        return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+        return _signed(self.t.money(abs(value)), value)
 
     def share(self, value: float | None) -> str:
         return f"{self.t.number(round((value or 0.0) * 100, 1))} %"
@@ -147,6 +145,11 @@ class Words:
         if output is not None and output.type == T.MONEY and isinstance(value, int | float):
             return label, self.t.money(float(value))
         return label, "" if value is None else self.t.value(value)
+
+
+def _signed(text: str, value: float) -> str:
+    """A difference's figure in words with its sign (a minus sign, not a hyphen)."""
+    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
 
 
 def band_order(bands: Iterable[str]) -> list[str]:
