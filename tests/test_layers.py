@@ -249,7 +249,7 @@ READS_ENVIRONMENT = {
     ("sources/magda/settings.py", "pydantic_settings"): (
         "the MAGDA connector's own model (ENTITLE_MAGDA_*), referenced by entitle.settings"
     ),
-    ("cli/campaign.py", "envvar="): (
+    ("cli/options.py", "envvar="): (
         "`--as` is required: Click takes it from ENTITLE_USER, named by the model (env_name)"
     ),
 }

@@ -13,10 +13,8 @@
     entitle campaign abandon NAME --as USER
     entitle campaign coupon CODE [--use --as ACTOR]
 
-Where: --campaigns (ENTITLE_CAMPAIGNS, default ./campaigns), --benefits (ENTITLE_BENEFITS,
-./benefits), --register (ENTITLE_REGISTER_EXTRACT), --registry (ENTITLE_MAGDA_BASE_URL),
---local (ENTITLE_LOCAL), --url (ENTITLE_DATABASE_URL), --output
-(ENTITLE_CAMPAIGN_OUTPUT).
+Where: --campaigns, --benefits, --register, --registry, --local, --url and --output, each
+falling back to its setting (`entitle.cli.options.Where`).
 Approve, reject, issue, export and abandon sign in: --as names your campaign-manager account
 (ENTITLE_USER), its password comes from ENTITLE_PASSWORD or a hidden prompt.
 Exit codes (run, schedule, approve, issue): 0 done, 1 done with subjects pending through
@@ -45,10 +43,24 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from entitle.cli.settings import env_help, from_settings
+from entitle.cli.options import (
+    BY_SETTINGS,
+    DEFAULT_WORKERS,
+    ActorOption,
+    AsOfOption,
+    JsonOption,
+    Where,
+    WorkersOption,
+    errors,
+    fail,
+    parse_date,
+    parse_moment,
+    where_options,
+)
+from entitle.cli.signin import INSZ_ROLES, sign_in
+from entitle.cli.watch import schedule_follow_up
 from entitle.console import cli_console
 from entitle.rules.logic import OUTCOMES
-from entitle.settings import SettingsError, env_name, settings
 
 if TYPE_CHECKING:  # the commands import what they run (`entitle --help` stays quick)
     from sqlalchemy.orm import Session
@@ -62,181 +74,6 @@ campaign_app = typer.Typer(
     help="Proactive campaigns: run, review, issue, simulate.", no_args_is_help=True
 )
 console = cli_console(highlight=False)
-errors = cli_console(stderr=True, highlight=False)
-
-# Options left out fall to the settings (`entitle.settings`): read there, when the command runs.
-CampaignsOption = Annotated[
-    Path,
-    typer.Option(
-        "--campaigns",
-        callback=from_settings("campaigns"),
-        help=env_help("Campaign files.", "campaigns"),
-    ),
-]
-BenefitsOption = Annotated[
-    Path,
-    typer.Option(
-        "--benefits",
-        callback=from_settings("benefits"),
-        help=env_help("Benefit files.", "benefits"),
-    ),
-]
-RegisterOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--register",
-        help=env_help("Register extract folder (persons, households).", "register_extract"),
-        show_default=False,
-    ),
-]
-RegistryOption = Annotated[
-    str | None,
-    typer.Option("--registry", help="MAGDA / simulator URL. \\[env ENTITLE_MAGDA_BASE_URL]"),
-]
-LocalOption = Annotated[
-    str | None,
-    typer.Option("--local", help=env_help("Local datasets folder or URL.", "local")),
-]
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", help=env_help("Database URL.", "database_url"), show_default=False),
-]
-OutputOption = Annotated[
-    Path | None,
-    typer.Option("--output", help=env_help("Where letters go.", "campaign_output")),
-]
-ActorOption = Annotated[
-    str,
-    typer.Option(
-        "--as",
-        envvar=env_name("user"),  # a required option: Click takes it from the variable
-        help="Your campaign-manager account (password: ENTITLE_PASSWORD or a prompt).",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(message, markup=False)
-    return typer.Exit(code)
-
-
-def _context(
-    url: str | None,
-    register: Path | None,
-    registry: str | None,
-    local: str | None,
-    output: Path | None,
-) -> CampaignContext:
-    from entitle.decide.campaign.context import CampaignContext
-    from entitle.decide.campaign.definition import CampaignError
-    from entitle.store.db import make_engine, redacted, schema_is_current
-
-    try:
-        settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        engine = make_engine(url)
-        current = schema_is_current(engine)
-    except Exception as exc:
-        raise _fail(f"database {redacted(url)} unreachable: {type(exc).__name__}") from None
-    if not current:
-        raise _fail(
-            f"database {redacted(url)} is not at the newest schema: run `entitle db upgrade`"
-        )
-    try:
-        return CampaignContext.from_env(
-            database_url=url,
-            register=register,
-            registry=registry,
-            local=local,
-            output_dir=output,
-        )
-    except CampaignError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _campaign(name: str, campaigns: Path, benefits: Path) -> Campaign:
-    from entitle.decide.campaign.definition import CampaignError, find_campaign
-    from entitle.rules.loader import RuleFileError
-
-    try:
-        return find_campaign(name, campaigns, benefits)
-    except (CampaignError, RuleFileError) as exc:
-        raise _fail(str(exc)) from None
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"--as-of: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-MANAGER_ROLES = ("campaign_manager", "administrator")
-INSZ_ROLES = ("desk_officer", "campaign_manager", "administrator")  # see INSZ at the desk too
-
-
-def _sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_ROLES) -> str:
-    """Sign in the account `actor` (password from ENTITLE_PASSWORD or a hidden prompt); its
-    role must be one of `roles`. Audited like a sign-in on the web. Returns the role."""
-    import sys
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from entitle.decide.campaign.outcome import short_error
-
-    secret = settings().password
-    password = secret.get_secret_value() if secret is not None else None
-    if password is None:
-        if not sys.stdin.isatty():
-            raise _fail(
-                f"sign-in as {actor!r}: no password (set ENTITLE_PASSWORD or use a terminal)"
-            )
-        password = typer.prompt(f"password for {actor}", hide_input=True)
-    try:
-        return _authenticated(ctx, actor, password, roles)
-    except SQLAlchemyError as exc:
-        why = short_error(exc)
-        raise _fail(f"sign-in as {actor!r}: the database is not writable: {why}", 3) from None
-
-
-def _authenticated(ctx: CampaignContext, actor: str, password: str, roles: Sequence[str]) -> str:
-    from entitle.store import audit
-    from entitle.store.users import AuthError, authenticate
-
-    with ctx.factory() as session:
-        try:
-            user = authenticate(session, actor, password)
-        except AuthError as exc:
-            session.rollback()
-            audit.append(
-                session,
-                kind="login_failed",
-                actor="?" if audit.looks_like_insz(actor) else actor[:64],
-                purpose=None,
-                subject=None,
-                outcome=exc.reason,
-                details={"reason": exc.reason, "via": "cli"},
-            )
-            session.commit()
-            raise _fail(f"sign-in as {actor!r} failed ({exc.reason})") from None
-        audit.append(
-            session,
-            kind="login",
-            actor=user.username,
-            purpose=None,
-            subject=None,
-            outcome=None,
-            details={"role": user.role, "via": "cli"},
-        )
-        session.commit()
-    if user.role not in roles:
-        raise _fail(f"{actor!r} is not an active campaign manager")
-    return user.role
 
 
 class RichStages:
@@ -318,22 +155,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 @campaign_app.command("list")
+@where_options("campaigns", "benefits", "url")
 def list_command(
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
     as_json: JsonOption = False,
 ) -> None:
     """The campaigns, their schedule and their latest run."""
-    from entitle.decide.campaign.definition import CampaignError, load_campaigns
-    from entitle.rules.loader import RuleFileError
     from entitle.store import campaigns as store
 
-    try:
-        loaded = load_campaigns(campaigns, benefits)
-    except (CampaignError, RuleFileError) as exc:
-        raise _fail(str(exc)) from None
-    ctx = _context(url, None, None, None, None)
+    loaded = where.all_campaigns()
+    ctx = where.context()
     rows: list[dict[str, Any]] = []
     with ctx.factory() as session:
         for campaign in loaded:
@@ -377,26 +208,25 @@ def list_command(
 
 
 @campaign_app.command("show")
+@where_options("campaigns", "benefits", "url")
 def show_command(
     name: str,
     run: Annotated[int | None, typer.Option("--run", help="A run's figures.")] = None,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
     as_json: JsonOption = False,
 ) -> None:
     """A campaign's definition and runs, or one run's figures (--run)."""
     from entitle.decide.campaign import run_figures
     from entitle.store import campaigns as store
 
-    campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, None, None, None, None)
+    campaign = where.campaign(name)
+    ctx = where.context()
     with ctx.factory() as session:
         if run is not None:
             try:
                 figures = run_figures(session, run)
             except KeyError as exc:
-                raise _fail(str(exc), 1) from None
+                raise fail(str(exc), 1) from None
             if as_json:
                 print(json.dumps(figures, indent=2, ensure_ascii=False))
                 return
@@ -447,21 +277,6 @@ def show_command(
     console.print(table)
 
 
-WorkersOption = Annotated[
-    int,
-    typer.Option(
-        "--workers",
-        callback=from_settings("campaign_workers"),
-        min=1,
-        max=16,
-        help=env_help(
-            "Processes deciding chunks (2 on a 2-core machine for a whole city).",
-            "campaign_workers",
-        ),
-    ),
-]
-
-
 def _print_pending(summary: dict[str, Any]) -> None:
     pending = summary.get("pending") or {}
     if not pending.get("count"):
@@ -500,17 +315,18 @@ def _before_run(ctx: CampaignContext, campaign: Campaign, as_of: date | None) ->
     try:
         warning = expiry_warning(magda_settings(ctx))
     except MagdaConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if warning:
         errors.print(warning, markup=False)
 
 
 @campaign_app.command("run")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url", "output")
 def run_command(
     name: str,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD.")] = None,
+    as_of: AsOfOption = None,
     actor: Annotated[str, typer.Option("--as", help="Who starts the run.")] = "cli",
-    workers: WorkersOption = 1,
+    workers: WorkersOption = DEFAULT_WORKERS,
     chunk_size: Annotated[int | None, typer.Option("--chunk-size", min=1)] = None,
     confirm_population: Annotated[
         bool,
@@ -519,22 +335,16 @@ def run_command(
             help="Go ahead although the target grew or shrank past the gate (audited).",
         ),
     ] = False,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
-    output: OutputOption = None,
+    where: Where = BY_SETTINGS,
     as_json: JsonOption = False,
 ) -> None:
     """Run the campaign (or resume its unfinished run); the run ends as a draft to review.
     Exit 0 all decided, 1 some pending, 2 refused or paused, 3 input/output."""
     from entitle.decide.campaign.outcome import attempt
 
-    campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, register, registry, local, output)
-    _before_run(ctx, campaign, _as_of(as_of))
+    campaign = where.campaign(name)
+    ctx = where.context()
+    _before_run(ctx, campaign, parse_date(as_of))
     options: dict[str, Any] = {
         "actor": actor,
         "workers": workers,
@@ -542,11 +352,11 @@ def run_command(
         "confirm_population": confirm_population,
     }
     if as_json:
-        outcome = attempt(ctx, campaign, _as_of(as_of), **options)
+        outcome = attempt(ctx, campaign, parse_date(as_of), **options)
     else:
         with _progress() as progress:
             outcome = attempt(
-                ctx, campaign, _as_of(as_of), progress=RichStages(progress), **options
+                ctx, campaign, parse_date(as_of), progress=RichStages(progress), **options
             )
     _report(outcome, as_json)
     if outcome.status == "draft" and not as_json:
@@ -558,40 +368,25 @@ def run_command(
 
 
 @campaign_app.command("schedule")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url", "output")
 def schedule_command(
     now: Annotated[
         str | None, typer.Option("--now", help="Pretend it is this moment (ISO).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what is due.")] = False,
-    workers: WorkersOption = 1,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
-    output: OutputOption = None,
+    workers: WorkersOption = DEFAULT_WORKERS,
+    where: Where = BY_SETTINGS,
     as_json: JsonOption = False,
 ) -> None:
     """Run every campaign that is due; for cron or systemd. Prints each campaign's result (and
     logs it in <data dir>/campaign-runs.jsonl); a moment whose run failed stays due. Exits with
     the worst code of the campaigns."""
     from entitle.decide.campaign import due_runs
-    from entitle.decide.campaign.definition import CampaignError, load_campaigns
     from entitle.decide.campaign.outcome import attempt
-    from entitle.rules.loader import RuleFileError
 
-    try:
-        moment = datetime.fromisoformat(now) if now else datetime.now()
-    except ValueError:
-        raise _fail(f"--now: {now!r} is not an ISO date-time") from None
-    try:
-        loaded = load_campaigns(campaigns, benefits)
-    except (CampaignError, RuleFileError) as exc:
-        raise _fail(str(exc)) from None
-    ctx = _context(url, register, registry, local, output)
-    from entitle.cli.watch import schedule_follow_up
-
+    moment = parse_moment(now) or datetime.now()
+    loaded = where.all_campaigns()
+    ctx = where.context()
     # the weekly follow-up (`watch run`, then the batches due) of campaigns that have one
     follow_up = schedule_follow_up(ctx, loaded, moment, dry_run=dry_run, quiet=as_json)
     due = due_runs(ctx, loaded, moment)
@@ -632,14 +427,15 @@ def schedule_command(
 
 
 @campaign_app.command("health")
+@where_options("url")
 def health_command(
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
     as_json: JsonOption = False,
 ) -> None:
     """Each campaign's last run attempt (for monitoring); exits with the worst exit code."""
     from entitle.decide.campaign.health import read_health
 
-    ctx = _context(url, None, None, None, None)
+    ctx = where.context()
     states = read_health(ctx)
     if as_json:
         print(json.dumps(states, indent=2, ensure_ascii=False))
@@ -656,27 +452,22 @@ def health_command(
 
 
 @campaign_app.command("approve")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url", "output")
 def approve_command(
     run: int,
     actor: ActorOption,
     note: Annotated[str, typer.Option("--note")] = "",
     issue: Annotated[bool, typer.Option("--issue/--no-issue", help="Issue once approved.")] = True,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
-    output: OutputOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Approve a draft run (four eyes: a second person approves too); then issue it."""
     from entitle.decide.campaign import approve_run
     from entitle.decide.campaign.review import due_count
     from entitle.store import campaigns as store
 
-    ctx = _context(url, register, registry, local, output)
-    _sign_in(ctx, actor)
-    campaign = _run_campaign(ctx, run, campaigns, benefits)
+    ctx = where.context()
+    sign_in(ctx, actor)
+    campaign = where.campaign_of_run(ctx, run)
     today = ctx.today()
     with ctx.factory() as session:
         draft = store.get_run(session, run)
@@ -701,20 +492,19 @@ def approve_command(
 
 
 @campaign_app.command("reject")
+@where_options("campaigns", "benefits", "url")
 def reject_command(
     run: int,
     actor: ActorOption,
     note: Annotated[str, typer.Option("--note", help="Why.")],
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Reject a draft run: it will never issue anything."""
     from entitle.decide.campaign import reject_run
 
-    ctx = _context(url, None, None, None, None)
-    _sign_in(ctx, actor)
-    campaign = _run_campaign(ctx, run, campaigns, benefits)
+    ctx = where.context()
+    sign_in(ctx, actor)
+    campaign = where.campaign_of_run(ctx, run)
     view = _verdict(ctx, lambda session: reject_run(session, campaign, run, actor=actor, note=note))
     console.print(f"run #{run}: {view.status}")
 
@@ -732,39 +522,24 @@ def _verdict(ctx: CampaignContext, give: Callable[[Session], RunView]) -> RunVie
             view = give(session)
             session.commit()
     except CampaignStateError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"the verdict was not recorded: {short_error(exc)}", 3) from None
+        raise fail(f"the verdict was not recorded: {short_error(exc)}", 3) from None
     return view
 
 
 @campaign_app.command("issue")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url", "output")
 def issue_command(
     run: int,
     actor: ActorOption,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
-    output: OutputOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Issue an approved run (again): never a second letter or coupon."""
-    ctx = _context(url, register, registry, local, output)
-    _sign_in(ctx, actor)
-    campaign = _run_campaign(ctx, run, campaigns, benefits)
+    ctx = where.context()
+    sign_in(ctx, actor)
+    campaign = where.campaign_of_run(ctx, run)
     _issue(ctx, campaign, run, actor)
-
-
-def _run_campaign(ctx: CampaignContext, run: int, campaigns: Path, benefits: Path) -> Campaign:
-    from entitle.store import campaigns as store
-
-    with ctx.factory() as session:
-        view = store.get_run(session, run)
-    if view is None:
-        raise _fail(f"no campaign run {run}")
-    return _campaign(view.campaign, campaigns, benefits)
 
 
 def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> None:
@@ -775,13 +550,13 @@ def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> No
     try:
         result = issue_run(ctx, campaign, run, actor=actor)
     except CampaignStateError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except NotWritableError as exc:
-        raise _fail(f"{exc}. Fix it, then run `entitle campaign issue {run}` again.", 3) from None
+        raise fail(f"{exc}. Fix it, then run `entitle campaign issue {run}` again.", 3) from None
     except OSError as exc:  # disk full, folder not writable: nothing counts as issued
         where = Path(exc.filename).parent if exc.filename else ctx.output_dir
         why = "disk full (no space left on device)" if exc.errno == errno.ENOSPC else exc.strerror
-        raise _fail(
+        raise fail(
             f"run #{run}: cannot write the letters and lists in {where}: {why}. The run is not "
             f"issued; fix it, then run `entitle campaign issue {run} --as {actor}` again "
             "(no letter is issued twice).",
@@ -804,6 +579,7 @@ def _issue(ctx: CampaignContext, campaign: Campaign, run: int, actor: str) -> No
 
 
 @campaign_app.command("export")
+@where_options("campaigns", "benefits", "register", "url", "output")
 def export_command(
     run: int,
     actor: ActorOption,
@@ -814,21 +590,17 @@ def export_command(
     with_insz: Annotated[
         bool, typer.Option("--with-insz", help="Add the INSZ (roles that see it at the desk).")
     ] = False,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    url: UrlOption = None,
-    output: OutputOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """A run's decisions, one row per subject (pseudonymised unless --with-insz)."""
     from entitle.decide.campaign.definition import CampaignError
     from entitle.decide.campaign.export import export_run
 
-    ctx = _context(url, register, None, None, output)
-    role = _sign_in(ctx, actor, roles=(*INSZ_ROLES, "auditor"))
+    ctx = where.context()
+    role = sign_in(ctx, actor, roles=(*INSZ_ROLES, "auditor"))
     if with_insz and role not in INSZ_ROLES:
-        raise _fail(f"the role {role} may not see INSZ: export without --with-insz")
-    campaign = _run_campaign(ctx, run, campaigns, benefits)
+        raise fail(f"the role {role} may not see INSZ: export without --with-insz")
+    campaign = where.campaign_of_run(ctx, run)
     try:
         path, rows = export_run(
             ctx,
@@ -840,25 +612,21 @@ def export_command(
             with_insz=with_insz,
         )
     except CampaignError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot write the export: {exc.strerror or exc}", 3) from None
+        raise fail(f"cannot write the export: {exc.strerror or exc}", 3) from None
     console.print(f"{rows:,} decisions of run #{run} in {path}", markup=False)
 
 
 @campaign_app.command("simulate")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url")
 def simulate_command(
     name: str,
     settings: Annotated[
         list[str], typer.Option("--set", help="PARAM=VALUE (money in euro); repeatable.")
     ],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD.")] = None,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
+    as_of: AsOfOption = None,
+    where: Where = BY_SETTINGS,
     as_json: JsonOption = False,
 ) -> None:
     """What if a parameter changed? More or fewer reached, and the cost, by band. Stores and
@@ -867,12 +635,12 @@ def simulate_command(
     from entitle.decide.campaign.definition import CampaignError
     from entitle.sources.magda import MagdaConfigError
 
-    campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, register, registry, local, None)
+    campaign = where.campaign(name)
+    ctx = where.context()
     try:
-        result = simulate(ctx, campaign, settings, _as_of(as_of))
+        result = simulate(ctx, campaign, settings, parse_date(as_of))
     except (CampaignError, MagdaConfigError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -896,34 +664,34 @@ def simulate_command(
 
 
 @campaign_app.command("abandon")
+@where_options("campaigns", "benefits", "url")
 def abandon_command(
     name: str,
     actor: ActorOption,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Give up the campaign's unfinished run (it issues nothing)."""
     from entitle.decide.campaign import abandon
 
-    campaign = _campaign(name, campaigns, benefits)
-    ctx = _context(url, None, None, None, None)
-    _sign_in(ctx, actor)
+    campaign = where.campaign(name)
+    ctx = where.context()
+    sign_in(ctx, actor)
     view = abandon(ctx, campaign, actor=actor)
     console.print(f"run #{view.id} abandoned" if view else "no unfinished run")
 
 
 @campaign_app.command("coupon")
+@where_options("url")
 def coupon_command(
     code: str,
     use: Annotated[bool, typer.Option("--use", help="Mark it used (once).")] = False,
     actor: Annotated[str, typer.Option("--as", help="Who uses it (shop, IVAGO).")] = "cli",
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Check a coupon code (and mark it used). Exit 0 valid (and now used), 1 otherwise."""
     from entitle.decide.coupons import use_coupon, verify_coupon
 
-    ctx = _context(url, None, None, None, None)
+    ctx = where.context()
     key = ctx.coupon_key()
     with ctx.factory() as session:
         result: str

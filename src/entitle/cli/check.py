@@ -4,6 +4,7 @@ through the registries): the decision as JSON, its trace in words on request."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,15 @@ import typer
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from entitle.cli.options import AsOfOption, BenefitsOption, as_of_or_today, load_named_benefit
+from entitle.cli.options import (
+    DEFAULT_BENEFITS,
+    AsOfOption,
+    BenefitsOption,
+    LocalOption,
+    RegistryOption,
+    load_named_benefit,
+    parse_date,
+)
 from entitle.console import cli_console
 
 errors = cli_console(stderr=True)
@@ -20,7 +29,7 @@ errors = cli_console(stderr=True)
 def decide(
     benefit: str,
     facts: Annotated[Path, typer.Option("--facts", help="A case as JSON (or YAML).")],
-    benefits: BenefitsOption = Path("benefits"),
+    benefits: BenefitsOption = DEFAULT_BENEFITS,
     as_of: AsOfOption = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
 ) -> None:
@@ -31,7 +40,7 @@ def decide(
 
     loaded = load_named_benefit(benefit, benefits)
     raw = _read_case_file(facts)
-    when = as_of_or_today(as_of) if as_of or "as_of" not in raw else None
+    when = (parse_date(as_of) or date.today()) if as_of or "as_of" not in raw else None
     try:
         case = parse_case(raw, loaded.subject, default_catalogue(), default_as_of=when)
     except CaseError as exc:
@@ -48,17 +57,11 @@ def decide(
 def check_command(
     benefit: str,
     insz: str,
-    benefits: BenefitsOption = Path("benefits"),
+    benefits: BenefitsOption = DEFAULT_BENEFITS,
     as_of: AsOfOption = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
-    registry: Annotated[
-        str | None,
-        typer.Option("--registry", help="MAGDA / simulator URL. \\[env ENTITLE_MAGDA_BASE_URL]"),
-    ] = None,
-    local: Annotated[
-        str | None,
-        typer.Option("--local", help="Local datasets: a folder or URL (default: the registry's)."),
-    ] = None,
+    registry: RegistryOption = None,
+    local: LocalOption = None,
 ) -> None:
     """Decide one INSZ live, through the registries (MAGDA or the simulator); print JSON."""
     from entitle.decide.check import check
@@ -68,7 +71,7 @@ def check_command(
     from entitle.sources.magda import MagdaConfigError
 
     loaded = load_named_benefit(benefit, benefits)
-    when = as_of_or_today(as_of)
+    when = parse_date(as_of) or date.today()
     gateway = make_gateway(purpose=loaded.purpose, as_of=when, registry=registry, local=local)
     try:
         result = check(loaded, insz, gateway, when, explain=explain)

@@ -20,23 +20,13 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from entitle.cli.campaign import (
-    BenefitsOption,
-    CampaignsOption,
-    LocalOption,
-    RegisterOption,
-    RegistryOption,
-    UrlOption,
-    _as_of,
-    _campaign,
-    _context,
-    _fail,
-    console,
-)
+from entitle.cli.options import BY_SETTINGS, Where, fail, parse_date, where_options
+from entitle.console import cli_console
 
 inscriptions_app = typer.Typer(
     help="KSZ directory inscriptions (Repertorium): sync, status.", no_args_is_help=True
 )
+console = cli_console(highlight=False)
 
 
 def _read_insz_file(path: Path) -> list[str]:
@@ -45,7 +35,7 @@ def _read_insz_file(path: Path) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise _fail(f"--from {path}: {exc.strerror}") from None
+        raise fail(f"--from {path}: {exc.strerror}") from None
     found: list[str] = []
     for number, line in enumerate(lines, start=1):
         value = line.split("#", 1)[0].strip()
@@ -54,20 +44,12 @@ def _read_insz_file(path: Path) -> list[str]:
         try:
             found.append(parse_insz(value).normalized)
         except InvalidInszError:
-            raise _fail(f"--from {path}, line {number}: not a valid INSZ") from None
+            raise fail(f"--from {path}, line {number}: not a valid INSZ") from None
     return found
 
 
-def _date(option: str, value: str | None, default: date) -> date:
-    if value is None:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
 @inscriptions_app.command("sync")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url")
 def sync_command(
     campaign_name: Annotated[
         str | None, typer.Argument(metavar="[CAMPAIGN]", help="The campaign whose target to sync.")
@@ -83,12 +65,7 @@ def sync_command(
     end: Annotated[str | None, typer.Option("--end", help="Period end (--purpose).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=10_000)] = 200,
     actor: Annotated[str, typer.Option("--as", help="Who syncs (for the audit log).")] = "cli",
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
     """Inscribe who a campaign (or a desk purpose) needs; extend; deregister who left."""
@@ -98,9 +75,9 @@ def sync_command(
     from entitle.store import audit
 
     if (campaign_name is None) == (purpose is None) or (purpose is None) != (from_file is None):
-        raise _fail("give a CAMPAIGN, or --purpose with --from FILE")
+        raise fail("give a CAMPAIGN, or --purpose with --from FILE")
     today = date.today()
-    ctx = _context(url, register, registry, local, None)
+    ctx = where.context()
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -120,8 +97,8 @@ def sync_command(
     try:
         with progress:
             if campaign_name is not None:
-                campaign = _campaign(campaign_name, campaigns, benefits)
-                when = _as_of(as_of) or today
+                campaign = where.campaign(campaign_name)
+                when = parse_date(as_of) or today
                 used_purpose = campaign.benefit.purpose
                 result = sync_campaign(
                     ctx,
@@ -135,8 +112,8 @@ def sync_command(
             else:
                 assert purpose is not None and from_file is not None
                 used_purpose = purpose
-                first = _date("--start", start, today)
-                last = _date("--end", end, date(today.year, 12, 31))
+                first = parse_date(start, "--start") or today
+                last = parse_date(end, "--end") or date(today.year, 12, 31)
                 check_period(first, last, today)
                 wanted = _read_insz_file(from_file)
                 with MagdaClient(magda_settings(ctx)) as client:
@@ -153,7 +130,7 @@ def sync_command(
                         on_progress=advanced,
                     )
     except MagdaConfigError as exc:
-        raise _fail(f"MAGDA configuration: {exc}") from None
+        raise fail(f"MAGDA configuration: {exc}") from None
     counts = result.to_json()
     with ctx.factory() as session, session.begin():
         audit.append(
@@ -182,14 +159,12 @@ def sync_command(
 
 
 @inscriptions_app.command("status")
+@where_options("url", "register", "registry", "local")
 def status_command(
-    url: UrlOption = None,
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Persons inscribed per purpose (counts only)."""
     from entitle.decide.campaign.inscriptions import ledger_of
 
-    ctx = _context(url, register, registry, local, None)
+    ctx = where.context()
     print(json.dumps(ledger_of(ctx).purposes(), indent=2, sort_keys=True))

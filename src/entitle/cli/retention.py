@@ -17,14 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from entitle.cli.store import (
-    JsonOption,
-    UrlOption,
-    cli_actor,
-    cli_session,
-    console,
-    errors,
-)
+from entitle.cli.options import JsonOption, UrlOption, fail, parse_moment
+from entitle.cli.store import cli_actor, cli_session, console
 from entitle.settings import RetentionPolicy
 from entitle.sources.access import monthly_files
 from entitle.sources.access_index import index_path
@@ -52,13 +46,9 @@ AccessLogOption = Annotated[
 
 
 def _moment(value: str | None) -> datetime:
-    if value is None:
+    moment = parse_moment(value)
+    if moment is None:
         return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        errors.print(f"--now: not an ISO date or time: {value!r}", markup=False)
-        raise typer.Exit(2) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -90,8 +80,7 @@ def _report(
         try:
             report = purge(session, policy, actor=cli_actor(), now=now, dry_run=dry_run)
         except RetentionError as exc:
-            errors.print(str(exc), markup=False)
-            raise typer.Exit(1) from None
+            raise fail(str(exc), 1) from None
     months = _old_months(log, now - timedelta(days=policy.access_log))
     folders = [Path(f) for f in report.run_folders if Path(f).exists()]
     if not dry_run:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,13 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from entitle.cli.options import AsOfOption, BenefitsOption, as_of_or_today, load_named_benefit
+from entitle.cli.options import (
+    DEFAULT_BENEFITS,
+    AsOfOption,
+    BenefitsOption,
+    load_named_benefit,
+    parse_date,
+)
 from entitle.console import cli_console
 
 rules_app = typer.Typer(help="Benefit rules: test, show, plan.", no_args_is_help=True)
@@ -60,7 +67,7 @@ def rules_test(
 @rules_app.command("show")
 def rules_show(
     benefit: str,
-    benefits: BenefitsOption = Path("benefits"),
+    benefits: BenefitsOption = DEFAULT_BENEFITS,
     as_of: AsOfOption = None,
     lang: Annotated[str, typer.Option(help="nl or en")] = "nl",
 ) -> None:
@@ -68,11 +75,11 @@ def rules_show(
     from entitle.rules.describe import describe_benefit
 
     loaded = load_named_benefit(benefit, benefits)
-    console.print(Markdown(describe_benefit(loaded, as_of_or_today(as_of), lang)))
+    console.print(Markdown(describe_benefit(loaded, parse_date(as_of) or date.today(), lang)))
 
 
 @rules_app.command("plan")
-def rules_plan(benefit: str, benefits: BenefitsOption = Path("benefits")) -> None:
+def rules_plan(benefit: str, benefits: BenefitsOption = DEFAULT_BENEFITS) -> None:
     """Show a benefit's maximal data need and its fetch stages (for a DPIA)."""
     from entitle.rules.catalogue import default_catalogue
     from entitle.rules.describe import describe_plan

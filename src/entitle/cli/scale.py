@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from entitle.cli.settings import env_help, from_settings
+from entitle.cli.options import (
+    DEFAULT_BENEFITS,
+    AsOfOption,
+    BenefitsOption,
+    LocalOption,
+    RegisterOption,
+    RegistryOption,
+    fail,
+    load_named_benefit,
+    parse_date,
+)
 from entitle.console import cli_console
 from entitle.settings import settings as entitle_settings
 
@@ -30,26 +40,8 @@ scale_app = typer.Typer(
 )
 if TYPE_CHECKING:  # the gateway is imported by the command (a quick --help)
     from entitle.decide.scale.gateway import GatewayProviders
-    from entitle.rules.model import Benefit
 
 console = cli_console()
-errors = cli_console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    errors.print(message, style="red", markup=False, highlight=False)
-    return typer.Exit(2)
-
-
-def load_benefits(names: list[str], folder: Path) -> list[Benefit]:
-    """Benefits by file path or by id (e.g. ghent.uitpas, looked up in `folder`)."""
-    from entitle.rules.folder import BenefitFolderError, find_benefit_file
-    from entitle.rules.loader import RuleFileError, load_benefit
-
-    try:
-        return [load_benefit(find_benefit_file(name, folder)) for name in names]
-    except (BenefitFolderError, RuleFileError) as exc:
-        raise _fail(str(exc)) from None
 
 
 @scale_app.command("run")
@@ -58,48 +50,20 @@ def scale_run(
         list[str], typer.Option("--benefit", help="Benefit id or file; repeat for several.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the decisions' Parquet files.")],
-    register: Annotated[
-        Path | None,
-        typer.Option(
-            "--register",
-            help=env_help(
-                "The register extract: persons and households (default <data dir>/register).",
-                "register_extract",
-            ),
-        ),
-    ] = None,
+    register: RegisterOption = None,
     partitions: Annotated[int, typer.Option("--partitions", min=1)] = 4,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Local Dask workers.")] = 2,
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="Address of a running Dask scheduler (no local one)."),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: today).")
-    ] = None,
-    benefits_dir: Annotated[
-        Path,
-        typer.Option(
-            "--benefits",
-            callback=from_settings("benefits"),
-            help=env_help("Benefit files.", "benefits"),
-        ),
-    ] = Path("benefits"),
+    as_of: AsOfOption = None,
+    benefits_dir: BenefitsOption = DEFAULT_BENEFITS,
     keep_partitions: Annotated[
         bool, typer.Option("--keep-partitions", help="Keep OUT/partitions after the run.")
     ] = False,
-    registry: Annotated[
-        str | None,
-        typer.Option(
-            "--registry",
-            help="MAGDA or the simulator: the workers ask it the facts. "
-            "\\[env ENTITLE_MAGDA_BASE_URL]",
-        ),
-    ] = None,
-    local: Annotated[
-        str | None,
-        typer.Option("--local", help=env_help("The city's datasets (URL or folder).", "local")),
-    ] = None,
+    registry: RegistryOption = None,
+    local: LocalOption = None,
 ) -> None:
     """Partition the register extract by household, decide each partition on Dask, write the
     decisions.
@@ -113,16 +77,13 @@ def scale_run(
     from entitle.decide.scale.partitions import PartitionError, partition_population
     from entitle.rules.columnar import Population
 
-    chosen = load_benefits(benefit, benefits_dir)
-    try:
-        when = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        raise _fail(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+    chosen = [load_named_benefit(name, benefits_dir) for name in benefit]
+    when = parse_date(as_of) or date.today()
     start = time.perf_counter()
     try:
         extract = RegisterExtract.load(register or entitle_settings().register_folder())
     except CampaignError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     providers = _gateway_providers(registry, local or entitle_settings().local)
     # the workers fetch the facts: the partitions keep only the compositions
     persons = extract.persons.select("person_id", "household_id", "position_code")
@@ -136,7 +97,7 @@ def scale_run(
         with dask_client(workers, scheduler) as client:
             files = run_partitions(client, parts, chosen, when, out, provider=providers)
     except PartitionError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         if not keep_partitions:
             shutil.rmtree(parts, ignore_errors=True)
@@ -150,7 +111,7 @@ def _gateway_providers(registry: str | None, local: str | None) -> GatewayProvid
 
     settings = load_settings(**({"base_url": registry} if registry else {}))
     if not settings.sender or not settings.default_capacity:
-        raise _fail("the workers need ENTITLE_MAGDA_SENDER and ENTITLE_MAGDA_DEFAULT_CAPACITY")
+        raise fail("the workers need ENTITLE_MAGDA_SENDER and ENTITLE_MAGDA_DEFAULT_CAPACITY")
     return GatewayProviders(
         registry=settings.base_url,
         sender=settings.sender,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from entitle.cli.settings import env_help, from_settings
+from entitle.cli.options import DEFAULT_BENEFITS, BenefitsOption
 
 __all__ = ["selftest_command"]
 
@@ -21,14 +21,7 @@ def selftest_command(
     persons: Annotated[
         Path, typer.Option("--persons", help="Test persons: INSZ one per line (MAGDA's test set).")
     ],
-    benefits: Annotated[
-        Path,
-        typer.Option(
-            "--benefits",
-            callback=from_settings("benefits"),
-            help=env_help("Benefit files.", "benefits"),
-        ),
-    ] = Path("benefits"),
+    benefits: BenefitsOption = DEFAULT_BENEFITS,
     calls: Annotated[int, typer.Option("--calls", min=1, max=1000, help="Per service.")] = 50,
     out: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("."),
     config: Annotated[
@@ -39,6 +32,7 @@ def selftest_command(
     from entitle.decide.selftest import run_selftest, selftest_targets, write_report
     from entitle.insz import InvalidInszError, parse_insz
     from entitle.rules.catalogue import default_catalogue
+    from entitle.rules.folder import benefit_paths
     from entitle.rules.loader import RuleFileError, load_benefit
     from entitle.sources.magda import MagdaConfigError, load_settings
 
@@ -53,7 +47,7 @@ def selftest_command(
         raise fail(f"--persons {persons}: {exc.strerror}") from None
     except InvalidInszError:
         raise fail(f"--persons {persons}: holds a number that is not a valid INSZ") from None
-    files = sorted(p for p in benefits.rglob("*.yaml") if not p.name.endswith(".tests.yaml"))
+    files = benefit_paths(benefits)
     if not files:
         raise fail(f"--benefits {benefits}: no benefit files")
     try:

@@ -11,13 +11,13 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
+from entitle.cli.options import JsonOption, UrlOption, fail, parse_moment
 from entitle.cli.settings import env_help
 from entitle.console import cli_console
 from entitle.private_files import private_file
@@ -32,17 +32,6 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 
 console = cli_console(highlight=False)
-errors = cli_console(stderr=True, highlight=False)
-
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help=env_help("Database URL (default: SQLite in the data folder).", "database_url"),
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def cli_actor() -> str:
@@ -64,15 +53,12 @@ def cli_session(url: str | None) -> Iterator[Session]:
         try:
             current = schema_is_current(engine)
         except OperationalError as exc:
-            errors.print(f"cannot reach the database {redacted(url)}: {exc.orig}", markup=False)
-            raise typer.Exit(2) from None
+            raise fail(f"cannot reach the database {redacted(url)}: {exc.orig}") from None
         if not current:
-            errors.print(
+            raise fail(
                 f"the database {redacted(url)} is not initialised or not up to date: "
-                "run `entitle db upgrade`",
-                markup=False,
+                "run `entitle db upgrade`"
             )
-            raise typer.Exit(2)
         with session_factory(engine)() as session:
             yield session
             session.commit()
@@ -93,8 +79,7 @@ def db_upgrade(url: UrlOption = None) -> None:
     try:
         migrate(url)
     except OperationalError as exc:
-        errors.print(f"cannot reach the database {redacted(url)}: {exc.orig}", markup=False)
-        raise typer.Exit(2) from None
+        raise fail(f"cannot reach the database {redacted(url)}: {exc.orig}") from None
     console.print(f"database {redacted(url)} is at revision {head_revision()}", markup=False)
 
 
@@ -109,8 +94,7 @@ def db_current(url: UrlOption = None) -> None:
     try:
         current = current_revision(engine)
     except OperationalError as exc:
-        errors.print(f"cannot reach the database {redacted(url)}: {exc.orig}", markup=False)
-        raise typer.Exit(2) from None
+        raise fail(f"cannot reach the database {redacted(url)}: {exc.orig}") from None
     finally:
         engine.dispose()
     head = head_revision()
@@ -124,6 +108,21 @@ def db_current(url: UrlOption = None) -> None:
 # --- entitle users ------------------------------------------------------------------------------
 
 
+def _audit_account_change(session: Session, outcome: str, details: dict[str, Any]) -> None:
+    """The audit entry of an account change made on the command line."""
+    from entitle.store import audit
+
+    audit.append(
+        session,
+        kind="admin",
+        actor=cli_actor(),
+        purpose="account-administration",
+        subject=None,
+        outcome=outcome,
+        details=details,
+    )
+
+
 @users_app.command("add")
 def users_add(
     username: str,
@@ -134,12 +133,10 @@ def users_add(
     url: UrlOption = None,
 ) -> None:
     """Add a local account (the password is asked twice, or read from standard input)."""
-    from entitle.store import audit
     from entitle.store.users import UserError, add_user
 
     if role not in ROLES:
-        errors.print(f"unknown role {role!r}; one of {', '.join(ROLES)}", markup=False)
-        raise typer.Exit(2)
+        raise fail(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -148,17 +145,8 @@ def users_add(
         try:
             user = add_user(session, username, password, role)
         except UserError as exc:
-            errors.print(str(exc), markup=False)
-            raise typer.Exit(2) from None
-        audit.append(
-            session,
-            kind="admin",
-            actor=cli_actor(),
-            purpose="account-administration",
-            subject=None,
-            outcome="user_added",
-            details={"username": user.username, "role": user.role},
-        )
+            raise fail(str(exc)) from None
+        _audit_account_change(session, "user_added", {"username": user.username, "role": user.role})
     console.print(f"added {user.username} ({user.role})", markup=False)
 
 
@@ -181,24 +169,14 @@ def users_list(url: UrlOption = None, as_json: JsonOption = False) -> None:
 @users_app.command("disable")
 def users_disable(username: str, url: UrlOption = None) -> None:
     """Disable an account and end its sessions."""
-    from entitle.store import audit
     from entitle.store.users import UserError, disable_user
 
     with cli_session(url) as session:
         try:
             disable_user(session, username)
         except UserError as exc:
-            errors.print(str(exc), markup=False)
-            raise typer.Exit(2) from None
-        audit.append(
-            session,
-            kind="admin",
-            actor=cli_actor(),
-            purpose="account-administration",
-            subject=None,
-            outcome="user_disabled",
-            details={"username": username},
-        )
+            raise fail(str(exc)) from None
+        _audit_account_change(session, "user_disabled", {"username": username})
     console.print(f"disabled {username}", markup=False)
 
 
@@ -210,23 +188,15 @@ def users_token(
     url: UrlOption = None,
 ) -> None:
     """Create an API token for a machine client; the secret is printed once."""
-    from entitle.store import audit
     from entitle.store.users import UserError, create_api_token
 
     with cli_session(url) as session:
         try:
             secret = create_api_token(session, client, purpose, benefit)
         except UserError as exc:
-            errors.print(str(exc), markup=False)
-            raise typer.Exit(2) from None
-        audit.append(
-            session,
-            kind="admin",
-            actor=cli_actor(),
-            purpose="account-administration",
-            subject=None,
-            outcome="token_created",
-            details={"client": client, "purposes": purpose, "benefits": benefit},
+            raise fail(str(exc)) from None
+        _audit_account_change(
+            session, "token_created", {"client": client, "purposes": purpose, "benefits": benefit}
         )
     print(secret)
 
@@ -255,8 +225,7 @@ def _checkpoint_key(path: Path | None, *, create: bool = False) -> bytes:
     try:
         return checkpoint.load_key(path or data_dir() / "checkpoint.key", create=create)
     except checkpoint.CheckpointError as exc:
-        errors.print(str(exc), markup=False)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
 
 
 @audit_app.command("verify")
@@ -287,8 +256,7 @@ def audit_verify(
         try:
             mark = checkpoint.parse(checkpoint_file.read_text(encoding="utf-8"), key)
         except (OSError, checkpoint.CheckpointError) as exc:
-            errors.print(f"{checkpoint_file}: {exc}", markup=False)
-            raise typer.Exit(2) from None
+            raise fail(f"{checkpoint_file}: {exc}") from None
         expected.append((mark.head, mark.sequence))
     with cli_session(url) as session:
         report = audit.verify(session)
@@ -334,23 +302,12 @@ def audit_checkpoint(
         try:
             mark = checkpoint.take(session, key)
         except checkpoint.CheckpointError as exc:
-            errors.print(str(exc), markup=False)
-            raise typer.Exit(1) from None
+            raise fail(str(exc), 1) from None
     if out is None:
         print(mark.to_json())
         return
     private_file(out).write_text(mark.to_json() + "\n", encoding="utf-8")
     console.print(f"checkpoint of entry {mark.sequence} written to {out}", markup=False)
-
-
-def _when(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        errors.print(f"{option}: {value!r} is not a date or time (ISO 8601)", markup=False)
-        raise typer.Exit(2) from None
 
 
 def _print_entries(entries: list[dict[str, Any]], as_json: bool) -> None:
@@ -392,8 +349,8 @@ def audit_search(
             actor=actor,
             subject=subject,
             kind=kind,
-            since=_when(since, "--since"),
-            until=_when(until, "--until"),
+            since=parse_moment(since, "--since"),
+            until=parse_moment(until, "--until"),
             limit=limit,
         )
         audit.append(
@@ -427,12 +384,10 @@ def audit_subject(
     try:
         number = parse_insz(insz).normalized
     except InvalidInszError as exc:
-        errors.print(f"invalid INSZ {insz!r}: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        raise fail(f"invalid INSZ {insz!r}: {exc}") from None
     path = key_file or data_dir() / "pseudonym.key"
     if not path.exists():
-        errors.print(f"no pseudonym key at {path}: nothing can have been logged", markup=False)
-        raise typer.Exit(2)
+        raise fail(f"no pseudonym key at {path}: nothing can have been logged")
     pseudonym = Pseudonymiser.from_key_file(path)(number)
     with cli_session(url) as session:
         entries = audit.subject_report(session, pseudonym)

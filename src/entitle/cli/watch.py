@@ -15,29 +15,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from entitle.cli.campaign import (
+from entitle.cli.options import (
+    BY_SETTINGS,
     ActorOption,
-    BenefitsOption,
-    CampaignsOption,
-    LocalOption,
-    OutputOption,
-    RegisterOption,
-    RegistryOption,
-    UrlOption,
-    _as_of,
-    _campaign,
-    _context,
-    _fail,
-    _sign_in,
-    console,
+    AsOfOption,
+    JsonOption,
+    Where,
     errors,
+    fail,
+    parse_date,
+    parse_moment,
+    where_options,
 )
+from entitle.cli.signin import sign_in
+from entitle.console import cli_console
 
 if TYPE_CHECKING:
     from entitle.decide.campaign.context import CampaignContext
@@ -47,9 +44,11 @@ watch_app = typer.Typer(
     help="Weekly follow-up: re-decide only whom the week's notifications reach.",
     no_args_is_help=True,
 )
+console = cli_console(highlight=False)
 
 
 @watch_app.command("run")
+@where_options("campaigns", "benefits", "register", "registry", "local", "url")
 def run(
     campaign: Annotated[
         list[str] | None,
@@ -59,36 +58,24 @@ def run(
         list[Path] | None,
         typer.Option("--notifications", help="Read the batches from these reply files."),
     ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Decision date (default: today).")
-    ] = None,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_of: AsOfOption = None,
+    where: Where = BY_SETTINGS,
+    as_json: JsonOption = False,
 ) -> None:
     """Fetch the week's notifications, decide again whom they reach, store the week."""
-    from entitle.decide.campaign.definition import load_campaigns
     from entitle.decide.watch_run import NotificationError, WatchError, run_week
     from entitle.sources.magda.errors import ErrorKind, MagdaError
 
-    ctx = _context(url, register, registry, local, None)
-    chosen = (
-        [_campaign(name, campaigns, benefits) for name in campaign]
-        if campaign
-        else load_campaigns(campaigns, benefits)
-    )
-    when = _as_of(as_of) or ctx.today()
+    ctx = where.context()
+    chosen = [where.campaign(name) for name in campaign] if campaign else where.all_campaigns()
+    when = parse_date(as_of) or ctx.today()
     try:
         summary = run_week(ctx, chosen, when, files=notifications or ())
     except NotificationError as exc:
         code = 1 if exc.kind == ErrorKind.RETRY else 2  # the week waits for the next run
-        raise _fail(f"watch run: notifications: {exc} (cursor not moved)", code) from None
+        raise fail(f"watch run: notifications: {exc} (cursor not moved)", code) from None
     except (WatchError, MagdaError) as exc:
-        raise _fail(f"watch run: {exc} (cursor not moved)") from None
+        raise fail(f"watch run: {exc} (cursor not moved)") from None
     pending = sum(c["pending"] for c in summary.campaigns.values())
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, "as_of": summary.as_of.isoformat()}))
@@ -111,17 +98,15 @@ def run(
 
 
 @watch_app.command("weeks")
+@where_options("register", "registry", "local", "url")
 def weeks(
-    register: RegisterOption = None,
-    registry: RegistryOption = None,
-    local: LocalOption = None,
-    url: UrlOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    where: Where = BY_SETTINGS,
+    as_json: JsonOption = False,
 ) -> None:
     """The weeks followed up: new, changed and ended per campaign and week."""
     from entitle.decide.watch_run import list_weeks
 
-    found = list_weeks(_context(url, register, registry, local, None))
+    found = list_weeks(where.context())
     if as_json:
         console.print_json(json.dumps(found))
         return
@@ -140,32 +125,26 @@ CampaignArgument = Annotated[str, typer.Argument(help="The campaign.")]
 
 
 def _follow_up_error(exc: Exception) -> typer.Exit:
-    return _fail(f"watch: {exc}")
+    return fail(f"watch: {exc}")
 
 
 @watch_app.command("approve")
+@where_options("campaigns", "benefits", "url")
 def approve(
     run: Annotated[int, typer.Argument(help="An approved run of the campaign.")],
     until: Annotated[str, typer.Option("--until", help="The last day of the follow-up.")],
     actor: ActorOption,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Approve the campaign's weekly follow-up with run RUN (which you approved), until a day:
     each week's letters then go out without a new review, unless a manager holds the batch."""
     from entitle.decide.follow_up import FollowUpError, grant_standing
-    from entitle.store import campaigns as store
 
-    ctx = _context(url, None, None, None, None)
-    _sign_in(ctx, actor)
-    end = _as_of(until)
-    assert end is not None
-    with ctx.factory() as session:
-        view = store.get_run(session, run)
-    if view is None:
-        raise _fail(f"no campaign run {run}")
-    campaign = _campaign(view.campaign, campaigns, benefits)
+    ctx = where.context()
+    sign_in(ctx, actor)
+    end = parse_date(until, "--until")
+    assert end is not None  # a required option
+    campaign = where.campaign_of_run(ctx, run)
     try:
         standing = grant_standing(ctx, campaign, run, actor=actor, until=end)
     except FollowUpError as exc:
@@ -175,15 +154,16 @@ def approve(
 
 
 @watch_app.command("batches")
+@where_options("url")
 def batches(
     campaign: CampaignArgument,
-    url: UrlOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    where: Where = BY_SETTINGS,
+    as_json: JsonOption = False,
 ) -> None:
     """The campaign's weekly batches: their status, changes and letters."""
     from entitle.decide.follow_up import list_batches
 
-    found = list_batches(_context(url, None, None, None, None), campaign)
+    found = list_batches(where.context(), campaign)
     if as_json:
         console.print_json(json.dumps(found))
         return
@@ -202,15 +182,14 @@ def _turn(
     week: int,
     actor: str,
     note: str,
-    where: tuple[Path, Path, str | None],
+    where: Where,
     hold: bool,
 ) -> None:
     from entitle.decide.follow_up import FollowUpError, hold_batch, release_batch
 
-    campaigns, benefits, url = where
-    ctx = _context(url, None, None, None, None)
-    _sign_in(ctx, actor)
-    chosen = _campaign(campaign, campaigns, benefits)
+    ctx = where.context()
+    sign_in(ctx, actor)
+    chosen = where.campaign(campaign)
     turn = hold_batch if hold else release_batch
     try:
         batch = turn(ctx, chosen, week, actor=actor, note=note)
@@ -220,54 +199,43 @@ def _turn(
 
 
 @watch_app.command("hold")
+@where_options("campaigns", "benefits", "url")
 def hold(
     campaign: CampaignArgument,
     week: WeekArgument,
     actor: ActorOption,
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Hold a week's batch: its letters do not go out until released."""
-    _turn(campaign, week, actor, note, (campaigns, benefits, url), hold=True)
+    _turn(campaign, week, actor, note, where, hold=True)
 
 
 @watch_app.command("release")
+@where_options("campaigns", "benefits", "url")
 def release(
     campaign: CampaignArgument,
     week: WeekArgument,
     actor: ActorOption,
     note: Annotated[str, typer.Option("--note", help="Why.")] = "",
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Release a held batch: it goes out at the next `watch issue` or `campaign schedule`."""
-    _turn(campaign, week, actor, note, (campaigns, benefits, url), hold=False)
+    _turn(campaign, week, actor, note, where, hold=False)
 
 
 @watch_app.command("issue")
+@where_options("campaigns", "benefits", "register", "output", "url")
 def issue(
     now: Annotated[str | None, typer.Option("--now", help="Pretend it is this moment.")] = None,
-    campaigns: CampaignsOption = Path("campaigns"),
-    benefits: BenefitsOption = Path("benefits"),
-    register: RegisterOption = None,
-    output: OutputOption = None,
-    url: UrlOption = None,
+    where: Where = BY_SETTINGS,
 ) -> None:
     """Send the ready batches whose hold window has passed (letters and notifications)."""
-    from datetime import UTC, datetime
-
-    from entitle.decide.campaign.definition import load_campaigns
     from entitle.decide.follow_up import FollowUpError, due_batches, issue_batch
 
-    ctx = _context(url, register, None, None, output)
-    try:
-        moment = (datetime.fromisoformat(now) if now else datetime.now()).astimezone(UTC)
-    except ValueError:
-        raise _fail(f"--now: {now!r} is not an ISO date-time") from None
-    due = due_batches(ctx, load_campaigns(campaigns, benefits), moment)
+    ctx = where.context()
+    moment = (parse_moment(now) or datetime.now()).astimezone(UTC)
+    due = due_batches(ctx, where.all_campaigns(), moment)
     if not due:
         console.print("no batch due")
     for campaign, week in due:

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from entitle.cli.options import LocalOption, RegistryOption
+
 __all__ = ["serve", "web_app"]
 
 web_app = typer.Typer(help="The desk UI and REST API.", no_args_is_help=True)
@@ -36,14 +38,8 @@ def serve(
         str | None,
         typer.Option("--database-url", help="SQLAlchemy URL \\[env ENTITLE_DATABASE_URL]."),
     ] = None,
-    registry: Annotated[
-        str | None,
-        typer.Option("--registry", help="MAGDA / simulator URL \\[env ENTITLE_MAGDA_BASE_URL]."),
-    ] = None,
-    local: Annotated[
-        str | None,
-        typer.Option("--local", help="City datasets: folder or URL \\[env ENTITLE_LOCAL]."),
-    ] = None,
+    registry: RegistryOption = None,
+    local: LocalOption = None,
     data_dir: Annotated[
         Path | None,
         typer.Option("--data-dir", help="State folder: pseudonym key, access log."),
