@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 import polars as pl
+import psutil
 from processes import start_simulator
 from rich.console import Console
 from rich.table import Table
@@ -49,7 +50,7 @@ from entitle.decide.campaign.definition import Campaign, find_campaign
 from entitle.decide.campaign.run import load_target
 from entitle.decide.campaign.sources import RegisterExtract, TableSource, select_target
 from entitle.decide.watch_decide import decide_week, full_state
-from entitle.decide.watch_run import run_week, week_changes
+from entitle.decide.watch_run import run_week, watch_dir, week_changes
 from entitle.decide.watch_seed import seed_states
 from entitle.decide.watch_subjects import FollowUpState
 from entitle.registry.advance import events_path
@@ -65,6 +66,17 @@ console = Console(width=160)
 
 def as_of(city: Path) -> date:
     return date.fromisoformat(str(read_meta(city)["reference_date"]))
+
+
+def cpu_seconds(simulator: psutil.Process) -> float:
+    """CPU seconds used so far by this process and the simulator (with its workers): a time
+    measure the machine's other load does not inflate, unlike the wall clock."""
+    used = time.process_time()
+    for part in (simulator, *simulator.children(recursive=True)):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = part.cpu_times()
+            used += times.user + times.system
+    return used
 
 
 def full_cost(
@@ -154,6 +166,7 @@ def reach(
     delays: list[int] = []
     after_registry: list[int] = []
     missed: dict[str, int] = {}
+    others: list[str] = []
     weeks = sorted(days)
     for week in weeks[1:]:
         for household in sorted(truth[week] - truth[week - 1]):
@@ -171,6 +184,10 @@ def reach(
             why = _why_missed(household, week, weeks, truth, days, mine)
             if why == "other" and real in grey_households:
                 why = "grey zone"
+            if why == "other" and _eligible_before(ctx, household, week):
+                why = "eligible in the registry view already (its letter went out before)"
+            if why == "other":
+                others.append(_story(ctx, household, weeks, mine))
             missed[why] = missed.get(why, 0) + 1
     return {
         "reached": len(delays),
@@ -178,7 +195,35 @@ def reach(
         "days from the truth's change": _spread(delays),
         "days from the registry view's change": _spread(after_registry),
         "missed": missed,
+        "other, as the follow-up saw them": others,
     }
+
+
+def _decided(ctx: CampaignContext, week: int) -> dict[str, str]:
+    """The follow-up's outcome per garbage-bag household after the bench's `week` (the watch
+    folder numbers the baseline as its week 1)."""
+    path = watch_dir(ctx) / f"week-{week + 1:04d}" / "garbage-bags" / "decisions.parquet"
+    if not path.is_file():
+        return {}
+    frame = pl.read_parquet(path, columns=["subject_pseudonym", "outcome"])
+    return dict(zip(frame["subject_pseudonym"], frame["outcome"], strict=True))
+
+
+def _eligible_before(ctx: CampaignContext, household: str, week: int) -> bool:
+    """Whether the registry view had the household eligible already the week before the truth
+    made it newly entitled (a truth that ended and came back within the registry lag): its letter
+    went out then, and the follow-up rightly sends no second one."""
+    return _decided(ctx, week - 1).get(household) == "eligible"
+
+
+def _story(ctx: CampaignContext, household: str, weeks: list[int], cause: pl.DataFrame) -> str:
+    """A missed household's outcome week by week and its changes: enough to look into it."""
+    outcomes = " ".join(f"{w}:{_decided(ctx, w).get(household, '-')}" for w in weeks)
+    changes = ", ".join(
+        f"{row['kind']} truth {row['truth_date']} registry {row['registry_date']}"
+        for row in cause.iter_rows(named=True)
+    )
+    return f"{household}: {outcomes}; changes: {changes or 'none'}"
 
 
 def _why_missed(
@@ -263,20 +308,25 @@ def main() -> None:
                 registry=url,
                 magda_overrides=dict(MAGDA),
             )
+            simulator = psutil.Process(process.pid)
             days = {0: as_of(city)}
             truth = {0: truly_eligible(city, campaigns[0], days[0], ctx)}
+            spent = cpu_seconds(simulator)
             if args.baseline == "columnar":
                 baseline = seed_states(
                     ctx, campaigns, columnar_states(city, campaigns, days[0], ctx), days[0]
                 )
             else:
                 baseline = run_week(ctx, campaigns, days[0])
+            # CPU seconds of a full run of both campaigns, and the week it was measured
+            full_cpu = (cpu_seconds(simulator) - spent, 0)
             console.print(f"baseline: {baseline.campaigns}; load {os.getloadavg()[0]:.1f}")
             latest_full = {  # campaign → (questions, seconds, the week it was measured)
                 name: (int(figures["questions"]), float(figures["seconds"]), 0)
                 for name, figures in baseline.campaigns.items()
             }
             if args.baseline == "columnar" or args.full_sample:  # the full run of week 0
+                spent = cpu_seconds(simulator)
                 for campaign in campaigns:
                     questions, seconds = full_cost(ctx, campaign, days[0], args.full_sample)
                     latest_full[campaign.name] = (questions, seconds, 0)
@@ -285,6 +335,7 @@ def main() -> None:
                         f"{' (estimated from a sample)' if args.full_sample else ''}; "
                         f"load {os.getloadavg()[0]:.1f}"
                     )
+                full_cpu = (cpu_seconds(simulator) - spent, 0)
             table = Table(title=f"watch vs full run, {args.persons:,} persons")
             for column in (
                 "week",
@@ -300,17 +351,26 @@ def main() -> None:
             ):
                 table.add_column(column, justify="right")
             shares: list[tuple[float, float]] = []
+            cpu_table = Table(title="CPU seconds (this process and the simulator), both campaigns")
+            for column in ("week", "watch", "full run", "of week", "share", "load"):
+                cpu_table.add_column(column, justify="right")
+            cpu_shares: list[float] = []
             for week in range(1, args.weeks + 1):
                 moved = httpx.post(f"{url}/_admin/advance", json={"weeks": 1}, timeout=600)
                 moved.raise_for_status()
                 days[week] = as_of(city)
+                spent = cpu_seconds(simulator)
                 summary = run_week(ctx, campaigns, days[week])
+                watch_cpu = cpu_seconds(simulator) - spent
                 truth[week] = truly_eligible(city, campaigns[0], days[week], ctx)
+                cpu_of_full: dict[str, float] = {}
                 for campaign in campaigns:
                     figures = summary.campaigns[campaign.name]
                     if week in full_weeks:
+                        spent = cpu_seconds(simulator)
                         questions, seconds = full_cost(ctx, campaign, days[week], args.full_sample)
                         latest_full[campaign.name] = (questions, seconds, week)
+                        cpu_of_full[campaign.name] = cpu_seconds(simulator) - spent
                     questions, seconds, measured = latest_full[campaign.name]
                     q_share = figures["questions"] / max(questions, 1)
                     t_share = figures["seconds"] / max(seconds, 1e-9)
@@ -338,12 +398,29 @@ def main() -> None:
                         t_cell,
                         t_pct,
                     )
+                if cpu_of_full:
+                    full_cpu = (sum(cpu_of_full.values()), week)
+                cpu_shares.append(watch_cpu / max(full_cpu[0], 1e-9))
+                cpu_table.add_row(
+                    str(week),
+                    f"{watch_cpu:.1f}",
+                    f"{full_cpu[0]:.1f}",
+                    str(full_cpu[1]),
+                    f"{cpu_shares[-1]:.1%}",
+                    f"{os.getloadavg()[0]:.1f}",
+                )
+                console.print(
+                    f"week {week} CPU: watch {watch_cpu:.1f} s, full run of week {full_cpu[1]} "
+                    f"{full_cpu[0]:.1f} s ({cpu_shares[-1]:.1%})"
+                )
                 # as it goes too: the reach so far, should a big city's run be cut short
                 console.print(f"reach after week {week}: {reach(city, ctx, truth, days)}")
             console.print(table)
+            console.print(cpu_table)
             console.print(
                 f"mean share: questions {statistics.mean(q for q, _ in shares):.1%}, "
-                f"time {statistics.mean(t for _, t in shares):.1%}"
+                f"wall time {statistics.mean(t for _, t in shares):.1%}, "
+                f"CPU time {statistics.mean(cpu_shares):.1%}"
             )
             console.print(f"reach (garbage bags): {reach(city, ctx, truth, days)}")
         finally:
