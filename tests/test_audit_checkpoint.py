@@ -16,6 +16,7 @@ from test_store import PSEUDONYMS, school_decision
 from typer.testing import CliRunner
 
 from entitle.cli.store import audit_app
+from entitle.decide.desk import add_override, record_check
 from entitle.store import db, retention
 from entitle.store.models import GENESIS_HASH, AuditEntry
 from entitle.web.backend import Backend
@@ -42,7 +43,8 @@ def fill(backend: Backend, checks: int = 3) -> list[int]:
     """`checks` desk checks (decisions) and one override of the first; the decision ids."""
     ids = []
     for n in range(checks):
-        decision_id, _override = backend.record_check(
+        decision_id, _override = record_check(
+            backend,
             school_decision(),
             kind="check",
             actor="officer",
@@ -52,7 +54,8 @@ def fill(backend: Backend, checks: int = 3) -> list[int]:
             details={"benefit": "ghent.school-tariff"},
         )
         ids.append(decision_id)
-    backend.add_override(
+    add_override(
+        backend,
         benefit=school_decision().benefit,
         subject_pseudonym=PSEUDONYMS(f"{0:011d}"),
         outcome="eligible",

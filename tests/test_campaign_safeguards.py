@@ -44,8 +44,9 @@ from entitle.decide.campaign.preflight import (
     Preflight,
     PreflightError,
 )
-from entitle.decide.campaign.reasons import PENDING, MissingReason, ours_in, reasons_of
+from entitle.decide.campaign.reasons import PENDING
 from entitle.decide.campaign.sources import TableChunk, TableSource
+from entitle.decide.reasons import MissingReason, ours_in, reasons_of
 from entitle.registry.population import load_population
 from entitle.registry.synth import write_city
 from entitle.rules.model import Benefit
@@ -620,7 +621,7 @@ def dashboard(tmp_path: Path, ctx: CampaignContext) -> Iterator[TestClient]:
         assert login(client, "manager").status_code == 303
         yield client
     finally:
-        app.state.web.engine.close()
+        app.state.web.desk.close()
         app.state.web.backend.close()
 
 
@@ -762,7 +763,7 @@ def test_a_reason_is_ours_unless_the_source_has_no_data_and_survives_storage(
     why = MissingReason(kind, code, detail)
     assert why.ours == (kind != "no_data")
     stored = json.loads(json.dumps(why.to_json()))
-    again = MissingReason.from_json(stored)
+    again = MissingReason.parse(stored)
     assert (again.kind, again.code, again.ours) == (kind, code, why.ours)
     assert len(again.detail) <= 200
 

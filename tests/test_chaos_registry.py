@@ -38,7 +38,8 @@ from test_chaos_support import (
 )
 from test_registry_server import Server, running_server
 
-from entitle.decide.campaign.reasons import PENDING, ours_in, reasons_of
+from entitle.decide.campaign.reasons import PENDING
+from entitle.decide.reasons import ours_in, reasons_of
 from entitle.registry.synth import write_city
 
 PERSONS = 1000

@@ -115,7 +115,7 @@ def test_no_data_is_undetermined_with_its_reason(
     result = decide(server.url, benefits["uitpas"], city.not_integrated)
     assert result.decision.outcome == "undetermined"
     assert "person.increased_allowance" in result.decision.facts_missing
-    assert result.reasons["person.increased_allowance"].startswith("no_data")
+    assert result.reasons["person.increased_allowance"].kind == "no_data"
 
 
 def test_an_unknown_household_is_undetermined(
@@ -176,7 +176,7 @@ def test_a_refused_purpose_names_purpose_and_service(
 ) -> None:
     with serve(city, tmp_path, NO_PARKING) as running:
         result = decide(running.url, benefits["lez"], city.disabled_child)
-    refused = {fact: why for fact, why in result.reasons.items() if why.startswith("refused")}
+    refused = {fact: why for fact, why in result.reasons.items() if why.kind == "refused"}
     assert {"person.disability_parking_card", "person.disability_parking_card_child"} & set(refused)
     assert result.decision.outcome != "not_eligible"
 
@@ -226,7 +226,7 @@ def test_an_outage_trips_the_breaker_and_recovery_closes_it(
         running.admin("/_admin/services/GeefSociaalStatuut/down")
         down = [decide(running.url, uitpas, city.ref, client) for _ in range(3)]
         assert all(r.decision.outcome == "undetermined" for r in down)
-        assert all(r.reasons["person.increased_allowance"].startswith("retry") for r in down)
+        assert all(r.reasons["person.increased_allowance"].kind == "retry" for r in down)
         stats = httpx.get(running.url + "/_admin/stats").json()["GeefSociaalStatuut"]
         refused_while_down = sum(n for outcome, n in stats.items() if outcome.startswith("down"))
         # the open breaker stops calls: without it, 3 checks x 2 attempts reach the service
@@ -262,3 +262,60 @@ def test_the_check_command_names_a_refused_purpose_and_service(city: City, tmp_p
     access_log = "".join(f.read_text(encoding="utf-8") for f in files)
     assert access_log
     assert city.disabled_child not in access_log  # pseudonyms only
+
+
+def test_the_check_command_stores_and_audits_like_the_desk(city: City, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from entitle.cli.main import app
+    from entitle.sources.access import Pseudonymiser
+    from entitle.store import audit, decisions
+    from entitle.store.transactions import Transactions
+
+    state = tmp_path / "state"
+    url = f"sqlite:///{tmp_path / 'entitle.db'}"
+    with serve(city, tmp_path, NO_PARKING) as running:
+        result = CliRunner().invoke(
+            app,
+            ["check", "ghent.uitpas", city.ref, "--as-of", AS_OF.isoformat(), "--as", "an.officer"],
+            env={
+                "ENTITLE_MAGDA_BASE_URL": running.url,
+                "ENTITLE_MAGDA_SENDER": SENDER,
+                "ENTITLE_MAGDA_DEFAULT_CAPACITY": CAPACITY,
+                "ENTITLE_DATA_DIR": str(state),
+                "ENTITLE_DATABASE_URL": url,
+                "ENTITLE_BENEFITS": str(REPO / "benefits"),
+            },
+        )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout[result.stdout.index("{") :])
+    store = Transactions(url, migrate=False)
+    try:
+        entries = store.run(lambda s: audit.search(s, kind="check"))
+        stored = store.run(lambda s: decisions.get_decision(s, printed["id"]))
+    finally:
+        store.close()
+    pseudonym = Pseudonymiser.from_key_file(state / "pseudonym.key")(city.ref)
+    assert [(e["actor"], e["purpose"], e["subject"]) for e in entries] == [
+        ("an.officer", "ghent-uitpas", pseudonym)
+    ]
+    assert entries[0]["outcome"] == printed["outcome"]
+    assert entries[0]["details"]["decision"] == printed["id"]
+    assert entries[0]["details"]["via"] == "cli"
+    assert stored is not None and stored["outcome"] == printed["outcome"]
+    assert city.ref not in json.dumps(entries) + json.dumps(stored, default=str)
+
+
+def test_the_check_command_checks_a_benefit_only_for_its_own_purpose(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from entitle.cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        ["check", "ghent.uitpas", "85.07.30-033.28", "--purpose", "ghent-lez"],
+        env={"ENTITLE_DATA_DIR": str(tmp_path), "ENTITLE_BENEFITS": str(REPO / "benefits")},
+    )
+    assert result.exit_code == 2
+    assert "only for its purpose 'ghent-uitpas'" in result.output
+    assert not (tmp_path / "entitle.db").exists()  # nothing asked, nothing stored

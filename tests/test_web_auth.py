@@ -20,7 +20,7 @@ from test_web_support import (
 )
 
 from entitle.store import users
-from entitle.web import audit_pages, pages
+from entitle.web import audit_pages, desk_pages, pages
 from entitle.web.app import create_app
 
 
@@ -113,7 +113,7 @@ def test_sessions_live_in_the_database_so_any_worker_serves_them(
         second.cookies.set("entitle_session", session_id)
         assert second.get("/desk").status_code == 200
     finally:
-        other.state.web.engine.close()
+        other.state.web.desk.close()
         other.state.web.backend.close()
     # the database holds a hash of the session id, never the id itself
     import sqlite3
@@ -194,7 +194,7 @@ POSTS = {
 def test_every_post_of_a_page_is_covered_here(web: Web) -> None:
     posts = {
         route.path
-        for router in (pages.router, audit_pages.router)
+        for router in (pages.router, desk_pages.router, audit_pages.router)
         for route in router.routes
         if isinstance(route, Route) and "POST" in (route.methods or set())
     }

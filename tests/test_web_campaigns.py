@@ -138,7 +138,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     try:
         yield Site(app, ctx, city, runs, _incomes(folder), person_ids)
     finally:
-        app.state.web.engine.close()
+        app.state.web.desk.close()
         app.state.web.backend.close()
 
 
@@ -821,7 +821,7 @@ def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.R
     # the desk cannot reach the registry here: an officer settles the open card (certificate
     # shown); eligible now, the card no longer promises the letter that already went out
     decision = site.state.backend.search(
-        kind="check", subject=site.state.engine.pseudonymise(insz), limit=1
+        kind="check", subject=site.state.desk.pseudonym(insz), limit=1
     )[0]["details"]["decision"]
     settled = desk.post(
         "/desk/override",
@@ -862,7 +862,7 @@ def test_the_desk_shows_the_letter_and_reprints_it(site: Site, approved: httpx.R
     assert desk.post("/desk/letters/reprint", data=someone_else).status_code == 404
     entries = site.state.backend.search(kind="export", actor="desk", limit=10)
     assert [e["outcome"] for e in entries] == ["letter_reprint"]
-    assert entries[0]["subject"] == site.state.engine.pseudonymise(insz)
+    assert entries[0]["subject"] == site.state.desk.pseudonym(insz)
     # a person with no letter: said so, not "you will get a letter"
     nobody = next(
         p for p in site.city.persons["person_id"].to_list() if p != insz and p not in card

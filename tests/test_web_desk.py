@@ -247,8 +247,8 @@ def test_override_is_shown_on_later_checks_until_it_expires(web: Web, city: City
     assert audited and audited[0]["details"]["reason"] == "document_shown"
     assert audited[0]["details"]["decision"] == int(decision_id.group(1))
     # once expired, the override no longer shows
-    assert web.state.backend.active_override(LEZ, pseudonym, web.state.today()) is not None
-    assert web.state.backend.active_override(LEZ, pseudonym, date(2026, 1, 1)) is None
+    assert web.state.desk.active_override(LEZ, pseudonym, web.state.today()) is not None
+    assert web.state.desk.active_override(LEZ, pseudonym, date(2026, 1, 1)) is None
 
 
 @pytest.mark.parametrize(
@@ -278,7 +278,7 @@ def test_override_is_validated(web: Web, city: City, field: str, value: str, mes
     assert response.status_code == 422
     assert message in response.text
     pseudonym = web.pseudonym(city.spouse)
-    assert web.state.backend.active_override(UITPAS, pseudonym, web.state.today()) is None
+    assert web.state.desk.active_override(UITPAS, pseudonym, web.state.today()) is None
 
 
 def test_only_officers_and_administrators_override(web: Web, city: City) -> None:

@@ -51,7 +51,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         try:
             yield web
         finally:
-            web.state.engine.close()
+            web.state.desk.close()
             web.state.backend.close()
 
 

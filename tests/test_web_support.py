@@ -163,7 +163,7 @@ class Web:
         return self.state.backend.create_api_token(client, purposes, benefits)
 
     def pseudonym(self, insz: str) -> str:
-        return self.state.engine.pseudonymise(insz)
+        return self.state.desk.pseudonym(insz)
 
 
 @contextmanager
@@ -184,7 +184,7 @@ def web_app(city: City, folder: Path, **overrides: Any) -> Iterator[Web]:
         try:
             yield web
         finally:
-            web.state.engine.close()
+            web.state.desk.close()
             web.state.backend.close()
 
 

@@ -55,7 +55,7 @@ def site(
     try:
         yield Site(app, ctx)
     finally:
-        app.state.web.engine.close()
+        app.state.web.desk.close()
         app.state.web.backend.close()
 
 

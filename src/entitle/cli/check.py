@@ -1,5 +1,6 @@
 """`entitle decide` (one subject from facts in a file) and `entitle check` (one INSZ, live
-through the registries): the decision as JSON, its trace in words on request."""
+through the registries, stored and audited as at the desk): the decision as JSON, its trace in
+words on request."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from entitle.cli.options import (
     BenefitsOption,
     LocalOption,
     RegistryOption,
+    UrlOption,
     load_named_benefit,
     parse_date,
 )
+from entitle.cli.settings import env_help, from_settings
 from entitle.console import cli_console
 
 errors = cli_console(stderr=True)
@@ -62,39 +65,79 @@ def check_command(
     explain: Annotated[bool, typer.Option("--explain", help="Add the trace in words.")] = False,
     registry: RegistryOption = None,
     local: LocalOption = None,
+    url: UrlOption = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help="The purpose of the check: the benefit's own (default)."),
+    ] = None,
+    actor: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            callback=from_settings("user"),
+            help=env_help("Who checks, as the audit log names them.", "user"),
+        ),
+    ] = "cli",
 ) -> None:
-    """Decide one INSZ live, through the registries (MAGDA or the simulator); print JSON."""
-    from entitle.decide.check import check
-    from entitle.decide.wiring import make_gateway
-    from entitle.insz import InvalidInszError
+    """Decide one INSZ live, through the registries (MAGDA or the simulator), as the desk does:
+    the decision stored under the subject's pseudonym and audited; print JSON."""
+    from entitle.decide.desk import Desk
+    from entitle.decide.wiring import Registries
+    from entitle.insz import InvalidInszError, parse_insz
     from entitle.rules.catalogue import default_catalogue
     from entitle.sources.magda import MagdaConfigError
+    from entitle.store.transactions import Transactions
 
     loaded = load_named_benefit(benefit, benefits)
     when = parse_date(as_of) or date.today()
-    gateway = make_gateway(purpose=loaded.purpose, as_of=when, registry=registry, local=local)
+    if purpose is not None and purpose != loaded.purpose:
+        errors.print(
+            f"--purpose: {loaded.id} is checked only for its purpose {loaded.purpose!r}, "
+            f"not {purpose!r}",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2)
     try:
-        result = check(loaded, insz, gateway, when, explain=explain)
+        parse_insz(insz)
     except InvalidInszError as exc:
         errors.print(f"invalid INSZ {insz!r}: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
+    store = Transactions(url)
+    desk = Desk({loaded.id: loaded}, Registries(registry=registry, local=local), store)
+    try:
+        checked = desk.check(
+            loaded,
+            insz,
+            kind="check",
+            actor=actor,
+            details={"via": "cli"},
+            as_of=when,
+            explain=explain,
+        )
     except MagdaConfigError as exc:
         errors.print(f"MAGDA configuration: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
+    finally:
+        desk.close()
+        store.close()
+    result = checked.result
     catalogue = default_catalogue()
     for fact, reason in result.reasons.items():
-        if reason.startswith("refused"):
+        if reason.kind == "refused":
             source = catalogue[fact].source
             service = source.get("service") or source.get("dataset")
             errors.print(
                 f"refused: purpose {loaded.purpose!r} is not authorised for {service} "
-                f"(fact {fact}): {reason}",
+                f"(fact {fact}): {reason.text()}",
                 markup=False,
                 highlight=False,
             )
     out = result.decision.to_dict(explain=explain)
-    out["reasons"] = result.reasons
+    out["reasons"] = {fact: why.text() for fact, why in result.reasons.items()}
     out["questions"] = result.questions
+    out["id"] = checked.decision_id
+    out["effective_outcome"] = checked.effective_outcome
     print(json.dumps(out, ensure_ascii=False, indent=2))
     if explain:
         _print_trace(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from entitle.decide.reasons import MissingReason
 from entitle.insz import parse_insz
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.decision import Decision, FactRequest
@@ -14,6 +15,7 @@ from entitle.rules.model import Benefit
 from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
 from entitle.sources.gateway import Gateway
+from entitle.sources.magda.errors import ErrorKind
 
 
 @dataclass
@@ -21,7 +23,7 @@ class CheckResult:
     """A decision and, for each missing fact, why the source could not give it."""
 
     decision: Decision
-    reasons: dict[str, str] = field(default_factory=dict)  # fact -> kind: reason (no values)
+    reasons: dict[str, MissingReason] = field(default_factory=dict)  # fact -> why (no values)
     questions: int = 0  # questions sent to the registries and datasets
     positions: dict[int, str | None] = field(default_factory=dict)  # member place -> position code
     number_unknown: bool = False  # the national register does not know this INSZ
@@ -33,6 +35,8 @@ class CheckResult:
 UNKNOWN_INSZ_CODE = "30003"
 REGISTER_NO_DATA_CODE = "30001"
 REGISTER_FACT = "person.municipality_nis"  # a GeefPersoon fact every resident has
+# no household composition and no reason from the source: an error of ours
+UNAVAILABLE = MissingReason(ErrorKind.ERROR.value, "", "unavailable")
 
 
 def needs_household(benefit: Benefit) -> bool:
@@ -83,20 +87,20 @@ def check(
             valid_until=None,
             fetch_count=1,
         )
-        why = f"{reason.kind}: {reason.reason}" if reason else "unavailable"
+        why = MissingReason.of(reason) if reason else UNAVAILABLE
         unknown = reason is not None and reason.kind == "no_data"
         unknown = unknown and _register_unknown(gateway, number)
         return CheckResult(
             decision, {"household.members": why}, gateway.questions, number_unknown=unknown
         )
     decision = evaluate(benefit, subject, gateway, as_of, explain=explain)
-    reasons: dict[str, str] = {}
+    reasons: dict[str, MissingReason] = {}
     unknown = False
     for request, unavailable in gateway.reasons.items():
         if request.entity_id == number and _says_unknown(request.fact, unavailable.codes):
             unknown = True
         if request.fact in decision.facts_missing and request.fact not in reasons:
-            reasons[request.fact] = f"{unavailable.kind}: {unavailable.reason}"
+            reasons[request.fact] = MissingReason.of(unavailable)
     unknown = unknown and decision.outcome == Outcome.UNDETERMINED
     composition = gateway.compositions.get(subject.household_id)
     codes = dict(composition.members) if composition else {}

@@ -25,11 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from entitle.decide.several import MAX_BENEFITS, Refusal, choose
 from entitle.decide.wiring import MagdaConfigError
 from entitle.insz import InvalidInszError, parse_insz
+from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.web.auth import web_state
 from entitle.web.backend import TokenView
-from entitle.web.desk import rendered_rules
-from entitle.web.pages import run_check
+from entitle.web.desk import Mark, card_of, rendered_rules
+from entitle.web.desk_pages import run_check
 from entitle.web.visibility import Caller, decision_access, visible_decision
 
 router = APIRouter(prefix="/api/v1", tags=["desk"])
@@ -106,7 +107,7 @@ class ConditionOut(BaseModel):
     name: str
     text: dict[str, str]
     value: bool | None = Field(description="true/false; null when unknown, skipped or protected")
-    status: Literal["yes", "no", "unknown", "skipped", "protected"]
+    status: Mark
     missing: list[str]
 
 
@@ -158,8 +159,8 @@ class CheckResponse(BaseModel):
     purpose: str
     as_of: str
     subject_kind: str
-    outcome: Literal["eligible", "not_eligible", "undetermined"]
-    computed_outcome: Literal["eligible", "not_eligible", "undetermined"]
+    outcome: Outcome
+    computed_outcome: Outcome
     number_known: bool = True  # false: the national register does not know the INSZ
     valid_until: str | None
     outputs: dict[str, Any] = Field(description="null for an open output of an eligible decision")
@@ -297,7 +298,7 @@ def post_check(
             403,
             f"token of client {token.client!r} is not authorised for benefit {body.benefit!r}",
         )
-    benefit = state.engine.benefit(body.benefit)
+    benefit = state.desk.benefit(body.benefit)
     if benefit is None:
         return _invalid("benefit", f"unknown benefit {body.benefit!r}")
     if body.purpose != benefit.purpose:
@@ -312,9 +313,7 @@ def post_check(
             429, f"rate limit: {limit} checks a minute for this client", {"Retry-After": "60"}
         )
     try:
-        card = run_check(
-            request, None, benefit, body.insz, kind="api_check", actor=f"api:{token.client}"
-        )
+        card = run_check(request, benefit, body.insz, kind="api_check", actor=f"api:{token.client}")
     except InvalidInszError as exc:
         return _invalid("insz", f"not a valid INSZ: {exc}")
     except MagdaConfigError as exc:
@@ -333,31 +332,32 @@ def _check_several(request: Request, insz: str, asked: list[str], token: TokenVi
     except InvalidInszError as exc:
         return _invalid("insz", f"not a valid INSZ: {exc}")
     limit = state.settings.api_checks_per_minute
+
+    def limited(benefit: Benefit) -> Refusal | None:
+        if state.backend.allow(f"api-check:{token.client}", limit, 60):
+            return None
+        return Refusal(benefit.id, 429, f"rate limit: {limit} checks a minute for this client")
+
+    checks = state.desk.check_several(
+        choose(asked, state.desk.benefits, lambda b: refusal(token, b)),
+        insz,
+        kind="api_check",
+        actor=f"api:{token.client}",
+        refuse=limited,
+    )
     results: list[dict[str, Any]] = []
-    for chosen in choose(asked, state.engine.benefits, lambda b: refusal(token, b)):
-        if isinstance(chosen, Refusal):
+    try:
+        for done in checks:
+            if isinstance(done, Refusal):
+                refused = {"benefit": done.benefit, "status": done.status, "detail": done.detail}
+                results.append({**refused, "check": None})
+                continue
+            card = card_of(state.desk, done)
             results.append(
-                {
-                    "benefit": chosen.benefit,
-                    "status": chosen.status,
-                    "check": None,
-                    "detail": chosen.detail,
-                }
+                {"benefit": done.benefit.id, "status": 201, "check": card.to_json(), "detail": None}
             )
-            continue
-        if not state.backend.allow(f"api-check:{token.client}", limit, 60):
-            detail = f"rate limit: {limit} checks a minute for this client"
-            results.append({"benefit": chosen.id, "status": 429, "check": None, "detail": detail})
-            continue
-        try:
-            card = run_check(
-                request, None, chosen, insz, kind="api_check", actor=f"api:{token.client}"
-            )
-        except MagdaConfigError as exc:
-            raise HTTPException(503, f"registry configuration: {exc}") from None
-        results.append(
-            {"benefit": chosen.id, "status": 201, "check": card.to_json(), "detail": None}
-        )
+    except MagdaConfigError as exc:
+        raise HTTPException(503, f"registry configuration: {exc}") from None
     content = orjson.dumps({"results": results}, default=jsonable_encoder)
     return Response(content, 201, media_type="application/json")
 
@@ -409,8 +409,8 @@ def get_decision(
     )
     if not access.allowed:
         raise HTTPException(403, access.why)
-    benefit = state.engine.benefit(str(found["benefit"]))
-    return visible_decision(caller, found, benefit, state.engine.catalogue)
+    benefit = state.desk.benefit(str(found["benefit"]))
+    return visible_decision(caller, found, benefit, state.desk.catalogue)
 
 
 @router.get("/benefits", response_model=list[BenefitSummary], summary="The benefits")
@@ -423,7 +423,7 @@ def list_benefits(request: Request) -> Any:
             "purpose": b.purpose,
             "subject": b.subject,
         }
-        for b in web_state(request).engine.ordered()
+        for b in web_state(request).desk.ordered()
     ]
 
 
@@ -438,7 +438,7 @@ def list_benefits(request: Request) -> Any:
 )
 def get_benefit(request: Request, benefit_id: str, as_of: date | None = None) -> Any:
     state = web_state(request)
-    benefit = state.engine.benefit(benefit_id)
+    benefit = state.desk.benefit(benefit_id)
     if benefit is None:
         raise HTTPException(404, f"no benefit {benefit_id!r}")
     return rendered_rules(benefit, as_of or state.today())

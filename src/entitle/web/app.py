@@ -32,11 +32,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
+from entitle.decide.desk import Desk
+from entitle.decide.wiring import Registries
 from entitle.rules.logic import OUTCOMES
 from entitle.web.auth import LoginRequired, PageError
 from entitle.web.backend import Backend
 from entitle.web.bodylimit import BodyLimit
-from entitle.web.desk import DeskEngine
 from entitle.web.i18n import BRUSSELS
 from entitle.web.security import SecurityHeaders
 from entitle.web.settings import Settings
@@ -63,20 +64,46 @@ class EntitleApp(FastAPI):
 
 @dataclass
 class WebState:
-    """What every request needs: settings, the store, the desk engine, the templates."""
+    """What every request needs: settings, the store, the desk, the templates."""
 
     settings: Settings
     backend: Backend
-    engine: DeskEngine
+    desk: Desk
     templates: Jinja2Templates
 
     def today(self) -> date:
         """The decision date: today in Brussels (or the fixed clock's date)."""
-        if self.settings.clock is not None:
-            return self.settings.clock().date()
-        from datetime import datetime
+        return today_in_brussels(self.settings)
 
-        return datetime.now(BRUSSELS).date()
+
+def today_in_brussels(settings: Settings) -> date:
+    """Today in Brussels, or the fixed clock's date."""
+    if settings.clock is not None:
+        return settings.clock().date()
+    from datetime import datetime
+
+    return datetime.now(BRUSSELS).date()
+
+
+def open_desk(settings: Settings, backend: Backend) -> Desk:
+    """The desk of one worker: its registries (one MAGDA client, shared by every check of the
+    worker), the benefits, and the store."""
+    magda: dict[str, Any] = dict(settings.magda)
+    magda.setdefault("max_concurrency", settings.magda_concurrency)
+    registries = Registries(
+        registry=settings.registry_url,
+        local=settings.local,
+        state=settings.data_dir,
+        magda=magda,
+        database_url=settings.database_url,
+    )
+    return Desk.open(
+        settings.benefits,
+        registries,
+        backend,
+        today=lambda: today_in_brussels(settings),
+        auto_purposes=settings.auto_check_purposes,
+    )
 
 
 def _api_error_message(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -169,13 +196,13 @@ def create_app(
     """The application for these settings (default: from the environment); `reach` measures
     each campaign run against a ground truth (the demo's synthetic city; never in production)."""
     settings = settings or Settings.from_env()
-    engine = DeskEngine(settings)
     backend = Backend(
         settings.database_url,
         migrate=settings.migrate,
         clock=settings.clock,
         token_ttl=settings.token_cache_seconds,
     )
+    desk = open_desk(settings, backend)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["outcomes"] = OUTCOMES
 
@@ -192,7 +219,7 @@ def create_app(
         try:
             yield
         finally:
-            engine.close()
+            desk.close()
             backend.close()
 
     from entitle.web.account_pages import router as account_router
@@ -200,6 +227,7 @@ def create_app(
     from entitle.web.audit_pages import router as audit_router
     from entitle.web.campaigns.routes import install as install_campaigns
     from entitle.web.desk_letters import router as desk_letters_router
+    from entitle.web.desk_pages import router as desk_router
     from entitle.web.pages import router as pages_router
 
     app = EntitleApp(
@@ -216,12 +244,13 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.web = WebState(settings, backend, engine, templates)
+    app.state.web = WebState(settings, backend, desk, templates)
     install_handlers(app)
     app.behind_tls = settings.secure_cookies == "always"
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages_router)
+    app.include_router(desk_router)
     app.include_router(account_router)
     app.include_router(desk_letters_router)
     app.include_router(audit_router)

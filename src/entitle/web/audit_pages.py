@@ -30,7 +30,7 @@ from entitle.store.audit import KIND_ORDER
 from entitle.store.decisions import OVERRIDE_REASONS
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
-from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT
+from entitle.web.desk import HOUSEHOLD_MEMBERS, household_members_text
 from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 from entitle.web.visibility import Caller, visible_decision
@@ -125,7 +125,7 @@ class AuditWords:
     def fact(self, name: str) -> str:
         """A fact by its description (the name only when the catalogue has none)."""
         if name == HOUSEHOLD_MEMBERS:
-            return self.t.text(HOUSEHOLD_MEMBERS_TEXT)
+            return self.t.text(household_members_text())
         spec = self.catalogue.get(name)
         return self.t.text(spec.description) if spec is not None and spec.description else name
 
@@ -195,7 +195,7 @@ def audit_search(
         why = inszcheck.explain(insz, t.lang)
         if why is not None:
             return _audit_page(request, [], filters, t("desk.insz_invalid", why=why), 422)
-        query["subject"] = state.engine.pseudonymise(parse_insz(insz).normalized)
+        query["subject"] = state.desk.pseudonym(insz)
     try:
         query["since"] = _day(since)
         query["until"] = _day(until, end=True)
@@ -244,17 +244,17 @@ def _report(
             status=422,
         )
     number = parse_insz(insz).normalized
-    who = subject_pseudonyms(number, state.engine.pseudonymise, register_extract(request))
+    who = subject_pseudonyms(number, state.desk.registries.pseudonymise, register_extract(request))
     pseudonym = who.person
     logged = [e for p in who.all for e in state.backend.subject_report(p)]
     caller = Caller.user(officer.username, officer.role)
     for entry in logged:  # the decisions as an auditor may see them (protected hidden)
         if isinstance(entry.get("decision"), dict):
             found = entry["decision"]
-            benefit = state.engine.benefit(str(found.get("benefit", "")))
-            entry["decision"] = visible_decision(caller, found, benefit, state.engine.catalogue)
+            benefit = state.desk.benefit(str(found.get("benefit", "")))
+            entry["decision"] = visible_decision(caller, found, benefit, state.desk.catalogue)
     campaigns = state.backend.run(lambda s: campaign_entries(s, who))
-    log_path = getattr(state.engine.registries.log, "path", None)
+    log_path = getattr(state.desk.registries.log, "path", None)
     entries = in_time_order(logged, campaigns, registry_accesses(log_path, who))
     state.backend.audit(
         kind="subject_report" if fmt == "html" else "export",

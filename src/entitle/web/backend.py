@@ -9,36 +9,29 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from entitle.rules.decision import Decision
-from entitle.store import alerts, audit, db, decisions, sessions, throttle, users
-from entitle.store.decisions import OverrideView
+from entitle.store import alerts, audit, decisions, sessions, throttle, users
 from entitle.store.ratelimit import allow as store_allow
+from entitle.store.transactions import Transactions
 from entitle.store.users import AuthError, TokenView, UserView
 
-__all__ = ["AuthError", "Backend", "OverrideView", "TokenView", "UserView"]
-
-R = TypeVar("R")
+__all__ = ["AuthError", "Backend", "TokenView", "UserView"]
 
 
 def _token_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class Backend:
-    """The store's operations, each in its own transaction (committed on success).
+class Backend(Transactions):
+    """The store's operations for the web app, each in its own transaction (committed on
+    success). The desk's checks and overrides are `entitle.decide.desk`'s.
 
-    On SQLite every transaction takes the database's write lock (``BEGIN IMMEDIATE``); the
-    threads and worker processes queue for it on `db.WriterLock` instead of in SQLite's busy
-    handler, which sleeps in steps of up to 100 ms. API tokens are cached for `token_ttl`
-    seconds (a revoked token keeps working that long in a worker that saw it; 0 turns the cache
-    off).
+    API tokens are cached for `token_ttl` seconds (a revoked token keeps working that long in a
+    worker that saw it; 0 turns the cache off).
     """
 
     def __init__(
@@ -49,40 +42,9 @@ class Backend:
         clock: Callable[[], datetime] | None = None,
         token_ttl: float = 10.0,
     ) -> None:
-        self.url = url or db.database_url()
-        self.clock = clock
-        if migrate:
-            db.migrate(self.url)
-        self.engine = db.make_engine(self.url)
-        self.factory: sessionmaker[Session] = db.session_factory(self.engine)
-        self._writer = db.writer_lock(self.url)
-        self._serial: AbstractContextManager[Any] = self._writer or nullcontext()
+        super().__init__(url, migrate=migrate, clock=clock)
         self.token_ttl = token_ttl
         self._tokens: dict[str, tuple[float, TokenView | None]] = {}
-
-    def now(self) -> datetime | None:
-        """The time given to the store: the fixed clock's (tests), else None (the store's)."""
-        return self.clock() if self.clock is not None else None
-
-    def run(self, work: Callable[[Session], R]) -> R:
-        with self._serial, self.factory() as session:
-            try:
-                result = work(session)
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            return result
-
-    def run_core(self, work: Callable[[Connection], R]) -> R:
-        """Like `run`, on a plain connection (Core statements, no ORM session): the hot path."""
-        with self._serial, self.engine.begin() as connection:
-            return work(connection)
-
-    def close(self) -> None:
-        self.engine.dispose()
-        if self._writer is not None:
-            self._writer.close()
 
     # ------------------------------------------------------------------ accounts
 
@@ -170,134 +132,8 @@ class Backend:
 
     # ------------------------------------------------------------------ decisions
 
-    def save_decision(
-        self,
-        decision: Decision,
-        *,
-        actor: str,
-        purpose: str,
-        subject_pseudonym: str,
-        reasons: dict[str, str],
-    ) -> int:
-        return self.run(
-            lambda s: decisions.save_decision(
-                s,
-                decision,
-                actor=actor,
-                purpose=purpose,
-                subject_pseudonym=subject_pseudonym,
-                reasons=reasons,
-                now=self.now(),
-            )
-        )
-
-    def record_check(
-        self,
-        decision: Decision,
-        *,
-        kind: str,
-        actor: str,
-        purpose: str,
-        subject_pseudonym: str,
-        reasons: dict[str, str],
-        details: dict[str, Any],
-    ) -> tuple[int, OverrideView | None]:
-        """Find the override in force, save the decision and append its audit entry, in one
-        transaction; returns the decision id and the override."""
-
-        def work(session: Connection) -> tuple[int, OverrideView | None]:
-            override = decisions.active_override(
-                session, decision.benefit, subject_pseudonym, decision.as_of
-            )
-            values = decisions.decision_values(
-                decision,
-                actor=actor,
-                purpose=purpose,
-                subject_pseudonym=subject_pseudonym,
-                reasons=reasons,
-                now=self.now(),
-            )
-            decision_id = decisions.insert_decision(session, values)
-            effective = override.outcome if override is not None else str(decision.outcome)
-            audit.append(
-                session,
-                kind=kind,
-                actor=actor,
-                purpose=purpose,
-                subject=subject_pseudonym,
-                outcome=str(decision.outcome),
-                details={
-                    **details,
-                    "decision": decision_id,
-                    "decision_sha256": decisions.record_digest(values, decisions.DECISION_FIELDS),
-                    "overridden": override is not None,
-                    "effective_outcome": effective,
-                },
-                now=self.now(),
-            )
-            return int(decision_id), override
-
-        return self.run_core(work)
-
     def get_decision(self, decision_id: int) -> dict[str, Any] | None:
         return self.run(lambda s: decisions.get_decision(s, decision_id))
-
-    def add_override(
-        self,
-        *,
-        benefit: str,
-        subject_pseudonym: str,
-        outcome: str,
-        reason: str,
-        note: str,
-        valid_until: date,
-        actor: str,
-        purpose: str,
-        details: dict[str, Any],
-        decision_id: int | None = None,
-    ) -> OverrideView:
-        """Record an override of decision `decision_id` and its audit entry, in one transaction
-        (`OverrideTargetError` when that decision is of another benefit or subject)."""
-
-        def work(session: Session) -> OverrideView:
-            view = decisions.add_override(
-                session,
-                benefit=benefit,
-                subject_pseudonym=subject_pseudonym,
-                outcome=outcome,
-                reason=reason,
-                note=note,
-                valid_until=valid_until,
-                actor=actor,
-                now=self.now(),
-                decision_id=decision_id,
-            )
-            audit.append(
-                session,
-                kind="override",
-                actor=actor,
-                purpose=purpose,
-                subject=subject_pseudonym,
-                outcome=outcome,
-                details={
-                    **details,
-                    "benefit": benefit,
-                    "reason": reason,
-                    "valid_until": valid_until.isoformat(),
-                    "override": view.id,
-                    "override_sha256": view.digest,
-                    **({"decision": decision_id} if decision_id is not None else {}),
-                },
-                now=self.now(),
-            )
-            return view
-
-        return self.run(work)
-
-    def active_override(
-        self, benefit: str, subject_pseudonym: str, on: date
-    ) -> OverrideView | None:
-        return self.run(lambda s: decisions.active_override(s, benefit, subject_pseudonym, on))
 
     # ------------------------------------------------------------------ audit
 

@@ -1,140 +1,88 @@
-"""The desk engine: benefits, one shared MAGDA client, and the result card an officer reads.
-
-One `DeskEngine` per worker process: it keeps the MAGDA client (its connection pool and circuit
-breakers are shared by every check of the worker), the city's datasets, the access log and the
-pseudonymiser. Each check gets its own `Gateway` (the cache of one check), as `decide.check`
-expects.
+"""The result card an officer reads: a desk check (`entitle.decide.desk`) as the desk shows it.
 
 The card shows outcomes, reasons and the names of the sources consulted — never a value read from
 them. Conditions that read special-category data (income, health: sensitivity 3) are shown
 without their value: the outcome says enough, and the officer must not learn, say, that a citizen
-has a disability parking card.
+has a disability parking card. Its words are in both languages (the API gives both), from the
+benefit files and the interface's catalogues.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any, Literal
 
-from entitle.decide.check import CheckResult, check, needs_household
-from entitle.decide.wiring import Registries
-from entitle.municipality import configured_municipality
+from entitle.decide.check import CheckResult, needs_household
+from entitle.decide.desk import Desk, DeskCheck, override_choices
+from entitle.decide.reasons import NO_DATA, MissingReason
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import Decision, member_relation, member_role
 from entitle.rules.expr import T
-from entitle.rules.folder import load_benefits
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.periods import Period
 from entitle.rules.render import render
-from entitle.web.i18n import Translator
-from entitle.web.settings import Settings
+from entitle.web.i18n import LANGUAGES, Translator, both
 from entitle.web.visibility import is_protected
 
-log = logging.getLogger(__name__)
-
 Mark = Literal["yes", "no", "unknown", "skipped", "protected"]
-OVERRIDE_OUTCOMES = ("eligible", "not_eligible")
 UNKNOWN_NUMBER = "unknown_number"  # shown, not stored: the decision itself is undetermined
+HOUSEHOLD_MEMBERS = "household.members"
+# MAGDA services with their words in the catalogues (`source.<service>`)
+SOURCES = (
+    "GeefPersoon",
+    "GeefGezinssamenstelling",
+    "GeefHistoriekGezinssamenstelling",
+    "GeefSociaalStatuut",
+    "GeefAanslagbiljetPersonenbelasting",
+    "GeefDossierHandicap",
+    "GeefLeefloonbedragen",
+    "Onderwijs.GeefHistoriekInschrijving",
+)
 
 
-def override_choices(computed: str | None) -> tuple[str, ...]:
-    """The outcomes an officer may set over a computed one: never "not eligible" over an
-    undetermined decision (missing data is no refusal)."""
-    if computed in ("undetermined", UNKNOWN_NUMBER):
-        return ("eligible",)
-    return OVERRIDE_OUTCOMES
-
-
-# Readable names of the sources, next to their technical names (MAGDA service / dataset).
-SOURCE_LABELS: dict[str, dict[str, str]] = {
-    "GeefPersoon": {
-        "nl": "Rijksregister: persoon en hoofdverblijfplaats",
-        "en": "National register: person and main residence",
-    },
-    "GeefGezinssamenstelling": {
-        "nl": "Rijksregister: gezinssamenstelling",
-        "en": "National register: household composition",
-    },
-    "GeefHistoriekGezinssamenstelling": {
-        "nl": "Rijksregister: historiek gezinssamenstelling",
-        "en": "National register: household history",
-    },
-    "GeefSociaalStatuut": {
-        "nl": "Kruispuntbank van de Sociale Zekerheid: sociaal statuut",
-        "en": "Crossroads Bank for Social Security: social status",
-    },
-    "GeefAanslagbiljetPersonenbelasting": {
-        "nl": "FOD Financiën: aanslagbiljet personenbelasting",
-        "en": "Federal Public Service Finance: income tax assessment",
-    },
-    "GeefDossierHandicap": {
-        "nl": "FOD Sociale Zekerheid: dossier handicap",
-        "en": "Federal Public Service Social Security: disability file",
-    },
-    "GeefLeefloonbedragen": {
-        "nl": "POD Maatschappelijke Integratie: leefloon",
-        "en": "PPS Social Integration: leefloon",
-    },
-    "Onderwijs.GeefHistoriekInschrijving": {
-        "nl": "Onderwijs Vlaanderen: inschrijvingen",
-        "en": "Flemish education: enrolments",
-    },
-}
+def source_labels(
+    authority: str = "Stad Gent", name: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
+    """Readable names of the sources next to their technical names (MAGDA service / dataset),
+    in both languages; the city's own datasets named after the municipality that keeps them
+    (`authority` as it signs, e.g. "Gemeente Vlasbeke"; `name` in Dutch and English)."""
+    labels = {service: both(f"source.{service}") for service in SOURCES}
+    return {**labels, **local_source_labels(authority, name)}
 
 
 def local_source_labels(
     authority: str = "Stad Gent", name: dict[str, str] | None = None
 ) -> dict[str, dict[str, str]]:
-    """The city's own datasets, named after the municipality that keeps them (`authority` as it
-    signs, e.g. "Gemeente Vlasbeke"; `name` in Dutch and English)."""
+    """The city's own datasets, named after the municipality that keeps them."""
     town = name or {"nl": "Gent", "en": "Ghent"}
+    # who keeps the enrolments: the authority as it signs in Dutch, the town in English
+    owner = {"nl": authority, "en": town["en"]}
     return {
-        "ocmw_clients": {
-            "nl": f"OCMW {town['nl']}: cliëntenbestand (lokale dataset)",
-            "en": f"{town['en']} OCMW: client file (local dataset)",
-        },
-        "school_enrolments": {
-            "nl": f"{authority}: inschrijvingen scholen en opvang (lokale dataset)",
-            "en": f"{town['en']}: school and after-school enrolments (local dataset)",
-        },
+        dataset: {
+            lang: Translator(lang)(f"source.{dataset}", town=town[lang], owner=owner[lang])
+            for lang in LANGUAGES
+        }
+        for dataset in ("ocmw_clients", "school_enrolments")
     }
 
 
-HOUSEHOLD_MEMBERS = "household.members"
-HOUSEHOLD_MEMBERS_TEXT = {
-    "nl": "de gezinssamenstelling (rijksregister)",
-    "en": "the household composition (national register)",
-}
+def household_members_text() -> dict[str, str]:
+    """The household composition as a missing fact, in words (both languages)."""
+    return both("fact.household_members")
 
-# why a fact is missing, by the kind the gateway gives (never the source's raw message)
-MISSING_KINDS: dict[str, dict[str, str]] = {
-    "no_data": {
-        "nl": "geen gegevens bij de bron (bv. niet geïntegreerd bij de Kruispuntbank, of nog niet "
-        "geregistreerd)",
-        "en": "no data at the source (e.g. not integrated at the Crossroads Bank, or not "
-        "registered yet)",
-    },
-    "retry": {
-        "nl": "bron tijdelijk niet bereikbaar: later opnieuw proberen",
-        "en": "source temporarily unavailable: try again later",
-    },
-    "refused": {
-        "nl": "geen toegang tot deze bron voor dit doel (machtiging): meld het aan de beheerder",
-        "en": "no access to this source for this purpose (authorisation): tell the administrator",
-    },
-    "bad_request": {
-        "nl": "de bron kent dit nummer niet",
-        "en": "the source does not know this number",
-    },
-    "error": {
-        "nl": "fout bij de bron",
-        "en": "error at the source",
-    },
-}
+
+def missing_words(why: MissingReason) -> dict[str, str]:
+    """Why a fact is missing, by its kind (never the source's raw message), both languages."""
+    return both(f"missing.{why.known_kind}")
+
+
+def missing_kind_words(t: Translator, why: MissingReason) -> str:
+    """Why a fact is missing, by its kind, in `t`'s language."""
+    return t(f"missing.{why.known_kind}")
 
 
 @dataclass(frozen=True)
@@ -247,7 +195,7 @@ class Card:
         return UNKNOWN_NUMBER if self.number_unknown else self.outcome
 
     def override_choices(self) -> tuple[str, ...]:
-        return override_choices(self.computed_shown)
+        return override_choices(self.outcome)
 
     @property
     def period(self) -> Period:
@@ -426,7 +374,7 @@ def source_lines(
     labels: dict[str, dict[str, str]] | None = None,
 ) -> list[SourceLine]:
     """The sources asked for this check, by name (MAGDA services, then local datasets)."""
-    names = {**SOURCE_LABELS, **(labels if labels is not None else local_source_labels())}
+    names = labels if labels is not None else source_labels()
     seen: dict[str, str] = {}
     facts = list(decision.facts_used)
     if household is None:
@@ -445,7 +393,7 @@ def source_lines(
 
 def missing_facts(
     decision: Decision,
-    reasons: dict[str, str],
+    reasons: Mapping[str, MissingReason],
     catalogue: Catalogue,
     positions: dict[int, str | None] | None = None,
     subject_code: str | None = None,
@@ -468,11 +416,17 @@ def missing_facts(
             related[item.fact].append(said)
     for fact in decision.facts_missing:
         description = _fact_words(fact, catalogue)
-        kind = reasons.get(fact, "no_data").split(":", 1)[0].strip() or "no_data"
-        why = MISSING_KINDS.get(kind, MISSING_KINDS["error"])
+        why = reasons.get(fact, NO_DATA)
         owners = _joined(whose.get(fact, []))
         out.append(
-            MissingFact(fact, description, dict(why), kind, owners, _joined(related.get(fact, [])))
+            MissingFact(
+                fact,
+                description,
+                missing_words(why),
+                why.kind,
+                owners,
+                _joined(related.get(fact, [])),
+            )
         )
     return out
 
@@ -545,7 +499,7 @@ def _level_words(texts: dict[Any, dict[str, str]], level: Any) -> dict[str, str]
 
 def _fact_words(fact: str, catalogue: Catalogue) -> dict[str, str]:
     if fact == HOUSEHOLD_MEMBERS:
-        return dict(HOUSEHOLD_MEMBERS_TEXT)
+        return household_members_text()
     spec = catalogue.get(fact)
     described = dict(spec.description) if spec is not None else {}
     return described or {"nl": fact, "en": fact}
@@ -578,75 +532,31 @@ def rendered_rules(benefit: Benefit, as_of: date) -> dict[str, Any]:
     }
 
 
-class DeskEngine:
-    """Runs desk checks for one worker: shared MAGDA client, datasets, log and pseudonyms.
+def desk_source_labels(desk: Desk) -> dict[str, dict[str, str]]:
+    """The sources' names at this desk (its municipality's datasets)."""
+    town = desk.municipality
+    if town is None:
+        return _labels("Stad Gent", "Gent", "Ghent")
+    return _labels(town.authority, town.name["nl"], town.name["en"])
 
-    The network clients are opened on first use and closed by `close` (at shutdown); a closed
-    engine opens them again when used.
-    """
 
-    def __init__(self, settings: Settings) -> None:
-        overrides: dict[str, Any] = dict(settings.magda)
-        overrides.setdefault("max_concurrency", settings.magda_concurrency)
-        self.settings = settings
-        self.registries = Registries(
-            registry=settings.registry_url,
-            local=settings.local,
-            state=settings.data_dir,
-            magda=overrides,
-            database_url=settings.database_url,
-        )
-        self.pseudonymise = self.registries.pseudonymise
-        self.catalogue = default_catalogue()
-        self.benefits = load_benefits(settings.benefits)
-        self._household = {b.id: needs_household(b) for b in self.benefits.values()}
-        municipality = configured_municipality()  # ENTITLE_MUNICIPALITY's order and names
-        self.order = {b: i for i, b in enumerate(municipality.desk_order if municipality else ())}
-        self.source_labels = (
-            local_source_labels(municipality.authority, municipality.name)
-            if municipality is not None
-            else local_source_labels()
-        )
-        configured = settings.auto_check_purposes
-        if configured is None:
-            configured = municipality.desk_auto_purposes if municipality is not None else ()
-        self.auto_purposes = frozenset(configured)
+@cache
+def _labels(authority: str, town_nl: str, town_en: str) -> dict[str, dict[str, str]]:
+    return source_labels(authority, {"nl": town_nl, "en": town_en})
 
-    def benefit(self, benefit_id: str) -> Benefit | None:
-        return self.benefits.get(benefit_id)
 
-    def reads_household(self, benefit: Benefit) -> bool:
-        """Whether deciding `benefit` needs the household composition (worked out once)."""
-        known = self._household.get(benefit.id)
-        if known is None or self.benefits.get(benefit.id) is not benefit:
-            return needs_household(benefit)
-        return known
-
-    def ordered(self) -> Sequence[Benefit]:
-        """The municipality's desk order, then the others by Dutch title."""
-        last = len(self.order)
-        return sorted(
-            self.benefits.values(),
-            key=lambda b: (self.order.get(b.id, last), b.title.get("nl", b.id)),
-        )
-
-    def check(self, benefit: Benefit, insz: str, as_of: date) -> CheckResult:
-        """One desk check (raises `InvalidInszError` for a malformed number)."""
-        gateway = self.registries.gateway(benefit.purpose, as_of, self.catalogue)
-        return check(benefit, insz, gateway, as_of, explain=True)
-
-    def not_inscribed(self, benefit: Benefit, insz: str, as_of: date) -> bool:
-        """Whether the person's KSZ facts are missing because Entitle has not inscribed them in
-        the KSZ directory for the benefit's purpose (only when inscriptions are required)."""
-        return self.registries.not_inscribed(benefit.purpose, insz, as_of)
-
-    def inscribe(self, benefit: Benefit, insz: str, as_of: date, today: date) -> str:
-        """Inscribe the person for the benefit's purpose over the decision's validity; the
-        outcome (``ok`` when done)."""
-        return self.registries.inscribe(
-            benefit.purpose, insz, as_of, benefit.valid_until(as_of), today
-        )
-
-    def close(self) -> None:
-        """Close the network clients (reopened on the next check)."""
-        self.registries.close()
+def card_of(desk: Desk, checked: DeskCheck) -> Card:
+    """The card of a stored desk check, with the override in force."""
+    benefit = checked.benefit
+    card = build_card(
+        benefit,
+        checked.result,
+        benefit.purpose,
+        desk.catalogue,
+        desk.reads_household(benefit),
+        desk_source_labels(desk),
+    )
+    card.decision_id, card.override = checked.decision_id, checked.override
+    if card.missing and checked.not_inscribed:
+        card.extra["not_inscribed"] = True  # the KSZ gave no data: not inscribed by Entitle
+    return card

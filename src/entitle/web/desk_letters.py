@@ -55,7 +55,7 @@ def letter_status(request: Request, benefit: Benefit, insz: str) -> LetterStatus
         return None
     state = web_state(request)
     number = parse_insz(insz).normalized
-    who = subject_pseudonyms(number, state.engine.pseudonymise, setup.context.register)
+    who = subject_pseudonyms(number, state.desk.registries.pseudonymise, setup.context.register)
     found = state.backend.run(lambda s: letters_about(s, who))
     return LetterStatus(
         tuple(
@@ -91,7 +91,7 @@ def reprint(
     state = web_state(request)
     setup = campaign_setup(request)
     number = parse_insz(insz).normalized
-    who = subject_pseudonyms(number, state.engine.pseudonymise, setup.context.register)
+    who = subject_pseudonyms(number, state.desk.registries.pseudonymise, setup.context.register)
     about = state.backend.run(lambda s: letters_about(s, who))
     letter = next((x for x in about if (x.run_id, x.seq) == (run, seq)), None)
     campaign = setup.campaign(letter.campaign) if letter is not None else None

@@ -77,6 +77,11 @@ def negotiate(cookie: str | None, accept_language: str | None = None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def both(key: str, **values: Any) -> dict[str, str]:
+    """A message in every language (for what the API gives in both), by language."""
+    return {lang: Translator(lang)(key, **values) for lang in LANGUAGES}
+
+
 class Translator:
     """`t("key", name=value)` for one language, with formatting helpers for templates."""
 

@@ -1,42 +1,19 @@
 """Why an INSZ is invalid, as a code the officer's language can explain.
 
 `entitle.insz.parse_insz` decides validity; this mirrors its checks step by step only to say
-*why* in Dutch or English (the browser's ``static/desk.js`` applies the same steps as you type).
+*why* in Dutch or English (the browser's ``static/desk.js`` applies the same steps as you type,
+with the same words: the catalogues' ``insz.<code>``).
 """
 
 from __future__ import annotations
 
 from entitle.insz import InvalidInszError, parse_insz
+from entitle.web.i18n import Translator
 
 SEPARATORS = frozenset(".- /")
 
-PROBLEMS: dict[str, dict[str, str]] = {
-    "chars": {
-        "nl": "enkel cijfers, punten, spaties en een streepje zijn toegelaten",
-        "en": "only digits, dots, spaces and a dash are allowed",
-    },
-    "length": {
-        "nl": "een rijksregisternummer heeft 11 cijfers (nu {n})",
-        "en": "a national register number has 11 digits (now {n})",
-    },
-    "month": {
-        "nl": "de maand ({mm}) bestaat niet",
-        "en": "the month ({mm}) does not exist",
-    },
-    "day": {"nl": "de dag ({dd}) bestaat niet", "en": "the day ({dd}) does not exist"},
-    "counter": {
-        "nl": "het volgnummer ({sss}) is niet geldig",
-        "en": "the serial number ({sss}) is not valid",
-    },
-    "date": {
-        "nl": "de geboortedatum ({dd}/{mm}) bestaat niet in dat jaar",
-        "en": "the birth date ({dd}/{mm}) does not exist in that year",
-    },
-    "check": {
-        "nl": "de controlecijfers kloppen niet: controleer of het nummer juist is overgetypt",
-        "en": "the check digits do not match: check that the number was typed correctly",
-    },
-}
+# the problems' codes; their words are the catalogues' `insz.<code>` ({n}, {mm} … filled in)
+PROBLEMS = ("chars", "length", "month", "day", "counter", "date", "check")
 
 
 def problem(text: str) -> tuple[str, dict[str, str]] | None:
@@ -70,5 +47,4 @@ def explain(text: str, lang: str) -> str | None:
     if found is None:
         return None
     code, values = found
-    messages = PROBLEMS[code]
-    return (messages.get(lang) or messages["nl"]).format(**values)
+    return Translator(lang)(f"insz.{code}", **values)

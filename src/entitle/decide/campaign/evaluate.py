@@ -18,8 +18,9 @@ import polars as pl
 
 from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.missing import Places, stored_items
-from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
+from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING
 from entitle.decide.campaign.sources import NOT_IN_REGISTER, ChunkProvider, FactSource
+from entitle.decide.reasons import MissingReason
 from entitle.rules.columnar import Population, evaluate_population, fact_names
 from entitle.rules.expr import T
 from entitle.rules.model import Benefit

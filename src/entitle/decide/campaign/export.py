@@ -15,8 +15,8 @@ import polars as pl
 from entitle.decide.atomic import atomic_file
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign, CampaignError
-from entitle.decide.campaign.reasons import reasons_of
 from entitle.decide.campaign.sources import RegisterExtract
+from entitle.decide.reasons import reasons_of
 from entitle.store import audit
 from entitle.store import campaigns as store
 

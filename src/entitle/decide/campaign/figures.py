@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from entitle.decide.campaign.definition import Campaign, CouponLetter, CouponTranslation
 from entitle.decide.campaign.evaluate import undecided_conditions
-from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, ours_in, reasons_of
+from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING
 from entitle.decide.campaign.sources import NOT_IN_REGISTER
+from entitle.decide.reasons import NO_DATA, ours_in, reasons_of
 from entitle.rules.certain import outputs_at_least
 from entitle.rules.logic import OUTCOMES
 from entitle.rules.model import Benefit
@@ -40,7 +41,7 @@ def _reason_key(benefit: Benefit, row: Any) -> list[str]:
         for fact in missing:
             why = reasons.get(fact)
             if why is None:
-                kind = "no data"
+                kind = NO_DATA.kind
             elif why.code == NOT_IN_REGISTER_CODE:
                 kind = NOT_IN_REGISTER
             else:

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from entitle.decide.campaign.reasons import MissingReason
+from entitle.decide.reasons import MissingReason
 from entitle.rules.decision import RELATION_WORDS, RELATIONS, ROLES
 
 REFERENCE = "01"  # a household's letter goes to its reference person

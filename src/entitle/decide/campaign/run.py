@@ -31,8 +31,9 @@ from entitle.decide.campaign.gates import check_gates
 from entitle.decide.campaign.lock import run_lock
 from entitle.decide.campaign.preflight import PreflightCheck, preflight
 from entitle.decide.campaign.progress import RunProgress, Stages, stage_labels
-from entitle.decide.campaign.reasons import PENDING, ours_in
+from entitle.decide.campaign.reasons import PENDING
 from entitle.decide.campaign.sources import RegisterExtract, Target, read_dataset, select_target
+from entitle.decide.reasons import ours_in
 from entitle.store import campaigns as store
 from entitle.store.campaigns import CampaignStateError, RunView
 

@@ -28,7 +28,7 @@ import httpx
 import polars as pl
 
 from entitle.decide.campaign.definition import Campaign, CampaignError
-from entitle.decide.campaign.reasons import MissingReason
+from entitle.decide.reasons import MissingReason
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import FactRequest
 from entitle.rules.model import Benefit

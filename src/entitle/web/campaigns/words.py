@@ -13,12 +13,13 @@ from typing import Any
 from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.figures import shown_change
 from entitle.decide.campaign.missing import whose_words
-from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING, MissingReason
+from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING
 from entitle.decide.campaign.sources import NOT_IN_REGISTER
+from entitle.decide.reasons import NO_DATA, MissingReason
 from entitle.rules.catalogue import Catalogue
 from entitle.rules.expr import T
 from entitle.rules.logic import Outcome
-from entitle.web.desk import HOUSEHOLD_MEMBERS, HOUSEHOLD_MEMBERS_TEXT, MISSING_KINDS
+from entitle.web.desk import HOUSEHOLD_MEMBERS, household_members_text, missing_kind_words
 from entitle.web.i18n import Translator
 from entitle.web.visibility import protected_conditions
 
@@ -92,7 +93,7 @@ class Words:
 
     def fact(self, name: str) -> str:
         if name == HOUSEHOLD_MEMBERS:
-            return self.t.text(HOUSEHOLD_MEMBERS_TEXT)
+            return self.t.text(household_members_text())
         spec = self.catalogue.get(name)
         return self.t.text(spec.description) if spec is not None and spec.description else name
 
@@ -109,15 +110,10 @@ class Words:
 
     def missing_kind(self, reason: Any) -> str:
         """Why a fact is missing, by kind only (never the source's own message)."""
-        if isinstance(reason, dict):
-            why = MissingReason.from_json(reason)
-            kind = NOT_IN_REGISTER if why.code == NOT_IN_REGISTER_CODE else why.kind
-        else:
-            kind = (reason or "no_data").split(":", 1)[0].strip()
-        if kind == NOT_IN_REGISTER:
+        why = MissingReason.parse(reason or NO_DATA.kind)
+        if reason == NOT_IN_REGISTER or why.code == NOT_IN_REGISTER_CODE:
             return self.t("run.reason_not_in_register")
-        kind = kind.replace(" ", "_") or "no_data"
-        return self.t.text(MISSING_KINDS.get(kind, MISSING_KINDS["error"]))
+        return missing_kind_words(self.t, why)
 
     def reason(self, key: str) -> str:
         """An undetermined reason of the summary (`fact (kind)`, `condition NAME`, …)."""
