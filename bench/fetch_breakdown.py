@@ -8,7 +8,13 @@ them (`hindsight.py`). Printed per benefit and fact (and whose: the subject, a h
 the household): facts fetched and in that minimum set per decision, and the difference — the
 excess. Also the privacy-respecting minimum (`oracle.py`): the fewest facts an order bound by
 the same rule as the engine (no more sensitive fact while a less sensitive one could settle)
-could fetch knowing every value in advance.
+could fetch knowing every value in advance, searched for subjects of households of at most
+`--oracle-members` persons (within its time limit; the others are counted as left out).
+
+With `--given identification`, the facts the desk has before the decision are given to the engine
+and to both minimums, and none counts as fetched: for a benefit that needs the household, the
+household composition's answer (asked to find the household; GeefGezinssamenstelling also gives
+the household's residence, whether it is collective and every member's position code).
 
     .venv/bin/python bench/fetch_breakdown.py --city FOLDER [--sample 300] [--benefit lez]
 """
@@ -32,8 +38,10 @@ from rich.table import Table
 from entitle.registry.population import load_population
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import FactRequest, Subject
+from entitle.rules.expr import Name, walk
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
+from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,6 +78,30 @@ class City:
         return {r: self.facts[r] for r in requests if r in self.facts}
 
 
+COMPOSITION = "GeefGezinssamenstelling"  # the desk's first question for a household benefit
+
+
+def needs_household(benefit: Benefit, catalogue: Catalogue) -> bool:
+    """Whether the desk asks the household composition first (as `decide.check` does)."""
+    plan = plan_benefit(benefit, catalogue)
+    if benefit.subject == "household" or plan.member_facts:
+        return True
+    if any(f.startswith("household.") for f in plan.facts):
+        return True
+    roots = [c.node for c in benefit.conditions.values()] + [benefit.eligible]
+    roots += [o.node for o in benefit.outputs.values()]
+    return any(isinstance(n, Name) and n.kind == "size" for root in roots for n in walk(root))
+
+
+def identification(
+    benefit: Benefit, requests: Sequence[FactRequest], catalogue: Catalogue
+) -> list[FactRequest]:
+    """The facts the desk holds before deciding: those of the composition's answer."""
+    if not needs_household(benefit, catalogue):
+        return []
+    return [r for r in requests if catalogue[r.fact].source.get("service") == COMPOSITION]
+
+
 def whose(request: FactRequest, subject: Subject) -> str:
     if request.fact.startswith("household."):
         return "household"
@@ -77,11 +109,18 @@ def whose(request: FactRequest, subject: Subject) -> str:
 
 
 def breakdown(
-    benefit: Benefit, city: City, ids: list[str], catalogue: Catalogue, oracle: bool
+    benefit: Benefit,
+    city: City,
+    ids: list[str],
+    catalogue: Catalogue,
+    oracle_members: int,
+    given_mode: str,
 ) -> tuple[dict[str, float], Counter[tuple[str, str]], Counter[tuple[str, str]], int]:
     fetched_n: list[int] = []
     minimum_n: list[int] = []
     private_n: list[int] = []
+    private_fetched: list[int] = []  # what the engine fetched, for the subjects searched
+    left_out = 0
     fetched: Counter[tuple[str, str]] = Counter()
     kept: Counter[tuple[str, str]] = Counter()
     seen: set[str] = set()
@@ -96,17 +135,29 @@ def breakdown(
             asked.extend(requests)
             return city(requests)
 
-        decision = evaluate(benefit, subject, provider, AS_OF, explain=False, catalogue=catalogue)
-        if decision.outcome == "undetermined":
-            continue
         requests = all_requests(benefit, subject, catalogue)
         facts = {r: city.facts.get(r) for r in requests}
-        best = hindsight(benefit, subject, facts, AS_OF, catalogue, prefer=asked)
+        given = identification(benefit, requests, catalogue) if given_mode != "none" else []
+        known = {r: facts[r] for r in given}
+        decision = evaluate(
+            benefit, subject, provider, AS_OF, explain=False, catalogue=catalogue, known=known
+        )
+        if decision.outcome == "undetermined":
+            continue
+        best = hindsight(benefit, subject, facts, AS_OF, catalogue, prefer=asked, given=given)
         fetched_n.append(len(asked))
         minimum_n.append(best.minimum)
-        if oracle:
-            found = privacy_minimum(benefit, subject, facts, AS_OF, catalogue)
-            private_n.append(len(asked) if found is None else found)  # None: gave up
+        if oracle_members and len(subject.members) <= oracle_members:
+            found = privacy_minimum(
+                benefit, subject, facts, AS_OF, catalogue, given=given, bound=len(asked)
+            )
+            if found is None:
+                left_out += 1
+            else:
+                private_n.append(found)
+                private_fetched.append(len(asked))
+        elif oracle_members:
+            left_out += 1
         for request in asked:
             fetched[(request.fact, whose(request, subject))] += 1
         for request in best.chosen:
@@ -115,6 +166,9 @@ def breakdown(
         "fetched": statistics.mean(fetched_n),
         "minimum": statistics.mean(minimum_n),
         "private": statistics.mean(private_n) if private_n else float("nan"),
+        "private_fetched": statistics.mean(private_fetched) if private_fetched else float("nan"),
+        "searched": len(private_n),
+        "left_out": left_out,
     }
     return figures, fetched, kept, len(fetched_n)
 
@@ -126,6 +180,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--benefit", action="append", choices=BENEFITS)
     parser.add_argument("--no-oracle", action="store_true", help="skip the privacy minimum")
+    parser.add_argument(
+        "--oracle-members",
+        type=int,
+        default=4,
+        help="search the privacy minimum for households of at most this many persons",
+    )
+    parser.add_argument(
+        "--given",
+        choices=("none", "identification"),
+        default="none",
+        help="facts at hand before deciding, not counted (see the module's docstring)",
+    )
     args = parser.parse_args(argv)
     city = City(args.city, AS_OF)
     ids = random.Random(args.seed).sample(city.persons, args.sample)
@@ -133,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = []
     for name in args.benefit or BENEFITS:
         benefit = load_benefit(REPO / "benefits" / "ghent" / f"{name}.yaml")
+        members = 0 if args.no_oracle else args.oracle_members
         figures, fetched, kept, decided = breakdown(
-            benefit, city, ids, catalogue, not args.no_oracle
+            benefit, city, ids, catalogue, members, args.given
         )
         summary.append((name, figures, decided))
         table = Table(title=f"{name}: {decided} decided subjects, facts per decision")
@@ -149,8 +216,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{(fetched[key] - kept[key]) / decided:+.2f}",
             )
         console.print(table)
-    table = Table(title="fetched against the hindsight minimum and the privacy-respecting one")
-    for column in ("benefit", "decided", "fetched", "minimum", "ratio", "privacy min", "ratio"):
+    table = Table(
+        title=f"fetched against the hindsight minimum and the privacy-respecting one "
+        f"(given: {args.given})"
+    )
+    columns = ("benefit", "decided", "fetched", "minimum", "ratio", "searched", "left out")
+    for column in (*columns, "fetched there", "privacy min", "ratio"):
         table.add_column(column, justify="right")
     for name, f, decided in summary:
         table.add_row(
@@ -159,14 +230,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{f['fetched']:.2f}",
             f"{f['minimum']:.2f}",
             f"{f['fetched'] / f['minimum']:.2f}×",
+            str(f["searched"]),
+            str(f["left_out"]),
+            f"{f['private_fetched']:.2f}",
             f"{f['private']:.2f}",
-            f"{f['fetched'] / f['private']:.2f}×",
+            f"{f['private_fetched'] / f['private']:.2f}×",
         )
     # as bench/gateway.py: the mean over benefits of facts fetched, over that of the minimum
     fetched = statistics.mean(f["fetched"] for _, f, _ in summary)
     plain = fetched / statistics.mean(f["minimum"] for _, f, _ in summary)
-    private = fetched / statistics.mean(f["private"] for _, f, _ in summary)
-    table.add_row("average", "", "", "", f"{plain:.2f}×", "", f"{private:.2f}×")
+    private = statistics.mean(f["private_fetched"] for _, f, _ in summary) / statistics.mean(
+        f["private"] for _, f, _ in summary
+    )
+    table.add_row("average", "", "", "", f"{plain:.2f}×", "", "", "", "", f"{private:.2f}×")
     console.print(table)
     return 0
 

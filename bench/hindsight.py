@@ -13,6 +13,10 @@ highest sensitivity (income, health and disability data).
 With `required` facts (e.g. the residence, which a privacy-first order reads before any social
 status), the minimum is over the settling sets that contain them: the fewest facts an order that
 must read those first could fetch.
+
+With `given` facts (at hand before the decision: e.g. the household composition's answer, which
+the desk asks to find the household, or the register row a campaign selected its subject by),
+every set holds them and none counts them: the fewest facts still to fetch.
 """
 
 from __future__ import annotations
@@ -77,14 +81,16 @@ class _Settles:
         facts: Mapping[FactRequest, Any],
         as_of: date,
         catalogue: Catalogue,
+        given: Collection[FactRequest] = (),
     ) -> None:
         self.benefit, self.subject, self.facts = benefit, subject, facts
         self.as_of, self.catalogue = as_of, catalogue
+        self.given = [r for r in given if r in facts]
         self.target = settled_state(self.decide(list(facts)))
         self.tries = 0
 
-    def decide(self, given: Sequence[FactRequest]) -> Decision:
-        known = {request: self.facts[request] for request in given}
+    def decide(self, chosen: Sequence[FactRequest]) -> Decision:
+        known = {request: self.facts[request] for request in (*self.given, *chosen)}
         return evaluate(
             self.benefit,
             self.subject,
@@ -95,9 +101,9 @@ class _Settles:
             known=known,
         )
 
-    def __call__(self, given: Sequence[FactRequest]) -> bool:
+    def __call__(self, chosen: Sequence[FactRequest]) -> bool:
         self.tries += 1
-        return settled_state(self.decide(given)) == self.target
+        return settled_state(self.decide(chosen)) == self.target
 
 
 def hindsight(
@@ -108,16 +114,19 @@ def hindsight(
     catalogue: Catalogue | None = None,
     required: Sequence[FactRequest] = (),
     prefer: Sequence[FactRequest] = (),
+    given: Collection[FactRequest] = (),
 ) -> Hindsight:
     """The hindsight minimum for a subject whose every fact is in `facts` (None: no data), over
-    the settling sets that hold the `required` facts (each counted, even one without data).
+    the settling sets that hold the `required` facts (each counted, even one without data), with
+    the `given` facts at hand (in every set, never counted).
 
     `chosen` is, among the settling sets of the minimum size, one sharing the most facts with
     `prefer` (e.g. what the engine fetched: the rest of what it fetched is its excess)."""
     catalogue = catalogue or default_catalogue()
-    settles = _Settles(benefit, subject, facts, as_of, catalogue)
+    settles = _Settles(benefit, subject, facts, as_of, catalogue, given)
+    free = set(given)
     # Facts with no data never help settle: a missing value is the same as one not given.
-    known = [request for request, value in facts.items() if value is not None]
+    known = [r for r, value in facts.items() if value is not None and r not in free]
     essential = [r for r in known if r in required or not settles([k for k in known if k != r])]
     preferred = set(prefer)
     optional = sorted(
@@ -129,7 +138,9 @@ def hindsight(
     missing = sum(
         1
         for r, v in facts.items()
-        if v is None and (r in required or any(r.fact in str(item) for item in settles.target[2]))
+        if v is None
+        and r not in free
+        and (r in required or any(r.fact in str(item) for item in settles.target[2]))
     )
     for size in range(len(optional) + 1):
         best: tuple[FactRequest, ...] | None = None
