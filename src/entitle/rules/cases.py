@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from entitle.rules.catalogue import Catalogue
-from entitle.rules.decision import FactRequest, Subject
+from entitle.rules.decision import FactRequest, Subject, listing
 from entitle.rules.expr import T
 
 
@@ -127,7 +127,8 @@ def parse_case(
         if converted is not None:
             facts[FactRequest(household_id, spec.name)] = converted
     subject_id = member_ids[0] if subject_kind == "person" else household_id
-    subject = Subject(subject_kind, subject_id, household_id, tuple(member_ids))
+    members = [(i, facts.get(FactRequest(i, "person.position_code"))) for i in member_ids]
+    subject = Subject(subject_kind, subject_id, household_id, listing(members))
     return Case(name, as_of, subject, facts, dict(raw.get("expect") or {}))
 
 

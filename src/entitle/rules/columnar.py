@@ -792,6 +792,7 @@ class _Run:
             dtype=np.int64,
         )
         self.groups: _Groups | None = None  # of the current rows; reset when they change
+        self.listing: Ints | None = None  # each person's place in the household listing
 
     def _expand(self, s: pl.DataFrame) -> pl.DataFrame:
         """The subject x member frame for the subjects of `s`, member facts not fetched yet."""
@@ -1065,9 +1066,7 @@ class _Run:
 
     def _one_member(self, s: pl.DataFrame, m: pl.DataFrame, fact: str) -> pl.Series:
         """Of the member rows needing `fact`, one per subject: the subject's own row first, then
-        the first in the household listing (as the scalar engine asks: one member at a time).
-
-        Member rows of a subject follow the household listing (the order of the persons table)."""
+        the first in the household listing (as the scalar engine asks: one member at a time)."""
         need = _flags(m[_need(fact)])
         rows = np.flatnonzero(need)
         chosen = np.zeros(len(need), dtype=np.bool_)
@@ -1079,7 +1078,8 @@ class _Run:
                 others = (m[MEMBER] != m[SUBJECT]).to_numpy()[rows]
             else:
                 others = np.zeros(len(rows), dtype=np.bool_)
-            order = np.lexsort((rows, others, groups))
+            places = self._rank()[m[MEMBER].to_numpy()[rows]]
+            order = np.lexsort((places, others, groups))
             first = np.ones(len(order), dtype=np.bool_)
             first[1:] = groups[order][1:] != groups[order][:-1]
             chosen[rows[order][first]] = True
@@ -1372,13 +1372,34 @@ class _Run:
         return found
 
     def _rank(self) -> Ints:
-        """Each person's place in their household's listing (0-based)."""
-        order, starts = self._household_order()
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order), dtype=np.int64) - np.repeat(
-            starts, self.sizes.to_numpy()
-        )
-        return rank
+        """Each person's place in their household's listing (0-based): by position code (unknown
+        last), then person id, as `decision.listing` — whatever the persons table's row order."""
+        if self.listing is None:
+            persons = self.tables["person"]
+            code = (
+                persons["position_code"].cast(pl.String())
+                if "position_code" in persons.columns
+                else pl.Series([None] * persons.height, dtype=pl.String())
+            )
+            order = (
+                pl.DataFrame(
+                    {
+                        "h": self.person_rows[HOUSEHOLD],
+                        "unknown": code.is_null(),
+                        "code": code.fill_null(""),
+                        "id": persons["person_id"].cast(pl.String()),
+                        "row": self.person_rows[MEMBER],
+                    }
+                )
+                .sort("h", "unknown", "code", "id")["row"]
+                .to_numpy()
+            )
+            sizes = self.sizes.to_numpy()
+            self.listing = np.empty(len(order), dtype=np.int64)
+            self.listing[order] = np.arange(len(order), dtype=np.int64) - np.repeat(
+                np.cumsum(sizes) - sizes, sizes
+            )
+        return self.listing
 
 
 def fact_names(benefit: Benefit, mask: int, catalogue: Catalogue | None = None) -> list[str]:
@@ -1429,8 +1450,9 @@ class _DictColumnarProvider:
 
 
 def population_of_cases(cases: Sequence[Case]) -> tuple[Population, dict[FactRequest, Any]]:
-    """One population holding several cases (ids prefixed by the case's index)."""
-    persons_rows: list[dict[str, str]] = []
+    """One population holding several cases (ids prefixed by the case's index); the persons
+    table holds the position codes, which order each household's listing."""
+    persons_rows: list[dict[str, str | None]] = []
     households: list[str] = []
     facts: dict[FactRequest, Any] = {}
     subjects: list[str] = []
@@ -1439,13 +1461,22 @@ def population_of_cases(cases: Sequence[Case]) -> tuple[Population, dict[FactReq
         subject = case.subject
         households.append(prefix + subject.household_id)
         persons_rows += [
-            {"person_id": prefix + m, "household_id": prefix + subject.household_id}
+            {
+                "person_id": prefix + m,
+                "household_id": prefix + subject.household_id,
+                "position_code": case.facts.get(FactRequest(m, "person.position_code")),
+            }
             for m in subject.members
         ]
         subjects.append(prefix + subject.id)
         facts.update({FactRequest(prefix + r.entity_id, r.fact): v for r, v in case.facts.items()})
     persons = pl.DataFrame(
-        persons_rows, schema={"person_id": pl.String(), "household_id": pl.String()}
+        persons_rows,
+        schema={
+            "person_id": pl.String(),
+            "household_id": pl.String(),
+            "position_code": pl.String(),
+        },
     )
     return Population(persons, pl.DataFrame({"household_id": households}), subjects), facts
 

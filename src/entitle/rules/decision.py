@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -16,7 +17,19 @@ class Subject:
     kind: str  # person | household
     id: str
     household_id: str
-    members: tuple[str, ...]  # person ids of the household, the subject person included
+    members: tuple[str, ...]  # the household in listing order (`listing`), the subject included
+
+
+def listing(members: Iterable[tuple[str, str | None]]) -> tuple[str, ...]:
+    """A household's members (person id, position code) in listing order: by position code
+    (01 reference person, 02 partner, 03 child, …; unknown last), then by person id.
+
+    Derived from the data alone, so every table order gives the same listing: both engines ask a
+    member fact one member at a time in this order (the subject's own first) and number the
+    members by it."""
+    return tuple(
+        person for person, _ in sorted(members, key=lambda m: (m[1] is None, m[1] or "", m[0]))
+    )
 
 
 class FactRequest(NamedTuple):

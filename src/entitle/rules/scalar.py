@@ -576,8 +576,8 @@ def evaluate(
 
 def _one_member(subject: Subject, batch: list[FactRequest]) -> list[FactRequest]:
     """A member fact (`Plan.one_member`) is asked one member at a time: the subject's own first,
-    then the members in the order of the household listing (reference person, partner, children,
-    others), stopping as soon as the decision no longer needs the rest."""
+    then the members in listing order (`Subject.members`, see `decision.listing`: by position
+    code, then person id), stopping as soon as the decision no longer needs the rest."""
     if len(batch) <= 1:
         return batch
     by_entity = {key.entity_id: key for key in batch}

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from entitle.rules.catalogue import Catalogue, assessment_years, default_catalogue
-from entitle.rules.decision import FactRequest, Subject
+from entitle.rules.decision import FactRequest, Subject, listing
 from entitle.sources.access import Access, AccessLog, Pseudonymiser, now_iso
 from entitle.sources.local import LocalSource, LocalSourceError, SchoolYearMissing
 from entitle.sources.magda import (
@@ -107,7 +107,7 @@ class Gateway:
         stamp = self.clock()
         for person in {insz, reference}:  # household facts are asked of the reference person
             self.answers[(result.service.naam, person)] = (result, stamp)
-        ids = tuple(i for i, _ in members) or (insz,)
+        ids = listing(members) or (insz,)
         if insz not in ids:
             ids = (insz, *ids)
         subject_id = insz if kind == "person" else composition.household_id
