@@ -9,7 +9,8 @@ the household): facts fetched and in that minimum set per decision, and the diff
 excess. Also the privacy-respecting minimum (`oracle.py`): the fewest facts an order bound by
 the same rule as the engine (no more sensitive fact while a less sensitive one could settle)
 could fetch knowing every value in advance, searched for subjects of households of at most
-`--oracle-members` persons (within its time limit; the others are counted as left out).
+`--oracle-members` persons where the benefit looks at the household (within its time limit; the
+others are counted as left out).
 
 With `--given identification`, the facts the desk has before the decision are given to the engine
 and to both minimums, and none counts as fetched: for a benefit that needs the household, the
@@ -147,7 +148,8 @@ def breakdown(
         best = hindsight(benefit, subject, facts, AS_OF, catalogue, prefer=asked, given=given)
         fetched_n.append(len(asked))
         minimum_n.append(best.minimum)
-        if oracle_members and len(subject.members) <= oracle_members:
+        size = len(subject.members) if needs_household(benefit, catalogue) else 1
+        if oracle_members and size <= oracle_members:
             found = privacy_minimum(
                 benefit, subject, facts, AS_OF, catalogue, given=given, bound=len(asked)
             )

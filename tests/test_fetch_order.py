@@ -89,10 +89,31 @@ def test_no_more_sensitive_fact_while_a_less_sensitive_one_could_settle(
 ) -> None:
     """Each time the engine asks a fact, no unknown less sensitive fact, whatever its value, would
     have settled the decision (outcome and outputs) together with the facts already known."""
+    _check_the_order(benefit, households, as_of, given=())
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(households=population_st, as_of=as_of_st)
+def test_the_same_with_the_household_composition_at_hand(
+    benefit: Benefit, households: list[dict[str, Any]], as_of: date
+) -> None:
+    """As above, with the facts the desk has before deciding a household-based benefit (the
+    composition's answer: the household's residence and collective flag, the members' position
+    codes) given as known (bench/fetch_breakdown.py --given identification)."""
+    composition = ("household.municipality_nis", "household.collective", "person.position_code")
+    _check_the_order(benefit, households, as_of, given=composition)
+
+
+def _check_the_order(
+    benefit: Benefit, households: list[dict[str, Any]], as_of: date, given: Sequence[str]
+) -> None:
     _, facts, subjects = build(households)
     for subject in [s for s in subjects if s.kind == benefit.subject][:3]:
         candidates = _candidates(benefit, subject)
-        known: dict[FactRequest, Any] = {}
+        known: dict[FactRequest, Any] = {r: facts.get(r) for r in candidates if r.fact in given}
+        at_hand = dict(known)
 
         def provider(
             requests: Sequence[FactRequest],
@@ -118,4 +139,4 @@ def test_no_more_sensitive_fact_while_a_less_sensitive_one_could_settle(
             known.update(answer)
             return {r: v for r, v in answer.items() if v is not None}
 
-        evaluate(benefit, subject, provider, as_of, explain=False)
+        evaluate(benefit, subject, provider, as_of, explain=False, known=at_hand)
