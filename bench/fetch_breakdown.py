@@ -38,7 +38,7 @@ from rich.table import Table
 
 from entitle.registry.population import load_population
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import FactRequest, Subject
+from entitle.rules.decision import FactRequest, Subject, listing
 from entitle.rules.expr import Name, walk
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
@@ -52,7 +52,7 @@ console = Console(width=150)
 
 
 class City:
-    """Every fact of the registry view, and each person's household as the register lists it."""
+    """Every fact of the registry view, and each person's household in listing order."""
 
     def __init__(self, folder: Path, as_of: date) -> None:
         persons, households = load_population(folder, "registry", as_of)
@@ -65,8 +65,10 @@ class City:
             for name, value in row.items():
                 if name != "household_id" and value is not None:
                     self.facts[FactRequest(row["household_id"], f"household.{name}")] = value
-        grouped = persons.group_by("household_id", maintain_order=True).agg("person_id")
-        self.members = {h: tuple(ids) for h, ids in grouped.iter_rows()}
+        grouped = persons.group_by("household_id").agg("person_id", "position_code")
+        self.members = {
+            h: listing(zip(ids, codes, strict=True)) for h, ids, codes in grouped.iter_rows()
+        }
         self.household_of = dict(zip(persons["person_id"], persons["household_id"], strict=True))
         self.persons = persons["person_id"].to_list()
 
