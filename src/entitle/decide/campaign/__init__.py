@@ -9,10 +9,10 @@ The public API of the campaign package; its modules, each with one job:
                finish, abandon
     review     approve_run (four eyes: two different managers) / reject_run; a run
                whose decisions no longer hold is refused (RunExpiredError)
-    issue      issue_run, only for an approved run: letters (one merged PDF), billing
-               lists, the notification file
+    issue      issue_run, only for an approved run, in steps: issue_letters (the letters,
+               one merged PDF), billing (the billing lists), notify (the notification file)
     letters    what a letter says (Dutch, and English when the campaign asks for it)
-    notify     the notification records of a run (new / changed / ended)
+    notify     the notification records of a run (new / changed / ended) and their file
     whatif     simulate: changed parameters, stores and issues nothing
     figures    the run summary and everything the dashboard shows (run_figures)
     schedule   due_runs / run_due (cron, systemd timer)

@@ -27,10 +27,12 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.atomic import write_atomic
+from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.sources import RegisterExtract
 from entitle.decide.coupons import make_code
 from entitle.sources.access import Pseudonymiser
+from entitle.store import campaigns as store
 from entitle.store.campaigns import RunView
 
 FILE_NAME = "notifications.jsonl"
@@ -128,3 +130,39 @@ def write_notifications(records: Sequence[Notification], path: Path) -> int:
     """The records as JSON Lines, written whole; returns how many."""
     write_atomic(path, "".join(f"{record.line()}\n" for record in records).encode("utf-8"))
     return len(records)
+
+
+@dataclass(frozen=True)
+class Notified:
+    path: Path  # the notification file
+    count: int  # records written
+    not_in_register: int  # changed subjects with nobody to notify
+
+
+def notify_run(
+    ctx: CampaignContext,
+    campaign: Campaign,
+    run: RunView,
+    decisions: Sequence[Any],
+    extract: RegisterExtract,
+    pseudonymise: Pseudonymiser,
+    folder: Path,
+) -> Notified:
+    """Issuing step: the run's notification file, `folder/notifications.jsonl`, after its
+    letters (a record quotes the coupon of a subject with a coupon letter in the period)."""
+    with ctx.factory() as session:
+        coupons = {
+            pseudonym
+            for pseudonym, kind in store.letter_keys(session, campaign.name, run.period)
+            if kind == "coupon"
+        }
+    records, unknown = notifications(
+        campaign,
+        run,
+        decisions,
+        recipients(campaign, extract, pseudonymise),
+        coupons,
+        ctx.coupon_key(),
+    )
+    path = folder / FILE_NAME
+    return Notified(path, write_notifications(records, path), unknown)
