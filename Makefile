@@ -13,10 +13,10 @@ $(STAMP): pyproject.toml
 .PHONY: install demo test lint bench catalogues
 install: $(STAMP) catalogues
 
-# The interface's words: src/entitle/web/locale/<lang>/LC_MESSAGES/entitle.po compiled to the .mo
+# The interface's words: src/entitle/locale/<lang>/LC_MESSAGES/entitle.po compiled to the .mo
 # beside it (not committed). The build does the same in setup.py, so a wheel carries them.
 catalogues: $(STAMP)
-	$(BIN)/pybabel compile --domain entitle --directory src/entitle/web/locale
+	$(BIN)/pybabel compile --domain entitle --directory src/entitle/locale
 
 demo: $(STAMP) catalogues
 	$(BIN)/entitle demo

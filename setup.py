@@ -1,7 +1,7 @@
 """The build's one custom step: compile the gettext catalogues (.po -> .mo) with Babel.
 
 Everything else is in pyproject.toml. `build_py` runs for a wheel and for an editable install
-(`pip install -e .`), so both carry `src/entitle/web/locale/<lang>/LC_MESSAGES/entitle.mo`.
+(`pip install -e .`), so both carry `src/entitle/locale/<lang>/LC_MESSAGES/entitle.mo`.
 """
 
 from pathlib import Path
@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-LOCALE = Path(__file__).parent / "src" / "entitle" / "web" / "locale"
+LOCALE = Path(__file__).parent / "src" / "entitle" / "locale"
 
 
 def compile_catalogues() -> None:

@@ -1,6 +1,7 @@
-"""The interface's gettext catalogues (src/entitle/web/locale/<lang>/LC_MESSAGES/entitle.po):
-both languages have every message, every key the code uses is in them, and the compiled `.mo`
-the pages read is the `.po` as it stands."""
+"""The gettext catalogues of the pages and the letters
+(src/entitle/locale/<lang>/LC_MESSAGES/entitle.po): both languages have every message, every key
+the code uses is in them, and the compiled `.mo` the pages and letters read is the `.po` as it
+stands."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from entitle.web.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, Translator
+from entitle.texts import DOMAIN, LANGUAGES, LOCALE_DIR
+from entitle.web.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "src" / "entitle" / "web" / "templates"
