@@ -1,6 +1,7 @@
 """What a campaign letter says: the addressee from the register extract, the text in plain
-Dutch from the campaign file — then the same letter in English when the campaign's
-`letters.languages` is `[nl, en]` — never an income or other raw value; one letter again as a PDF.
+Dutch from the campaign file around the fixed words of the catalogues (`letter.*`) — then the
+same letter in English when the campaign's `letters.languages` is `[nl, en]` — never an income
+or other raw value; one letter again as a PDF.
 
 Why a bilingual letter and not a language per household: the register extract records no
 language preference, and a Flemish city writes to its residents in Dutch (the language
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from entitle.rules.expr import T
 from entitle.rules.periods import period_of_label, period_words
 from entitle.sources.access import Pseudonymiser
 from entitle.store import campaigns as store
+from entitle.texts import DEFAULT_LANGUAGE, Texts
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,8 @@ def addressee_of(ctx: CampaignContext, campaign: Campaign, pseudonym: str) -> Ad
 
 @dataclass(frozen=True)
 class Phrases:
-    """The fixed words of a letter in one language, and how it writes money and dates."""
+    """The fixed words of a letter in one language (`{name}` and `{authority}` still to fill
+    in), and how it writes money and dates."""
 
     greeting: str
     reference: str
@@ -224,41 +228,37 @@ class Phrases:
     code_hint: str
     footer: str
     note: str  # above the subject of a translation ("" for the official version)
+    either: str  # "of": "A of B"
     money: Callable[[float | int | None], str]
     day: Callable[[date], str]
 
 
-PHRASES: dict[str, Phrases] = {
-    "nl": Phrases(
-        greeting="Beste {name},",
-        reference="Kenmerk",
-        how="Hoe gebruikt u dit?",
-        objection="Niet akkoord?",
-        closing="Met vriendelijke groeten,",
-        code_label="Uw persoonlijke code",
-        code_hint="Scan de QR-code om de code te controleren.",
-        footer="Deze brief werd automatisch opgemaakt op basis van gegevens uit het Rijksregister, "
-        "de Kruispuntbank van de Sociale Zekerheid en {authority}.",
-        note="",
-        money=euro,
-        day=date_nl,
-    ),
-    "en": Phrases(
-        greeting="Dear {name},",
-        reference="Reference",
-        how="How do you use it?",
-        objection="Do you disagree?",
-        closing="Kind regards,",
-        code_label="Your personal code",
-        code_hint="Scan the QR code to check the code.",
-        footer="This letter was made automatically from data of the National Register, the "
-        "Crossroads Bank for Social Security and {authority}.",
-        note="English translation, for your information. The Dutch letter before it is the "
-        "official decision: where they differ, the Dutch letter applies.",
-        money=euro_en,
-        day=date_en,
-    ),
+FORMATS: dict[str, tuple[Callable[[float | int | None], str], Callable[[date], str]]] = {
+    "nl": (euro, date_nl),
+    "en": (euro_en, date_en),
 }
+
+
+@cache
+def phrases_of(language: str) -> Phrases:
+    """One language's fixed words of a letter, from the catalogue (`letter.*`)."""
+    t = Texts(language)
+    money, day = FORMATS[language]
+    return Phrases(
+        greeting=t("letter.greeting"),
+        reference=t("letter.reference"),
+        how=t("letter.how"),
+        objection=t("letter.objection"),
+        closing=t("letter.closing"),
+        code_label=t("letter.code_label"),
+        code_hint=t("letter.code_hint"),
+        footer=t("letter.footer"),
+        # the Dutch letter is the official decision; a translation says so above its subject
+        note="" if language == DEFAULT_LANGUAGE else t("letter.translation_note"),
+        either=t("letter.or"),
+        money=money,
+        day=day,
+    )
 
 
 def _values(campaign: Campaign, outputs: dict[str, Any], phrases: Phrases) -> dict[str, str]:
@@ -305,7 +305,7 @@ def _version(
     """One language's version of a letter (`texts`: the Dutch letter texts or a translation)."""
     spec = campaign.spec.outputs.letters
     assert spec
-    phrases = PHRASES[language]
+    phrases = phrases_of(language)
     benefit = campaign.benefit
     valid_until = letter.valid_until
     sender = tuple(texts.sender or spec.sender) or (benefit.authority,)
@@ -410,7 +410,7 @@ def _open_part(
         for above in output.levels[output.levels.index(level) + 1 :]:
             words = output.level_text.get(above, {})
             better.append(words.get(language) or words.get("nl") or str(above))
-    joiner = " of " if language == "nl" else " or "
+    joiner = f" {phrases_of(language).either} "
     blocks: list[Any] = [("p", coupon.open_part.format(better=joiner.join(better)))]
     invitation = texts.invitation
     known = {**(invitation.bring if invitation else {}), **coupon.open_bring}

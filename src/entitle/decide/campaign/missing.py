@@ -19,11 +19,9 @@ import polars as pl
 
 from entitle.decide.reasons import MissingReason
 from entitle.rules.decision import RELATION_WORDS, RELATIONS, ROLES
+from entitle.texts import texts
 
 REFERENCE = "01"  # a household's letter goes to its reference person
-SELF_WORDS = {"nl": "uzelf", "en": "yourself"}
-HOUSEHOLD_WORDS = {"nl": "uw gezin", "en": "your household"}
-ANYONE_WORDS = {"nl": "u of een gezinslid", "en": "you or a household member"}
 
 
 class Places:
@@ -86,22 +84,24 @@ def stored_items(
 
 def whose_words(item: Mapping[str, Any], lang: str) -> str:
     """Whose fact it is, as said to the addressee: "uzelf", "uw partner", "gezinslid 3 (kind)"."""
+    t = texts(lang)
     whose, relation = item.get("whose"), item.get("relation")
     if whose == "subject" or relation == "self":
-        return SELF_WORDS[lang]
+        return t("letter.whose_self")
     if whose == "household":
-        return HOUSEHOLD_WORDS[lang]
+        return t("letter.whose_household")
     if relation in ROLES:
         return RELATION_WORDS[lang].format(role=ROLES[relation][lang])
-    place = "gezinslid" if lang == "nl" else "household member"
     role = ROLES.get(item.get("position") or "")
-    return f"{place} {item.get('member')}" + (f" ({role[lang]})" if role else "")
+    member = t("letter.whose_member", n=item.get("member"))
+    return member + (f" ({role[lang]})" if role else "")
 
 
 def owners_of(items: Iterable[Mapping[str, Any]] | None, fact: str, lang: str) -> list[str]:
     """Whose the missing `fact` is, in words, once each ("u of een gezinslid" without items)."""
     if items is None:
-        return [ANYONE_WORDS[lang]]
+        t = texts(lang)
+        return [t("letter.whose_anyone")]
     return list(dict.fromkeys(whose_words(i, lang) for i in items if i["fact"] == fact))
 
 
@@ -116,7 +116,8 @@ def bring_list(
     `items`: the stored items (none, e.g. for a decision stored before they were: `facts`, and
     `{whose}` is "u of een gezinslid")."""
     if not items:
-        owners = [(fact, ANYONE_WORDS[lang]) for fact in facts]
+        t = texts(lang)
+        owners = [(fact, t("letter.whose_anyone")) for fact in facts]
     else:
         owners = [(i["fact"], whose_words(i, lang)) for i in items]
     out: list[str] = []
