@@ -184,10 +184,10 @@ def test_garbage_bags_end_to_end_against_the_simulator(garbage: Issued) -> None:
     assert pdf.exists() and issued["pages"] == 2 * sum(issued["letters"].values())
     with garbage.ctx.factory() as session:
         figures = run_figures(session, garbage.run.id)
-    assert figures["letters_issued"] == issued["letters"]
-    assert figures["outcomes"] == outcomes
-    assert figures["sample"]["undetermined"] and figures["undetermined_reasons"]
-    assert figures["run"]["verdicts"][0]["actor"] == "alice"
+    assert figures.letters_issued == issued["letters"]
+    assert figures.outcomes == outcomes
+    assert figures.sample and figures.sample["undetermined"] and figures.undetermined_reasons
+    assert figures.run.verdicts[0].actor == "alice"
 
 
 def test_reach_against_the_ground_truth(garbage: Issued) -> None:

@@ -308,7 +308,8 @@ def test_ended_changed_and_new_against_the_previous_run(tmp_path: Path, city: Ci
 
     with later.factory() as session:
         figures = run_figures(session, second.id)
-    ended = {d["subject"] for d in figures["sample_changes"]["ended"]}
+    assert figures.sample_changes is not None
+    ended = {d["subject"] for d in figures.sample_changes["ended"]}
     assert pseudonymise(ends["household_id"]) in ended
 
     # the notifications: one record per new, changed and ended household, made on issuing
@@ -471,7 +472,8 @@ def test_stopping_between_chunks_and_resuming_equals_one_run(tmp_path: Path, cit
     assert first.status == "running"
     with parts.factory() as session:
         figures = run_figures(session, first.id)
-    assert figures["progress"]["chunks_done"] == 2 and "sample" not in figures
+    assert figures.progress.chunks_done == 2 and figures.sample is None
+    assert "sample" not in figures.to_json()
     resumed = run_campaign(parts, campaign, chunk_size=999)  # the run's own chunks and date
     assert resumed.id == first.id and resumed.status == "draft"
     timeless = ("decide_seconds",)

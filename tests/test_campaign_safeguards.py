@@ -314,7 +314,7 @@ def test_a_chunk_with_too_many_failures_of_ours_pauses_the_run_and_it_resumes(
     with ctx.factory() as session:
         assert store.done_chunks(session, paused.id) == {0, 1}  # chunk 2 was not stored
         figures = run_figures(session, paused.id)
-    assert figures["paused"]["chunk"] == 2  # what the dashboard shows
+    assert figures.paused and figures.paused["chunk"] == 2  # what the dashboard shows
     assert len(audited(ctx, "campaign_run_paused")) == 1
     outcome = attempt(ctx, campaign, None)  # the outage goes on: the run pauses again
     assert (outcome.result, outcome.exit_code) == ("paused", 2)

@@ -228,16 +228,16 @@ def show_command(
             except KeyError as exc:
                 raise fail(str(exc), 1) from None
             if as_json:
-                print(json.dumps(figures, indent=2, ensure_ascii=False))
+                print(json.dumps(figures.to_json(), indent=2, ensure_ascii=False))
                 return
-            info = figures["run"]
+            info = figures.run
             console.print(
-                f"run #{info['id']} of {info['campaign']} as of {info['as_of']}: {info['status']}"
-                f" (approvals {len(info['verdicts'])}/{info['approvals_required']})"
+                f"run #{info.id} of {info.campaign} as of {info.as_of.isoformat()}: {info.status}"
+                f" (approvals {len(info.verdicts)}/{info.approvals_required})"
             )
-            _print_summary({**(info.get("summary") or {})})
-            if figures.get("letters_issued"):
-                console.print(f"letters issued: {figures['letters_issued']}")
+            _print_summary({**(info.summary or {})})
+            if figures.letters_issued:
+                console.print(f"letters issued: {figures.letters_issued}")
             return
         runs = store.list_runs(session, campaign.name, limit=20)
     if as_json:

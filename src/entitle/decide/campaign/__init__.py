@@ -14,7 +14,7 @@ The public API of the campaign package; its modules, each with one job:
     letters    what a letter says (Dutch, and English when the campaign asks for it)
     notify     the notification records of a run (new / changed / ended) and their file
     whatif     simulate: changed parameters, stores and issues nothing
-    figures    the run summary and everything the dashboard shows (run_figures)
+    figures    the run summary and everything the dashboard shows (run_figures: RunFigures)
     schedule   due_runs / run_due (cron, systemd timer)
     reasons    why a fact is missing: the citizen's (invited) or ours (pending)
     preflight  the checks before a run decides anyone (pluggable: CHECKS)
@@ -30,7 +30,12 @@ from __future__ import annotations
 from entitle.decide.campaign.context import CampaignContext, ReachEvaluation
 from entitle.decide.campaign.definition import CampaignError
 from entitle.decide.campaign.evaluate import decide_chunk_rows, evaluate_chunk
-from entitle.decide.campaign.figures import campaign_runs, run_figures, take_up_by_week
+from entitle.decide.campaign.figures import (
+    RunFigures,
+    campaign_runs,
+    run_figures,
+    take_up_by_week,
+)
 from entitle.decide.campaign.issue import IssueResult, issue_run
 from entitle.decide.campaign.letters import addressees, build_letter, render_letter
 from entitle.decide.campaign.progress import RunProgress
@@ -48,6 +53,7 @@ __all__ = [
     "IssueResult",
     "ReachEvaluation",
     "RunExpiredError",
+    "RunFigures",
     "RunProgress",
     "RunView",
     "WhatIf",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from string import Formatter
 from typing import Any, cast
@@ -224,51 +225,129 @@ def letters_due(
     return {"coupon": counts["coupon"], "invitation": counts["invitation"]}
 
 
-def run_figures(session: Session, run_id: int, *, sample: int = 10) -> dict[str, Any]:
-    """Everything the campaign dashboard shows about one run, JSON-ready: the run (status,
-    verdicts), counts by outcome and by change (new / continued / changed / ended), bands and
-    cost, undetermined reasons, letters due and issued, fetch statistics, reach against the
-    ground truth (synthetic city), and a sample of decisions with their reasons."""
+@dataclass(frozen=True)
+class Progress:
+    """How far a run is: chunks and subjects decided, of all."""
+
+    chunks_done: int
+    chunks_total: int
+    subjects_done: int
+    subjects_total: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The subjects a run could not decide through failures of ours (decided next run)."""
+
+    count: int
+    reasons: dict[str, int]  # "fact (reason)" -> subjects
+    subjects: list[str]  # pseudonyms
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Eligible decisions with an output still open ("name ≥ least" when a minimum is certain)."""
+
+    count: int
+    open: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """Everything the campaign dashboard shows about one run (`run_figures`). The mappings are
+    keyed by outcome, change, band, fact or letter kind; `pending` and `partial` are None while
+    the run has no summary yet (running), `sample` and `sample_changes` while it runs."""
+
+    run: RunView
+    progress: Progress
+    outcomes: dict[str, int]
+    changes: dict[str, int]
+    bands: dict[str, int]
+    cost_by_band: dict[str, float]
+    cost: float | None
+    undetermined_reasons: dict[str, int]
+    pending: Pending | None
+    partial: Partial | None
+    by_bounds: dict[str, int]
+    paused: dict[str, Any] | None  # why a running run paused itself (`run.pause_line`)
+    letters_due: dict[str, int]
+    letters_issued: dict[str, int]
+    fetched: dict[str, int]
+    questions: int | None
+    reach: dict[str, Any] | None  # against the ground truth (synthetic city)
+    outputs: dict[str, Any] | None  # the issued run's files and counts
+    sample: dict[str, list[dict[str, Any]]] | None  # outcome -> a few decisions, JSON-ready
+    sample_changes: dict[str, list[dict[str, Any]]] | None  # new / changed / ended -> the same
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures JSON-ready, as `entitle campaign show --run N --json` prints them."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["run"] = self.run.to_dict()
+        out["progress"] = asdict(self.progress)
+        out["pending"] = asdict(self.pending) if self.pending else {}
+        out["partial"] = asdict(self.partial) if self.partial else {}
+        for name in ("sample", "sample_changes"):
+            if out[name] is None:
+                del out[name]
+        return cast(dict[str, Any], json.loads(json.dumps(out, default=str)))
+
+
+def run_figures(session: Session, run_id: int, *, sample: int = 10) -> RunFigures:
+    """Everything the campaign dashboard shows about one run: the run (status, verdicts),
+    counts by outcome and by change (new / continued / changed / ended), bands and cost,
+    undetermined reasons, letters due and issued, fetch statistics, reach against the ground
+    truth (synthetic city), and a sample of decisions with their reasons."""
     run = store.get_run(session, run_id)
     if run is None:
         raise KeyError(f"no campaign run {run_id}")
     summary = dict(run.summary or {})
     done = store.chunk_stats(session, run_id)
-    figures: dict[str, Any] = {
-        "run": run.to_dict(),
-        "progress": {
-            "chunks_done": len(done),
-            "chunks_total": run.chunks_total,
-            "subjects_done": sum(c["subjects"] for c in done),
-            "subjects_total": run.subjects_total,
-        },
-        "outcomes": summary.get("outcomes", {}),
-        "changes": summary.get("changes", {}),
-        "bands": summary.get("bands", {}),
-        "cost_by_band": summary.get("cost_by_band", {}),
-        "cost": summary.get("cost"),
-        "undetermined_reasons": summary.get("undetermined_reasons", {}),
-        "pending": summary.get("pending", {}),
-        "partial": summary.get("partial", {}),
-        "by_bounds": summary.get("by_bounds", {}),
-        "paused": summary.get("paused"),
-        "letters_due": summary.get("letters_due", {}),
-        "letters_issued": store.letter_counts(session, run_id),
-        "fetched": summary.get("fetched", {}),
-        "questions": summary.get("questions"),
-        "reach": summary.get("reach"),
-        "outputs": run.outputs,
-    }
+    pending = summary.get("pending")
+    partial = summary.get("partial")
+    samples = changes = None
     if run.status != "running":
-        figures["sample"] = {
-            outcome: store.decision_sample(session, run_id, outcome=outcome, limit=sample)
+        samples = {
+            outcome: _json(store.decision_sample(session, run_id, outcome=outcome, limit=sample))
             for outcome in (*OUTCOMES, PENDING)
         }
-        figures["sample_changes"] = {
-            change: store.decision_sample(session, run_id, change=change, limit=sample)
+        changes = {
+            change: _json(store.decision_sample(session, run_id, change=change, limit=sample))
             for change in ("new", "changed", "ended")
         }
-    return cast(dict[str, Any], json.loads(json.dumps(figures, default=str)))
+    return RunFigures(
+        run=run,
+        progress=Progress(
+            chunks_done=len(done),
+            chunks_total=run.chunks_total,
+            subjects_done=sum(c["subjects"] for c in done),
+            subjects_total=run.subjects_total,
+        ),
+        outcomes=summary.get("outcomes", {}),
+        changes=summary.get("changes", {}),
+        bands=summary.get("bands", {}),
+        cost_by_band=summary.get("cost_by_band", {}),
+        cost=summary.get("cost"),
+        undetermined_reasons=summary.get("undetermined_reasons", {}),
+        pending=Pending(pending["count"], pending["reasons"], pending["subjects"])
+        if pending
+        else None,
+        partial=Partial(partial["count"], partial["open"]) if partial else None,
+        by_bounds=summary.get("by_bounds", {}),
+        paused=summary.get("paused"),
+        letters_due=summary.get("letters_due", {}),
+        letters_issued=store.letter_counts(session, run_id),
+        fetched=summary.get("fetched", {}),
+        questions=summary.get("questions"),
+        reach=summary.get("reach"),
+        outputs=run.outputs,
+        sample=samples,
+        sample_changes=changes,
+    )
+
+
+def _json(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records as JSON reads them back (dates and other values as strings)."""
+    return cast(list[dict[str, Any]], json.loads(json.dumps(records, default=str)))
 
 
 def campaign_runs(session: Session, campaign: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from entitle.decide.campaign import RunView, get_run, run_figures
+from entitle.decide.campaign import RunFigures, RunView, get_run, run_figures
 from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.figures import RUN_CHANGES
 from entitle.decide.campaign.review import due_count, expired_until, run_validity
@@ -58,12 +58,9 @@ def show_run(
     figures = state.backend.run(lambda s: run_figures(s, run_id, sample=SAMPLE))
     campaign = setup.campaign(run.campaign)
     words = Words(t, campaign, setup.context.catalogue)
-    outcomes: dict[str, int] = figures.get("outcomes") or {}
-    changes: dict[str, int] = figures.get("changes") or {}
-    counted: dict[str, int] = figures.get("bands") or {}
+    outcomes, changes, counted = figures.outcomes, figures.changes, figures.bands
     bands = {b: counted[b] for b in band_order(counted)}
-    cost_by_band: dict[str, float] = figures.get("cost_by_band") or {}
-    reasons: dict[str, int] = figures.get("undetermined_reasons") or {}
+    cost_by_band, reasons = figures.cost_by_band, figures.undetermined_reasons
     subjects = sum(int(outcomes.get(o, 0)) for o in RUN_OUTCOMES)
     charts: dict[str, Chart] = {}
     if subjects:
@@ -96,7 +93,7 @@ def show_run(
             t("run.undetermined"),
             [(words.reason(k), n, words.count(n), "undetermined") for k, n in reasons.items()],
         )
-    reach = figures.get("reach")
+    reach = figures.reach
     if reach:
         entitled = int(reach.get("truly_entitled") or 0) or 1
         charts["reach"] = bar_chart(
@@ -116,7 +113,7 @@ def show_run(
                 )
             ],
         )
-    outputs = figures.get("outputs") or run.outputs or {}
+    outputs = figures.outputs or run.outputs or {}
     files, school_files = [], []
     names = outputs.get("files") or []
     schools = len({Path(n).stem for n in names if n.endswith(".xlsx")})
@@ -134,8 +131,7 @@ def show_run(
             school_files.append({"href": href, "text": t("run.file_billing", name=Path(name).name)})
             continue
         files.append({"href": href, "text": text})
-    issued: dict[str, int] = figures.get("letters_issued") or {}
-    due: dict[str, int] = figures.get("letters_due") or {}
+    issued, due = figures.letters_issued, figures.letters_due
     reviewed = reviewed_by(run, officer)
     verdicts = [
         t(
@@ -146,8 +142,8 @@ def show_run(
         + (f" — {v.note}" if v.note else "")
         for v in run.verdicts
     ]
-    samples = figures.get("sample") or {}
-    sample_changes = figures.get("sample_changes") or {}
+    samples = figures.sample or {}
+    sample_changes = figures.sample_changes or {}
     sending = issue_summary(campaign, figures)
     context = {
         "run": run,
@@ -164,7 +160,7 @@ def show_run(
             (words.band(b), words.count(n), words.money(cost_by_band.get(b)))
             for b, n in bands.items()
         ],
-        "cost": words.money(figures.get("cost")) if figures.get("cost") is not None else None,
+        "cost": words.money(figures.cost) if figures.cost is not None else None,
         "reasons": [(words.reason(k), k, words.count(n)) for k, n in reasons.items()],
         "reach": reach,
         "charts": charts,
@@ -181,11 +177,9 @@ def show_run(
         "sample_changes": {
             c: sample_rows(words, sample_changes.get(c) or []) for c in ("new", "changed", "ended")
         },
-        "fetched": [
-            (words.fact(f), f, words.count(n)) for f, n in (figures.get("fetched") or {}).items()
-        ],
-        "questions": words.count(figures.get("questions")),
-        "progress": figures.get("progress") or {},
+        "fetched": [(words.fact(f), f, words.count(n)) for f, n in figures.fetched.items()],
+        "questions": words.count(figures.questions),
+        "progress": figures.progress,
         "notice": notice,
         "error": error,
         "note": note,
@@ -238,14 +232,13 @@ class IssueSummary:
         return f"{self.count}:{self.amount:.2f}"
 
 
-def issue_summary(campaign: Campaign | None, figures: dict[str, Any]) -> IssueSummary:
+def issue_summary(campaign: Campaign | None, figures: RunFigures) -> IssueSummary:
     """The count and amount a manager confirms before a run is issued."""
+    amount = float(figures.cost or 0.0)
     if campaign is None:
-        return IssueSummary(False, 0, float(figures.get("cost") or 0.0))
-    count = due_count(campaign, figures)
-    return IssueSummary(
-        bool(campaign.spec.outputs.letters), count, float(figures.get("cost") or 0.0)
-    )
+        return IssueSummary(False, 0, amount)
+    count = due_count(campaign, figures.run.summary or {})
+    return IssueSummary(bool(campaign.spec.outputs.letters), count, amount)
 
 
 NOTICES = ("approved", "approved_partly", "rejected", "issuing")
