@@ -16,6 +16,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from entitle.rules.periods import Period, period_words
+
+# DEFAULT_LANGUAGE, LANGUAGES and catalogue: re-exported (`x as x`), the pages import them from here
 from entitle.texts import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
 from entitle.texts import LANGUAGES as LANGUAGES
 from entitle.texts import Texts
