@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from test_registry_server import Server, running_server
 
-from entitle.decide import watch_run
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign, find_campaign
 from entitle.decide.campaign.run import load_target
-from entitle.decide.watch_decide import full_state
-from entitle.decide.watch_run import WatchError, run_week, watch_dir
+from entitle.decide.follow_up import run as watch_run
+from entitle.decide.follow_up.redecide import full_state
+from entitle.decide.follow_up.run import WatchError, run_week, watch_dir
 from entitle.registry.synth import read_meta, write_city
 from entitle.sources.magda.errors import MagdaParseError
 from entitle.store.db import make_engine, migrate, session_factory
@@ -266,7 +266,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_a_baseline_seeded_from_runs_follows_up_as_a_decided_one(env: Env) -> None:
     from entitle.decide.campaign.run import run_campaign
-    from entitle.decide.watch_seed import seed_from_runs
+    from entitle.decide.follow_up.seed import seed_from_runs
 
     chosen = campaigns()
     env.advance()
