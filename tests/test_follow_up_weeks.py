@@ -134,7 +134,7 @@ def test_withdrawing_the_standing_approval_holds_every_week_until_approved_again
 def test_watch_withdraw_on_the_command_line(
     env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from entitle.cli import app
+    from entitle.cli.main import app
     from entitle.store.users import add_user
 
     folder = weekly_campaigns(tmp_path)

@@ -229,7 +229,7 @@ def withdraw(
 ) -> Response:
     """Withdraw the campaign's standing approval, with a reason: every batch not yet sent is
     held, and every week after, until a manager approves the follow-up again."""
-    _as_manager(officer)
+    as_manager(officer)
     campaign = _campaign(request, name)
     t = translator(request)
     reason, problem = checked_text(t, reason, REASON_MAX, required=True)
