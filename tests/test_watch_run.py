@@ -286,7 +286,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     day = ["--as-of", env.as_of().isoformat(), "--campaign", "garbage-bags"]
     first = runner.invoke(watch_app, ["run", *common, *where, *day])
     assert first.exit_code == 0, first.output
-    assert "week 1" in first.output and "garbage-bags: decided" in first.output
+    assert "week 1" in first.output and "garbage-bags (run 1): decided" in first.output
     idle = runner.invoke(watch_app, ["run", *common, *where, *day])
     assert idle.exit_code == 0, idle.output
     assert "no new notifications after week 1" in idle.output

@@ -311,7 +311,7 @@ def run_week(
             result = decide_week(campaign, as_of, target, previous, changed, source, pseudonymise)
             _save_follow_up(staging / campaign.name, result)
             since = _changed_on(batches, pseudonymise, previous.reach, result.state.reach)
-            prepare_week(
+            week_batch = prepare_week(
                 ctx,
                 campaign,
                 week,
@@ -324,6 +324,7 @@ def run_week(
                 baseline=first,
             )
             summary.campaigns[campaign.name] = {
+                "run": week_batch["run"],
                 "decided": result.stats["subjects"],
                 "questions": result.stats.get("questions", 0),
                 "pending": result.stats["pending"],

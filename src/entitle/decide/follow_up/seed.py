@@ -151,10 +151,11 @@ def seed_states(
     for campaign in campaigns:
         seeded = states[campaign.name]
         _save_follow_up(staging / campaign.name, WeekResult([], [], {}, seeded))
-        prepare_week(
+        batch = prepare_week(
             ctx, campaign, week, as_of, [], {}, moment, fingerprint="", actor=actor, baseline=True
         )
         summary.campaigns[campaign.name] = {
+            "run": batch["run"],
             "decided": len(seeded.decisions) + len(seeded.pending),
             "questions": 0,
             "pending": len(seeded.pending),
