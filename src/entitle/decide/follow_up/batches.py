@@ -46,6 +46,7 @@ __all__ = [
     "prepare_week",
     "release_batch",
     "settle",
+    "week_view",
     "withdraw_standing",
 ]
 

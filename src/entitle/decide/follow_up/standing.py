@@ -36,6 +36,7 @@ __all__ = [
     "locked",
     "scope_of",
     "standing_of",
+    "withdraw",
     "withdrawn_note",
 ]
 
