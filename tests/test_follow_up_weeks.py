@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign, FollowUp, find_campaign
+from entitle.decide.campaign.issue import issue_run
 from entitle.decide.campaign.letters import render_letter
 from entitle.decide.campaign.review import approve_run
 from entitle.decide.campaign.run import load_target, run_campaign
@@ -75,6 +76,8 @@ def test_a_weeks_letter_is_shown_again_from_the_weeks_run(env: Env) -> None:
     assert letters and decision is not None  # the letter's decision is the week's
     pdf = render_letter(ctx, campaign, batch["run"], letters[0].seq)
     assert pdf.startswith(b"%PDF")
+    with pytest.raises(store.CampaignStateError, match=r"week \d+ of the weekly follow-up"):
+        issue_run(ctx, campaign, batch["run"], actor="manager")  # never as a full run
 
 
 def test_withdrawing_the_standing_approval_holds_every_week_until_approved_again(

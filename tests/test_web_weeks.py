@@ -176,7 +176,14 @@ def test_each_week_links_its_own_run_with_its_letters(site: Site) -> None:
     run = client.get(f"/campaigns/runs/{sent['run']}")
     assert run.status_code == 200, run.text
     assert "letters.pdf" in run.text and "verstuurd" in run.text
+    assert f"Week {sent['week']} van de wekelijkse opvolging" in run.text
+    assert 'id="issue-form"' not in run.text  # a week goes out within the standing approval
     assert_dutch(run.text)
+    again = client.post(
+        f"/campaigns/runs/{sent['run']}/issue", data={"csrf_token": csrf_token(run.text)}
+    )
+    assert again.status_code == 409
+    assert weeks_of(site.ctx, "garbage-bags") == weeks
 
 
 def test_a_manager_withdraws_the_standing_approval_and_every_week_is_held(site: Site) -> None:
