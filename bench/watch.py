@@ -49,10 +49,11 @@ from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign, find_campaign
 from entitle.decide.campaign.run import load_target
 from entitle.decide.campaign.sources import RegisterExtract, TableSource, select_target
-from entitle.decide.watch_decide import decide_week, full_state
-from entitle.decide.watch_run import run_week, watch_dir, week_changes
-from entitle.decide.watch_seed import seed_states
-from entitle.decide.watch_subjects import FollowUpState
+from entitle.decide.follow_up.folders import watch_dir
+from entitle.decide.follow_up.redecide import decide_week, full_state
+from entitle.decide.follow_up.run import run_week, week_changes
+from entitle.decide.follow_up.seed import seed_states
+from entitle.decide.follow_up.subjects import FollowUpState
 from entitle.registry.advance import events_path
 from entitle.registry.population import load_population
 from entitle.registry.synth import read_meta, write_city

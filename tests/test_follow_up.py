@@ -16,15 +16,20 @@ from test_registry_server import running_server
 from test_watch_run import MAGDA, REPO, Env
 from typer.testing import CliRunner
 
-from entitle.decide import follow_up as fu
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign, FollowUp, find_campaign
 from entitle.decide.campaign.review import approve_run
 from entitle.decide.campaign.run import run_campaign
-from entitle.decide.follow_up_schedule import follow_up_due, run_follow_up
-from entitle.decide.watch_run import run_week
+from entitle.decide.follow_up import batches as fu
+from entitle.decide.follow_up import issue as sending
+from entitle.decide.follow_up.folders import week_folder
+from entitle.decide.follow_up.run import run_week
+from entitle.decide.follow_up.schedule import follow_up_due, run_follow_up
+from entitle.decide.follow_up.standing import FollowUpError, grant_standing
 from entitle.registry.synth import write_city
 from entitle.store import audit
+from entitle.store import campaigns as store
+from entitle.store import weeks as week_store
 from entitle.store.db import make_engine, session_factory
 from entitle.store.models import CampaignLetter
 
@@ -73,7 +78,7 @@ def until_a_week_sends(env: Env, ctx: CampaignContext, campaign: Campaign) -> di
     for _ in range(8):
         env.advance()
         summary = run_week(ctx, [campaign], env.as_of(), now=at(env.as_of()))
-        batch = json.loads(fu.batch_path(ctx, campaign.name, summary.week).read_text())
+        batch = fu.get_batch(ctx, campaign.name, summary.week)
         if batch["changes"]["new"] or batch["changes"]["undetermined"]:
             return batch
     raise AssertionError("eight weeks without a newly eligible household")
@@ -87,12 +92,10 @@ def test_a_week_sends_its_letters_within_the_standing_approval_once(
     env.advance()
     run_id = approved_run(ctx, campaign, env.as_of())
     baseline = run_week(ctx, [campaign], env.as_of(), now=at(env.as_of()))
-    assert json.loads(fu.batch_path(ctx, campaign.name, baseline.week).read_text())["status"] == (
-        "baseline"
-    )
-    with pytest.raises(fu.FollowUpError, match="did not approve"):
-        fu.grant_standing(ctx, campaign, run_id, actor="someone", until=date(2099, 1, 1))
-    standing = fu.grant_standing(ctx, campaign, run_id, actor="manager", until=date(2099, 1, 1))
+    assert fu.get_batch(ctx, campaign.name, baseline.week)["status"] == "baseline"
+    with pytest.raises(FollowUpError, match="did not approve"):
+        grant_standing(ctx, campaign, run_id, actor="someone", until=date(2099, 1, 1))
+    standing = grant_standing(ctx, campaign, run_id, actor="manager", until=date(2099, 1, 1))
     assert standing.scope == {
         "new": "letter",
         "undetermined": "invitation",
@@ -103,14 +106,25 @@ def test_a_week_sends_its_letters_within_the_standing_approval_once(
     batch = until_a_week_sends(env, ctx, campaign)
     week = batch["week"]
     assert batch["status"] == "ready" and batch["standing_run"] == run_id
+    # the week is a run of its own: its decisions, not in the runs list, never the "last run"
+    with ctx.factory() as session:
+        week_run = store.get_run(session, batch["run"])
+        assert week_run is not None and week_run.week == week and week_run.campaign == campaign.name
+        assert week_run.id != run_id and [r.id for r in store.list_runs(session)] == [run_id]
+        last = store.last_run(session, campaign.name, statuses=("ready", "approved"))
+        assert last is not None and last.id == run_id
+        decided = {r.subject_pseudonym: r for r in store.decision_rows(session, week_run.id)}
+        standing_letters = store.letter_counts(session, run_id)
+    assert {r.change for r in decided.values()} <= set(fu.LETTER_CHANGES)
+    assert sum(batch["changes"].values()) == len(decided)
     before = letters(ctx)
     decided_at = datetime.fromisoformat(batch["prepared"])
 
     # held: not due, refused; released: due once its hold window has passed
     fu.hold_batch(ctx, campaign, week, actor="manager", note="check the new ones")
     assert fu.due_batches(ctx, [campaign], decided_at + timedelta(days=3)) == []
-    with pytest.raises(fu.FollowUpError, match="held"):
-        fu.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=3))
+    with pytest.raises(FollowUpError, match="held"):
+        sending.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=3))
     fu.release_batch(ctx, campaign, week, actor="manager")
     assert [h["status"] for h in fu.list_batches(ctx, campaign.name)[-1]["history"]] == [
         "held",
@@ -121,52 +135,51 @@ def test_a_week_sends_its_letters_within_the_standing_approval_once(
     assert fu.due_batches(ctx, [campaign], decided_at + timedelta(hours=24)) == [(campaign, week)]
 
     # killed after the letters are fixed, before the files: issuing again finishes the same batch
-    real = fu.write_letters
+    real = sending.write_letters
 
     def killed(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(fu, "write_letters", killed)
+    monkeypatch.setattr(sending, "write_letters", killed)
     with pytest.raises(KeyboardInterrupt):
-        fu.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=1))
-    planned = json.loads(fu.batch_path(ctx, campaign.name, week).read_text())["planned"]
+        sending.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=1))
+    planned = fu.get_batch(ctx, campaign.name, week)["planned"]
     assert planned, "the week has letters to send"
-    monkeypatch.setattr(fu, "write_letters", real)
-    sent = fu.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=1))
+    monkeypatch.setattr(sending, "write_letters", real)
+    sent = sending.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=1))
     assert sent["status"] == "issued"
     after = letters(ctx)
     new = sorted(set(after) - set(before))
     assert sorted((p, k) for p, k, _ in new) == sorted((p, k) for p, k in planned)
     assert sum(sent["letters"].values()) == len(planned)
-    decided = {
-        r["subject_pseudonym"]: r
-        for r in map(
-            json.loads,
-            (fu.batch_path(ctx, campaign.name, week).parent / fu.DECIDED_FILE)
-            .read_text()
-            .splitlines(),
-        )
-    }
+    with ctx.factory() as session:  # the week's letters are under the week's run
+        under = store.letters_of_run(session, batch["run"])
+        assert store.letter_counts(session, run_id) == standing_letters
+    assert sorted((x.subject_pseudonym, x.kind) for x in under) == sorted(map(tuple, planned))
     for pseudonym, kind in planned:  # a coupon for the newly eligible, an invitation else
         row = decided[pseudonym]
-        assert (kind, row["outcome"]) in (("coupon", "eligible"), ("invitation", "undetermined"))
-    folder = fu.week_folder(ctx, campaign.name, week)
+        assert (kind, row.outcome) in (("coupon", "eligible"), ("invitation", "undetermined"))
+    folder = week_folder(ctx, campaign.name, week)
     assert (folder / "letters.pdf").read_bytes().startswith(b"%PDF")
     records = [json.loads(x) for x in (folder / "notifications.jsonl").read_text().splitlines()]
     changes = {r["change"] for r in records}
     assert changes <= {"new", "ended"}  # changed: recorded only; ended: notified (the policy)
-    ended = sum(1 for r in decided.values() if r["change"] == "ended")
+    ended = sum(1 for r in decided.values() if r.change == "ended")
     assert sum(1 for r in records if r["change"] == "ended") <= ended
     # days from the registry change (the notification's day) to the letter
     assert sent["days"] and all(0 <= d <= 14 for d in sent["days"]), sent["days"]
     assert audited(ctx, "follow_up_issued")[0]["week"] == week
 
     # idempotent: issuing again, or a fresh batch's letters for the same subjects, sends nothing
-    again = fu.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=2))
+    again = sending.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=2))
     assert again == sent and letters(ctx) == after
-    fresh = dict(sent, status="ready", planned=None, letters={})
-    fu._write(ctx, fresh)
-    redo = fu.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=2))
+    with ctx.factory() as session:  # the same week prepared afresh: its letters exist already
+        view = week_store.week_run(session, campaign.name, week)
+        assert view is not None
+        fresh = {**(view.summary or {}), "planned": None}
+        week_store.turn_week(session, view.id, before=("issued",), status="ready", summary=fresh)
+        session.commit()
+    redo = sending.issue_batch(ctx, campaign, week, now=decided_at + timedelta(days=2))
     assert redo["planned"] == [] and letters(ctx) == after
 
 
@@ -179,9 +192,9 @@ def test_without_a_standing_approval_a_week_sends_nothing(env: Env) -> None:
     decided_at = datetime.fromisoformat(batch["prepared"])
     assert batch["status"] == "unapproved"
     assert fu.due_batches(ctx, [campaign], decided_at + timedelta(days=30)) == []
-    with pytest.raises(fu.FollowUpError, match="unapproved"):
-        fu.issue_batch(ctx, campaign, batch["week"], now=decided_at + timedelta(days=30))
-    with pytest.raises(fu.FollowUpError, match="ready"):
+    with pytest.raises(FollowUpError, match="unapproved"):
+        sending.issue_batch(ctx, campaign, batch["week"], now=decided_at + timedelta(days=30))
+    with pytest.raises(FollowUpError, match="ready"):
         fu.hold_batch(ctx, campaign, batch["week"], actor="manager")
     assert letters(ctx) == []
 
@@ -283,14 +296,14 @@ def followed_city(root: Path, weeks: int = 4) -> tuple[CampaignContext, Path]:
         followed.advance()
         run_id = approved_run(ctx, campaign, followed.as_of())
         run_week(ctx, [campaign], followed.as_of(), now=at(followed.as_of()))
-        fu.grant_standing(ctx, campaign, run_id, actor="manager", until=date(2099, 1, 1))
+        grant_standing(ctx, campaign, run_id, actor="manager", until=date(2099, 1, 1))
         for number in range(weeks):
             followed.advance()
             decided = at(followed.as_of())
             run_week(ctx, [campaign], followed.as_of(), now=decided)
             if number < weeks - 1:  # a day later, once the hold window has passed
                 for ready, week in fu.due_batches(ctx, [campaign], decided + timedelta(days=1)):
-                    fu.issue_batch(ctx, ready, week, now=decided + timedelta(days=1))
+                    sending.issue_batch(ctx, ready, week, now=decided + timedelta(days=1))
     return ctx, folder
 
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from entitle.decide.campaign.definition import Campaign, load_campaign
 from entitle.decide.campaign.sources import RegisterExtract, TableSource, select_target
-from entitle.decide.watch_decide import WeekResult, decide_week, full_state
-from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
+from entitle.decide.follow_up.redecide import WeekResult, decide_week, full_state
+from entitle.decide.follow_up.subjects import FollowUpState, changed_in_dataset
 from entitle.registry.advance import advance_city, notifications_path
 from entitle.registry.population import load_population
 from entitle.registry.synth import read_meta, write_city

@@ -16,12 +16,12 @@ import pytest
 from test_registry_server import running_server
 from test_watch_run import MAGDA, REPO, Env
 
-from entitle.decide import watch_run
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import find_campaign
 from entitle.decide.campaign.run import load_target
-from entitle.decide.watch_decide import full_state
-from entitle.decide.watch_run import fetch_batches, run_week, watch_dir
+from entitle.decide.follow_up import run as watch_run
+from entitle.decide.follow_up.redecide import full_state
+from entitle.decide.follow_up.run import fetch_batches, run_week, watch_dir
 from entitle.registry.advance import notifications_path
 from entitle.registry.synth import write_city
 

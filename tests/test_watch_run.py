@@ -13,15 +13,20 @@ from typing import Any
 import pytest
 from test_registry_server import Server, running_server
 
-from entitle.decide import watch_run
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign, find_campaign
 from entitle.decide.campaign.run import load_target
-from entitle.decide.watch_decide import full_state
-from entitle.decide.watch_run import WatchError, run_week, watch_dir
+from entitle.decide.follow_up import run as watch_run
+from entitle.decide.follow_up.batches import list_batches
+from entitle.decide.follow_up.redecide import full_state
+from entitle.decide.follow_up.run import WatchError, run_week, watch_dir
 from entitle.registry.synth import read_meta, write_city
 from entitle.sources.magda.errors import MagdaParseError
+from entitle.store import campaigns as store
+from entitle.store import weeks as week_store
 from entitle.store.db import make_engine, migrate, session_factory
+
+COLUMNS = ["subject_pseudonym", "outcome", "change", "band"]
 
 REPO = Path(__file__).resolve().parents[1]
 MAGDA = {"default_capacity": "ENTITLE", "sender": "gent.be/entitle", "max_concurrency": 4}
@@ -142,6 +147,37 @@ def test_a_killed_week_reruns_to_the_same_result(env: Env, monkeypatch: pytest.M
             for ctx in (killed, steady)
         ]
         assert changes[0] == changes[1]
+        # the week's run, stored before the kill, was stored again in its place
+        stored = []
+        for ctx in (killed, steady):
+            with ctx.factory() as session:
+                runs = week_store.week_runs(session, campaign.name)
+                stored.append(
+                    [
+                        (
+                            v.week,
+                            v.status,
+                            (v.summary or {})["changes"],
+                            [tuple(r) for r in store.decision_rows(session, v.id, COLUMNS)],
+                        )
+                        for v in runs
+                    ]
+                )
+        assert [w for w, *_ in stored[0]] == [1, 2] and stored[0] == stored[1]
+
+
+def test_a_week_killed_after_its_commit_settles_its_runs(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = env.context("settle")
+    chosen = campaigns()[:1]
+    env.advance()
+    monkeypatch.setattr(watch_run, "settle", lambda ctx: None)  # killed right after the commit
+    run_week(ctx, chosen, env.as_of())
+    with ctx.factory() as session:
+        view = week_store.week_run(session, "garbage-bags", 1)
+    assert view is not None and view.status == "preparing"
+    assert [b["status"] for b in list_batches(ctx, "garbage-bags")] == ["baseline"]
 
 
 def test_registry_down_leaves_subjects_pending_until_next_week(env: Env) -> None:
@@ -250,7 +286,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     day = ["--as-of", env.as_of().isoformat(), "--campaign", "garbage-bags"]
     first = runner.invoke(watch_app, ["run", *common, *where, *day])
     assert first.exit_code == 0, first.output
-    assert "week 1" in first.output and "garbage-bags: decided" in first.output
+    assert "week 1" in first.output and "garbage-bags (run 1): decided" in first.output
     idle = runner.invoke(watch_app, ["run", *common, *where, *day])
     assert idle.exit_code == 0, idle.output
     assert "no new notifications after week 1" in idle.output
@@ -266,7 +302,7 @@ def test_the_command_line(env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_a_baseline_seeded_from_runs_follows_up_as_a_decided_one(env: Env) -> None:
     from entitle.decide.campaign.run import run_campaign
-    from entitle.decide.watch_seed import seed_from_runs
+    from entitle.decide.follow_up.seed import seed_from_runs
 
     chosen = campaigns()
     env.advance()

@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 from test_follow_up import followed_copy
 from test_web_support import assert_dutch, csrf_token, settings_for, signed_in
 
-from entitle.decide import follow_up as fu
 from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.follow_up import batches as fu
+from entitle.decide.follow_up.figures import days_figures, weeks_of
+from entitle.decide.follow_up.standing import standing_of
 from entitle.store import audit
 from entitle.web.app import create_app
 from entitle.web.campaigns.setup import CampaignSetup
@@ -79,17 +81,18 @@ def test_the_week_by_week_view_shows_each_week_and_the_time_to_letter(site: Site
     assert 'href="/campaigns/garbage-bags/weeks"' in index.text  # a weekly campaign links it
     page = client.get("/campaigns/garbage-bags/weeks")
     assert page.status_code == 200, page.text
-    weeks = fu.weeks_of(site.ctx, "garbage-bags")
+    weeks = weeks_of(site.ctx, "garbage-bags")
     assert [w["week"] for w in weeks] == [1, 2, 3, 4, 5]
     for week in weeks[1:]:  # the table says each week's figures and its batch, in Dutch
         cells = _cells(page.text, week["week"])
         assert cells[0] == str(week["week"])
         assert cells[2:5] == [str(week["new"]), str(week["changed"]), str(week["ended"])]
     # the baseline compared with nothing: its figures are no changes, and it is not charted
-    assert _cells(page.text, 1)[2:6] == ["–", "–", "–", "vertrekpunt"]
+    baseline = _cells(page.text, 1)
+    assert baseline[2:5] == ["–", "–", "–"] and baseline[5].startswith("vertrekpunt")
     sent = [d for w in weeks for d in w["days"]]
     assert sent, "letters went out after notified changes"
-    figures = fu.days_figures(sent)
+    figures = days_figures(sent)
     said = re.search(
         r"Mediaan ([\d,]+) dagen, 95e percentiel (\d+) dagen, over (\d+) brieven", page.text
     )
@@ -116,7 +119,7 @@ def test_a_manager_holds_and_releases_a_week_before_it_goes_out(site: Site) -> N
     client, _ = signed_in(site, "campaign")
     page = client.get("/campaigns/garbage-bags/weeks")
     csrf = csrf_token(page.text)
-    last = fu.weeks_of(site.ctx, "garbage-bags")[-1]
+    last = weeks_of(site.ctx, "garbage-bags")[-1]
     assert last["status"] == "ready", last
     week = last["week"]
     assert f'action="/campaigns/garbage-bags/weeks/{week}/hold"' in page.text
@@ -156,3 +159,60 @@ def test_a_manager_holds_and_releases_a_week_before_it_goes_out(site: Site) -> N
     )
     assert refused.status_code == 403
     assert client.get("/campaigns/nothing/weeks").status_code == 404
+
+
+def test_each_week_links_its_own_run_with_its_letters(site: Site) -> None:
+    client, _ = signed_in(site, "campaign")
+    page = client.get("/campaigns/garbage-bags/weeks")
+    weeks = weeks_of(site.ctx, "garbage-bags")
+    runs = [w["run"] for w in weeks]
+    assert all(runs) and len(set(runs)) == len(runs), runs  # one run per week
+    sent = next(w for w in weeks if w["status"] == "issued" and w["letters"])
+    assert f'href="/campaigns/runs/{sent["run"]}"' in page.text
+    cells = _cells(page.text, sent["week"])
+    assert cells[5].endswith(f"run {sent['run']}")  # the batch and its run
+    assert cells[6] == str(sum(sent["letters"].values()))  # letters
+    assert cells[7] == str(sent["notifications"])  # notification records
+    run = client.get(f"/campaigns/runs/{sent['run']}")
+    assert run.status_code == 200, run.text
+    assert "letters.pdf" in run.text and "verstuurd" in run.text
+    assert f"Week {sent['week']} van de wekelijkse opvolging" in run.text
+    assert 'id="issue-form"' not in run.text  # a week goes out within the standing approval
+    assert_dutch(run.text)
+    again = client.post(
+        f"/campaigns/runs/{sent['run']}/issue", data={"csrf_token": csrf_token(run.text)}
+    )
+    assert again.status_code == 409
+    assert weeks_of(site.ctx, "garbage-bags") == weeks
+
+
+def test_a_manager_withdraws_the_standing_approval_and_every_week_is_held(site: Site) -> None:
+    client, _ = signed_in(site, "campaign")
+    page = client.get("/campaigns/garbage-bags/weeks")
+    csrf = csrf_token(page.text)
+    assert 'action="/campaigns/garbage-bags/weeks/withdraw"' in page.text
+    ready = [w["week"] for w in weeks_of(site.ctx, "garbage-bags") if w["status"] == "ready"]
+    assert ready, "the last week waits for its hold window"
+    url = "/campaigns/garbage-bags/weeks/withdraw"
+    assert client.post(url, data={"reason": "x"}).status_code == 403  # no CSRF token
+    empty = client.post(url, data={"csrf_token": csrf, "reason": " "})
+    assert empty.status_code == 422 and standing_of(site.ctx, "garbage-bags").withdrawn is None
+    done = client.post(url, data={"csrf_token": csrf, "reason": "tariff rule under review"})
+    assert done.status_code == 303, done.text
+    shown = client.get(done.headers["location"])
+    assert "Doorlopende goedkeuring ingetrokken door campaign" in shown.text
+    assert "tariff rule under review" in shown.text and 'id="withdraw"' not in shown.text
+    assert_dutch(shown.text.replace("tariff rule under review", ""))
+    weeks = weeks_of(site.ctx, "garbage-bags")
+    assert [w["status"] for w in weeks if w["week"] in ready] == ["held"] * len(ready)
+    campaign = site.app.state.campaigns.campaign("garbage-bags")
+    assert fu.due_batches(site.ctx, [campaign], week_later(weeks[-1])) == []
+    released = client.post(
+        f"/campaigns/garbage-bags/weeks/{ready[-1]}/release", data={"csrf_token": csrf}
+    )
+    assert released.status_code == 409 and "opnieuw goed" in released.text  # approve first
+    with site.ctx.factory() as session:
+        found = audit.search(session, actor="campaign", limit=50)
+    entry = next(e for e in found if e["outcome"] == "follow_up_withdrawn")
+    assert entry["details"]["reason"] == "tariff rule under review"
+    assert entry["details"]["held"] == ready

@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _follow_up(ctx: CampaignContext, campaigns: list[Campaign], city: Path) -> int:
     """One week of follow-up (`entitle.demo_follow_up`); 1 when it failed (said), else 0."""
-    from entitle.decide.watch_run import WatchError
+    from entitle.decide.follow_up.run import WatchError
     from entitle.demo import desk_date
     from entitle.demo_follow_up import follow_up_week
     from entitle.sources.magda.errors import MagdaError

@@ -3,7 +3,7 @@ and `entitle watch run` follows the week up, so the dashboard has a week to show
 
 `follow_up_week` runs in the demo's campaigns process (`entitle.demo_campaigns`), once the runs
 are done: the follow-up's baseline, seeded from the campaigns' runs on the desk's date
-(`watch_seed.seed_from_runs`: their decisions, nothing decided again; a first `watch run` when a
+(`follow_up.seed.seed_from_runs`: their decisions, nothing decided again; a first `watch run` when a
 campaign has no such run), then the simulator's city one week forward (``POST /_admin/advance``),
 then the week's `watch run`, as of the day the city moved to (a week after the desk's date). A
 restart of the demo finds the week done and does neither again. It prints one line per step; the
@@ -22,8 +22,8 @@ import httpx
 
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign
-from entitle.decide.watch_run import WeekSummary, list_weeks, run_week
-from entitle.decide.watch_seed import seed_from_runs
+from entitle.decide.follow_up.run import WeekSummary, list_weeks, run_week
+from entitle.decide.follow_up.seed import seed_from_runs
 from entitle.store import campaigns as store
 
 __all__ = ["follow_up_week"]

@@ -3,8 +3,9 @@
 ``entitle watch run`` follows up one week (schedule it weekly, e.g. with cron, or run it by
 hand); ``entitle watch weeks`` lists the weeks done. Letters: ``entitle watch approve`` (the
 standing approval of a campaign's weekly follow-up, by one who approved its run), ``watch
-batches``, ``watch hold`` / ``watch release`` (a week's batch, before it goes out) and ``watch
-issue`` (send the ready batches; `entitle campaign schedule` does it too). Exit codes as
+withdraw`` (withdraw it, with a reason: every batch not sent is held), ``watch batches``,
+``watch hold`` / ``watch release`` (a week's batch, before it goes out) and ``watch issue``
+(send the ready batches; `entitle campaign schedule` does it too). Exit codes as
 ``entitle campaign run``: 0 done, 1 done with pending subjects or the notification service
 unreachable (the week waits for the next run), 2 refused (a malformed or already processed
 batch, an unknown receipt, bad options; a held or unapproved batch).
@@ -63,7 +64,7 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch the week's notifications, decide again whom they reach, store the week."""
-    from entitle.decide.watch_run import NotificationError, WatchError, run_week
+    from entitle.decide.follow_up.run import NotificationError, WatchError, run_week
     from entitle.sources.magda.errors import ErrorKind, MagdaError
 
     ctx = where.context()
@@ -89,9 +90,9 @@ def run(
     )
     for name, figures in summary.campaigns.items():
         console.print(
-            f"  {name}: decided {figures['decided']}, new {figures['new']}, changed "
-            f"{figures['changed']}, ended {figures['ended']}, pending {figures['pending']}, "
-            f"{figures['questions']} questions"
+            f"  {name} (run {figures['run']}): decided {figures['decided']}, new "
+            f"{figures['new']}, changed {figures['changed']}, ended {figures['ended']}, pending "
+            f"{figures['pending']}, {figures['questions']} questions"
         )
     if pending:  # decided next week; as `entitle campaign run`, exit 1
         raise typer.Exit(1)
@@ -104,7 +105,7 @@ def weeks(
     as_json: JsonOption = False,
 ) -> None:
     """The weeks followed up: new, changed and ended per campaign and week."""
-    from entitle.decide.watch_run import list_weeks
+    from entitle.decide.follow_up.run import list_weeks
 
     found = list_weeks(where.context())
     if as_json:
@@ -138,7 +139,7 @@ def approve(
 ) -> None:
     """Approve the campaign's weekly follow-up with run RUN (which you approved), until a day:
     each week's letters then go out without a new review, unless a manager holds the batch."""
-    from entitle.decide.follow_up import FollowUpError, grant_standing
+    from entitle.decide.follow_up.standing import FollowUpError, grant_standing
 
     ctx = where.context()
     sign_in(ctx, actor)
@@ -153,6 +154,31 @@ def approve(
     console.print(f"{campaign.name}: weekly follow-up approved until {end} ({scope})")
 
 
+@watch_app.command("withdraw")
+@where_options("campaigns", "benefits", "url")
+def withdraw(
+    campaign: CampaignArgument,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded and audited).")],
+    where: Where = BY_SETTINGS,
+) -> None:
+    """Withdraw the campaign's standing approval: the weeks still decide and record, but every
+    batch not yet sent is held, and every week after, until `watch approve` again and `watch
+    release`."""
+    from entitle.decide.follow_up.batches import withdraw_standing
+    from entitle.decide.follow_up.standing import FollowUpError
+
+    ctx = where.context()
+    sign_in(ctx, actor)
+    chosen = where.campaign(campaign)
+    try:
+        _, held = withdraw_standing(ctx, chosen, actor=actor, reason=reason)
+    except FollowUpError as exc:
+        raise _follow_up_error(exc) from None
+    weeks = ", ".join(str(w) for w in held) or "none"
+    console.print(f"{campaign}: standing approval withdrawn; weeks held: {weeks}")
+
+
 @watch_app.command("batches")
 @where_options("url")
 def batches(
@@ -161,7 +187,7 @@ def batches(
     as_json: JsonOption = False,
 ) -> None:
     """The campaign's weekly batches: their status, changes and letters."""
-    from entitle.decide.follow_up import list_batches
+    from entitle.decide.follow_up.batches import list_batches
 
     found = list_batches(where.context(), campaign)
     if as_json:
@@ -172,8 +198,8 @@ def batches(
     for batch in found:
         letters = ", ".join(f"{k} {v}" for k, v in batch["letters"].items()) or "-"
         console.print(
-            f"week {batch['week']} ({batch['as_of']}): {batch['status']}, new "
-            f"{batch['changes']['new']}, letters {letters}"
+            f"week {batch['week']} ({batch['as_of']}): run {batch['run']}, {batch['status']}, "
+            f"new {batch['changes']['new']}, letters {letters}"
         )
 
 
@@ -185,7 +211,8 @@ def _turn(
     where: Where,
     hold: bool,
 ) -> None:
-    from entitle.decide.follow_up import FollowUpError, hold_batch, release_batch
+    from entitle.decide.follow_up.batches import hold_batch, release_batch
+    from entitle.decide.follow_up.standing import FollowUpError
 
     ctx = where.context()
     sign_in(ctx, actor)
@@ -231,7 +258,9 @@ def issue(
     where: Where = BY_SETTINGS,
 ) -> None:
     """Send the ready batches whose hold window has passed (letters and notifications)."""
-    from entitle.decide.follow_up import FollowUpError, due_batches, issue_batch
+    from entitle.decide.follow_up.batches import due_batches
+    from entitle.decide.follow_up.issue import issue_batch
+    from entitle.decide.follow_up.standing import FollowUpError
 
     ctx = where.context()
     moment = (parse_moment(now) or datetime.now()).astimezone(UTC)
@@ -258,9 +287,9 @@ def schedule_follow_up(
     """`entitle campaign schedule`'s follow-up step: the week when due, then the batches due.
     Returns the exit code (0 done or nothing due, 1 pending subjects or the notification
     service unreachable, 2 refused)."""
-    from entitle.decide.follow_up import FollowUpError
-    from entitle.decide.follow_up_schedule import follow_up_due, run_follow_up
-    from entitle.decide.watch_run import NotificationError, WatchError
+    from entitle.decide.follow_up.run import NotificationError, WatchError
+    from entitle.decide.follow_up.schedule import follow_up_due, run_follow_up
+    from entitle.decide.follow_up.standing import FollowUpError
     from entitle.sources.magda.errors import ErrorKind, MagdaError
 
     due = follow_up_due(ctx, campaigns, now)

@@ -81,6 +81,7 @@ class RunView:
     decided: datetime | None
     issued: datetime | None
     verdicts: tuple[VerdictView, ...] = ()
+    week: int | None = None  # a follow-up week's run (`entitle.store.weeks`); None: a full run
 
     @property
     def approvals(self) -> tuple[str, ...]:
@@ -152,6 +153,7 @@ def _view(run: CampaignRun, verdicts: Sequence[CampaignApproval] = ()) -> RunVie
             VerdictView(v.actor, v.verdict, v.note, utc(v.time))
             for v in sorted(verdicts, key=lambda v: v.id)
         ),
+        week=run.week,
     )
 
 
@@ -240,8 +242,13 @@ def running_run(session: Session, campaign: str) -> RunView | None:
 
 
 def list_runs(session: Session, campaign: str | None = None, limit: int = 50) -> list[RunView]:
-    """Runs, newest first."""
-    query = select(CampaignRun).order_by(CampaignRun.id.desc()).limit(limit)
+    """Full runs, newest first (a follow-up week's run: `entitle.store.weeks`)."""
+    query = (
+        select(CampaignRun)
+        .where(CampaignRun.week.is_(None))
+        .order_by(CampaignRun.id.desc())
+        .limit(limit)
+    )
     if campaign is not None:
         query = query.where(CampaignRun.campaign == campaign)
     runs = list(session.scalars(query))
@@ -261,10 +268,11 @@ def last_run(
     statuses: Iterable[str] = ("approved", "issued"),
     before: int | None = None,
 ) -> RunView | None:
-    """The newest run of the campaign in one of `statuses` (older than run `before`)."""
+    """The newest full run of the campaign in one of `statuses` (older than run `before`)."""
     query = (
         select(CampaignRun)
         .where(CampaignRun.campaign == campaign, CampaignRun.status.in_(list(statuses)))
+        .where(CampaignRun.week.is_(None))
         .order_by(CampaignRun.id.desc())
         .limit(1)
     )

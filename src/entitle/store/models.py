@@ -242,10 +242,15 @@ class CampaignRun(Base):
 
     `active_key` holds the campaign name while the run is running and is NULL otherwise: the
     unique constraint allows at most one running run per campaign (NULLs never collide).
+    A week of weekly follow-up is a run too (v0009): `week` holds its number (NULL for a full
+    run) and `status` its batch's (`entitle.store.weeks`).
     """
 
     __tablename__ = "campaign_runs"
-    __table_args__ = (Index("ix_campaign_runs_campaign_as_of", "campaign", "as_of"),)
+    __table_args__ = (
+        Index("ix_campaign_runs_campaign_as_of", "campaign", "as_of"),
+        Index("ix_campaign_runs_campaign_week", "campaign", "week", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign: Mapped[str] = mapped_column(String(100))
@@ -269,6 +274,7 @@ class CampaignRun(Base):
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    week: Mapped[int | None] = mapped_column(Integer)  # a follow-up week's number (v0009)
 
 
 class CampaignChunk(Base):

@@ -103,11 +103,11 @@ def _count(session: Session, statement: Select[Any]) -> int:
 
 
 def _old_runs(session: Session, cutoff: datetime) -> list[CampaignRun]:
-    """Runs started before the cut-off, except the latest finished run of each campaign (the
-    next run compares with it)."""
+    """Runs started before the cut-off (follow-up weeks' too), except the latest finished full
+    run of each campaign (the next run compares with it)."""
     latest = (
         select(CampaignRun.campaign, func.max(CampaignRun.id).label("id"))
-        .where(CampaignRun.status.in_(FINISHED_RUN))
+        .where(CampaignRun.status.in_(FINISHED_RUN), CampaignRun.week.is_(None))
         .group_by(CampaignRun.campaign)
         .subquery()
     )

@@ -57,6 +57,8 @@ def issue_run(ctx: CampaignContext, campaign: Campaign, run_id: int, *, actor: s
         run = store.get_run(session, run_id)
         if run is None or run.campaign != campaign.name:
             raise CampaignStateError(f"no run {run_id} of campaign {campaign.name}")
+        if run.week is not None:  # within the standing approval: `entitle watch issue`
+            raise CampaignStateError(f"run {run_id} is week {run.week} of the weekly follow-up")
         if run.status not in ("approved", "issued"):
             raise CampaignStateError(
                 f"run {run_id} is {run.status}: only an approved run issues letters and lists"

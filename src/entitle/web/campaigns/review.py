@@ -161,7 +161,7 @@ def issue(
     campaign = setup.campaign(run.campaign)
     if campaign is None:
         return show_run(request, officer, run_id, error=t("run.unknown_campaign"), status=409)
-    if run.status not in ("approved", "issued"):
+    if run.status not in ("approved", "issued") or run.week is not None:  # a week: watch issue
         return show_run(request, officer, run_id, error=t("run.refused_issue"), status=409)
     error = _expiry_error(t, campaign, run, web_state(request).today())
     if error is not None:

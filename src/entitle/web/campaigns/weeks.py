@@ -4,9 +4,11 @@
 subjects became eligible (new), changed amount or tariff, or stopped being eligible (ended), as
 an inline SVG chart that reads without colour (each bar says its series and figure in words, and
 the series differ by fill: solid, hatched, outlined) and as a table; the days from registry
-change to letter (median, 95th percentile); the standing approval and each week's batch with a
-button to hold it (or release it) before it goes out. Holding and releasing are POSTs with the
-session's CSRF token, for campaign managers, audited by `entitle.decide.follow_up`.
+change to letter (median, 95th percentile); the standing approval, with a form to withdraw it
+(with a reason), and each week's batch — its own run (a link to the run's page: its letters and
+files), its letters, notification records and billing-list lines — with a button to hold it (or
+release it) before it goes out. Holding, releasing and withdrawing are POSTs with the session's
+CSRF token, for campaign managers, audited by `entitle.decide.follow_up.batches`.
 """
 
 from __future__ import annotations
@@ -19,14 +21,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from entitle.decide.campaign.definition import Campaign
-from entitle.decide.follow_up import (
-    FollowUpError,
-    days_figures,
-    hold_batch,
-    release_batch,
-    standing_of,
-    weeks_of,
-)
+from entitle.decide.follow_up.batches import hold_batch, release_batch, withdraw_standing
+from entitle.decide.follow_up.figures import days_figures, weeks_of
+from entitle.decide.follow_up.standing import REASON_MAX, FollowUpError, standing_of
 from entitle.web.auth import Officer, PageError, csrf_officer, web_state
 from entitle.web.campaigns.setup import as_manager, campaign_setup, require_manager
 from entitle.web.i18n import Translator
@@ -124,9 +121,14 @@ def _weeks_page(
         week["p95"] = _days(t, figures["p95"])
         week["status_text"] = t(f"weeks.status.{week['status']}")
         week["letters_total"] = t.number(sum(week["letters"].values()))
+        week["notifications_shown"] = t.number(week["notifications"])
+        week["billing_shown"] = t.number(week["billing"])
     overall = days_figures([d for w in weeks for d in w["days"]])
     standing = standing_of(ctx, campaign.name)
     scope = {k: t(f"weeks.scope.{v}") for k, v in standing.scope.items()} if standing else {}
+    withdrawn = standing.withdrawn if standing else None
+    if withdrawn:
+        withdrawn = {**withdrawn, "time": t.moment(withdrawn["time"])}
     return render(
         request,
         "campaign_weeks.html",
@@ -144,6 +146,9 @@ def _weeks_page(
             "standing": standing,
             "standing_until": t.day(standing.until) if standing else "",
             "scope": scope,
+            "withdrawn": withdrawn,
+            "billing": bool(campaign.spec.outputs.billing_lists),
+            "reason_max": REASON_MAX,
             "notice": notice,
             "error": error,
         },
@@ -160,7 +165,7 @@ def weeks_page(
     week: int = 0,
 ) -> Response:
     t = translator(request)
-    notice = t(f"weeks.done.{done}", week=week) if done in ("held", "ready") else None
+    notice = t(f"weeks.done.{done}", week=week) if done in ("held", "ready", "withdrawn") else None
     return _weeks_page(request, _campaign(request, name), notice=notice)
 
 
@@ -213,3 +218,33 @@ def release(
 ) -> Response:
     """Release a held batch: it goes out with the next issue."""
     return _turn(request, officer, name, week, note, hold=False)
+
+
+@router.post("/campaigns/{name}/weeks/withdraw")
+def withdraw(
+    request: Request,
+    name: str,
+    officer: Annotated[Officer, Depends(csrf_officer)],
+    reason: Annotated[str, Form(max_length=REASON_MAX)] = "",
+) -> Response:
+    """Withdraw the campaign's standing approval, with a reason: every batch not yet sent is
+    held, and every week after, until a manager approves the follow-up again."""
+    as_manager(officer)
+    campaign = _campaign(request, name)
+    t = translator(request)
+    reason, problem = checked_text(t, reason, REASON_MAX, required=True)
+    if problem is not None:
+        return _weeks_page(request, campaign, error=problem, status=422)
+    try:
+        _, held = withdraw_standing(
+            campaign_setup(request).context,
+            campaign,
+            actor=officer.username,
+            reason=reason,
+            now=web_state(request).backend.now(),
+        )
+    except FollowUpError as exc:
+        return _weeks_page(request, campaign, error=t("weeks.refused", why=str(exc)), status=409)
+    return RedirectResponse(
+        f"/campaigns/{campaign.name}/weeks?done=withdrawn&week={len(held)}", status_code=303
+    )

@@ -5,10 +5,13 @@
 2. For each campaign: the subjects the changed persons reach (`week_subjects`), decided again
    through the gateway (`decide_week`), compared with their last decisions.
 3. Store the week — every campaign's decisions, reach, changes, the datasets' copies — in a new
-   folder ``<state>/watch/week-NNNN/``, then move the cursor by replacing ``state.json`` in one
-   atomic step. A week killed before that step leaves the old state: the next run fetches the same
-   batches from the same cursor and decides the same subjects (resumable, idempotent; a week's
-   changes are written once). A batch whose receipt was already processed is refused.
+   folder ``<state>/watch/week-NNNN/``, and each campaign's week as a run of its own in the
+   database (`batches.prepare_week`, ``preparing``), then move the cursor by replacing
+   ``state.json`` in one atomic step; the week's runs then take their status (`batches.settle`).
+   A week killed before that step leaves the old state: the next run fetches the same batches
+   from the same cursor, decides the same subjects and stores the week's runs again in place
+   (resumable, idempotent; a week's changes are written once). A batch whose receipt was
+   already processed is refused.
 
 Nothing stored holds an INSZ: decisions, reach and changes are pseudonymised; the datasets'
 copies are the city's own data, kept in the state folder next to the pseudonymisation key.
@@ -34,9 +37,10 @@ from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.inscriptions import magda_settings, sync_campaign
 from entitle.decide.campaign.run import load_target
 from entitle.decide.campaign.sources import RegisterExtract, Target, read_dataset
-from entitle.decide.follow_up import prepare_batch
-from entitle.decide.watch_decide import WeekResult, decide_week
-from entitle.decide.watch_subjects import FollowUpState, changed_in_dataset
+from entitle.decide.follow_up.batches import prepare_week, settle
+from entitle.decide.follow_up.folders import watch_dir
+from entitle.decide.follow_up.redecide import WeekResult, decide_week
+from entitle.decide.follow_up.subjects import FollowUpState, changed_in_dataset
 from entitle.sources.magda import MagdaClient, parse_response
 from entitle.sources.magda.mutations import (
     MutatiesNotificatiesCriteria,
@@ -84,10 +88,6 @@ class WeekSummary:
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
     nothing_new: bool = False
     ignored: int = 0  # notifications for persons the city does not follow
-
-
-def watch_dir(ctx: CampaignContext) -> Path:
-    return ctx.state_dir / "watch"
 
 
 def _state(ctx: CampaignContext) -> dict[str, Any]:
@@ -253,11 +253,13 @@ def run_week(
     slot: str | None = None,
 ) -> WeekSummary:
     """Follow up one week for `campaigns`; see the module's description. Each campaign's week
-    holds its batch of letters (`follow_up.prepare_batch`), prepared at `now`; `slot` is the
-    schedule moment this week was run for (`entitle campaign schedule`)."""
+    is stored as a run of its own with its batch of letters (`batches.prepare_week`), prepared
+    at `now`; `slot` is the schedule moment this week was run for (`entitle campaign
+    schedule`)."""
     moment = now or datetime.now(UTC)
     root = watch_dir(ctx)
     root.mkdir(parents=True, exist_ok=True)
+    settle(ctx)  # a week killed after its commit, before its runs took their status
     state = _state(ctx)
     batches = read_batch_files(files) if files else fetch_batches(ctx, state["cursor"])
     seen: set[str] = set()
@@ -309,8 +311,7 @@ def run_week(
             result = decide_week(campaign, as_of, target, previous, changed, source, pseudonymise)
             _save_follow_up(staging / campaign.name, result)
             since = _changed_on(batches, pseudonymise, previous.reach, result.state.reach)
-            prepare_batch(
-                staging / campaign.name,
+            week_batch = prepare_week(
                 ctx,
                 campaign,
                 week,
@@ -318,9 +319,12 @@ def run_week(
                 [*result.rows, *result.gone],
                 since,
                 moment,
+                fingerprint=target.fingerprint(),
+                actor=actor,
                 baseline=first,
             )
             summary.campaigns[campaign.name] = {
+                "run": week_batch["run"],
                 "decided": result.stats["subjects"],
                 "questions": result.stats.get("questions", 0),
                 "pending": result.stats["pending"],
@@ -351,6 +355,7 @@ def run_week(
     }
     audit_week(ctx, campaigns, summary, week=week, actor=actor)
     write_atomic(root / "state.json", json.dumps(new_state, indent=1).encode())
+    settle(ctx)
     return summary
 
 

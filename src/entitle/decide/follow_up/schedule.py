@@ -4,7 +4,7 @@ The campaigns with ``follow_up: {weekly: true}`` share one follow-up (one notifi
 it is due when the latest moment of any of their `follow_up.schedule` (cron) is later than the
 moment the last week was run for (kept in the watch state). A week that failed (registry or
 notification service down) leaves the moment due: the next `schedule` tries it again. Each
-`schedule` then sends the ready batches whose hold window has passed (`follow_up.due_batches`).
+`schedule` then sends the ready batches whose hold window has passed (`batches.due_batches`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from croniter import croniter  # type: ignore[import-untyped]
 
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign
-from entitle.decide.follow_up import due_batches, issue_batch
-from entitle.decide.watch_run import WeekSummary, run_week, watch_dir
+from entitle.decide.follow_up.batches import due_batches
+from entitle.decide.follow_up.folders import watch_dir
+from entitle.decide.follow_up.issue import issue_batch
+from entitle.decide.follow_up.run import WeekSummary, run_week
 
 __all__ = ["FollowUpDue", "FollowUpRound", "follow_up_due", "run_follow_up"]
 

@@ -23,9 +23,10 @@ from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.reasons import PENDING
 from entitle.decide.campaign.run import load_target
 from entitle.decide.campaign.sources import read_dataset
-from entitle.decide.follow_up import prepare_batch
-from entitle.decide.watch_decide import WeekResult
-from entitle.decide.watch_run import (
+from entitle.decide.follow_up.batches import prepare_week, settle
+from entitle.decide.follow_up.folders import watch_dir
+from entitle.decide.follow_up.redecide import WeekResult
+from entitle.decide.follow_up.run import (
     DATASETS,
     WatchError,
     WeekSummary,
@@ -35,8 +36,7 @@ from entitle.decide.watch_run import (
     audit_week,
     fetch_batches,
 )
-from entitle.decide.watch_run import watch_dir as _watch_dir
-from entitle.decide.watch_subjects import FollowUpState, reach_of
+from entitle.decide.follow_up.subjects import FollowUpState, reach_of
 from entitle.store import campaigns as store
 
 __all__ = ["seed_from_runs", "seed_states"]
@@ -134,7 +134,7 @@ def seed_states(
     name → its decisions, reach and pending subjects, pseudonymised), as a first `watch run`
     would store them; refused when the follow-up has a week already."""
     moment = now or datetime.now(UTC)
-    root = _watch_dir(ctx)
+    root = watch_dir(ctx)
     root.mkdir(parents=True, exist_ok=True)
     state = _state(ctx)
     if state["current"] is not None:
@@ -151,10 +151,11 @@ def seed_states(
     for campaign in campaigns:
         seeded = states[campaign.name]
         _save_follow_up(staging / campaign.name, WeekResult([], [], {}, seeded))
-        prepare_batch(
-            staging / campaign.name, ctx, campaign, week, as_of, [], {}, moment, baseline=True
+        batch = prepare_week(
+            ctx, campaign, week, as_of, [], {}, moment, fingerprint="", actor=actor, baseline=True
         )
         summary.campaigns[campaign.name] = {
+            "run": batch["run"],
             "decided": len(seeded.decisions) + len(seeded.pending),
             "questions": 0,
             "pending": len(seeded.pending),
@@ -180,4 +181,5 @@ def seed_states(
         "as_of": as_of.isoformat(),
     }
     write_atomic(root / "state.json", json.dumps(new_state, indent=1).encode())
+    settle(ctx)
     return summary

@@ -21,7 +21,7 @@ from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.evaluate import decide_chunk_rows, unknown_rows, with_change
 from entitle.decide.campaign.reasons import PENDING
 from entitle.decide.campaign.sources import FactSource, Target
-from entitle.decide.watch_subjects import FollowUpState, week_subjects
+from entitle.decide.follow_up.subjects import FollowUpState, week_subjects
 from entitle.sources.access import Pseudonymiser
 
 __all__ = ["WeekResult", "decide_week", "full_state"]
