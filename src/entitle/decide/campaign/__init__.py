@@ -2,8 +2,13 @@
 
 The public API of the campaign package; its modules, each with one job:
 
+    definition a campaign file: its benefit, target, schedule, outputs (find_campaign)
     context    CampaignContext: database, register extract, keys, output folder, sources
+    sources    the register extract, the target in chunks of whole households, datasets
     evaluate   the evaluation step: a chunk of the target in, its decision rows out
+    workers    the chunks decided in worker processes
+    progress   a run's progress, for the progress bar and the dashboard
+    missing    whose facts a decision misses, stored as data and said in words
     run        run_campaign: decide every chunk (each with its checkpoint in one
                transaction), compare with the previous approved run, end as a *draft*;
                finish, abandon
@@ -11,12 +16,16 @@ The public API of the campaign package; its modules, each with one job:
                whose decisions no longer hold is refused (RunExpiredError)
     issue      issue_run, only for an approved run, in steps: issue_letters (the letters,
                one merged PDF), billing (the billing lists), notify (the notification file)
+    issue_letters  the letters of an approved run, inserted once, then the merged PDF
+    billing    the billing lists of an approved run (one per school)
     letters    what a letter says (Dutch, and English when the campaign asks for it)
     notify     the notification records of a run (new / changed / ended) and their file
     whatif     simulate: changed parameters, stores and issues nothing
     figures    the run summary and everything the dashboard shows (run_figures: RunFigures)
     schedule   due_runs / run_due (cron, systemd timer)
-    reasons    why a fact is missing: the citizen's (invited) or ours (pending)
+    reasons    the pending outcome and the not-in-register code (why a fact is missing
+               is `entitle.decide.reasons.MissingReason`)
+    inscriptions  is the target inscribed in the KSZ directory (preflight), and the sync
     preflight  the checks before a run decides anyone (pluggable: CHECKS)
     gates      plausibility gates on the target population (duplicates, size change)
     lock       one process per campaign and period

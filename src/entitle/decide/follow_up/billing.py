@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from entitle.decide.campaign.billing import billing_rows
 from entitle.decide.campaign.context import CampaignContext
 from entitle.decide.campaign.definition import Campaign
-from entitle.decide.campaign.issue import billing_rows
 from entitle.decide.campaign.sources import RegisterExtract, read_dataset
 from entitle.decide.exports import write_billing_lists
 from entitle.rules.periods import period_words
