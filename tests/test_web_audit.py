@@ -140,6 +140,19 @@ def test_alerts_for_unusual_volumes(web: Web) -> None:
     assert "busy" in page.text and "more than 60 checks in one hour" in page.text
 
 
+def test_filtering_by_retention_shows_only_retention_entries(web: Web) -> None:
+    """The filter once lacked `retention`, so asking for it fell back to every entry."""
+    web.state.backend.audit(
+        kind="retention", actor="ops", purpose="retention", outcome="purged", details={}
+    )
+    client, csrf = signed_in(web, "auditor")
+    page = client.post("/audit", data={"kind": "retention", "csrf_token": csrf})
+    assert page.status_code == 200
+    rows = page.text.count('<tr class="kind-')
+    assert rows >= 1 and rows == page.text.count('<tr class="kind-retention">')
+    assert '<tr class="kind-check">' not in page.text
+
+
 @pytest.mark.parametrize("username", ["desk", "campaign", "admin"])
 def test_only_auditors_see_the_auditor_pages(web: Web, city: City, username: str) -> None:
     client, csrf = signed_in(web, username)
