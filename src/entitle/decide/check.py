@@ -12,7 +12,7 @@ from entitle.rules.decision import Decision, FactRequest
 from entitle.rules.expr import Name, walk
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
-from entitle.rules.plan import plan_benefit
+from entitle.rules.plan import facts_in, plan_benefit
 from entitle.rules.scalar import evaluate
 from entitle.sources.gateway import Gateway
 from entitle.sources.magda.errors import ErrorKind
@@ -59,6 +59,14 @@ def _needs_household(benefit: Benefit) -> bool:
     roots = [c.node for c in benefit.conditions.values()] + [benefit.eligible]
     roots += [o.node for o in benefit.outputs.values()]
     return any(isinstance(n, Name) and n.kind == "size" for root in roots for n in walk(root))
+
+
+def condition_facts(benefit: Benefit) -> dict[str, set[str]]:
+    """The facts each condition of `benefit` reads (subject and member facts), by condition."""
+    return {
+        name: {ref.target for ref in facts_in(condition.node)}
+        for name, condition in benefit.conditions.items()
+    }
 
 
 def check(

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from entitle.store.users import MIN_PASSWORD_LENGTH, UserError
+from entitle.decide.accounts import MIN_PASSWORD_LENGTH, AuthError, UserError
 from entitle.web.auth import (
     SESSION_COOKIE,
     Officer,
@@ -20,7 +20,6 @@ from entitle.web.auth import (
     set_cookie,
     web_state,
 )
-from entitle.web.backend import AuthError
 from entitle.web.views import render, translator
 
 router = APIRouter(include_in_schema=False)

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from entitle.decide.audit_log import KIND_ORDER
+from entitle.decide.desk import OVERRIDE_REASONS
 from entitle.decide.subject_activity import (
     campaign_entries,
     in_time_order,
@@ -26,8 +28,6 @@ from entitle.decide.subject_activity import (
 from entitle.insz import parse_insz
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.logic import OUTCOMES
-from entitle.store.audit import KIND_ORDER
-from entitle.store.decisions import OVERRIDE_REASONS
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
 from entitle.web.desk import HOUSEHOLD_MEMBERS, household_members_text

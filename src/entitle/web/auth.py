@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Form, Request
 from starlette.responses import Response
 
-from entitle.store.users import ROLES as ROLES  # the web app's roles are the store's
+from entitle.decide.accounts import ROLES as ROLES  # the web app's roles are the accounts'
 
 if TYPE_CHECKING:
+    from entitle.decide.accounts import UserView
     from entitle.web.app import WebState
-    from entitle.web.backend import UserView
 
 SESSION_COOKIE = "entitle_session"
 LOGIN_CSRF_COOKIE = "entitle_login_csrf"

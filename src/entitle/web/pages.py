@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from entitle.store import throttle
-from entitle.store.audit import looks_like_insz
+from entitle.decide.accounts import AuthError, sign_in_policies, typed_name
 from entitle.web.auth import (
     SESSION_COOKIE,
     Officer,
@@ -22,12 +21,8 @@ from entitle.web.auth import (
     tokens_match,
     web_state,
 )
-from entitle.web.backend import AuthError
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
 from entitle.web.views import render
-
-if TYPE_CHECKING:
-    from entitle.web.app import WebState
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,14 +36,6 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if any(ord(c) < 32 for c in value):
         return default
     return value
-
-
-def _typed_name(username: str) -> str:
-    """The name typed at a failed sign-in, for the audit log (never an INSZ typed by mistake)."""
-    name = username[:64]
-    if not name or looks_like_insz(name) or sum(c.isdigit() for c in name) >= 11:
-        return "?"
-    return name
 
 
 HOMES = {"auditor": "/audit", "coupon_verifier": "/coupons", "campaign_manager": "/campaigns"}
@@ -112,15 +99,6 @@ def login_form(request: Request) -> Response:
     return _login_page(request, notice=notice)
 
 
-def sign_in_policies(state: WebState) -> tuple[throttle.Policy, throttle.Policy]:
-    """The growing delays after failed sign-ins, per username and per address (settings)."""
-    settings = state.settings
-    return (
-        throttle.Policy(settings.login_free_failures, throttle.USERNAME.cap_seconds),
-        throttle.Policy(settings.login_free_failures_per_address, throttle.ADDRESS.cap_seconds),
-    )
-
-
 @router.post("/login")
 def login(  # nosec B107  # an empty form default, not a password
     request: Request,
@@ -137,18 +115,21 @@ def login(  # nosec B107  # an empty form default, not a password
     username = username.strip()
     address = request.client.host if request.client is not None else "?"
     try:
-        user = state.backend.sign_in(username, password, address, sign_in_policies(state))
+        policies = sign_in_policies(
+            state.settings.login_free_failures, state.settings.login_free_failures_per_address
+        )
+        user = state.backend.sign_in(username, password, address, policies)
     except AuthError as exc:
         state.backend.audit(
             kind="login_failed",
-            actor=_typed_name(username),
+            actor=typed_name(username),
             outcome=exc.reason,
             details={"reason": exc.reason},
         )
         # one answer for an unknown name, a wrong password and a throttled attempt; "disabled"
         # is only ever said to someone who gave the right password
         key = "login.disabled" if exc.reason == "disabled" else "login.failed"
-        kept = username if _typed_name(username) != "?" else ""  # never echo a typed INSZ
+        kept = username if typed_name(username) != "?" else ""  # never echo a typed INSZ
         return _login_page(request, error=key, status=401, username=kept)
     session_id, _csrf = state.backend.create_session(user.id, state.settings.session_ttl_seconds)
     state.backend.audit(kind="login", actor=user.username, details={"role": user.role})

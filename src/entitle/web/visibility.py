@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from entitle.decide.accounts import ROLES
+from entitle.decide.check import condition_facts
 from entitle.rules.catalogue import Catalogue
 from entitle.rules.model import Benefit
-from entitle.rules.plan import facts_in
-from entitle.store.users import ROLES
 
 PROTECTED_SENSITIVITY = 3  # income and health: never shown, not even as true/false
 READ_SCOPE = "decisions:read:"  # a token purpose "decisions:read:<purpose>"
@@ -106,9 +106,7 @@ def protected_facts(facts: Iterable[str], catalogue: Catalogue) -> set[str]:
 def protected_conditions(benefit: Benefit, catalogue: Catalogue) -> set[str]:
     """The conditions of `benefit` that read income or health data (the campaign pages too)."""
     return {
-        name
-        for name, condition in benefit.conditions.items()
-        if is_protected((ref.target for ref in facts_in(condition.node)), catalogue)
+        name for name, facts in condition_facts(benefit).items() if is_protected(facts, catalogue)
     }
 
 
