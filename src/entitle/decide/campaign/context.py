@@ -107,6 +107,44 @@ class CampaignContext:
             source.close()
 
     @classmethod
+    def from_settings(
+        cls,
+        given: EntitleSettings,
+        factory: sessionmaker[Session],
+        *,
+        state_dir: Path | None = None,
+        register: Path | None = None,
+        output_dir: Path | None = None,
+        registry: str | None = None,
+        local: str | None = None,
+        magda_overrides: Mapping[str, Any] | None = None,
+        reach: ReachEvaluation | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> CampaignContext:
+        """The context on `factory`'s database, the rest from the settings `given` unless
+        passed: the state folder (`data_folder`), the register extract (`register_folder`), the
+        output folder (`output_folder`), the run safeguards and the day taken as today
+        (`campaign_today`, else the system's date) — the same for the command line and the
+        dashboard. `registry`, `local`, `magda_overrides` and `reach` are taken as given."""
+        state = state_dir or given.data_folder()
+        return cls(
+            factory=factory,
+            register=register or given.register_folder(state),
+            state_dir=state,
+            output_dir=output_dir or given.output_folder(state),
+            registry=registry,
+            local=local,
+            magda_overrides=dict(magda_overrides or {}),
+            reach=reach,
+            today=today or _today(given.campaign_today),
+            max_failure_share=given.campaign_max_failure_share,
+            max_population_change=given.campaign_max_population_change,
+            probe_insz=given.campaign_probe_insz,
+            bytes_per_letter=given.campaign_bytes_per_letter,
+            metrics_file=given.campaign_metrics,
+        )
+
+    @classmethod
     def from_env(
         cls,
         *,
@@ -131,29 +169,14 @@ class CampaignContext:
             given = settings()
         except SettingsError as exc:
             raise SettingError(str(exc)) from None
-        state = given.data_folder()
-        return cls(
-            factory=session_factory(make_engine(database_url)),
-            register=register or given.register_folder(state),
-            state_dir=state,
-            output_dir=output_dir or given.output_folder(state),
+        return cls.from_settings(
+            given,
+            session_factory(make_engine(database_url)),
+            register=register,
+            output_dir=output_dir,
             registry=registry,
             local=local or given.local,
-            **safeguards(given),
-            today=_today(given.campaign_today),
         )
-
-
-def safeguards(given: EntitleSettings) -> dict[str, Any]:
-    """The run safeguards of the settings, as `CampaignContext` fields: the same for the command
-    line and the dashboard."""
-    return {
-        "max_failure_share": given.campaign_max_failure_share,
-        "max_population_change": given.campaign_max_population_change,
-        "probe_insz": given.campaign_probe_insz,
-        "bytes_per_letter": given.campaign_bytes_per_letter,
-        "metrics_file": given.campaign_metrics,
-    }
 
 
 class SettingError(CampaignError):

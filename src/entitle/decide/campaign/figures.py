@@ -27,6 +27,9 @@ from entitle.store.campaigns import RunView
 # by its stored change ("none" or "unknown" against the previous run), so it is not read as
 # "not eligible" or "undetermined"
 RUN_CHANGES = (*store.CHANGES, PENDING)
+# a run's outcomes: also `pending`, a household left for the next run by a failure of ours or
+# of the source (never "not eligible" nor "undetermined", and never a letter)
+RUN_OUTCOMES = (*OUTCOMES, PENDING)
 
 
 def shown_change(outcome: str, change: str) -> str:
@@ -111,11 +114,9 @@ def summarise(session: Session, campaign: Campaign, run: RunView) -> dict[str, A
         seconds += float(chunk["stats"].get("seconds", 0.0))
     due = letters_due(session, campaign, run, rows)
     return {
-        "subjects": sum(outcomes[o] for o in (*OUTCOMES, PENDING)),
+        "subjects": sum(outcomes[o] for o in RUN_OUTCOMES),
         "outcomes": {
-            o: outcomes[o]
-            for o in (*OUTCOMES, PENDING, "absent")
-            if outcomes[o] or o in (*OUTCOMES, PENDING)
+            o: outcomes[o] for o in (*RUN_OUTCOMES, "absent") if outcomes[o] or o in RUN_OUTCOMES
         },
         "changes": {c: changes[c] for c in RUN_CHANGES},
         "bands": dict(sorted(bands.items())),
@@ -308,7 +309,7 @@ def run_figures(session: Session, run_id: int, *, sample: int = 10) -> RunFigure
     if run.status != "running":
         samples = {
             outcome: _json(store.decision_sample(session, run_id, outcome=outcome, limit=sample))
-            for outcome in (*OUTCOMES, PENDING)
+            for outcome in RUN_OUTCOMES
         }
         changes = {
             change: _json(store.decision_sample(session, run_id, change=change, limit=sample))

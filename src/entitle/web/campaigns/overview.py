@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from entitle.decide.campaign import campaign_runs, take_up_by_week
+from entitle.decide.campaign.figures import RUN_OUTCOMES
 from entitle.decide.campaign.health import public_health, read_health
 from entitle.web.auth import Officer, web_state
 from entitle.web.campaigns.charts import Chart, bar_chart
 from entitle.web.campaigns.setup import campaign_setup, require_manager
-from entitle.web.campaigns.words import RUN_OUTCOMES, Words, band_order
+from entitle.web.campaigns.words import Words, band_order
 from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 

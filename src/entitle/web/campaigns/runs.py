@@ -13,12 +13,12 @@ from fastapi.responses import Response
 
 from entitle.decide.campaign import RunFigures, RunView, get_run, run_figures
 from entitle.decide.campaign.definition import Campaign
-from entitle.decide.campaign.figures import RUN_CHANGES
+from entitle.decide.campaign.figures import RUN_CHANGES, RUN_OUTCOMES
 from entitle.decide.campaign.review import due_count, expired_until, run_validity
 from entitle.web.auth import Officer, PageError, web_state
 from entitle.web.campaigns.charts import Chart, bar_chart
 from entitle.web.campaigns.setup import NOTIFICATION_ROLES, campaign_setup, require_manager
-from entitle.web.campaigns.words import RUN_OUTCOMES, Words, band_order, sample_rows
+from entitle.web.campaigns.words import Words, band_order, sample_rows
 from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 

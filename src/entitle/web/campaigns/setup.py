@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from fastapi import BackgroundTasks, Request
 
 from entitle.decide.campaign import CampaignContext, issue_run
-from entitle.decide.campaign.context import safeguards
 from entitle.decide.campaign.definition import Campaign, CampaignError, load_campaigns
 from entitle.web.auth import Officer, PageError, require_officer
 from entitle.web.i18n import LANGUAGES, Translator
@@ -55,24 +54,21 @@ class CampaignSetup:
     def from_settings(
         cls, settings: Settings, backend: Backend, reach: ReachEvaluation | None = None
     ) -> CampaignSetup:
-        """The web app's database, registry and benefits; the rest, safeguards included, from the
-        environment as `entitle campaign` reads it; `reach` measures each run against a ground
-        truth."""
+        """The web app's database, registry, benefits and clock; the rest, safeguards included,
+        from the settings as `entitle campaign` reads them (`CampaignContext.from_settings`);
+        `reach` measures each run against a ground truth."""
         from entitle.settings import settings as entitle_settings
 
         given = entitle_settings()
-        state = settings.data_dir or given.data_folder()
-        context = CampaignContext(
-            factory=backend.factory,
-            register=given.register_folder(state),
-            state_dir=state,
-            output_dir=given.output_folder(state),
+        context = CampaignContext.from_settings(
+            given,
+            backend.factory,
+            state_dir=settings.data_dir,
             registry=settings.registry_url,
             local=settings.local,
-            magda_overrides=dict(settings.magda),
+            magda_overrides=settings.magda,
             reach=reach,
             today=lambda: settings.now().date(),
-            **safeguards(given),
         )
         return cls(
             context=context,

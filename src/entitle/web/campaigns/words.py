@@ -11,21 +11,16 @@ from datetime import date
 from typing import Any
 
 from entitle.decide.campaign.definition import Campaign
-from entitle.decide.campaign.figures import shown_change
+from entitle.decide.campaign.figures import RUN_OUTCOMES, shown_change
 from entitle.decide.campaign.missing import whose_words
 from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING
 from entitle.decide.campaign.sources import NOT_IN_REGISTER
 from entitle.decide.reasons import NO_DATA, MissingReason
 from entitle.rules.catalogue import Catalogue
 from entitle.rules.expr import T
-from entitle.rules.logic import Outcome
 from entitle.web.desk import HOUSEHOLD_MEMBERS, household_members_text, missing_kind_words
 from entitle.web.i18n import Translator
 from entitle.web.visibility import protected_conditions
-
-# a run's outcomes: also `pending`, a household left for the next run by a failure of ours or
-# of the source (never "not eligible" nor "undetermined", and never a letter)
-RUN_OUTCOMES = (*(o.value for o in Outcome), PENDING)
 
 
 @dataclass(frozen=True)
