@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from entitle.decide.free_text import TextCheck, check_free_text
 from entitle.store.freetext import (
     PATTERNS,
     FreeTextError,
@@ -80,3 +81,15 @@ def test_plain_notes_pass_and_limits_hold() -> None:
             refuse_unsafe(text, 500, required=True)
         assert refused.value.reason == reason
     assert scrub("inkomen 1.234,56 EUR").text == "inkomen [bedrag]"
+
+
+def test_the_check_before_saving_says_what_the_store_would_keep() -> None:
+    # the use case the pages call: what the store would keep, or why it refuses and what to
+    # show again (the unsafe characters left out)
+    assert check_free_text("  Attest getoond. ", 500) == TextCheck("Attest getoond.")
+    scrubbed = check_free_text("inkomen 1.234,56 EUR, mail a@b.be", 500)
+    assert scrubbed == TextCheck("inkomen [bedrag], mail [e-mail]", scrubbed=("email", "money"))
+    refused = check_free_text("a\u202eb", 500)
+    assert refused == TextCheck("ab", refused="control", characters=("U+202E",))
+    assert check_free_text("x" * 9, 5) == TextCheck("xxxxx", refused="too_long")
+    assert check_free_text(" ", 5, required=True) == TextCheck("", refused="empty")
