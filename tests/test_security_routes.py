@@ -95,6 +95,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/campaigns/{name}/weeks"): Rule(CAMPAIGN_ROLES),
     ("POST", "/campaigns/{name}/weeks/{week}/hold"): Rule(CAMPAIGN_ROLES, csrf=True),
     ("POST", "/campaigns/{name}/weeks/{week}/release"): Rule(CAMPAIGN_ROLES, csrf=True),
+    ("POST", "/campaigns/{name}/weeks/withdraw"): Rule(CAMPAIGN_ROLES, csrf=True),
     ("GET", "/coupons"): Rule(ANYONE),  # checking a code: any account
     ("GET", "/coupons/{code}"): Rule(ANYONE),
     ("POST", "/coupons/use"): Rule(COUPON_USERS, csrf=True),  # using one: shops, IVAGO
