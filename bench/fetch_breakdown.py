@@ -12,10 +12,11 @@ could fetch knowing every value in advance, searched for subjects of households 
 `--oracle-members` persons where the benefit looks at the household (within its time limit; the
 others are counted as left out).
 
-With `--given identification`, the facts the desk has before the decision are given to the engine
-and to both minimums, and none counts as fetched: for a benefit that needs the household, the
-household composition's answer (asked to find the household; GeefGezinssamenstelling also gives
-the household's residence, whether it is collective and every member's position code).
+By default (`--given identification`, what the desk does: `decide.check`), the facts the desk has
+before the decision are given to the engine and to both minimums, and none counts as fetched: for
+a benefit that needs the household, the household composition's answer (asked to find the
+household; GeefGezinssamenstelling also gives the household's residence, whether it is collective
+and every member's position code). `--given none` counts every fact read.
 
     .venv/bin/python bench/fetch_breakdown.py --city FOLDER [--sample 300] [--benefit lez]
 """
@@ -193,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--given",
         choices=("none", "identification"),
-        default="none",
-        help="facts at hand before deciding, not counted (see the module's docstring)",
+        default="identification",
+        help="facts at hand before deciding, not counted (default: as the desk; see the module's "
+        "docstring)",
     )
     args = parser.parse_args(argv)
     city = City(args.city, AS_OF)
