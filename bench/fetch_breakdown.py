@@ -2,8 +2,8 @@
 
 Offline, on a generated city's registry view (what the gateway answers, without the simulator):
 a sample of persons is decided per Ghent benefit by the scalar engine, as at the desk (the
-subject's household as the register lists it), and each decided subject's fetched facts are
-compared with a settling set of the hindsight minimum's size that shares the most facts with
+subject's household as the register lists it), and each decided subject's (outcome and every
+output known) fetched facts are compared with a settling set of the hindsight minimum's size that shares the most facts with
 them (`hindsight.py`). Printed per benefit and fact (and whose: the subject, a household member,
 the household): facts fetched and in that minimum set per decision, and the difference — the
 excess. Also the privacy-respecting minimum (`oracle.py`): the fewest facts an order bound by
@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hindsight import all_requests, hindsight
+from hindsight import all_requests, hindsight, is_open
 from oracle import privacy_minimum
 from rich.console import Console
 from rich.table import Table
@@ -146,7 +146,7 @@ def breakdown(
         decision = evaluate(
             benefit, subject, provider, AS_OF, explain=False, catalogue=catalogue, known=known
         )
-        if decision.outcome == "undetermined":
+        if is_open(decision):  # nothing settles an open outcome or output
             continue
         best = hindsight(benefit, subject, facts, AS_OF, catalogue, prefer=asked, given=given)
         fetched_n.append(len(asked))
