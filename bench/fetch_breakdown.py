@@ -3,14 +3,14 @@
 Offline, on a generated city's registry view (what the gateway answers, without the simulator):
 a sample of persons is decided per Ghent benefit by the scalar engine, as at the desk (the
 subject's household as the register lists it), and each decided subject's (outcome and every
-output known) fetched facts are compared with a settling set of the hindsight minimum's size that shares the most facts with
-them (`hindsight.py`). Printed per benefit and fact (and whose: the subject, a household member,
-the household): facts fetched and in that minimum set per decision, and the difference — the
-excess. Also the privacy-respecting minimum (`oracle.py`): the fewest facts an order bound by
-the same rule as the engine (no more sensitive fact while a less sensitive one could settle)
-could fetch knowing every value in advance, searched for subjects of households of at most
-`--oracle-members` persons where the benefit looks at the household (within its time limit; the
-others are counted as left out).
+output known) fetched facts are compared with a settling set of the hindsight minimum's size
+that shares the most facts with them (`hindsight.py`). Printed per benefit and fact (and whose:
+the subject, a household member, the household): facts fetched and in that minimum set per
+decision, and the difference — the excess. Also the privacy-respecting minimum (`oracle.py`):
+the fewest facts an order bound by the same rule as the engine (no more sensitive fact while a
+less sensitive one could settle) could fetch knowing every value in advance, searched for
+subjects of households of at most `--oracle-members` persons where the benefit looks at the
+household (within its time limit; the others are counted as left out).
 
 By default (`--given identification`, what the desk does: `decide.check`), the facts the desk has
 before the decision are given to the engine and to both minimums, and none counts as fetched: for
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     private = statistics.mean(f["private_fetched"] for _, f, _ in summary) / statistics.mean(
         f["private"] for _, f, _ in summary
     )
-    table.add_row("average", "", "", "", f"{plain:.2f}×", "", "", "", "", f"{private:.2f}×")
+    table.add_row("average", "", "", "", f"{plain:.3f}×", "", "", "", "", f"{private:.3f}×")
     console.print(table)
     return 0
 
