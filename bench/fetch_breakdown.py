@@ -2,20 +2,21 @@
 
 Offline, on a generated city's registry view (what the gateway answers, without the simulator):
 a sample of persons is decided per Ghent benefit by the scalar engine, as at the desk (the
-subject's household as the register lists it), and each decided subject's fetched facts are
-compared with a settling set of the hindsight minimum's size that shares the most facts with
-them (`hindsight.py`). Printed per benefit and fact (and whose: the subject, a household member,
-the household): facts fetched and in that minimum set per decision, and the difference — the
-excess. Also the privacy-respecting minimum (`oracle.py`): the fewest facts an order bound by
-the same rule as the engine (no more sensitive fact while a less sensitive one could settle)
-could fetch knowing every value in advance, searched for subjects of households of at most
-`--oracle-members` persons where the benefit looks at the household (within its time limit; the
-others are counted as left out).
+subject's household as the register lists it), and each decided subject's (outcome and every
+output known) fetched facts are compared with a settling set of the hindsight minimum's size
+that shares the most facts with them (`hindsight.py`). Printed per benefit and fact (and whose:
+the subject, a household member, the household): facts fetched and in that minimum set per
+decision, and the difference — the excess. Also the privacy-respecting minimum (`oracle.py`):
+the fewest facts an order bound by the same rule as the engine (no more sensitive fact while a
+less sensitive one could settle) could fetch knowing every value in advance, searched for
+subjects of households of at most `--oracle-members` persons where the benefit looks at the
+household (within its time limit; the others are counted as left out).
 
-With `--given identification`, the facts the desk has before the decision are given to the engine
-and to both minimums, and none counts as fetched: for a benefit that needs the household, the
-household composition's answer (asked to find the household; GeefGezinssamenstelling also gives
-the household's residence, whether it is collective and every member's position code).
+By default (`--given identification`, what the desk does: `decide.check`), the facts the desk has
+before the decision are given to the engine and to both minimums, and none counts as fetched: for
+a benefit that needs the household, the household composition's answer (asked to find the
+household; GeefGezinssamenstelling also gives the household's residence, whether it is collective
+and every member's position code). `--given none` counts every fact read.
 
     .venv/bin/python bench/fetch_breakdown.py --city FOLDER [--sample 300] [--benefit lez]
 """
@@ -31,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hindsight import all_requests, hindsight
+from hindsight import all_requests, hindsight, is_open
 from oracle import privacy_minimum
 from rich.console import Console
 from rich.table import Table
@@ -145,7 +146,7 @@ def breakdown(
         decision = evaluate(
             benefit, subject, provider, AS_OF, explain=False, catalogue=catalogue, known=known
         )
-        if decision.outcome == "undetermined":
+        if is_open(decision):  # nothing settles an open outcome or output
             continue
         best = hindsight(benefit, subject, facts, AS_OF, catalogue, prefer=asked, given=given)
         fetched_n.append(len(asked))
@@ -193,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--given",
         choices=("none", "identification"),
-        default="none",
-        help="facts at hand before deciding, not counted (see the module's docstring)",
+        default="identification",
+        help="facts at hand before deciding, not counted (default: as the desk; see the module's "
+        "docstring)",
     )
     args = parser.parse_args(argv)
     city = City(args.city, AS_OF)
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     private = statistics.mean(f["private_fetched"] for _, f, _ in summary) / statistics.mean(
         f["private"] for _, f, _ in summary
     )
-    table.add_row("average", "", "", "", f"{plain:.2f}×", "", "", "", "", f"{private:.2f}×")
+    table.add_row("average", "", "", "", f"{plain:.3f}×", "", "", "", "", f"{private:.3f}×")
     console.print(table)
     return 0
 

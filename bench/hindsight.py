@@ -57,6 +57,15 @@ def all_requests(benefit: Benefit, subject: Subject, catalogue: Catalogue) -> li
     return sorted(requests)
 
 
+def is_open(decision: Decision) -> bool:
+    """Whether the decision leaves its outcome or an output open (undetermined, or eligible with
+    an open part): no set of facts settles what the sources could not give, so a bench compares
+    such subjects apart."""
+    if decision.outcome == "undetermined":
+        return True
+    return decision.outcome == "eligible" and any(v is None for v in decision.outputs.values())
+
+
 def settled_state(decision: Decision) -> tuple[Any, ...]:
     """What a settling set must reproduce: outcome, outputs and, if open, the missing facts."""
     missing = tuple(decision.facts_missing) if decision.outcome == "undetermined" else ()

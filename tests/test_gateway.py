@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,12 @@ from test_registry_city import City, write_city
 from test_registry_server import Server, running_server
 
 from entitle.decide.check import CheckResult, check
+from entitle.rules.catalogue import default_catalogue
+from entitle.rules.decision import FactRequest
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
+from entitle.rules.plan import plan_benefit
+from entitle.rules.scalar import evaluate
 from entitle.sources.access import MemoryAccessLog, Pseudonymiser, monthly_files
 from entitle.sources.gateway import Gateway
 from entitle.sources.local import HttpDatasets
@@ -81,9 +85,13 @@ def settings(url: str, **extra: Any) -> MagdaSettings:
 
 
 def gateway(
-    url: str, benefit: Benefit, log: MemoryAccessLog, client: MagdaClient | None = None
+    url: str,
+    benefit: Benefit,
+    log: MemoryAccessLog,
+    client: MagdaClient | None = None,
+    kind: type[Gateway] = Gateway,
 ) -> Gateway:
-    return Gateway(
+    return kind(
         client=client or MagdaClient(settings(url)),
         local=HttpDatasets(url),
         purpose=benefit.purpose,
@@ -169,6 +177,50 @@ def test_a_later_fact_of_a_whole_record_answer_needs_no_new_question(
     assert [e.result for e in compositions if e.result != "kept"] == ["ok"]  # one question
     kept = [f for e in compositions if e.result == "kept" for f in e.facts]
     assert "household.municipality_nis" in kept
+
+
+class Asked(Gateway):
+    """The gateway, keeping what the engine asked it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asked: list[FactRequest] = []
+
+    def __call__(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
+        self.asked += requests
+        return super().__call__(requests)
+
+
+def test_the_composition_facts_are_at_hand_before_deciding(
+    server: Server, city: City, benefits: dict[str, Benefit]
+) -> None:
+    """The household's residence and collective flag and the members' position codes, held by the
+    composition asked to find the household, are given to the engine as known: read from that
+    answer (logged as `kept`), never asked by the engine, and the decision is the one the engine
+    reaches asking them itself."""
+    composition = {"household.municipality_nis", "household.collective", "person.position_code"}
+    for name in ("lez", "garbage-bags"):
+        benefit, log = benefits[name], MemoryAccessLog()
+        desk = gateway(server.url, benefit, log, kind=Asked)
+        assert isinstance(desk, Asked)
+        result = check(benefit, city.disabled_child, desk, AS_OF)
+        given = {r.fact for r in result.given}
+        assert given == composition & set(plan_benefit(benefit, default_catalogue()).facts)
+        assert "person.position_code" in given or name == "garbage-bags"
+        assert not [r for r in desk.asked if r.fact in composition]
+        assert given <= set(result.decision.facts_used)
+        kept = {f for e in log.entries if e.result == "kept" for f in e.facts}
+        assert {f for f in given if f.startswith("household.")} <= kept
+        plain = gateway(server.url, benefit, MemoryAccessLog())
+        subject = plain.subject(benefit.subject, city.disabled_child, True)
+        assert subject is not None
+        alone = evaluate(benefit, subject, plain, AS_OF, explain=False)
+        decision = result.decision
+        assert (decision.outcome, decision.outputs, decision.facts_missing) == (
+            alone.outcome,
+            alone.outputs,
+            alone.facts_missing,
+        )
 
 
 def test_a_refused_purpose_names_purpose_and_service(

@@ -8,7 +8,7 @@ from datetime import date
 from entitle.decide.reasons import MissingReason
 from entitle.insz import parse_insz
 from entitle.rules.catalogue import default_catalogue
-from entitle.rules.decision import Decision, FactRequest
+from entitle.rules.decision import Decision, FactRequest, Subject
 from entitle.rules.expr import Name, walk
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
@@ -28,6 +28,7 @@ class CheckResult:
     positions: dict[int, str | None] = field(default_factory=dict)  # member place -> position code
     number_unknown: bool = False  # the national register does not know this INSZ
     subject_place: int | None = None  # the subject's place among `positions`
+    given: tuple[FactRequest, ...] = ()  # read from the composition's answer before deciding
 
 
 # MAGDA's answers when the national register does not know a number: "Onbestaande INSZ" from the
@@ -75,7 +76,9 @@ def check(
     """Decide one INSZ (a person, or the household they live in) for a benefit.
 
     Raises `InvalidInszError` for a malformed number. A household composition the register cannot
-    give makes the decision `undetermined`: members cannot be guessed.
+    give makes the decision `undetermined`: members cannot be guessed. The facts the composition's
+    answer holds (the household's residence and collective flag, the members' position codes) are
+    at hand before deciding: the engine gets them as known, read from that answer, not asked.
     """
     number = parse_insz(insz).normalized
     subject = gateway.subject(benefit.subject, number, needs_household(benefit))
@@ -101,7 +104,8 @@ def check(
         return CheckResult(
             decision, {"household.members": why}, gateway.questions, number_unknown=unknown
         )
-    decision = evaluate(benefit, subject, gateway, as_of, explain=explain)
+    known = gateway.from_composition(subject.household_id, _requests(benefit, subject))
+    decision = evaluate(benefit, subject, gateway, as_of, explain=explain, known=known)
     reasons: dict[str, MissingReason] = {}
     unknown = False
     for request, unavailable in gateway.reasons.items():
@@ -114,7 +118,25 @@ def check(
     codes = dict(composition.members) if composition else {}
     positions = {i + 1: codes.get(member) for i, member in enumerate(subject.members)}
     place = subject.members.index(subject.id) + 1 if subject.id in subject.members else None
-    return CheckResult(decision, reasons, gateway.questions, positions, unknown, place)
+    return CheckResult(
+        decision, reasons, gateway.questions, positions, unknown, place, tuple(known)
+    )
+
+
+def _requests(benefit: Benefit, subject: Subject) -> list[FactRequest]:
+    """Every fact request deciding `subject` could make: the household's facts, the subject's
+    own and each member's."""
+    plan = plan_benefit(benefit, default_catalogue())
+    out: set[FactRequest] = set()
+    for name, spec in plan.facts.items():
+        if spec.entity == "household":
+            out.add(FactRequest(subject.household_id, name))
+            continue
+        if subject.kind == "person":
+            out.add(FactRequest(subject.id, name))
+        if name in plan.member_facts:
+            out.update(FactRequest(member, name) for member in subject.members)
+    return sorted(out)
 
 
 def _says_unknown(fact: str, codes: tuple[str, ...]) -> bool:

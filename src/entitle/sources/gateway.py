@@ -43,6 +43,7 @@ DEFAULT_TTL_SECONDS = 24 * 3600.0
 # person (or household) is read from the answer already received, without a new question.
 WHOLE_RECORD = ("GeefPersoon", "GeefGezinssamenstelling")
 KEPT = "kept"  # access result: read from an answer already received in this check or run
+COMPOSITION = "GeefGezinssamenstelling"  # asked first to find a desk subject's household
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,34 @@ class Gateway:
 
     def __call__(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
         """Scalar-engine provider: values for the requests that have one."""
+        return self._values(requests)
+
+    def from_composition(
+        self, household_id: str, requests: Iterable[FactRequest]
+    ) -> dict[FactRequest, Any]:
+        """The requests that the household composition already received for `household_id`
+        answers (the household's residence and collective flag, its members' position codes),
+        read from that answer without a new question (a household fact logged as `kept`); None
+        where it holds no value. Nothing if that composition was not asked in this check."""
+        composition = self.compositions.get(household_id)
+        if composition is None or (COMPOSITION, composition.reference) not in self.answers:
+            return {}
+        members = {insz for insz, _ in composition.members}
+        held = [
+            r
+            for r in requests
+            if self.catalogue[r.fact].source.get("service") == COMPOSITION
+            and (
+                r.entity_id == household_id
+                if r.fact.startswith("household.")
+                else r.entity_id in members
+            )
+        ]
+        answer = self._values(held)
+        return {r: answer.get(r) for r in held}
+
+    def _values(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
+        """Values for the requests that have one; the reasons of the others kept."""
         outcomes = self.outcomes(requests)
         answer: dict[FactRequest, Any] = {}
         for request, outcome in outcomes.items():
