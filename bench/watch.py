@@ -34,7 +34,7 @@ import statistics
 import tempfile
 import time
 from datetime import date, timedelta
-from itertools import takewhile
+from itertools import pairwise, takewhile
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,36 @@ def columnar_states(
     return states
 
 
+def members(city: Path) -> pl.DataFrame:
+    """Who lives in which household in the truth now (person_id, household_id): a week's
+    snapshot, so that a change is put on the household of that week, even when its person died or
+    left since."""
+    return pl.read_parquet(
+        city / "truth" / "persons.parquet", columns=["person_id", "household_id"]
+    )
+
+
+def attribute(events: pl.DataFrame, snapshots: dict[int, pl.DataFrame]) -> pl.DataFrame:
+    """The city's events of the weeks after the first snapshot, each with `household_id_truth`:
+    the households its person belonged to in its week, before the week's changes (the previous
+    week's snapshot: a person who died or left this week) or after them (this week's: a child
+    born or a person who moved in this week); a row per household."""
+    weeks = sorted(snapshots)
+    events = events.filter(pl.col("week") > weeks[0])
+    homes = pl.concat(
+        snapshots[w]
+        .join(events.select("person_id"), on="person_id", how="semi")
+        .select(
+            pl.lit(week, dtype=pl.Int32).alias("week"),
+            "person_id",
+            pl.col("household_id").alias("household_id_truth"),
+        )
+        for previous, week in pairwise(weeks)
+        for w in (previous, week)
+    ).unique()
+    return events.join(homes, on=["week", "person_id"], how="left", maintain_order="left")
+
+
 def truly_eligible(city: Path, campaign: Campaign, day: date, ctx: CampaignContext) -> set[str]:
     """Household pseudonyms the ground truth makes eligible on `day` (columnar, no registry)."""
     extract = RegisterExtract.load(city / "truth")
@@ -142,16 +172,18 @@ def truly_eligible(city: Path, campaign: Campaign, day: date, ctx: CampaignConte
 
 
 def reach(
-    city: Path, ctx: CampaignContext, truth: dict[int, set[str]], days: dict[int, date]
+    city: Path,
+    ctx: CampaignContext,
+    truth: dict[int, set[str]],
+    days: dict[int, date],
+    snapshots: dict[int, pl.DataFrame],
 ) -> dict[str, Any]:
-    """Days from truth change to the follow-up's week, per newly truly entitled household."""
+    """Days from truth change to the follow-up's week, per newly truly entitled household; each
+    week's changes belong to the households of that week (`snapshots`: `members` per week)."""
     pseudonymise = ctx.pseudonymiser()
-    events = pl.read_parquet(events_path(city)).filter(pl.col("week") > 0)
-    persons = pl.read_parquet(city / "truth" / "persons.parquet").select(
-        "person_id", "household_id"
-    )
-    events = events.join(persons, on="person_id", how="left", suffix="_truth")
-    household_of = {pseudonymise(h): h for h in persons["household_id"].unique().to_list()}
+    events = attribute(pl.read_parquet(events_path(city)), snapshots)
+    homes = pl.concat(snapshots.values())["household_id"].unique().to_list()
+    household_of = {pseudonymise(h): h for h in homes}
     grey = pl.read_parquet(city / "truth" / "grey_zones.parquet")
     grey_households = set(grey["household_id"].to_list())
     # a letter (newly eligible) or an invitation (newly undetermined: the registry lacks a fact)
@@ -311,6 +343,7 @@ def main() -> None:
             )
             simulator = psutil.Process(process.pid)
             days = {0: as_of(city)}
+            snapshots = {0: members(city)}
             truth = {0: truly_eligible(city, campaigns[0], days[0], ctx)}
             spent = cpu_seconds(simulator)
             if args.baseline == "columnar":
@@ -360,6 +393,7 @@ def main() -> None:
                 moved = httpx.post(f"{url}/_admin/advance", json={"weeks": 1}, timeout=600)
                 moved.raise_for_status()
                 days[week] = as_of(city)
+                snapshots[week] = members(city)
                 spent = cpu_seconds(simulator)
                 summary = run_week(ctx, campaigns, days[week])
                 watch_cpu = cpu_seconds(simulator) - spent
@@ -415,7 +449,8 @@ def main() -> None:
                     f"{full_cpu[0]:.1f} s ({cpu_shares[-1]:.1%})"
                 )
                 # as it goes too: the reach so far, should a big city's run be cut short
-                console.print(f"reach after week {week}: {reach(city, ctx, truth, days)}")
+                so_far = reach(city, ctx, truth, days, snapshots)
+                console.print(f"reach after week {week}: {so_far}")
             console.print(table)
             console.print(cpu_table)
             console.print(
@@ -423,7 +458,7 @@ def main() -> None:
                 f"wall time {statistics.mean(t for _, t in shares):.1%}, "
                 f"CPU time {statistics.mean(cpu_shares):.1%}"
             )
-            console.print(f"reach (garbage bags): {reach(city, ctx, truth, days)}")
+            console.print(f"reach (garbage bags): {reach(city, ctx, truth, days, snapshots)}")
         finally:
             process.terminate()
             process.wait(timeout=10)
