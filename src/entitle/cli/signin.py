@@ -43,6 +43,7 @@ def sign_in(ctx: CampaignContext, actor: str, roles: Sequence[str] = MANAGER_ROL
 
 
 def _authenticated(ctx: CampaignContext, actor: str, password: str, roles: Sequence[str]) -> str:
+    from entitle.decide.accounts import typed_name
     from entitle.store import audit
     from entitle.store.users import AuthError, authenticate
 
@@ -54,7 +55,7 @@ def _authenticated(ctx: CampaignContext, actor: str, password: str, roles: Seque
             audit.append(
                 session,
                 kind="login_failed",
-                actor="?" if audit.looks_like_insz(actor) else actor[:64],
+                actor=typed_name(actor),  # never an INSZ typed by mistake
                 purpose=None,
                 subject=None,
                 outcome=exc.reason,
