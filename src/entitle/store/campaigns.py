@@ -126,7 +126,8 @@ class LetterView:
     used_by: str | None
 
 
-def _view(run: CampaignRun, verdicts: Sequence[CampaignApproval] = ()) -> RunView:
+def run_view(run: CampaignRun, verdicts: Sequence[CampaignApproval] = ()) -> RunView:
+    """A run row as the use cases see it (with its approvals, when given)."""
     return RunView(
         id=run.id,
         campaign=run.campaign,
@@ -224,7 +225,7 @@ def create_run(
             session.flush()
     except IntegrityError:
         raise CampaignStateError(f"campaign {campaign!r} already has a running run") from None
-    return _view(run)
+    return run_view(run)
 
 
 def get_run(session: Session, run_id: int) -> RunView | None:
@@ -232,13 +233,13 @@ def get_run(session: Session, run_id: int) -> RunView | None:
     if run is None:
         return None
     verdicts = session.scalars(select(CampaignApproval).where(CampaignApproval.run_id == run_id))
-    return _view(run, list(verdicts))
+    return run_view(run, list(verdicts))
 
 
 def running_run(session: Session, campaign: str) -> RunView | None:
     """The campaign's unfinished run, if any."""
     run = session.scalars(select(CampaignRun).where(CampaignRun.active_key == campaign)).first()
-    return _view(run) if run else None
+    return run_view(run) if run else None
 
 
 def list_runs(session: Session, campaign: str | None = None, limit: int = 50) -> list[RunView]:
@@ -258,7 +259,7 @@ def list_runs(session: Session, campaign: str | None = None, limit: int = 50) ->
             select(CampaignApproval).where(CampaignApproval.run_id.in_([r.id for r in runs]))
         ):
             verdicts.setdefault(v.run_id, []).append(v)
-    return [_view(r, verdicts.get(r.id, [])) for r in runs]
+    return [run_view(r, verdicts.get(r.id, [])) for r in runs]
 
 
 def last_run(
@@ -279,7 +280,7 @@ def last_run(
     if before is not None:
         query = query.where(CampaignRun.id < before)
     run = session.scalars(query).first()
-    return _view(run) if run else None
+    return run_view(run) if run else None
 
 
 def runs_scheduled_for(session: Session, campaign: str, slot: str) -> list[RunView]:
@@ -287,7 +288,7 @@ def runs_scheduled_for(session: Session, campaign: str, slot: str) -> list[RunVi
     query = select(CampaignRun).where(
         CampaignRun.campaign == campaign, CampaignRun.scheduled_for == slot
     )
-    return [_view(r) for r in session.scalars(query)]
+    return [run_view(r) for r in session.scalars(query)]
 
 
 def _locked_run(session: Session, run_id: int) -> CampaignRun:
@@ -319,7 +320,8 @@ def chunk_stats(session: Session, run_id: int) -> list[dict[str, Any]]:
     return [{"chunk": c, "subjects": n, "stats": s} for c, n, s in rows]
 
 
-def _check_rows(rows: Sequence[dict[str, Any]]) -> None:
+def refuse_insz_subjects(rows: Sequence[dict[str, Any]]) -> None:
+    """Refuse decision rows whose subject looks like an INSZ: the store keeps pseudonyms only."""
     for row in rows:
         if looks_like_insz(row["subject_pseudonym"]):
             raise ValueError("subject_pseudonym must be a pseudonym, never an INSZ")
@@ -346,7 +348,7 @@ def save_chunk(
     )
     if exists:
         return False
-    _check_rows(decisions)
+    refuse_insz_subjects(decisions)
     try:
         with session.begin_nested():
             session.add(
@@ -381,7 +383,7 @@ def save_chunk(
 
 def add_decisions(session: Session, run_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """Extra decision rows of a run (subjects of the previous run no longer in the target)."""
-    _check_rows(rows)
+    refuse_insz_subjects(rows)
     if rows:
         session.execute(
             insert(CampaignDecision), [{**row, "run_id": run_id, "chunk_no": -1} for row in rows]
@@ -445,7 +447,7 @@ def finish_run(
     run.summary = summary
     run.finished = utc(now)
     session.flush()
-    return _view(run)
+    return run_view(run)
 
 
 def pause_run(session: Session, run_id: int, paused: dict[str, Any]) -> RunView:
@@ -456,7 +458,7 @@ def pause_run(session: Session, run_id: int, paused: dict[str, Any]) -> RunView:
         raise CampaignStateError(f"run {run_id} is {run.status}, not running")
     run.summary = {"paused": paused}
     session.flush()
-    return _view(run)
+    return run_view(run)
 
 
 def resume_run(session: Session, run_id: int) -> None:
@@ -476,7 +478,7 @@ def abandon_run(session: Session, run_id: int, now: datetime | None = None) -> R
     run.active_key = None
     run.finished = run.decided = utc(now)
     session.flush()
-    return _view(run)
+    return run_view(run)
 
 
 def record_verdict(
@@ -526,7 +528,7 @@ def record_verdict(
         run.status = "approved"
         run.decided = moment
     session.flush()
-    return _view(run, verdicts)
+    return run_view(run, verdicts)
 
 
 def mark_issued(
@@ -543,7 +545,7 @@ def mark_issued(
     if run.issued is None:
         run.issued = utc(now)
     session.flush()
-    return _view(run), first
+    return run_view(run), first
 
 
 # --------------------------------------------------------------------------- letters and coupons
@@ -564,7 +566,7 @@ def issue_letters(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     the same code). Returns how many were new. Never issues a letter twice, whoever calls."""
     if not rows:
         return 0
-    _check_rows(rows)
+    refuse_insz_subjects(rows)
     for row in rows:
         if row["kind"] not in LETTER_KINDS:
             raise ValueError(f"letter kind is one of {LETTER_KINDS}")

@@ -23,7 +23,12 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from entitle.store.campaigns import CampaignStateError, RunView, _check_rows, _view
+from entitle.store.campaigns import (
+    CampaignStateError,
+    RunView,
+    refuse_insz_subjects,
+    run_view,
+)
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun, utc
 
 __all__ = [
@@ -52,7 +57,7 @@ def week_run(session: Session, campaign: str, week: int) -> RunView | None:
     run = session.scalars(
         select(CampaignRun).where(CampaignRun.campaign == campaign, CampaignRun.week == week)
     ).first()
-    return _view(run) if run else None
+    return run_view(run) if run else None
 
 
 def week_runs(session: Session, campaign: str | None = None) -> list[RunView]:
@@ -60,7 +65,7 @@ def week_runs(session: Session, campaign: str | None = None) -> list[RunView]:
     query = select(CampaignRun).where(CampaignRun.week.is_not(None))
     if campaign is not None:
         query = query.where(CampaignRun.campaign == campaign)
-    return [_view(r) for r in session.scalars(query.order_by(CampaignRun.week, CampaignRun.id))]
+    return [run_view(r) for r in session.scalars(query.order_by(CampaignRun.week, CampaignRun.id))]
 
 
 def store_week_run(
@@ -84,7 +89,7 @@ def store_week_run(
     is replaced; any other run of that week is refused (`CampaignStateError`)."""
     if status not in WEEK_STATUSES or status == "preparing":
         raise ValueError(f"a week's status is one of {WEEK_STATUSES[1:]}")
-    _check_rows(decisions)
+    refuse_insz_subjects(decisions)
     old = session.scalars(
         select(CampaignRun)
         .where(CampaignRun.campaign == campaign, CampaignRun.week == week)
@@ -132,7 +137,7 @@ def store_week_run(
             [{**row, "run_id": run.id, "chunk_no": 0} for row in decisions],
         )
     session.flush()
-    return _view(run)
+    return run_view(run)
 
 
 def settle_weeks(session: Session, through: int) -> int:
@@ -183,4 +188,4 @@ def turn_week(
     if status == "issued" and run.issued is None:
         run.issued = utc(now)
     session.flush()
-    return _view(run)
+    return run_view(run)
