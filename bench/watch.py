@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import random
 import statistics
@@ -236,8 +237,12 @@ def _decided(ctx: CampaignContext, week: int) -> dict[str, str]:
     """The follow-up's outcome per garbage-bag household after the bench's `week` (the watch
     folder numbers the baseline as its week 1)."""
     path = watch_dir(ctx) / f"week-{week + 1:04d}" / "garbage-bags" / "decisions.parquet"
-    if not path.is_file():
-        return {}
+    return _outcomes(path) if path.is_file() else {}
+
+
+@functools.cache
+def _outcomes(path: Path) -> dict[str, str]:
+    """A stored week's outcomes, read once (a week's folder does not change once written)."""
     frame = pl.read_parquet(path, columns=["subject_pseudonym", "outcome"])
     return dict(zip(frame["subject_pseudonym"], frame["outcome"], strict=True))
 

@@ -381,12 +381,16 @@ def save_chunk(
     return True
 
 
-def add_decisions(session: Session, run_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """Extra decision rows of a run (subjects of the previous run no longer in the target)."""
+def add_decisions(
+    session: Session, run_id: int, rows: Sequence[dict[str, Any]], chunk_no: int = -1
+) -> None:
+    """Decision rows of a run outside its chunks: by default the extra rows (subjects of the
+    previous run no longer in the target); a follow-up week stores its rows as chunk 0."""
     refuse_insz_subjects(rows)
     if rows:
         session.execute(
-            insert(CampaignDecision), [{**row, "run_id": run_id, "chunk_no": -1} for row in rows]
+            insert(CampaignDecision),
+            [{**row, "run_id": run_id, "chunk_no": chunk_no} for row in rows],
         )
 
 

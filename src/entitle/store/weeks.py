@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from entitle.store.campaigns import (
     CampaignStateError,
     RunView,
-    refuse_insz_subjects,
+    add_decisions,
     run_view,
 )
 from entitle.store.models import CampaignDecision, CampaignLetter, CampaignRun, utc
@@ -89,7 +89,6 @@ def store_week_run(
     is replaced; any other run of that week is refused (`CampaignStateError`)."""
     if status not in WEEK_STATUSES or status == "preparing":
         raise ValueError(f"a week's status is one of {WEEK_STATUSES[1:]}")
-    refuse_insz_subjects(decisions)
     old = session.scalars(
         select(CampaignRun)
         .where(CampaignRun.campaign == campaign, CampaignRun.week == week)
@@ -131,11 +130,7 @@ def store_week_run(
     )
     session.add(run)
     session.flush()
-    if decisions:
-        session.execute(
-            insert(CampaignDecision),
-            [{**row, "run_id": run.id, "chunk_no": 0} for row in decisions],
-        )
+    add_decisions(session, run.id, decisions, chunk_no=0)
     session.flush()
     return run_view(run)
 
