@@ -16,7 +16,7 @@ By default (`--given identification`, what the desk does: `decide.check`), the f
 before the decision are given to the engine and to both minimums, and none counts as fetched: for
 a benefit that needs the household, the household composition's answer (asked to find the
 household; GeefGezinssamenstelling also gives the household's residence, whether it is collective
-and every member's position code). `--given none` counts every fact read.
+and every member's position code and own residence). `--given none` counts every fact read.
 
     .venv/bin/python bench/fetch_breakdown.py --city FOLDER [--sample 300] [--benefit lez]
 """
@@ -37,14 +37,14 @@ from oracle import privacy_minimum
 from rich.console import Console
 from rich.table import Table
 
+from entitle.decide.check import needs_household
 from entitle.registry.population import load_population
 from entitle.rules.catalogue import Catalogue, default_catalogue
 from entitle.rules.decision import FactRequest, Subject, listing
-from entitle.rules.expr import Name, walk
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
-from entitle.rules.plan import plan_benefit
 from entitle.rules.scalar import evaluate
+from entitle.sources.magda.facts import COMPOSITION_MEMBER_FACTS
 
 REPO = Path(__file__).resolve().parents[1]
 BENEFITS = ("uitpas", "garbage-bags", "school-tariff", "lez")
@@ -85,25 +85,22 @@ class City:
 COMPOSITION = "GeefGezinssamenstelling"  # the desk's first question for a household benefit
 
 
-def needs_household(benefit: Benefit, catalogue: Catalogue) -> bool:
-    """Whether the desk asks the household composition first (as `decide.check` does)."""
-    plan = plan_benefit(benefit, catalogue)
-    if benefit.subject == "household" or plan.member_facts:
-        return True
-    if any(f.startswith("household.") for f in plan.facts):
-        return True
-    roots = [c.node for c in benefit.conditions.values()] + [benefit.eligible]
-    roots += [o.node for o in benefit.outputs.values()]
-    return any(isinstance(n, Name) and n.kind == "size" for root in roots for n in walk(root))
-
-
 def identification(
-    benefit: Benefit, requests: Sequence[FactRequest], catalogue: Catalogue
+    benefit: Benefit,
+    requests: Sequence[FactRequest],
+    facts: dict[FactRequest, Any],
+    catalogue: Catalogue,
 ) -> list[FactRequest]:
-    """The facts the desk holds before deciding: those of the composition's answer."""
-    if not needs_household(benefit, catalogue):
+    """The facts the desk holds before deciding: those of the composition's answer, the members'
+    residences included where it gives one (as `Gateway.from_composition`)."""
+    if not needs_household(benefit):
         return []
-    return [r for r in requests if catalogue[r.fact].source.get("service") == COMPOSITION]
+    return [
+        r
+        for r in requests
+        if catalogue[r.fact].source.get("service") == COMPOSITION
+        or (r.fact in COMPOSITION_MEMBER_FACTS and facts.get(r) is not None)
+    ]
 
 
 def whose(request: FactRequest, subject: Subject) -> str:
@@ -141,7 +138,7 @@ def breakdown(
 
         requests = all_requests(benefit, subject, catalogue)
         facts = {r: city.facts.get(r) for r in requests}
-        given = identification(benefit, requests, catalogue) if given_mode != "none" else []
+        given = identification(benefit, requests, facts, catalogue) if given_mode != "none" else []
         known = {r: facts[r] for r in given}
         decision = evaluate(
             benefit, subject, provider, AS_OF, explain=False, catalogue=catalogue, known=known
@@ -151,7 +148,7 @@ def breakdown(
         best = hindsight(benefit, subject, facts, AS_OF, catalogue, prefer=asked, given=given)
         fetched_n.append(len(asked))
         minimum_n.append(best.minimum)
-        size = len(subject.members) if needs_household(benefit, catalogue) else 1
+        size = len(subject.members) if needs_household(benefit) else 1
         if oracle_members and size <= oracle_members:
             found = privacy_minimum(
                 benefit, subject, facts, AS_OF, catalogue, given=given, bound=len(asked)
@@ -243,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{f['private_fetched'] / f['private']:.2f}×",
         )
     # as bench/gateway.py: the mean over benefits of facts fetched, over that of the minimum
-    fetched = statistics.mean(f["fetched"] for _, f, _ in summary)
-    plain = fetched / statistics.mean(f["minimum"] for _, f, _ in summary)
+    plain = statistics.mean(f["fetched"] for _, f, _ in summary) / statistics.mean(
+        f["minimum"] for _, f, _ in summary
+    )
     private = statistics.mean(f["private_fetched"] for _, f, _ in summary) / statistics.mean(
         f["private"] for _, f, _ in summary
     )

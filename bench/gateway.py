@@ -12,7 +12,7 @@ Both compare decided subjects (eligible or not, every output known): an undeterm
 an open part of an eligible decision is settled by no set of facts, so those subjects are counted
 apart. As at the desk, the facts the household composition's
 answer holds (asked first to find the household: its residence and collective flag, the members'
-position codes) are at hand before deciding (`CheckResult.given`): neither the engine nor the
+position codes and own residences) are at hand before deciding (`CheckResult.given`): neither the engine nor the
 minimums count them. Targets: fetched ≤ 1.15× the minimum on average; that share 0.
 
     .venv/bin/python bench/gateway.py [--persons 270000] [--sample 300] [--latency-ms 20]

@@ -232,6 +232,43 @@ def test_household_facts() -> None:
     assert "household.reference_address" not in facts  # from GeefPersoon of the reference person
 
 
+def test_a_composition_gives_each_members_own_residence() -> None:
+    """GeefGezinssamenstelling lists every member's main residence: the residence it gives for a
+    member is the one GeefPersoon gives for that person; no residence in the answer (or a person
+    not in the household) stays unknown, never a municipality."""
+    composition = _answer("Persoon/GeefGezinssamenstelling/02.02.0000/62680599848.xml")
+    wanted = ["person.municipality_nis"]
+    residences = {
+        insz: map_facts(
+            "GeefGezinssamenstelling", composition, subject=insz, as_of=AS_OF, wanted=wanted
+        )
+        for insz in ("57611399743", "62680599848", "12660199775")
+    }
+    assert all(r == {"person.municipality_nis": Known("24055")} for r in residences.values())
+    person = _answer("Persoon/GeefPersoon/02.02.0000/57611399743.xml")
+    from_person = map_facts(
+        "GeefPersoon", person, subject="57611399743", as_of=AS_OF, wanted=wanted
+    )
+    assert from_person == residences["57611399743"]
+    outsider = map_facts(
+        "GeefGezinssamenstelling",
+        composition,
+        subject="62691699717",
+        as_of=AS_OF,
+        wanted=["person.municipality_nis"],
+    )["person.municipality_nis"]
+    assert isinstance(outsider, Unavailable) and outsider.kind == ErrorKind.NO_DATA
+    history = _answer("Persoon/GeefHistoriekGezinssamenstelling/02.02.0000/00631499723.xml")
+    with pytest.raises(KeyError):  # the history lists no addresses
+        map_facts(
+            "GeefHistoriekGezinssamenstelling",
+            history,
+            subject="00631499723",
+            as_of=AS_OF,
+            wanted=["person.municipality_nis"],
+        )
+
+
 def test_household_history_gives_the_household_facts() -> None:
     answer = _answer("Persoon/GeefHistoriekGezinssamenstelling/02.02.0000/00631499723.xml")
     facts = map_facts(

@@ -34,7 +34,7 @@ from entitle.sources.magda import (
     SociaalStatuutCriteria,
     Unavailable,
 )
-from entitle.sources.magda.facts import map_facts
+from entitle.sources.magda.facts import COMPOSITION_MEMBER_FACTS, map_facts
 from entitle.sources.magda.transport import facts_of
 
 HOUSEHOLD_PREFIX = "H"
@@ -147,9 +147,10 @@ class Gateway:
         self, household_id: str, requests: Iterable[FactRequest]
     ) -> dict[FactRequest, Any]:
         """The requests that the household composition already received for `household_id`
-        answers (the household's residence and collective flag, its members' position codes),
-        read from that answer without a new question (a household fact logged as `kept`); None
-        where it holds no value. Nothing if that composition was not asked in this check."""
+        answers (the household's residence and collective flag, its members' position codes
+        and main residences), read from that answer without a new question (logged as `kept`);
+        None where it holds no value. A member's residence the answer does not give is left
+        out, to be asked of GeefPersoon. Nothing if that composition was not asked in this check."""
         composition = self.compositions.get(household_id)
         if composition is None or (COMPOSITION, composition.reference) not in self.answers:
             return {}
@@ -165,7 +166,33 @@ class Gateway:
             )
         ]
         answer = self._values(held)
-        return {r: answer.get(r) for r in held}
+        residences = [
+            r for r in requests if r.fact in COMPOSITION_MEMBER_FACTS and r.entity_id in members
+        ]
+        kept = self._members_kept(composition.reference, residences)
+        return {r: answer.get(r) for r in held} | kept
+
+    def _members_kept(
+        self, reference: str, requests: Sequence[FactRequest]
+    ) -> dict[FactRequest, Any]:
+        """The members' facts of `COMPOSITION_MEMBER_FACTS` that the composition answer gives a
+        value for, kept for the rest of the check and logged as read from that answer."""
+        result, stamp = self.answers[(COMPOSITION, reference)]
+        out: dict[FactRequest, Any] = {}
+        for request in requests:
+            outcome = map_facts(
+                COMPOSITION,
+                result.answer,
+                subject=request.entity_id,
+                as_of=self.as_of,
+                wanted=[request.fact],
+            )[request.fact]
+            if not isinstance(outcome, Known):
+                continue
+            self.cache[request] = (outcome.value, stamp)
+            self._record(COMPOSITION, request.entity_id, KEPT, (request.fact,))
+            out[request] = outcome.value
+        return out
 
     def _values(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
         """Values for the requests that have one; the reasons of the others kept."""

@@ -21,6 +21,7 @@ from entitle.sources.magda.parsers import Answer
 
 __all__ = [
     "ABROAD",
+    "COMPOSITION_MEMBER_FACTS",
     "FACT_SERVICES",
     "STATUS_FACTS",
     "FactOutcome",
@@ -59,6 +60,11 @@ FACT_SERVICES: dict[str, str] = {
 }
 
 _HOUSEHOLD_SERVICES = ("GeefGezinssamenstelling", "GeefHistoriekGezinssamenstelling")
+
+COMPOSITION_MEMBER_FACTS = ("person.municipality_nis",)
+"""Facts asked of GeefPersoon that a GeefGezinssamenstelling answer also gives, for each member
+(their own main residence, listed per member): read from a composition already received, they
+need no question of their own."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,8 @@ def _household(facts: dict[str, Any], name: str, subject: str, as_of: date) -> F
         return Known(
             tuple({"insz": m["insz"], "position_code": m["position_code"]} for m in members)
         )
+    if name == "person.municipality_nis":
+        return _municipality((facts.get("member_addresses") or {}).get(subject), None)
     if name == "person.position_code":
         for member in members:
             if member.get("insz") == subject:
@@ -251,6 +259,8 @@ def map_facts(
         items = list(answers)
     names = tuple(wanted) if wanted is not None else facts_for_service(service)
     own = set(facts_for_service(service))
+    if service == "GeefGezinssamenstelling":
+        own.update(COMPOSITION_MEMBER_FACTS)
     for name in names:
         if name not in own:
             raise KeyError(f"fact {name!r} does not come from {service}")

@@ -483,6 +483,10 @@ def _household(members_el: Element | None) -> dict[str, Any]:
     address = head or next((a for _, a in addresses if a), None)
     return {
         "members": members,
+        # each member's own main residence, by INSZ (MAGDA lists it per member)
+        "member_addresses": {
+            m["insz"]: a for m, (_, a) in zip(members, addresses, strict=True) if m["insz"]
+        },
         "size": len(members),
         "collective": any(m["position_code"] == "20" for m in members),
         "address": address,
@@ -494,7 +498,8 @@ def _household(members_el: Element | None) -> dict[str, Any]:
 
 def _read_gezinssamenstelling(inhoud: Element) -> _Read:
     """GeefGezinssamenstelling: ``members`` (insz, position_code …), ``size``, ``collective``
-    (a member with position 20), and the household's address (of the reference person, 01)."""
+    (a member with position 20), the household's address (of the reference person, 01) and
+    ``member_addresses`` (each member's own main residence, by INSZ)."""
     return _Read(None, _household(_required(inhoud, "Gezinsleden")))
 
 
