@@ -10,10 +10,10 @@ desk latency (p50, p99), questions and round trips per check, and the minimum ov
 sets that hold the residence facts the engine read first (what any privacy-first order fetches).
 Both compare decided subjects (eligible or not, every output known): an undetermined outcome or
 an open part of an eligible decision is settled by no set of facts, so those subjects are counted
-apart. As at the desk, the facts the household composition's
-answer holds (asked first to find the household: its residence and collective flag, the members'
-position codes and own residences) are at hand before deciding (`CheckResult.given`): neither the engine nor the
-minimums count them. Targets: fetched ≤ 1.15× the minimum on average; that share 0.
+apart. As at the desk, the facts the household composition's answer holds (asked first to find
+the household: its residence and collective flag, the members' position codes and own residences)
+are at hand before deciding (`CheckResult.given`): neither the engine nor the minimums count
+them. Targets: fetched ≤ 1.15× the minimum on average; that share 0.
 
     .venv/bin/python bench/gateway.py [--persons 270000] [--sample 300] [--latency-ms 20]
         [--city FOLDER]  # a city from `entitle synth`, instead of generating one
