@@ -478,6 +478,32 @@ class _Core:
             )
         batch.pending = []
 
+    def start(self, batch: _Batch, capacity: str) -> tuple[BuiltRequest, bytes] | None:
+        """The batch's next request and its signed body, the attempt counted; None when nothing is
+        pending or the service's circuit breaker is open (every pending question then fails)."""
+        if not batch.pending:
+            return None
+        request, body = self.prepare(batch, capacity)
+        if not self.breakers.get(request.service.naam).allow():
+            self.fail_pending(batch, self.circuit_open(request.service.naam), None)
+            return None
+        batch.attempts += 1
+        return request, body
+
+    def finish(
+        self,
+        batch: _Batch,
+        request: BuiltRequest,
+        purpose: str,
+        exchange: _Exchange,
+        elapsed: float,
+    ) -> float | None:
+        """Log, audit and settle one attempt: the wait before asking again, or None when done."""
+        self.record(request, purpose, batch.attempts, exchange, elapsed)
+        if self.settle(batch, request, exchange):
+            return backoff_delay(batch.attempts, self.settings.retry, self.rng)
+        return None
+
     def settle(self, batch: _Batch, request: BuiltRequest, exchange: _Exchange) -> bool:
         """Record an attempt's outcome. True: something should be asked again."""
         breaker = self.breakers.get(request.service.naam)
@@ -692,22 +718,17 @@ class MagdaClient:
 
     def _run(self, batch: _Batch, capacity: str, purpose: str) -> None:
         core = self._core
-        while batch.pending:
-            request, body = core.prepare(batch, capacity)
-            breaker = core.breakers.get(request.service.naam)
-            if not breaker.allow():
-                core.fail_pending(batch, core.circuit_open(request.service.naam), None)
-                return
-            batch.attempts += 1
+        while (attempt := core.start(batch, capacity)) is not None:
+            request, body = attempt
             started = time.perf_counter()
             try:
                 status, content = self._send(self.settings.endpoint(request.service), body)
                 exchange = _interpret(request, status, content)
             except httpx.HTTPError as exc:
                 exchange = _exception_exchange(exc)
-            core.record(request, purpose, batch.attempts, exchange, time.perf_counter() - started)
-            if core.settle(batch, request, exchange):
-                self._sleep(backoff_delay(batch.attempts, self.settings.retry, core.rng))
+            delay = core.finish(batch, request, purpose, exchange, time.perf_counter() - started)
+            if delay is not None:
+                self._sleep(delay)
 
 
 class AsyncMagdaClient:
@@ -777,19 +798,14 @@ class AsyncMagdaClient:
 
     async def _run(self, batch: _Batch, capacity: str, purpose: str) -> None:
         core = self._core
-        while batch.pending:
-            request, body = core.prepare(batch, capacity)
-            breaker = core.breakers.get(request.service.naam)
-            if not breaker.allow():
-                core.fail_pending(batch, core.circuit_open(request.service.naam), None)
-                return
-            batch.attempts += 1
+        while (attempt := core.start(batch, capacity)) is not None:
+            request, body = attempt
             started = time.perf_counter()
             try:
                 status, content = await self._send(self.settings.endpoint(request.service), body)
                 exchange = _interpret(request, status, content)
             except httpx.HTTPError as exc:
                 exchange = _exception_exchange(exc)
-            core.record(request, purpose, batch.attempts, exchange, time.perf_counter() - started)
-            if core.settle(batch, request, exchange):
-                await self._sleep(backoff_delay(batch.attempts, self.settings.retry, core.rng))
+            delay = core.finish(batch, request, purpose, exchange, time.perf_counter() - started)
+            if delay is not None:
+                await self._sleep(delay)
