@@ -216,26 +216,16 @@ def ensure_city(
     reused when its meta.json has these persons, seed and NIS code (and this generator version),
     the school year and income years of `as_of`, and every file is there, else generated for
     `as_of` with a progress bar. Returns (meta, reused)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from entitle.registry.synth import (
         FILES,
         GENERATOR_VERSION,
-        TOTAL_STEPS,
         SynthError,
         check_arguments,
         read_meta,
-        write_city,
     )
     from entitle.registry.synth_money import income_years
     from entitle.registry.synth_place import place_for
+    from entitle.registry.synth_progress import write_city_shown
     from entitle.rules.periods import school_year
 
     try:
@@ -258,31 +248,17 @@ def ensure_city(
         and all((city / path).is_file() for path in FILES)
     ):
         return meta, True
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
     try:
-        with progress:
-            task = progress.add_task(
-                f"synthetic city ({place.name}): {persons:,} persons", total=TOTAL_STEPS
-            )
-            steps = 0
-
-            def on_step(name: str) -> None:
-                nonlocal steps
-                if steps:
-                    progress.advance(task)
-                steps += 1
-                progress.update(task, description=f"synthetic city: {name}")
-
-            meta = write_city(persons, seed, city, on_step, place, reference=as_of)
-            progress.update(task, completed=TOTAL_STEPS, description="synthetic city: done")
+        meta = write_city_shown(
+            persons,
+            seed,
+            city,
+            place,
+            as_of,
+            console=console,
+            title=f"synthetic city ({place.name}): {persons:,} persons",
+            prefix="synthetic city: ",
+        )
     except SynthError as exc:
         raise DemoError(f"synthetic city: {exc}") from None
     except MemoryError:

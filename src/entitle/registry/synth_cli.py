@@ -12,14 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from entitle.cli.settings import env_help, from_settings
 from entitle.console import cli_console
@@ -83,15 +75,9 @@ def synth(
     ] = None,
 ) -> None:
     """Generate a synthetic municipality as Parquet: registry view, local data, ground truth."""
-    from entitle.registry.synth import (
-        REFERENCE_DATE,
-        TOTAL_STEPS,
-        SynthError,
-        check_arguments,
-        prepare_out,
-        write_city,
-    )
+    from entitle.registry.synth import REFERENCE_DATE, SynthError, check_arguments, prepare_out
     from entitle.registry.synth_place import place_for
+    from entitle.registry.synth_progress import write_city_shown
 
     errors = cli_console(stderr=True)
     if report is not None:
@@ -116,29 +102,16 @@ def synth(
         raise typer.Exit(2) from None
 
     start = time.perf_counter()
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=False,
-    )
     try:
-        with progress:
-            task = progress.add_task(f"synth {place.name}: {persons:,} persons", total=TOTAL_STEPS)
-            steps = 0
-
-            def on_step(name: str) -> None:
-                nonlocal steps
-                if steps:
-                    progress.advance(task)
-                steps += 1
-                progress.update(task, description=name)
-
-            meta = write_city(persons, seed, out, on_step, place, reference)
-            progress.update(task, completed=TOTAL_STEPS, description="done")
+        meta = write_city_shown(
+            persons,
+            seed,
+            out,
+            place,
+            reference,
+            console=errors,
+            title=f"synth {place.name}: {persons:,} persons",
+        )
     except SynthError as exc:
         errors.print(f"synth: {exc}", style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
