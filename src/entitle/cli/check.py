@@ -23,7 +23,7 @@ from entitle.cli.options import (
     load_named_benefit,
     parse_date,
 )
-from entitle.cli.settings import env_help, from_settings
+from entitle.cli.settings import setting_option
 from entitle.console import cli_console
 
 errors = cli_console(stderr=True)
@@ -72,11 +72,7 @@ def check_command(
     ] = None,
     actor: Annotated[
         str,
-        typer.Option(
-            "--as",
-            callback=from_settings("user"),
-            help=env_help("Who checks, as the audit log names them.", "user"),
-        ),
+        setting_option("--as", "user", "Who checks, as the audit log names them."),
     ] = "cli",
 ) -> None:
     """Decide one INSZ live, through the registries (MAGDA or the simulator), as the desk does:

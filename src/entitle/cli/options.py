@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from entitle.cli.settings import env_help, from_settings
+from entitle.cli.settings import env_help, setting_option
 from entitle.console import cli_console
 from entitle.settings import EntitleSettings, SettingsError, env_name, settings
 
@@ -41,20 +41,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 # --------------------------------------------------------------------------- the options
 
 BenefitsOption = Annotated[
-    Path,
-    typer.Option(
-        "--benefits",
-        callback=from_settings("benefits"),
-        help=env_help("Folder of benefit files.", "benefits"),
-    ),
+    Path, setting_option("--benefits", "benefits", "Folder of benefit files.")
 ]
 CampaignsOption = Annotated[
-    Path,
-    typer.Option(
-        "--campaigns",
-        callback=from_settings("campaigns"),
-        help=env_help("Folder of campaign files.", "campaigns"),
-    ),
+    Path, setting_option("--campaigns", "campaigns", "Folder of campaign files.")
 ]
 RegisterOption = Annotated[
     Path | None,
@@ -92,15 +82,12 @@ OutputOption = Annotated[
 ]
 WorkersOption = Annotated[
     int,
-    typer.Option(
+    setting_option(
         "--workers",
-        callback=from_settings("campaign_workers"),
+        "campaign_workers",
+        "Processes deciding chunks (2 on a 2-core machine for a whole city).",
         min=1,
         max=16,
-        help=env_help(
-            "Processes deciding chunks (2 on a 2-core machine for a whole city).",
-            "campaign_workers",
-        ),
     ),
 ]
 ActorOption = Annotated[

@@ -1,6 +1,6 @@
 """Command-line options that default to a setting: the value given on the command line, else
 the setting's variable, else the model's default (`entitle.settings`, read when the command
-runs). Help texts name the variable (`env_help`)."""
+runs). Help texts name the variable (`env_help`); `setting_option` makes such an option."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def from_settings(field: str) -> Callable[[typer.Context, typer.CallbackParam, A
 def env_help(help_text: str, field: str) -> str:
     """`help_text` naming the setting's variable (escaped for Rich)."""
     return f"{help_text} \\[env {env_name(field)}]"
+
+
+def setting_option(flag: str, field: str, help_text: str, **options: Any) -> Any:
+    """A `typer.Option` that defaults to the setting `field` (`from_settings`), its help naming
+    that setting's variable (`env_help`)."""
+    return typer.Option(
+        flag, callback=from_settings(field), help=env_help(help_text, field), **options
+    )

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from entitle.cli.settings import env_help, from_settings
+from entitle.cli.settings import setting_option
 from entitle.console import cli_console
 
 DEFAULT_OUT = Path("synthetic-city")
@@ -53,13 +53,10 @@ def synth(
     ] = DEFAULT_BENEFITS,
     municipality: Annotated[
         str,
-        typer.Option(
+        setting_option(
             "--municipality",
-            callback=from_settings("municipality"),
-            help=env_help(
-                "Whose city: ghent or vlasbeke (its NIS code, postcodes and streets).",
-                "municipality",
-            ),
+            "municipality",
+            "Whose city: ghent or vlasbeke (its NIS code, postcodes and streets).",
         ),
     ] = "ghent",
     as_of: Annotated[
