@@ -203,52 +203,40 @@ def batches(
         )
 
 
-def _turn(
-    campaign: str,
-    week: int,
-    actor: str,
-    note: str,
-    where: Where,
-    hold: bool,
-) -> None:
-    from entitle.decide.follow_up.batches import hold_batch, release_batch
-    from entitle.decide.follow_up.standing import FollowUpError
+def _turn_command(name: str, hold: bool, doc: str) -> None:
+    """Declare ``watch NAME``, which holds (`hold`) or releases a week's batch; `doc` is its
+    help."""
 
-    ctx = where.context()
-    sign_in(ctx, actor)
-    chosen = where.campaign(campaign)
-    turn = hold_batch if hold else release_batch
-    try:
-        batch = turn(ctx, chosen, week, actor=actor, note=note)
-    except FollowUpError as exc:
-        raise _follow_up_error(exc) from None
-    console.print(f"{campaign} week {week}: {batch['status']}")
+    def turn(
+        campaign: CampaignArgument,
+        week: WeekArgument,
+        actor: ActorOption,
+        note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+        where: Where = BY_SETTINGS,
+    ) -> None:
+        from entitle.decide.follow_up.batches import hold_batch, release_batch
+        from entitle.decide.follow_up.standing import FollowUpError
 
+        ctx = where.context()
+        sign_in(ctx, actor)
+        chosen = where.campaign(campaign)
+        turn_batch = hold_batch if hold else release_batch
+        try:
+            batch = turn_batch(ctx, chosen, week, actor=actor, note=note)
+        except FollowUpError as exc:
+            raise _follow_up_error(exc) from None
+        console.print(f"{campaign} week {week}: {batch['status']}")
 
-@watch_app.command("hold")
-@where_options("campaigns", "benefits", "url")
-def hold(
-    campaign: CampaignArgument,
-    week: WeekArgument,
-    actor: ActorOption,
-    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
-    where: Where = BY_SETTINGS,
-) -> None:
-    """Hold a week's batch: its letters do not go out until released."""
-    _turn(campaign, week, actor, note, where, hold=True)
+    turn.__doc__ = doc  # before where_options, which copies it: the command's help
+    watch_app.command(name)(where_options("campaigns", "benefits", "url")(turn))
 
 
-@watch_app.command("release")
-@where_options("campaigns", "benefits", "url")
-def release(
-    campaign: CampaignArgument,
-    week: WeekArgument,
-    actor: ActorOption,
-    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
-    where: Where = BY_SETTINGS,
-) -> None:
-    """Release a held batch: it goes out at the next `watch issue` or `campaign schedule`."""
-    _turn(campaign, week, actor, note, where, hold=False)
+_turn_command("hold", True, "Hold a week's batch: its letters do not go out until released.")
+_turn_command(
+    "release",
+    False,
+    "Release a held batch: it goes out at the next `watch issue` or `campaign schedule`.",
+)
 
 
 @watch_app.command("issue")

@@ -13,6 +13,7 @@ CSRF token, for campaign managers, audited by `entitle.decide.follow_up.batches`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -169,55 +170,48 @@ def weeks_page(
     return _weeks_page(request, _campaign(request, name), notice=notice)
 
 
-def _turn(
-    request: Request, officer: Officer, name: str, week: int, note: str, hold: bool
-) -> Response:
-    as_manager(officer)
-    campaign = _campaign(request, name)
-    t = translator(request)
-    note, problem = checked_text(t, note, NOTE_MAX)
-    if problem is not None:
-        return _weeks_page(request, campaign, error=problem, status=422)
-    backend = web_state(request).backend
-    turn = hold_batch if hold else release_batch
-    try:
-        batch = turn(
-            campaign_setup(request).context,
-            campaign,
-            week,
-            actor=officer.username,
-            note=note,
-            now=backend.now(),
+def _turn_route(action: str, turn_batch: Callable[..., dict[str, Any]], doc: str) -> None:
+    """Declare ``POST /campaigns/{name}/weeks/{week}/ACTION``, which turns a week's batch with
+    `turn_batch` (`hold_batch` or `release_batch`); `doc` describes it."""
+
+    def turn(
+        request: Request,
+        name: str,
+        week: int,
+        officer: Annotated[Officer, Depends(csrf_officer)],
+        note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
+    ) -> Response:
+        as_manager(officer)
+        campaign = _campaign(request, name)
+        t = translator(request)
+        note, problem = checked_text(t, note, NOTE_MAX)
+        if problem is not None:
+            return _weeks_page(request, campaign, error=problem, status=422)
+        try:
+            batch = turn_batch(
+                campaign_setup(request).context,
+                campaign,
+                week,
+                actor=officer.username,
+                note=note,
+                now=web_state(request).backend.now(),
+            )
+        except FollowUpError as exc:
+            return _weeks_page(
+                request, campaign, error=t("weeks.refused", why=str(exc)), status=409
+            )
+        return RedirectResponse(
+            f"/campaigns/{campaign.name}/weeks?done={batch['status']}&week={week}", status_code=303
         )
-    except FollowUpError as exc:
-        return _weeks_page(request, campaign, error=t("weeks.refused", why=str(exc)), status=409)
-    return RedirectResponse(
-        f"/campaigns/{campaign.name}/weeks?done={batch['status']}&week={week}", status_code=303
-    )
+
+    turn.__doc__ = doc
+    router.post(f"/campaigns/{{name}}/weeks/{{week}}/{action}", name=action)(turn)
 
 
-@router.post("/campaigns/{name}/weeks/{week}/hold")
-def hold(
-    request: Request,
-    name: str,
-    week: int,
-    officer: Annotated[Officer, Depends(csrf_officer)],
-    note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
-) -> Response:
-    """Hold a week's batch: its letters wait until a manager releases them."""
-    return _turn(request, officer, name, week, note, hold=True)
-
-
-@router.post("/campaigns/{name}/weeks/{week}/release")
-def release(
-    request: Request,
-    name: str,
-    week: int,
-    officer: Annotated[Officer, Depends(csrf_officer)],
-    note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
-) -> Response:
-    """Release a held batch: it goes out with the next issue."""
-    return _turn(request, officer, name, week, note, hold=False)
+_turn_route(
+    "hold", hold_batch, "Hold a week's batch: its letters wait until a manager releases them."
+)
+_turn_route("release", release_batch, "Release a held batch: it goes out with the next issue.")
 
 
 @router.post("/campaigns/{name}/weeks/withdraw")
