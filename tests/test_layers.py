@@ -178,7 +178,7 @@ def test_the_command_line_loads_no_heavy_library_up_front() -> None:
 # through the use cases (`decide`), which re-export those it needs.
 PUBLIC_RULES = {
     "entitle.rules.catalogue": {"Catalogue", "default_catalogue"},  # the facts and their words
-    "entitle.rules.decision": {"Decision", "member_relation", "member_role"},  # whose, in words
+    "entitle.rules.decision": {"Decision"},
     "entitle.rules.expr": {"T"},
     "entitle.rules.logic": {"OUTCOMES", "Outcome"},
     "entitle.rules.model": {"Benefit", "Parameter"},

@@ -18,8 +18,7 @@ from entitle.decide.letters import (
     TEXT_WIDTH,
     Letter,
     PdfWriter,
-    date_en,
-    date_nl,
+    date_words,
     encode,
     euro,
     euro_en,
@@ -79,7 +78,7 @@ def letter(name: str, code: str | None = "ABCD-EFGH-JKMN-PQRS", paragraphs: int 
     return Letter(
         sender=("Stad Gent", "Dienst Welzijn", "Botermarkt 1, 9000 Gent"),
         address=(name, "Kerkstraat 12 bus 3", "9000 Gent"),
-        place_date=f"Gent, {date_nl(__import__('datetime').date(2026, 1, 5))}",
+        place_date=f"Gent, {date_words(__import__('datetime').date(2026, 1, 5))}",
         subject="Uw bon voor gratis huisvuilzakken 2026",
         greeting=f"Beste {name},",
         blocks=(
@@ -173,7 +172,7 @@ def test_text_helpers() -> None:
     assert text_width("ü", "F1", 10) == text_width("u", "F1", 10)
     lines = wrap("woord " * 200, "F1", 10, TEXT_WIDTH)
     assert len(lines) > 5 and all(text_width(x, "F1", 10) <= TEXT_WIDTH for x in lines)
-    assert date_nl(__import__("datetime").date(2026, 12, 31)) == "31 december 2026"
+    assert date_words(__import__("datetime").date(2026, 12, 31)) == "31 december 2026"
 
 
 def test_a_bilingual_letter_prints_the_dutch_version_then_the_english_one(tmp_path: Path) -> None:
@@ -206,8 +205,8 @@ def test_dutch_and_english_money_say_the_same_amount(cents: int) -> None:
 
 
 def test_english_dates() -> None:
-    assert date_en(date(2026, 1, 5)) == "5 January 2026"
-    assert date_en(date(2026, 12, 31)) == "31 December 2026"
+    assert date_words(date(2026, 1, 5), "en") == "5 January 2026"
+    assert date_words(date(2026, 12, 31), "en") == "31 December 2026"
 
 
 def test_a_failed_print_run_leaves_neither_a_file_nor_a_partial_one(tmp_path: Path) -> None:

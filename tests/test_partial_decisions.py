@@ -14,6 +14,7 @@ from entitle.decide.campaign.definition import load_campaign
 from entitle.decide.campaign.evaluate import certain_band
 from entitle.decide.check import CheckResult
 from entitle.decide.scale.partitions import decision_counts
+from entitle.decide.whose import member_relation, member_role
 from entitle.rules.cases import DictProvider
 from entitle.rules.columnar import (
     Population,
@@ -21,13 +22,7 @@ from entitle.rules.columnar import (
     decisions_from_frame,
     evaluate_population,
 )
-from entitle.rules.decision import (
-    FactRequest,
-    MissingFact,
-    Subject,
-    member_relation,
-    member_role,
-)
+from entitle.rules.decision import FactRequest, MissingFact, Subject
 from entitle.rules.loader import RuleFileError, load_benefit
 from entitle.rules.logic import Outcome
 from entitle.rules.scalar import evaluate

@@ -32,6 +32,7 @@ import segno
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
 from entitle.decide.atomic import atomic_file
+from entitle.texts import DEFAULT_LANGUAGE, texts
 
 PAGE_WIDTH, PAGE_HEIGHT = 595.28, 841.89  # A4 in points
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_BOTTOM = 62.0, 56.0, 60.0
@@ -196,44 +197,11 @@ class Letter:
     translation: Letter | None = None  # the same letter in another language, on its own pages
 
 
-MONTHS_NL = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
-
-def date_nl(day: date) -> str:
-    return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
-
-
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def date_en(day: date) -> str:
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+def date_words(day: date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A date as a letter writes it: "5 januari 2026", "5 January 2026" (the catalogues'
+    `month.<n>`)."""
+    t = texts(lang)
+    return f"{day.day} {t(f'month.{day.month}')} {day.year}"
 
 
 def euro_en(amount: float | int | None) -> str:

@@ -58,7 +58,7 @@ class MissingFact:
 
     `whose` is `subject` (the subject person), `household` (a fact of the household) or `member`
     (another member: `member` is their 1-based position in the household listing). Never a value
-    and never an identifier: consumers name the member by role (see `member_role`).
+    and never an identifier: consumers name the member by role (see `entitle.decide.whose`).
     """
 
     fact: str
@@ -76,33 +76,19 @@ class MissingFact:
         }
 
 
+# a household member's position code in the register -> their role, as a key: the words are the
+# catalogues' `member.role.<role>` (`entitle.decide.whose` says them)
 ROLES = {
-    "01": {"nl": "referentiepersoon", "en": "reference person"},
-    "02": {"nl": "partner", "en": "partner"},
-    "21": {"nl": "partner", "en": "partner"},
-    "22": {"nl": "partner", "en": "partner"},
-    "03": {"nl": "kind", "en": "child"},
-    "13": {"nl": "kind", "en": "child"},
-    "05": {"nl": "kleinkind", "en": "grandchild"},
-    "06": {"nl": "ouder", "en": "parent"},
-    "09": {"nl": "broer of zus", "en": "sibling"},
+    "01": "reference_person",
+    "02": "partner",
+    "21": "partner",
+    "22": "partner",
+    "03": "child",
+    "13": "child",
+    "05": "grandchild",
+    "06": "parent",
+    "09": "sibling",
 }
-
-
-def member_role(missing: MissingFact, position_code: str | None, lang: str = "nl") -> str:
-    """Whose fact it is, in words: the subject, the household, or a member by their role.
-
-    `position_code` is the member's position in the household composition (01, 02, 03 …) when
-    the caller knows it; without it the member is named by their place in the listing.
-    """
-    if missing.whose == "subject":
-        return "de burger zelf" if lang == "nl" else "the citizen themselves"
-    if missing.whose == "household":
-        return "het gezin" if lang == "nl" else "the household"
-    role = ROLES.get(position_code or "")
-    if role is not None:
-        return role[lang]
-    return f"gezinslid {missing.member}" if lang == "nl" else f"household member {missing.member}"
 
 
 PARTNERS = ("02", "21", "22")
@@ -119,26 +105,6 @@ RELATIONS: dict[tuple[str, str], str] = {
     ("06", "01"): "03",
     ("09", "01"): "09",
 }
-RELATION_WORDS = {"nl": "uw {role}", "en": "your {role}"}
-
-
-def member_relation(
-    missing: MissingFact,
-    subject_code: str | None,
-    member_code: str | None,
-    lang: str = "nl",
-) -> str:
-    """Whose fact it is, as said to the citizen: "uw partner", "uw kind" … when the two position
-    codes say how the member is related to the subject; otherwise the member's place and their
-    role towards the reference person ("gezinslid 3 (kind)"). Never a value or an identifier."""
-    if missing.whose != "member":
-        return member_role(missing, member_code, lang)
-    relation = RELATIONS.get((subject_code or "", member_code or ""))
-    if relation is not None:
-        return RELATION_WORDS[lang].format(role=ROLES[relation][lang])
-    place = member_role(missing, None, lang)
-    known = ROLES.get(member_code or "")
-    return f"{place} ({known[lang]})" if known is not None else place
 
 
 @dataclass

@@ -18,8 +18,9 @@ from typing import Any, Literal
 from entitle.decide.check import CheckResult, needs_household
 from entitle.decide.desk import Desk, DeskCheck, override_choices
 from entitle.decide.reasons import NO_DATA, MissingReason
+from entitle.decide.whose import member_relation, member_role
 from entitle.rules.catalogue import Catalogue, default_catalogue
-from entitle.rules.decision import Decision, member_relation, member_role
+from entitle.rules.decision import Decision
 from entitle.rules.expr import T
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from entitle.decide.campaign.definition import (
 from entitle.decide.campaign.evaluate import undecided_conditions
 from entitle.decide.campaign.missing import bring_list, owners_of
 from entitle.decide.campaign.sources import RegisterExtract
-from entitle.decide.letters import Letter, date_en, date_nl, euro, euro_en, letter_pdf
+from entitle.decide.letters import Letter, date_words, euro, euro_en, letter_pdf
 from entitle.rules.catalogue import default_catalogue
 from entitle.rules.expr import T
 from entitle.rules.periods import period_of_label, period_words
@@ -233,17 +233,13 @@ class Phrases:
     day: Callable[[date], str]
 
 
-FORMATS: dict[str, tuple[Callable[[float | int | None], str], Callable[[date], str]]] = {
-    "nl": (euro, date_nl),
-    "en": (euro_en, date_en),
-}
+MONEY: dict[str, Callable[[float | int | None], str]] = {"nl": euro, "en": euro_en}
 
 
 @cache
 def phrases_of(language: str) -> Phrases:
     """One language's fixed words of a letter, from the catalogue (`letter.*`)."""
     t = Texts(language)
-    money, day = FORMATS[language]
     return Phrases(
         greeting=t("letter.greeting"),
         reference=t("letter.reference"),
@@ -256,8 +252,8 @@ def phrases_of(language: str) -> Phrases:
         # the Dutch letter is the official decision; a translation says so above its subject
         note="" if language == DEFAULT_LANGUAGE else t("letter.translation_note"),
         either=t("letter.or"),
-        money=money,
-        day=day,
+        money=MONEY[language],
+        day=partial(date_words, lang=language),
     )
 
 

@@ -3,10 +3,11 @@
 A stored item (the decision's `missing` column) names one missing fact and its owner: the subject,
 the household, or a member by place in the household listing (`member`), their position code in
 the register (`position`) and how they are related to the addressee (`relation`, a position code
-of `ROLES` as seen from the subject: "02" partner, "03" child …); what the fact would settle
-(`settles`: "eligible" and/or open outputs) and the kind of reason (`reason`: no_data, error …).
-Never a value and never an identifier. Letters and the run pages say it as "uw partner" /
-"your partner", so a household knows whose certificate to bring.
+of `entitle.rules.decision.ROLES` as seen from the subject: "02" partner, "03" child …); what the
+fact would settle (`settles`: "eligible" and/or open outputs) and the kind of reason (`reason`:
+no_data, error …). Never a value and never an identifier. Letters and the run pages say it as
+"uw partner" / "your partner" (`entitle.decide.whose`), so a household knows whose certificate to
+bring.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 import polars as pl
 
 from entitle.decide.reasons import MissingReason
-from entitle.rules.decision import RELATION_WORDS, RELATIONS, ROLES
+from entitle.decide.whose import place_words, relation_words
+from entitle.rules.decision import RELATIONS
 from entitle.texts import texts
 
 REFERENCE = "01"  # a household's letter goes to its reference person
@@ -90,11 +92,12 @@ def whose_words(item: Mapping[str, Any], lang: str) -> str:
         return t("letter.whose_self")
     if whose == "household":
         return t("letter.whose_household")
-    if relation in ROLES:
-        return RELATION_WORDS[lang].format(role=ROLES[relation][lang])
-    role = ROLES.get(item.get("position") or "")
-    member = t("letter.whose_member", n=item.get("member"))
-    return member + (f" ({role[lang]})" if role else "")
+    related = relation_words(relation, lang)
+    return (
+        related
+        if related is not None
+        else place_words(item.get("member"), item.get("position"), lang)
+    )
 
 
 def owners_of(items: Iterable[Mapping[str, Any]] | None, fact: str, lang: str) -> list[str]:
