@@ -20,11 +20,11 @@ from entitle.decide.campaign.definition import Campaign
 from entitle.decide.campaign.missing import Places, stored_items
 from entitle.decide.campaign.reasons import NOT_IN_REGISTER_CODE, PENDING
 from entitle.decide.campaign.sources import NOT_IN_REGISTER, ChunkProvider, FactSource
+from entitle.decide.check import condition_facts
 from entitle.decide.reasons import MissingReason
 from entitle.rules.columnar import Population, evaluate_population, fact_names
 from entitle.rules.expr import T
 from entitle.rules.model import Benefit
-from entitle.rules.plan import facts_in
 from entitle.sources.access import Pseudonymiser
 
 
@@ -267,12 +267,9 @@ def undecided_conditions(
     which an officer must settle: unknown, and reading a fact that was fetched (call it only
     when no fact is missing)."""
     used = set(facts_used)
-    out = []
-    for name, value in conditions.items():
-        condition = benefit.conditions.get(name)
-        if value is not None or condition is None:
-            continue
-        facts = {ref.target for ref in facts_in(condition.node)}
-        if facts & used:
-            out.append(name)
-    return out
+    reads = condition_facts(benefit)
+    return [
+        name
+        for name, value in conditions.items()
+        if value is None and reads.get(name, set()) & used  # a name the benefit lacks reads none
+    ]
