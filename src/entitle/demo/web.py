@@ -1,7 +1,7 @@
 """The demo's web app: the desk and the campaign dashboard, with the synthetic city's ground truth
 wired in, so a run started from the dashboard shows its reach (``ENTITLE_TRUTH``: the city).
 
-`entitle demo` serves it with ``entitle serve --app-factory entitle.demo_web:app_from_env``; the
+`entitle demo` serves it with ``entitle serve --app-factory entitle.demo.web:app_from_env``; the
 product's own factory (`entitle.web.asgi.app_from_env`) never knows the simulator.
 """
 

@@ -1,6 +1,6 @@
 """Start a child process of `entitle demo` that dies with the demo.
 
-``python -m entitle.demo_launch PARENT_PID -- PROGRAM ARGS…`` asks Linux to send the process
+``python -m entitle.demo.launch PARENT_PID -- PROGRAM ARGS…`` asks Linux to send the process
 SIGTERM when its parent dies (``PR_SET_PDEATHSIG``: the request survives ``exec``), checks that the
 parent is still `PARENT_PID` (it may have died before the request), then replaces itself with
 ``PROGRAM ARGS…``. A demo that is killed outright (SIGKILL, an out-of-memory kill) so leaves no
@@ -30,7 +30,7 @@ def die_with_parent() -> None:
 
 def main(argv: list[str]) -> None:
     if len(argv) < 3 or argv[1] != "--" or not argv[0].isdigit():
-        sys.stderr.write("usage: python -m entitle.demo_launch PARENT_PID -- PROGRAM [ARGS…]\n")
+        sys.stderr.write("usage: python -m entitle.demo.launch PARENT_PID -- PROGRAM [ARGS…]\n")
         raise SystemExit(2)
     parent, program = int(argv[0]), argv[2:]
     die_with_parent()

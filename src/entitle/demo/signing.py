@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from entitle.demo_procs import DemoError
+from entitle.demo.procs import DemoError
 
 __all__ = ["SigningFiles", "ensure_signing_files", "make_test_ca_script"]
 
@@ -20,7 +20,7 @@ _RENEW_BEFORE = timedelta(days=30)
 
 def make_test_ca_script() -> Path:
     """``scripts/make-test-ca.sh`` of this source tree."""
-    return Path(__file__).resolve().parents[2] / "scripts" / "make-test-ca.sh"
+    return Path(__file__).resolve().parents[3] / "scripts" / "make-test-ca.sh"
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ says otherwise) gives the benefits, the campaigns, the city's size and place, an
     1. the synthetic city (Ghent-sized by default), generated once and reused while its persons,
        seed and municipality stay the same;
     2. the registry simulator — MAGDA's stand-in — as a separate process, on a free port,
-       refusing unsigned requests (the demo's test CA, `entitle.demo_signing`) and giving KSZ
-       data only for persons inscribed (`entitle.demo_inscriptions`: the desk examples are);
+       refusing unsigned requests (the demo's test CA, `entitle.demo.signing`) and giving KSZ
+       data only for persons inscribed (`entitle.demo.inscriptions`: the desk examples are);
     3. the database (SQLite) and one demo account per role, with random passwords;
     4. the web app (desk, audit pages, API) as a separate process, configured through the
        environment as in production;
     5. "ready", the URL, the logins and INSZ to try at the desk, one per outcome and benefit;
     6. the campaigns (`run_demo_campaigns`), in the background: a Ghent-sized run takes minutes;
-       then one week of follow-up (`entitle.demo_follow_up`);
+       then one week of follow-up (`entitle.demo.follow_up`);
     7. Ctrl-C (or SIGTERM, SIGHUP) stops every process it started, also when start-up fails.
 
 Everything lives in one folder (`DemoLayout`): ``city/``, ``entitle.db``, ``state/`` (pseudonym
@@ -38,11 +38,11 @@ from typing import Any
 
 from rich.console import Console
 
-from entitle.demo_examples import BenefitExamples, desk_examples, print_desk_examples
-from entitle.demo_inscriptions import SETTINGS_ENV as INSCRIPTIONS_ENV
-from entitle.demo_inscriptions import inscribe_desk_examples
-from entitle.demo_inscriptions import simulator_options as inscription_options
-from entitle.demo_procs import (
+from entitle.demo.examples import BenefitExamples, desk_examples, print_desk_examples
+from entitle.demo.inscriptions import SETTINGS_ENV as INSCRIPTIONS_ENV
+from entitle.demo.inscriptions import inscribe_desk_examples
+from entitle.demo.inscriptions import simulator_options as inscription_options
+from entitle.demo.procs import (
     Child,
     DemoError,
     Stop,
@@ -53,31 +53,16 @@ from entitle.demo_procs import (
     stop_children,
     wait_until_ready,
 )
-from entitle.demo_signing import ensure_signing_files
+from entitle.demo.signing import ensure_signing_files
 from entitle.municipality import Municipality, MunicipalityError, load_municipality
 from entitle.private_files import private_folder
 from entitle.settings import child_environment, settings
-
-__all__ = [
-    "DEMO_ACCOUNTS",
-    "DemoError",
-    "DemoLayout",
-    "DemoOptions",
-    "default_benefits",
-    "default_campaigns",
-    "default_data_dir",
-    "desk_date",
-    "ensure_accounts",
-    "ensure_city",
-    "run_demo",
-    "run_demo_campaigns",
-]
 
 DEFAULT_SEED = 1
 DEFAULT_WEB_PORT = 8000
 HOST = "127.0.0.1"
 # the web app with the city's ground truth wired in: the dashboard's runs show their reach
-DEMO_APP = ("--app-factory", "entitle.demo_web:app_from_env")
+DEMO_APP = ("--app-factory", "entitle.demo.web:app_from_env")
 # The simulator without an authorisation file allows every sender and capacity (development
 # mode); the web app must still send some, as it would to MAGDA.
 DEMO_SENDER = "demo.entitle.local"
@@ -373,7 +358,7 @@ def run_demo_campaigns(
         [
             sys.executable,
             "-m",
-            "entitle.demo_campaigns",
+            "entitle.demo.campaigns",
             "--database-url",
             layout.database_url,
             "--register",

@@ -1,6 +1,6 @@
 """The demo's proactive campaigns, in a process of their own.
 
-``python -m entitle.demo_campaigns --database-url URL --register DIR --state DIR --output DIR
+``python -m entitle.demo.campaigns --database-url URL --register DIR --state DIR --output DIR
 --campaigns DIR --benefits DIR --registry URL NAME…`` runs each named campaign with
 `entitle.decide.campaign.run_campaign` against the registry simulator (MAGDA sender and capacity
 from ``ENTITLE_MAGDA_*``, as the web app's) on the date the desk decides on. A campaign whose last
@@ -13,7 +13,7 @@ progress — the next start resumes it.
 
 Progress goes to standard output (the demo's log); the last line per campaign reads
 ``NAME: run #ID STATUS: N eligible, N not_eligible, N undetermined``. Then the campaigns that
-decide on the desk's date get one week of follow-up (`entitle.demo_follow_up`).
+decide on the desk's date get one week of follow-up (`entitle.demo.follow_up`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _sync(ctx: CampaignContext, campaign: Campaign, as_of: date) -> None:
 def run(args: argparse.Namespace) -> int:
     from entitle.decide.campaign import CampaignContext, run_campaign
     from entitle.decide.campaign.definition import CampaignError, find_campaign
-    from entitle.demo import desk_date
+    from entitle.demo.run import desk_date
     from entitle.rules.loader import RuleFileError
     from entitle.sources.magda import MagdaConfigError
     from entitle.store import campaigns as store
@@ -155,10 +155,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _follow_up(ctx: CampaignContext, campaigns: list[Campaign], city: Path) -> int:
-    """One week of follow-up (`entitle.demo_follow_up`); 1 when it failed (said), else 0."""
+    """One week of follow-up (`entitle.demo.follow_up`); 1 when it failed (said), else 0."""
     from entitle.decide.follow_up.run import WatchError
-    from entitle.demo import desk_date
-    from entitle.demo_follow_up import follow_up_week
+    from entitle.demo.follow_up import follow_up_week
+    from entitle.demo.run import desk_date
     from entitle.sources.magda.errors import MagdaError
 
     try:
@@ -170,7 +170,7 @@ def _follow_up(ctx: CampaignContext, campaigns: list[Campaign], city: Path) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m entitle.demo_campaigns")
+    parser = argparse.ArgumentParser(prog="python -m entitle.demo.campaigns")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--register", type=Path, required=True, help="register extract folder")
     parser.add_argument("--state", type=Path, required=True, help="keys and access log")

@@ -1,7 +1,7 @@
 """The demo's week of follow-up: after the first campaign runs, the city moves one week forward
 and `entitle watch run` follows the week up, so the dashboard has a week to show.
 
-`follow_up_week` runs in the demo's campaigns process (`entitle.demo_campaigns`), once the runs
+`follow_up_week` runs in the demo's campaigns process (`entitle.demo.campaigns`), once the runs
 are done: the follow-up's baseline, seeded from the campaigns' runs on the desk's date
 (`follow_up.seed.seed_from_runs`: their decisions, nothing decided again; a first `watch run` when a
 campaign has no such run), then the simulator's city one week forward (``POST /_admin/advance``),

@@ -4,7 +4,7 @@ The simulator runs with ``--require-inscriptions`` and keeps its repertory in a 
 demo's state folder (``--repertory``), so a restarted demo finds it equal to the ledger in the
 store. At start the desk examples (and the members of their households, whose KSZ facts decide
 household benefits) are inscribed for their benefits' purposes — a handful of calls, none on a
-restart; the background campaigns sync their targets before each run (`entitle.demo_campaigns`).
+restart; the background campaigns sync their targets before each run (`entitle.demo.campaigns`).
 Anyone else an officer checks is "not inscribed" at the desk, with the button to inscribe.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from entitle.demo_examples import BenefitExamples
+from entitle.demo.examples import BenefitExamples
 from entitle.insz import parse_insz
 from entitle.rules.model import Benefit
 

@@ -3,7 +3,7 @@
 Each child runs in a session (and process group) of its own, so that the demo alone decides when
 and how it stops: a Ctrl-C in the terminal reaches the demo, which then sends SIGTERM to each
 child's whole group, waits, and sends SIGKILL to what is left. Children are started through
-`entitle.demo_launch`, which also makes them die with the demo should it be killed outright.
+`entitle.demo.launch`, which also makes them die with the demo should it be killed outright.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def start_child(
     """Start `argv` in a new session (its own process group), output to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("wb")
-    command = [sys.executable, "-m", "entitle.demo_launch", str(os.getpid()), "--", *argv]
+    command = [sys.executable, "-m", "entitle.demo.launch", str(os.getpid()), "--", *argv]
     try:
         process = subprocess.Popen(  # nosec B603  # fixed argv, no shell
             command,
