@@ -106,7 +106,7 @@ def _sync(ctx: CampaignContext, campaign: Campaign, as_of: date) -> None:
 def run(args: argparse.Namespace) -> int:
     from entitle.decide.campaign import CampaignContext, run_campaign
     from entitle.decide.campaign.definition import CampaignError, find_campaign
-    from entitle.demo.run import desk_date
+    from entitle.demo.options import desk_date
     from entitle.rules.loader import RuleFileError
     from entitle.sources.magda import MagdaConfigError
     from entitle.store import campaigns as store
@@ -158,7 +158,7 @@ def _follow_up(ctx: CampaignContext, campaigns: list[Campaign], city: Path) -> i
     """One week of follow-up (`entitle.demo.follow_up`); 1 when it failed (said), else 0."""
     from entitle.decide.follow_up.run import WatchError
     from entitle.demo.follow_up import follow_up_week
-    from entitle.demo.run import desk_date
+    from entitle.demo.options import desk_date
     from entitle.sources.magda.errors import MagdaError
 
     try:
