@@ -32,7 +32,8 @@ import httpx
 from rich.console import Console
 from sqlalchemy import select
 
-from entitle.demo import DEMO_ACCOUNTS, ensure_accounts, ensure_city
+from entitle.demo.accounts import DEMO_ACCOUNTS, ensure_accounts
+from entitle.demo.city import ensure_city
 from entitle.store.db import make_engine, session_factory
 from entitle.store.models import User
 from entitle.store.users import authenticate

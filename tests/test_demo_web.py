@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from entitle.demo import DEMO_APP
+from entitle.demo.children import DEMO_APP
 from entitle.demo.web import app_from_env
 from entitle.registry.reach import GroundTruth
 from entitle.web.asgi import app_from_env as product_app_from_env

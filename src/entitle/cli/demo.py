@@ -72,13 +72,9 @@ def demo(
     """The whole system on its embedded default: synthetic city, registry simulator, accounts,
     web app, garbage-bag campaign; prints the URL, logins and INSZ to try. Ctrl-C stops every
     process it started."""
-    from entitle.demo import (
-        DemoOptions,
-        default_benefits,
-        default_data_dir,
-        print_case_tables,
-        run_demo,
-    )
+    from entitle.demo.examples import print_case_tables
+    from entitle.demo.options import DemoOptions, default_benefits, default_data_dir
+    from entitle.demo.run import run_demo
     from entitle.municipality import MunicipalityError, load_municipality
 
     if examples:
