@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from entitle.decide.audit_log import KIND_ORDER
@@ -31,6 +31,7 @@ from entitle.rules.logic import OUTCOMES
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, require_auditor, web_state
 from entitle.web.desk import HOUSEHOLD_MEMBERS, household_members_text
+from entitle.web.forms import FormText
 from entitle.web.i18n import Translator
 from entitle.web.views import render, translator
 from entitle.web.visibility import Caller, visible_decision
@@ -38,7 +39,6 @@ from entitle.web.visibility import Caller, visible_decision
 router = APIRouter(include_in_schema=False)
 
 KINDS = KIND_ORDER  # the auditor's filter offers every kind the store writes
-MAX_FIELD = 200
 PAGE = 200
 
 
@@ -176,11 +176,11 @@ def audit_page(request: Request, officer: Annotated[Officer, Depends(require_aud
 def audit_search(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    actor: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    kind: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    since: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    until: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    actor: FormText = "",
+    insz: FormText = "",
+    kind: FormText = "",
+    since: FormText = "",
+    until: FormText = "",
 ) -> Response:
     _as_auditor(officer)
     state = web_state(request)
@@ -192,9 +192,9 @@ def audit_search(
     if kind in KINDS:
         query["kind"] = kind
     if insz.strip():
-        why = inszcheck.explain(insz, t.lang)
-        if why is not None:
-            return _audit_page(request, [], filters, t("desk.insz_invalid", why=why), 422)
+        invalid = inszcheck.invalid_message(insz, t)
+        if invalid is not None:
+            return _audit_page(request, [], filters, invalid, 422)
         query["subject"] = state.desk.pseudonym(insz)
     try:
         query["since"] = _day(since)
@@ -231,17 +231,14 @@ def register_extract(request: Request) -> Path | None:
 
 def _report(
     request: Request, officer: Officer, insz: str, fmt: str
-) -> tuple[str, list[dict[str, Any]]] | Response:
+) -> list[dict[str, Any]] | Response:
+    """The person's access report (its making audited), or the form again for an invalid number."""
     _as_auditor(officer)
     state = web_state(request)
-    t = translator(request)
-    why = inszcheck.explain(insz, t.lang)
-    if why is not None:
+    invalid = inszcheck.invalid_message(insz, translator(request))
+    if invalid is not None:
         return render(
-            request,
-            "subject.html",
-            {"entries": None, "insz": insz, "error": t("desk.insz_invalid", why=why)},
-            status=422,
+            request, "subject.html", {"entries": None, "insz": insz, "error": invalid}, status=422
         )
     number = parse_insz(insz).normalized
     who = subject_pseudonyms(number, state.desk.registries.pseudonymise, register_extract(request))
@@ -262,19 +259,18 @@ def _report(
         subject=pseudonym,
         details={"report": "subject_access", "format": fmt, "entries": len(entries)},
     )
-    return pseudonym, entries
+    return entries
 
 
 @router.post("/audit/subject")
 def subject_report(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
 ) -> Response:
-    found = _report(request, officer, insz, "html")
-    if isinstance(found, Response):
-        return found
-    _pseudonym, entries = found
+    entries = _report(request, officer, insz, "html")
+    if isinstance(entries, Response):
+        return entries
     return render(
         request,
         "subject.html",
@@ -291,12 +287,11 @@ def subject_report(
 def subject_report_csv(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
 ) -> Response:
-    found = _report(request, officer, insz, "csv")
-    if isinstance(found, Response):
-        return found
-    _pseudonym, entries = found
+    entries = _report(request, officer, insz, "csv")
+    if isinstance(entries, Response):
+        return entries
     out = io.StringIO()
     writer = csv.writer(out)
     columns = ["time", "kind", "actor", "purpose", "outcome", "details"]

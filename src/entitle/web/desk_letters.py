@@ -16,9 +16,9 @@ from entitle.rules.model import Benefit
 from entitle.web import inszcheck
 from entitle.web.auth import Officer, PageError, csrf_officer, web_state
 from entitle.web.campaigns.setup import campaign_setup
+from entitle.web.forms import FormText
 
 router = APIRouter(include_in_schema=False)
-MAX_FIELD = 200
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def letter_status(request: Request, benefit: Benefit, insz: str) -> LetterStatus
 def reprint(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
     run: Annotated[int, Form(ge=1, le=2**62)] = 1,
     seq: Annotated[int, Form(ge=1, le=10**9)] = 1,
 ) -> Response:

@@ -27,6 +27,8 @@ from entitle.web.auth import Officer, csrf_officer, require_desk, web_state
 from entitle.web.curiosity import refused_window
 from entitle.web.desk import Card, card_of
 from entitle.web.desk_letters import letter_status
+from entitle.web.forms import FormText
+from entitle.web.i18n import Translator
 from entitle.web.textcheck import checked_text
 from entitle.web.views import is_partial, render, translator
 
@@ -36,7 +38,6 @@ router = APIRouter(include_in_schema=False)
 NOTE_MAX = 500
 REASON_MAX = 200
 OVERRIDE_MAX_DAYS = 366
-MAX_FIELD = 200
 
 
 def _desk(
@@ -99,10 +100,10 @@ def _formatted(insz: str) -> str:
 def desk_check(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    purpose: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    visit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
+    benefit: FormText = "",
+    purpose: FormText = "",
+    visit: FormText = "",
     reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
 ) -> Response:
     if not officer.can_check():
@@ -124,9 +125,7 @@ def desk_check(
     subject = state.desk.pseudonym(insz)
     refused = refused_window(request, officer, chosen.id, subject)
     if refused is not None:
-        window, limit = refused
-        key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
-        errors["form"] = t(key, limit=limit)
+        errors["form"] = _rate_limited(t, refused)
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=429)
     why_checked = _why_checked(visit, reason)
     try:
@@ -135,8 +134,7 @@ def desk_check(
         )
         card.letters = letter_status(request, chosen, insz)
     except MagdaConfigError as exc:
-        log.error("MAGDA configuration: %s", exc)
-        errors["form"] = t("desk.config_error", why=type(exc).__name__)
+        errors["form"] = _config_problem(t, exc)
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=503)
     others = check_others(request, officer, chosen, insz, why_checked, every=False)
     return _desk(request, card=card, insz=_formatted(insz), benefit_id=chosen.id, others=others)
@@ -176,9 +174,7 @@ def check_others(
         refused = refused_window(request, officer, benefit.id, subject)
         if refused is None:
             return None
-        window, limit = refused
-        key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
-        return Refusal(benefit.id, 429, t("others.refused", why=t(key, limit=limit)))
+        return Refusal(benefit.id, 429, t("others.refused", why=_rate_limited(t, refused)))
 
     cards: list[Card] = []
     problem = None
@@ -197,8 +193,7 @@ def check_others(
                 break
             cards.append(card_of(state.desk, item))
     except MagdaConfigError as exc:
-        log.error("MAGDA configuration: %s", exc)
-        problem = t("desk.config_error", why=type(exc).__name__)
+        problem = _config_problem(t, exc)
     done = {card.benefit.id for card in cards}
     unchecked = [b for b in others if b.id not in done]
     return Others(checked.id, why, cards, unchecked, bool(cards) and not every, problem)
@@ -208,9 +203,9 @@ def check_others(
 def desk_check_others(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    visit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
+    benefit: FormText = "",
+    visit: FormText = "",
     reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
 ) -> Response:
     """The single click: check every other benefit of the municipality for this person, for the
@@ -236,15 +231,28 @@ def _check_request_errors(
 ) -> str:
     """Add the number's and the reason's problems to `errors`; the reason as it may be stored."""
     t = translator(request)
-    why = inszcheck.explain(insz, t.lang)
-    if why is not None:
-        errors["insz"] = t("desk.insz_invalid", why=why)
+    invalid = inszcheck.invalid_message(insz, t)
+    if invalid is not None:
+        errors["insz"] = invalid
     reason, problem = checked_text(t, reason, REASON_MAX)
     if problem is not None:
         errors["reason"] = problem
     elif web_state(request).settings.check_reason_required and not visit and not reason:
         errors["reason"] = t("desk.reason_required")
     return reason
+
+
+def _rate_limited(t: Translator, refused: tuple[str, int]) -> str:
+    """Why a check is refused: the officer's limit in a window (`refused_window`) is reached."""
+    window, limit = refused
+    key = "desk.rate_limited" if window == "minute" else f"desk.rate_limited_{window}"
+    return t(key, limit=limit)
+
+
+def _config_problem(t: Translator, exc: MagdaConfigError) -> str:
+    """Log a MAGDA configuration error; the officer is told only its type."""
+    log.error("MAGDA configuration: %s", exc)
+    return t("desk.config_error", why=type(exc).__name__)
 
 
 def _why_checked(visit: str, reason: str) -> dict[str, Any]:
@@ -282,8 +290,8 @@ def _computed_outcome(request: Request, decision_id: str) -> str | None:
 def desk_inscribe(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
+    benefit: FormText = "",
 ) -> Response:
     """Inscribe the person in the KSZ directory for the benefit's purpose (an officer who may
     override), audited with the pseudonym; then check again."""
@@ -292,17 +300,16 @@ def desk_inscribe(
     state = web_state(request)
     t = translator(request)
     chosen = state.desk.benefit(benefit)
-    why = inszcheck.explain(insz, t.lang)
-    if chosen is None or why is not None:
-        errors = {
-            "form": t("desk.benefit_unknown") if chosen is None else t("desk.insz_invalid", why=why)
-        }
+    if chosen is None:
+        errors = {"form": t("desk.benefit_unknown")}
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
+    invalid = inszcheck.invalid_message(insz, t)
+    if invalid is not None:
+        return _desk(request, insz=insz, benefit_id=benefit, errors={"form": invalid}, status=422)
     try:
         outcome = state.desk.inscribe(chosen, insz, actor=officer.username)
     except MagdaConfigError as exc:
-        log.error("MAGDA configuration: %s", exc)
-        errors = {"form": t("desk.config_error", why=type(exc).__name__)}
+        errors = {"form": _config_problem(t, exc)}
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=503)
     if outcome != "ok":
         errors = {"form": t("card.inscribe_failed", outcome=outcome)}
@@ -317,13 +324,13 @@ def desk_inscribe(
 def desk_override(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    insz: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    benefit: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    outcome: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    reason: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    insz: FormText = "",
+    benefit: FormText = "",
+    outcome: FormText = "",
+    reason: FormText = "",
     note: Annotated[str, Form(max_length=4000)] = "",
-    valid_until: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    decision_id: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    valid_until: FormText = "",
+    decision_id: FormText = "",
 ) -> Response:
     if not officer.can_override():
         return render(request, "error.html", {"message": "override.forbidden"}, status=403)
@@ -333,9 +340,9 @@ def desk_override(
     errors: dict[str, str] = {}
     if chosen is None:
         errors["benefit"] = t("desk.benefit_unknown")
-    why = inszcheck.explain(insz, t.lang)
-    if why is not None:
-        errors["insz"] = t("desk.insz_invalid", why=why)
+    invalid = inszcheck.invalid_message(insz, t)
+    if invalid is not None:
+        errors["insz"] = invalid
     computed = _computed_outcome(request, decision_id)
     allowed = override_choices(computed)
     if outcome not in OVERRIDE_OUTCOMES:

@@ -48,3 +48,10 @@ def explain(text: str, lang: str) -> str | None:
         return None
     code, values = found
     return Translator(lang)(f"insz.{code}", **values)
+
+
+def invalid_message(text: str, t: Translator) -> str | None:
+    """The officer's message for an invalid number (``desk.insz_invalid`` with the reason), or
+    None when the number is valid."""
+    why = explain(text, t.lang)
+    return None if why is None else t("desk.insz_invalid", why=why)

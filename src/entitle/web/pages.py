@@ -21,12 +21,11 @@ from entitle.web.auth import (
     tokens_match,
     web_state,
 )
+from entitle.web.forms import FormText
 from entitle.web.i18n import LANG_COOKIE, LANGUAGES
 from entitle.web.views import render
 
 router = APIRouter(include_in_schema=False)
-
-MAX_FIELD = 200
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
@@ -102,10 +101,10 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 def login(  # nosec B107  # an empty form default, not a password
     request: Request,
-    username: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    username: FormText = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Annotated[str, Form(max_length=MAX_FIELD)] = "",
-    next: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    csrf_token: FormText = "",
+    next: FormText = "",
 ) -> Response:
     state = web_state(request)
     if cross_site(request) or not tokens_match(
@@ -146,7 +145,7 @@ def login(  # nosec B107  # an empty form default, not a password
 def logout(
     request: Request,
     officer: Annotated[Officer, Depends(csrf_officer)],
-    everywhere: Annotated[str, Form(max_length=MAX_FIELD)] = "",
+    everywhere: FormText = "",
 ) -> Response:
     """Sign out of this session, or (``everywhere``) out of every session of the account."""
     state = web_state(request)
