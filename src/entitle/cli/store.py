@@ -25,6 +25,7 @@ from entitle.settings import settings
 from entitle.store.roles import ROLES
 
 if TYPE_CHECKING:  # the database layer is imported by the commands (a quick --help)
+    from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import Session
 
 users_app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
@@ -41,6 +42,13 @@ def cli_actor() -> str:
         return "cli"
 
 
+def _unreachable(url: str | None, exc: OperationalError) -> typer.Exit:
+    """Say that the database cannot be reached (its address redacted); the exit to raise."""
+    from entitle.store.db import redacted
+
+    return fail(f"cannot reach the database {redacted(url)}: {exc.orig}")
+
+
 @contextmanager
 def cli_session(url: str | None) -> Iterator[Session]:
     """A session on a migrated database; exit 2 with a hint otherwise. Commits on success."""
@@ -53,7 +61,7 @@ def cli_session(url: str | None) -> Iterator[Session]:
         try:
             current = schema_is_current(engine)
         except OperationalError as exc:
-            raise fail(f"cannot reach the database {redacted(url)}: {exc.orig}") from None
+            raise _unreachable(url, exc) from None
         if not current:
             raise fail(
                 f"the database {redacted(url)} is not initialised or not up to date: "
@@ -79,7 +87,7 @@ def db_upgrade(url: UrlOption = None) -> None:
     try:
         migrate(url)
     except OperationalError as exc:
-        raise fail(f"cannot reach the database {redacted(url)}: {exc.orig}") from None
+        raise _unreachable(url, exc) from None
     console.print(f"database {redacted(url)} is at revision {head_revision()}", markup=False)
 
 
@@ -94,7 +102,7 @@ def db_current(url: UrlOption = None) -> None:
     try:
         current = current_revision(engine)
     except OperationalError as exc:
-        raise fail(f"cannot reach the database {redacted(url)}: {exc.orig}") from None
+        raise _unreachable(url, exc) from None
     finally:
         engine.dispose()
     head = head_revision()
@@ -310,6 +318,29 @@ def audit_checkpoint(
     console.print(f"checkpoint of entry {mark.sequence} written to {out}", markup=False)
 
 
+def _audit_look_up(
+    session: Session,
+    kind: str,
+    purpose: str,
+    subject: str | None,
+    entries: list[dict[str, Any]],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of a look-up in the audit log made on the command line (what was asked,
+    how many entries were found)."""
+    from entitle.store import audit
+
+    audit.append(
+        session,
+        kind=kind,
+        actor=cli_actor(),
+        purpose=purpose,
+        subject=subject,
+        outcome=f"{len(entries)} entries",
+        details=details,
+    )
+
+
 def _print_entries(entries: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         print(json.dumps(entries, ensure_ascii=False, indent=2))
@@ -353,15 +384,8 @@ def audit_search(
             until=parse_moment(until, "--until"),
             limit=limit,
         )
-        audit.append(
-            session,
-            kind="audit_search",
-            actor=cli_actor(),
-            purpose="audit",
-            subject=subject,
-            outcome=f"{len(entries)} entries",
-            details={k: v for k, v in filters.items() if v is not None and k != "subject"},
-        )
+        searched = {k: v for k, v in filters.items() if v is not None and k != "subject"}
+        _audit_look_up(session, "audit_search", "audit", subject, entries, searched)
     _print_entries(entries, as_json)
 
 
@@ -391,14 +415,7 @@ def audit_subject(
     pseudonym = Pseudonymiser.from_key_file(path)(number)
     with cli_session(url) as session:
         entries = audit.subject_report(session, pseudonym)
-        audit.append(
-            session,
-            kind="subject_report",
-            actor=cli_actor(),
-            purpose="subject-access-request",
-            subject=pseudonym,
-            outcome=f"{len(entries)} entries",
-        )
+        _audit_look_up(session, "subject_report", "subject-access-request", pseudonym, entries)
     if as_json:
         print(json.dumps({"subject": pseudonym, "entries": entries}, ensure_ascii=False, indent=2))
         return
