@@ -13,11 +13,10 @@ from pathlib import Path
 import polars as pl
 
 from entitle.decide.atomic import atomic_file
-from entitle.decide.campaign.context import CampaignContext
+from entitle.decide.campaign.context import CampaignContext, audit_run
 from entitle.decide.campaign.definition import Campaign, CampaignError
 from entitle.decide.campaign.sources import RegisterExtract
 from entitle.decide.reasons import reasons_of
-from entitle.store import audit
 from entitle.store import campaigns as store
 
 FORMATS = ("csv", "parquet")
@@ -104,20 +103,16 @@ def export_run(
         else:
             table.write_parquet(handle)
     with ctx.factory() as session:
-        audit.append(
+        audit_run(
             session,
-            kind="export",
+            campaign,
+            run_id,
             actor=actor,
-            purpose=campaign.benefit.purpose,
-            subject=None,
             outcome="campaign_decisions_exported",
-            details={
-                "campaign": campaign.name,
-                "run": run_id,
-                "rows": table.height,
-                "format": fmt,
-                "with_insz": with_insz,
-            },
+            kind="export",
+            rows=table.height,
+            format=fmt,
+            with_insz=with_insz,
         )
         session.commit()
     return target, table.height
