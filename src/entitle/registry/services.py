@@ -386,17 +386,25 @@ def _bron(parent: Element, member: Person) -> None:
         _bron_rr(parent)
 
 
-def geef_gezinssamenstelling(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answer:
-    """GeefGezinssamenstelling 02.02: every member of the person's household, with the address
-    (from the KSZ for a bis-register person: `_ksz_composition_refused`)."""
-    insz = _insz(vraag, "INSZ")
+def _household(
+    store: RegistryStore, insz: str, ctx: AnswerContext, day: date
+) -> list[Person] | Answer:
+    """The members of the person's household on `day`, or the answer when there are none to
+    give: refused for the KSZ (`_ksz_composition_refused`), or no data."""
     person = _person(store, insz)
-    refused = _ksz_composition_refused(insz, person, ctx, ctx.today)
+    refused = _ksz_composition_refused(insz, person, ctx, day)
     if refused is not None:
         return refused
     members = [] if person is None else store.household_members(person)
-    if not members:
-        return Answer.error(NO_DATA_MAGDA)
+    return members or Answer.error(NO_DATA_MAGDA)
+
+
+def geef_gezinssamenstelling(store: RegistryStore, vraag: Vraag, ctx: AnswerContext) -> Answer:
+    """GeefGezinssamenstelling 02.02: every member of the person's household, with the address
+    (from the KSZ for a bis-register person: `_ksz_composition_refused`)."""
+    members = _household(store, _insz(vraag, "INSZ"), ctx, ctx.today)
+    if isinstance(members, Answer):
+        return members
     inhoud = new_element("Inhoud")
     gezinsleden = sub(inhoud, "Gezinsleden")
     for member in members:
@@ -414,14 +422,10 @@ def geef_historiek_gezinssamenstelling(
     composition asked for any date is today's (a bis-register person's from the KSZ, for the
     date asked: `_ksz_composition_refused`)."""
     insz = _insz(vraag, "INSZ")
-    person = _person(store, insz)
     day = _date_criterion(vraag.criteria, "Datum") or ctx.today
-    refused = _ksz_composition_refused(insz, person, ctx, day)
-    if refused is not None:
-        return refused
-    members = [] if person is None else store.household_members(person)
-    if not members:
-        return Answer.error(NO_DATA_MAGDA)
+    members = _household(store, insz, ctx, day)
+    if isinstance(members, Answer):
+        return members
     inhoud = new_element("Inhoud")
     samenstelling = sub(sub(inhoud, "HistoriekGezinssamenstelling"), "Gezinssamenstelling")
     gezinsleden = sub(samenstelling, "Gezinsleden")
