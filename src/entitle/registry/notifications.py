@@ -26,7 +26,15 @@ from typing import Any
 
 import polars as pl
 
-from entitle.registry.soap import Answer, Uitzondering, Vraag, child_text, new_element, sub
+from entitle.registry.soap import (
+    Answer,
+    Element,
+    Uitzondering,
+    Vraag,
+    child_text,
+    new_element,
+    sub,
+)
 from entitle.registry.store import RegistryStore
 
 __all__ = ["batch_reference", "geef_mutaties_notificaties", "geef_persoon_mutaties_notificaties"]
@@ -76,7 +84,9 @@ def _for_consumer(rows: pl.DataFrame, ctx: Any) -> pl.DataFrame:
 
 def _batch(
     store: RegistryStore, vraag: Vraag, feed: str, ctx: Any
-) -> tuple[str, pl.DataFrame] | Answer:
+) -> tuple[Element, Element, pl.DataFrame] | Answer:
+    """The feed's next batch for the consumer: the answer's ``Inhoud`` begun (its receipt, and
+    ``Notificaties`` to fill) and the batch's rows; or the error answer."""
     folder = store.data_dir
     if folder is None:
         return Answer.error(NO_MORE_DATA)
@@ -95,9 +105,10 @@ def _batch(
     if following is None:
         return Answer.error(NO_MORE_DATA)
     rows = pl.read_parquet(folder / "notifications" / f"week-{following:04d}.parquet")
-    return batch_reference(seed, feed, following), _for_consumer(
-        rows.filter(pl.col("feed") == feed), ctx
-    )
+    inhoud = new_element("Inhoud")
+    sub(inhoud, "Ontvangstreferte", batch_reference(seed, feed, following))
+    notificaties = sub(inhoud, "Notificaties")
+    return inhoud, notificaties, _for_consumer(rows.filter(pl.col("feed") == feed), ctx)
 
 
 def _code(parent: Any, tag: str, code: str, names: dict[str, str]) -> None:
@@ -113,10 +124,7 @@ def geef_persoon_mutaties_notificaties(store: RegistryStore, vraag: Vraag, ctx: 
     found = _batch(store, vraag, "persoon", ctx)
     if isinstance(found, Answer):
         return found
-    receipt, rows = found
-    inhoud = new_element("Inhoud")
-    sub(inhoud, "Ontvangstreferte", receipt)
-    notificaties = sub(inhoud, "Notificaties")
+    inhoud, notificaties, rows = found
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows.iter_rows(named=True):
         by_person[row["person_id"]].append(row)
@@ -146,10 +154,7 @@ def geef_mutaties_notificaties(store: RegistryStore, vraag: Vraag, ctx: Any) -> 
     found = _batch(store, vraag, "algemeen", ctx)
     if isinstance(found, Answer):
         return found
-    receipt, rows = found
-    inhoud = new_element("Inhoud")
-    sub(inhoud, "Ontvangstreferte", receipt)
-    notificaties = sub(inhoud, "Notificaties")
+    inhoud, notificaties, rows = found
     for row in rows.unique(maintain_order=True).iter_rows(named=True):
         item = sub(notificaties, "MutatieNotificatie")
         sub(item, "INSZ", row["person_id"])
