@@ -39,6 +39,8 @@ NOTE_MAX = 500
 REASON_MAX = 200
 OVERRIDE_MAX_DAYS = 366
 
+ReasonText = Annotated[str, Form(max_length=REASON_MAX * 4)]  # a check's reason, as typed
+
 
 def _desk(
     request: Request,
@@ -104,19 +106,13 @@ def desk_check(
     benefit: FormText = "",
     purpose: FormText = "",
     visit: FormText = "",
-    reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
+    reason: ReasonText = "",
 ) -> Response:
     if not officer.can_check():
         return render(request, "error.html", {"message": "error.forbidden"}, status=403)
     state = web_state(request)
     t = translator(request)
-    errors: dict[str, str] = {}
-    chosen = state.desk.benefit(benefit)
-    if chosen is None:
-        errors["benefit"] = t("desk.benefit_unknown")
-    elif purpose and purpose != chosen.purpose:
-        errors["benefit"] = t("desk.purpose_wrong", purpose=purpose)
-    reason = _check_request_errors(request, insz, visit, reason, errors)
+    chosen, reason, errors = _check_form(request, benefit, insz, visit, reason, purpose)
     values = {"visit": "1" if visit else "", "reason": reason}
     if errors or chosen is None:
         return _desk(
@@ -206,19 +202,13 @@ def desk_check_others(
     insz: FormText = "",
     benefit: FormText = "",
     visit: FormText = "",
-    reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
+    reason: ReasonText = "",
 ) -> Response:
     """The single click: check every other benefit of the municipality for this person, for the
     same visit or reason as the first check."""
     if not officer.can_check():
         return render(request, "error.html", {"message": "error.forbidden"}, status=403)
-    state = web_state(request)
-    t = translator(request)
-    errors: dict[str, str] = {}
-    checked = state.desk.benefit(benefit)
-    if checked is None:
-        errors["benefit"] = t("desk.benefit_unknown")
-    reason = _check_request_errors(request, insz, visit, reason, errors)
+    checked, reason, errors = _check_form(request, benefit, insz, visit, reason)
     if errors or checked is None:
         return _desk(request, insz=insz, benefit_id=benefit, errors=errors, status=422)
     why_checked = _why_checked(visit, reason)
@@ -226,20 +216,29 @@ def desk_check_others(
     return _desk(request, insz=_formatted(insz), benefit_id=checked.id, others=others)
 
 
-def _check_request_errors(
-    request: Request, insz: str, visit: str, reason: str, errors: dict[str, str]
-) -> str:
-    """Add the number's and the reason's problems to `errors`; the reason as it may be stored."""
+def _check_form(
+    request: Request, benefit: str, insz: str, visit: str, reason: str, purpose: str = ""
+) -> tuple[Benefit | None, str, dict[str, str]]:
+    """A check's form read: the benefit asked for, the reason as it may be stored, and the
+    problems by field (an unknown benefit, or not of the `purpose` given; the number; the
+    reason)."""
+    state = web_state(request)
     t = translator(request)
+    errors: dict[str, str] = {}
+    chosen = state.desk.benefit(benefit)
+    if chosen is None:
+        errors["benefit"] = t("desk.benefit_unknown")
+    elif purpose and purpose != chosen.purpose:
+        errors["benefit"] = t("desk.purpose_wrong", purpose=purpose)
     invalid = inszcheck.invalid_message(insz, t)
     if invalid is not None:
         errors["insz"] = invalid
     reason, problem = checked_text(t, reason, REASON_MAX)
     if problem is not None:
         errors["reason"] = problem
-    elif web_state(request).settings.check_reason_required and not visit and not reason:
+    elif state.settings.check_reason_required and not visit and not reason:
         errors["reason"] = t("desk.reason_required")
-    return reason
+    return chosen, reason, errors
 
 
 def _rate_limited(t: Translator, refused: tuple[str, int]) -> str:
