@@ -692,6 +692,7 @@ def _materialise(
 
 
 _KEEP_OPEN_SHARE = 0.5  # decided rows stay in the frames while the open ones are more than this
+_NO_PLACE = np.iinfo(np.int64).max  # above every member's asking key
 
 
 @dataclass
@@ -1061,29 +1062,31 @@ class _Run:
         if m is not None:
             for fact in sorted(f for f in self.p.member_facts if self.stage_of[f] == stage):
                 one = fact in self.p.plan.one_member
-                m = self._apply(m, fact, MEMBER, self._one_member(s, m, fact) if one else None)
+                need = pl.Series(self._one_member(s, m, _flags(m[_need(fact)]))) if one else None
+                m = self._apply(m, fact, MEMBER, need)
         return s, m
 
-    def _one_member(self, s: pl.DataFrame, m: pl.DataFrame, fact: str) -> pl.Series:
-        """Of the member rows needing `fact`, one per subject: the subject's own row first, then
-        the first in the household listing (as the scalar engine asks: one member at a time)."""
-        need = _flags(m[_need(fact)])
-        rows = np.flatnonzero(need)
+    def _one_member(
+        self, s: pl.DataFrame, m: pl.DataFrame, need: np.ndarray[Any, np.dtype[np.bool_]]
+    ) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Of the member rows in `need`, one per subject: the subject's own row first, then the
+        first in the household listing (as the scalar engine asks: one member at a time)."""
         chosen = np.zeros(len(need), dtype=np.bool_)
+        rows = np.flatnonzero(need)
         if len(rows):
             if self.groups is None:
                 self.groups = self._grouping(s, m)
-            groups = self.groups.m[rows]
-            if self.p.benefit.subject == "person":
-                others = (m[MEMBER] != m[SUBJECT]).to_numpy()[rows]
-            else:
-                others = np.zeros(len(rows), dtype=np.bool_)
-            places = self._rank()[m[MEMBER].to_numpy()[rows]]
-            order = np.lexsort((places, others, groups))
-            first = np.ones(len(order), dtype=np.bool_)
-            first[1:] = groups[order][1:] != groups[order][:-1]
-            chosen[rows[order][first]] = True
-        return pl.Series(_need(fact), chosen)
+            g = self.groups
+            members = m[MEMBER].to_numpy()[rows]
+            places = self._rank()
+            key = places[members]  # the place in the household listing …
+            if self.p.benefit.subject == "person":  # … after the subject's own row
+                key = key + (members != m[SUBJECT].to_numpy()[rows]) * len(places)
+            groups = g.m[rows]
+            best = np.full(g.n, _NO_PLACE, dtype=np.int64)
+            np.minimum.at(best, groups, key)
+            chosen[rows[key == best[groups]]] = True
+        return chosen
 
     def _apply(
         self, frame: pl.DataFrame, fact: str, key: str, need: pl.Series | None = None
