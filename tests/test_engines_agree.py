@@ -237,3 +237,34 @@ def test_row_order_of_the_tables_does_not_matter(
     assert columnar_rows(
         benefit, evaluate_population(benefit, shuffled, as_of, whose=True)
     ) == columnar_rows(benefit, evaluate_population(benefit, population, as_of, whose=True))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(households=population_st, as_of=as_of_st)
+def test_members_asked_in_turn_within_a_pass_as_over_passes(
+    benefit: Benefit,
+    households: list[dict[str, Any]],
+    as_of: date,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A member fact that only one any/all aggregate reads is asked member after member within
+    one pass: the same members asked, the same decisions, facts and counts as one member per
+    pass (the general path), with a provider and from the tables."""
+    import entitle.rules.columnar as columnar
+
+    population, _, _ = build(households)
+
+    def frames() -> list[pl.DataFrame]:
+        return [
+            evaluate_population(benefit, population, as_of, provider, whose=True)
+            for provider in (TableProvider(population), None)
+        ]
+
+    in_turn = frames()
+    with monkeypatch.context() as patch:
+        patch.setattr(columnar, "_in_turn", lambda program: {})
+        over_passes = frames()
+    for fast, general in zip(in_turn, over_passes, strict=True):
+        assert fast.equals(general)

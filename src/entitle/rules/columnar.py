@@ -691,6 +691,20 @@ def _materialise(
     return frame
 
 
+def _in_turn(p: _Program) -> dict[str, Agg]:
+    """The facts asked one member at a time that only one any/all aggregate reads (and nothing
+    at the subject's level): each can be asked turn by turn within one pass (`_ask_in_turn`)."""
+    found: dict[str, Agg] = {}
+    for fact in p.plan.one_member:
+        reading = [a for a in p.aggs if fact in p.deps[p.col[a]]]
+        if fact in p.subject_facts or len(reading) != 1:
+            continue
+        [agg] = reading
+        if agg.fn in ("any", "all") and agg.filter is None and agg not in p.bounded_sums:
+            found[fact] = agg
+    return found
+
+
 _KEEP_OPEN_SHARE = 0.5  # decided rows stay in the frames while the open ones are more than this
 _NO_PLACE = np.iinfo(np.int64).max  # above every member's asking key
 
@@ -780,6 +794,7 @@ class _Run:
             else:
                 members = self._members_of(subjects)
             self.m = members.with_columns(fill(program.member_facts, members, lambda f: MEMBER))
+        self.in_turn = _in_turn(program)
         self.shared = (
             {f for f in program.subject_facts & program.member_facts if f.startswith("person.")}
             if program.benefit.subject == "person"
@@ -1061,10 +1076,75 @@ class _Run:
             s = self._apply(s, fact, key)
         if m is not None:
             for fact in sorted(f for f in self.p.member_facts if self.stage_of[f] == stage):
+                agg = self.in_turn.get(fact)
+                if agg is not None:
+                    m = self._ask_in_turn(s, m, fact, agg)
+                    continue
                 one = fact in self.p.plan.one_member
                 need = pl.Series(self._one_member(s, m, _flags(m[_need(fact)]))) if one else None
                 m = self._apply(m, fact, MEMBER, need)
         return s, m
+
+    def _ask_in_turn(self, s: pl.DataFrame, m: pl.DataFrame, fact: str, agg: Agg) -> pl.DataFrame:
+        """A fact asked one member at a time that only one any/all aggregate reads: ask one
+        member per subject, in asking order, until a member's item settles the aggregate — all in
+        this pass. While the aggregate stays open nothing else changes, so the other members'
+        need is the one this pass computed; only the rows asked are evaluated between turns."""
+        if self.groups is None:
+            self.groups = self._grouping(s, m)
+        g = self.groups
+        need = _flags(m[_need(fact)])
+        asked = np.zeros(len(need), dtype=np.bool_)
+        rows = np.flatnonzero(need)
+        if not len(rows):
+            return m
+        # the needing rows in asking order within their group, and each one's turn (0, 1, …)
+        key = self._asking_key(m, rows)
+        rows = rows[np.argsort(g.m[rows] * (int(key.max()) + 1) + key, kind="stable")]
+        groups = g.m[rows]
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        turns = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+        small = turns.astype(np.int16) if turns.max() < np.iinfo(np.int16).max else turns
+        by_turn = np.argsort(small, kind="stable")  # a radix sort for small integers
+        bounds = np.searchsorted(turns[by_turn], np.arange(turns.max() + 2))
+        settled = np.zeros(g.n, dtype=np.bool_)
+        direct = isinstance(agg.item, Name) and agg.item.target == fact
+        value = agg.fn == "any"  # the item value that settles the aggregate
+        for turn in range(len(bounds) - 1):
+            at = by_turn[bounds[turn] : bounds[turn + 1]]
+            at = at[~settled[groups[at]]]
+            if not len(at):
+                break
+            asked[rows[at]] = True
+            members = m[MEMBER].gather(rows[at])
+            values = self.source(fact, members).gather(members)
+            if direct:
+                hit = _flags(values == value)
+            else:
+                hit = _flags(self._item_with(m, rows[at], fact, values, agg) == value)
+            settled[groups[at][hit]] = True
+        return self._apply(m, fact, MEMBER, pl.Series(asked))
+
+    def _item_with(
+        self, m: pl.DataFrame, rows: Ints, fact: str, values: pl.Series, agg: Agg
+    ) -> pl.Series:
+        """The aggregate's item on member `rows`, `fact` taking `values` there."""
+        turn = m[rows].with_columns(values.alias(_v(fact)), pl.lit(True).alias(_k(fact)))
+
+        def stale(column: str) -> bool:
+            return fact in self.p.deps[column]
+
+        return _materialise(turn.lazy(), self.p.m_levels, stale).collect()[self.p.col[agg.item]]
+
+    def _asking_key(self, m: pl.DataFrame, rows: Ints) -> Ints:
+        """Member `rows`' asking order within their subject: the subject's own row first (a
+        person benefit), then by place in the household listing."""
+        members = m[MEMBER].to_numpy()[rows]
+        places = self._rank()
+        key: Ints = places[members]
+        if self.p.benefit.subject == "person":
+            key = key + (members != m[SUBJECT].to_numpy()[rows]) * len(places)
+        return key
 
     def _one_member(
         self, s: pl.DataFrame, m: pl.DataFrame, need: np.ndarray[Any, np.dtype[np.bool_]]
@@ -1077,11 +1157,7 @@ class _Run:
             if self.groups is None:
                 self.groups = self._grouping(s, m)
             g = self.groups
-            members = m[MEMBER].to_numpy()[rows]
-            places = self._rank()
-            key = places[members]  # the place in the household listing …
-            if self.p.benefit.subject == "person":  # … after the subject's own row
-                key = key + (members != m[SUBJECT].to_numpy()[rows]) * len(places)
+            key = self._asking_key(m, rows)
             groups = g.m[rows]
             best = np.full(g.n, _NO_PLACE, dtype=np.int64)
             np.minimum.at(best, groups, key)
