@@ -44,6 +44,7 @@ from entitle.rules.decision import FactRequest, Subject, listing
 from entitle.rules.loader import load_benefit
 from entitle.rules.model import Benefit
 from entitle.rules.scalar import evaluate
+from entitle.sources.gateway import COMPOSITION
 from entitle.sources.magda.facts import COMPOSITION_MEMBER_FACTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,9 +81,6 @@ class City:
 
     def __call__(self, requests: Sequence[FactRequest]) -> dict[FactRequest, Any]:
         return {r: self.facts[r] for r in requests if r in self.facts}
-
-
-COMPOSITION = "GeefGezinssamenstelling"  # the desk's first question for a household benefit
 
 
 def identification(

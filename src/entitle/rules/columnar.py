@@ -700,7 +700,7 @@ def _in_turn(p: _Program) -> dict[str, Agg]:
         if fact in p.subject_facts or len(reading) != 1:
             continue
         [agg] = reading
-        if agg.fn in ("any", "all") and agg.filter is None and agg not in p.bounded_sums:
+        if agg.fn in ("any", "all") and agg.filter is None:
             found[fact] = agg
     return found
 
@@ -885,11 +885,10 @@ class _Run:
 
         s_lazy = s.lazy()
         if m is not None:
-            if self.groups is None:
-                self.groups = self._grouping(s, m)
+            groups = self._groups(s, m)
             m = _materialise(m.lazy(), p.m_levels, stale).collect()
             if p.aggs:
-                s_lazy = s_lazy.with_columns(self._aggregates(m, self.groups, stale))
+                s_lazy = s_lazy.with_columns(self._aggregates(m, groups, stale))
         s_lazy = _materialise(s_lazy, p.s_levels, stale)
         masks = _Masks(p)
         masks.subject_masks()
@@ -987,6 +986,12 @@ class _Run:
             )
             out.append(summed if g.aligned else summed.gather(pl.Series(g.s)))
         return out
+
+    def _groups(self, s: pl.DataFrame, m: pl.DataFrame) -> _Groups:
+        """The groups of the current rows, made once until the rows change."""
+        if self.groups is None:
+            self.groups = self._grouping(s, m)
+        return self.groups
 
     def _grouping(self, s: pl.DataFrame, m: pl.DataFrame) -> _Groups:
         """Compact groups of this pass's rows: per subject, or per household while deferred.
@@ -1090,9 +1095,7 @@ class _Run:
         member per subject, in asking order, until a member's item settles the aggregate — all in
         this pass. While the aggregate stays open nothing else changes, so the other members'
         need is the one this pass computed; only the rows asked are evaluated between turns."""
-        if self.groups is None:
-            self.groups = self._grouping(s, m)
-        g = self.groups
+        g = self._groups(s, m)
         need = _flags(m[_need(fact)])
         asked = np.zeros(len(need), dtype=np.bool_)
         rows = np.flatnonzero(need)
@@ -1104,14 +1107,11 @@ class _Run:
         groups = g.m[rows]
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
         turns = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-        small = turns.astype(np.int16) if turns.max() < np.iinfo(np.int16).max else turns
-        by_turn = np.argsort(small, kind="stable")  # a radix sort for small integers
-        bounds = np.searchsorted(turns[by_turn], np.arange(turns.max() + 2))
         settled = np.zeros(g.n, dtype=np.bool_)
         direct = isinstance(agg.item, Name) and agg.item.target == fact
         value = agg.fn == "any"  # the item value that settles the aggregate
-        for turn in range(len(bounds) - 1):
-            at = by_turn[bounds[turn] : bounds[turn + 1]]
+        for turn in range(int(turns.max()) + 1):
+            at = np.flatnonzero(turns == turn)
             at = at[~settled[groups[at]]]
             if not len(at):
                 break
@@ -1154,9 +1154,7 @@ class _Run:
         chosen = np.zeros(len(need), dtype=np.bool_)
         rows = np.flatnonzero(need)
         if len(rows):
-            if self.groups is None:
-                self.groups = self._grouping(s, m)
-            g = self.groups
+            g = self._groups(s, m)
             key = self._asking_key(m, rows)
             groups = g.m[rows]
             best = np.full(g.n, _NO_PLACE, dtype=np.int64)

@@ -473,20 +473,15 @@ def _household(members_el: Element | None) -> dict[str, Any]:
     items = children(members_el, "Gezinslid")
     members = [_member(m) for m in items]
     addresses = [
-        (
-            _member(m)["position_code"],
-            _address(_current(children(child(m, "Adressen"), "Hoofdverblijfplaats"))),
-        )
-        for m in items
+        _address(_current(children(child(m, "Adressen"), "Hoofdverblijfplaats"))) for m in items
     ]
-    head = next((a for code, a in addresses if code == "01" and a), None)
-    address = head or next((a for _, a in addresses if a), None)
+    pairs = list(zip(members, addresses, strict=True))
+    head = next((a for m, a in pairs if m["position_code"] == "01" and a), None)
+    address = head or next((a for a in addresses if a), None)
     return {
         "members": members,
         # each member's own main residence, by INSZ (MAGDA lists it per member)
-        "member_addresses": {
-            m["insz"]: a for m, (_, a) in zip(members, addresses, strict=True) if m["insz"]
-        },
+        "member_addresses": {m["insz"]: a for m, a in pairs if m["insz"]},
         "size": len(members),
         "collective": any(m["position_code"] == "20" for m in members),
         "address": address,
