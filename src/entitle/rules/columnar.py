@@ -45,6 +45,7 @@ from entitle.rules.expr import (
     Unary,
     children,
 )
+from entitle.rules.listing import Ints, listing_places
 from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.plan import Plan, plan_benefit
@@ -70,7 +71,6 @@ MISSING_TYPE = pl.List(
         }
     )
 )
-Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
 @dataclass
@@ -81,6 +81,16 @@ class Population:
     households: pl.DataFrame  # household_id, <household facts>
     subjects: Sequence[str] | None = None  # the target population (default: everyone)
     _index: tuple[pl.DataFrame, pl.Series] | None = field(default=None, init=False, repr=False)
+    _listing: Ints | None = field(default=None, init=False, repr=False)
+
+    def listing(self) -> Ints:
+        """Each person's place in their household's listing (0-based, computed once)."""
+        if self._listing is None:
+            rows, sizes = self.index()
+            self._listing = listing_places(
+                self.persons, rows[HOUSEHOLD].to_numpy(), sizes.to_numpy()
+            )
+        return self._listing
 
     def index(self) -> tuple[pl.DataFrame, pl.Series]:
         """Each person's (`_m`) household position (`_h`), and household sizes (computed once)."""
@@ -721,6 +731,13 @@ class _Groups:
     m: Ints  # the group of each member row
     n: int
     aligned: bool  # group i is subject row i
+    _sizes: Ints | None = None
+
+    def sizes(self) -> Ints:
+        """Member rows per group (counted once)."""
+        if self._sizes is None:
+            self._sizes = np.bincount(self.m, minlength=self.n)
+        return self._sizes
 
 
 class _Run:
@@ -741,6 +758,7 @@ class _Run:
         whose: bool = False,
     ) -> None:
         self.p = program
+        self.population = population
         self.whose = whose
         self.catalogue = catalogue
         self.stage_of = program.plan.stage_of
@@ -808,7 +826,7 @@ class _Run:
             dtype=np.int64,
         )
         self.groups: _Groups | None = None  # of the current rows; reset when they change
-        self.listing: Ints | None = None  # each person's place in the household listing
+        self.whole: dict[str, bool] = {}  # key column -> whether it is 0..n-1 (current rows)
 
     def _expand(self, s: pl.DataFrame) -> pl.DataFrame:
         """The subject x member frame for the subjects of `s`, member facts not fetched yet."""
@@ -946,7 +964,8 @@ class _Run:
                 out.append(aligned[name])
                 continue
             item = m[p.col[agg.item]]
-            unknown = _count(groups, item.is_null(), total)
+            blank = item.null_count() == len(item)  # nothing known yet (every first pass)
+            unknown = g.sizes() if blank else _count(groups, item.is_null(), total)
             if agg.fn == "sum":
                 values = item.fill_null(0).cast(pl.Float64()).to_numpy()
                 total_sum = np.bincount(groups, weights=values, minlength=total)
@@ -956,7 +975,7 @@ class _Run:
                     out += self._sum_bounds(agg, m, groups, total_sum, g)
             else:
                 decisive = item.fill_null(agg.fn == "all") == (agg.fn == "any")
-                hits = _count(groups, decisive, total)
+                hits = np.zeros(total, dtype=np.int64) if blank else _count(groups, decisive, total)
                 result = (
                     pl.Series(name, hits > 0) if agg.fn == "any" else pl.Series(name, hits == 0)
                 )
@@ -1010,9 +1029,12 @@ class _Run:
         """A subject-level flag on its member rows (deferred: any subject of the household)."""
         g = self.groups
         assert g is not None
+        flags = s[column]
+        if len(flags) and not flags.null_count() and flags.sum() in (0, len(flags)):
+            return pl.repeat(flags[0], len(g.m), eager=True).alias(column)  # the same everywhere
         if g.aligned:  # one subject row per group
-            return pl.Series(column, _flags(s[column])[g.m])
-        hits = _count(g.s, s[column], g.n)
+            return pl.Series(column, _flags(flags)[g.m])
+        hits = _count(g.s, flags, g.n)
         return pl.Series(column, (hits > 0)[g.m])
 
     def _sync_shared(
@@ -1096,33 +1118,42 @@ class _Run:
         this pass. While the aggregate stays open nothing else changes, so the other members'
         need is the one this pass computed; only the rows asked are evaluated between turns."""
         g = self._groups(s, m)
-        need = _flags(m[_need(fact)])
-        asked = np.zeros(len(need), dtype=np.bool_)
-        rows = np.flatnonzero(need)
+        rows = np.flatnonzero(_flags(m[_need(fact)]))
         if not len(rows):
             return m
-        # the needing rows in asking order within their group, and each one's turn (0, 1, …)
+        # the needing rows in asking order within their group; each group's turns are then the
+        # rows from its first (`nxt`) up to its end
         key = self._asking_key(m, rows)
         rows = rows[np.argsort(g.m[rows] * (int(key.max()) + 1) + key, kind="stable")]
         groups = g.m[rows]
-        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        turns = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-        settled = np.zeros(g.n, dtype=np.bool_)
-        direct = isinstance(agg.item, Name) and agg.item.target == fact
-        value = agg.fn == "any"  # the item value that settles the aggregate
-        for turn in range(int(turns.max()) + 1):
-            at = np.flatnonzero(turns == turn)
-            at = at[~settled[groups[at]]]
-            if not len(at):
-                break
-            asked[rows[at]] = True
-            members = m[MEMBER].gather(rows[at])
-            values = self.source(fact, members).gather(members)
-            if direct:
-                hit = _flags(values == value)
-            else:
-                hit = _flags(self._item_with(m, rows[at], fact, values, agg) == value)
-            settled[groups[at][hit]] = True
+        nxt = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        end = np.r_[nxt[1:], len(rows)]
+        members = m[MEMBER].to_numpy()
+        asked = np.zeros(m.height, dtype=np.bool_)
+
+        def settles(at: Ints) -> np.ndarray[Any, np.dtype[np.bool_]]:
+            """Ask the members of rows `at`: whether each one's item settles the aggregate."""
+            who = members[at]
+            values = self.source(fact, pl.Series(who)).gather(who)
+            if not (isinstance(agg.item, Name) and agg.item.target == fact):
+                values = self._item_with(m, at, fact, values, agg)
+            return _flags(values == (agg.fn == "any"))
+
+        if self.provider is None:
+            # every value is at hand: the turns at once, each row asked unless an earlier row of
+            # its group settled the aggregate (the members asked are those of the turns below)
+            hit = settles(rows).astype(np.int64)
+            before = np.cumsum(hit) - hit
+            before -= np.repeat(before[nxt], end - nxt)
+            asked[rows[before == 0]] = True
+        else:
+            while len(nxt):  # one provider call per turn
+                at = rows[nxt]
+                asked[at] = True
+                hit = settles(at)
+                nxt, end = nxt[~hit] + 1, end[~hit]
+                more = nxt < end
+                nxt, end = nxt[more], end[more]
         return self._apply(m, fact, MEMBER, pl.Series(asked))
 
     def _item_with(
@@ -1140,7 +1171,7 @@ class _Run:
         """Member `rows`' asking order within their subject: the subject's own row first (a
         person benefit), then by place in the household listing."""
         members = m[MEMBER].to_numpy()[rows]
-        places = self._rank()
+        places = self.population.listing()
         key: Ints = places[members]
         if self.p.benefit.subject == "person":
             key = key + (members != m[SUBJECT].to_numpy()[rows]) * len(places)
@@ -1171,7 +1202,10 @@ class _Run:
             return frame
         keys = frame[key]
         values = self.source(fact, keys.filter(need) if self.provider is not None else keys)
-        if not _is_identity(keys, len(values)):
+        whole = self.whole.get(key)
+        if whole is None:
+            whole = self.whole[key] = _is_identity(keys, len(values))
+        if not whole:
             values = values.gather(keys)
         return frame.with_columns(
             pl.when(need).then(values).otherwise(pl.col(_v(fact))).alias(_v(fact)),
@@ -1190,19 +1224,23 @@ class _Run:
             if stage is None:
                 finished.append(self.results(s, m))
                 break
-            open_s, open_m = self._undecided(s, m)
-            # Set decided subjects apart only once they are many: a decided row evaluates to the
-            # same values in every later pass (nothing more is fetched for it), while each
-            # set-apart part costs a filter of both frames and a place in the final reordering.
-            if open_s.sum() <= len(open_s) * _KEEP_OPEN_SHARE:
+            # Set decided subjects apart only once they are many, and not before the last stage:
+            # a decided row evaluates to the same values in every later pass (nothing more is
+            # fetched for it), while each set-apart part costs a filter of both frames and a
+            # place in the final reordering, which one last pass does not earn back.
+            last = stage == len(self.p.plan.stages)
+            apart = None if last else self._open_if_few(s, m)
+            if apart is not None:
+                open_s, open_m = apart
                 done_m = m.filter(~open_m) if m is not None and open_m is not None else None
                 finished.append(self.results(s.filter(~open_s), done_m))
                 s = s.filter(open_s)
                 m = m.filter(open_m) if m is not None and open_m is not None else None
-                self.groups = None
+                self._rows_changed()
             if self.deferred and self._members_needed(s, m, stage):
                 s, m = self._strip(s), self._expand(s)  # for the subjects still undecided
-                changed, self.groups = None, None
+                changed = None
+                self._rows_changed()
                 continue
             s, m = self.fetch(stage, s, m)
             changed = {f for f in self.p.plan.facts if self.stage_of[f] == stage}
@@ -1212,9 +1250,17 @@ class _Run:
             out = pl.concat(finished, how="vertical_relaxed", rechunk=True)  # gathers fast
             order = _ascending(out[SUBJECT].to_numpy(), len(self.subject_ids))
             out = out.select(pl.all().gather(order))
-        return out.with_columns(self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT)).rename(
-            {SUBJECT: "subject_id"}
+        eligible = pl.col("outcome")
+        outcome = (
+            pl.when(eligible.is_null())
+            .then(pl.lit(str(Outcome.UNDETERMINED)))
+            .when(~eligible)
+            .then(pl.lit(str(Outcome.NOT_ELIGIBLE)))
+            .otherwise(pl.lit(str(Outcome.ELIGIBLE)))
         )
+        return out.with_columns(
+            self.subject_ids.gather(out[SUBJECT]).alias(SUBJECT), outcome.alias("outcome")
+        ).rename({SUBJECT: "subject_id"})
 
     def _members_needed(self, s: pl.DataFrame, m: pl.DataFrame | None, stage: int) -> bool:
         """Whether the next fetch concerns members (or a subject's own fact shared with them)."""
@@ -1223,14 +1269,23 @@ class _Run:
             return True
         return any(self.stage_of[f] == stage and s[_need(f)].any() for f in self.shared)
 
-    def _undecided(
+    def _rows_changed(self) -> None:
+        """Forget what was known of the current rows (their groups, which keys are whole)."""
+        self.groups = None
+        self.whole = {}
+
+    def _open_if_few(
         self, s: pl.DataFrame, m: pl.DataFrame | None
-    ) -> tuple[pl.Series, pl.Series | None]:
-        """Row masks of subjects with facts still to fetch, for S and for M."""
+    ) -> tuple[pl.Series, pl.Series | None] | None:
+        """Row masks (for S and for M) of the subjects with facts still to fetch, when they are
+        at most `_KEEP_OPEN_SHARE` of the rows (the decided ones are then set apart); else None."""
         pending = [_need(f) for f in self.p.subject_facts]
         if self.deferred:  # no member fact is fetched yet: one pending may lie under an aggregate
             pending += [f"need|{self.p.col[a]}" for a in self.p.aggs]
         open_s = _any_row(s, pending)
+        limit = len(open_s) * _KEEP_OPEN_SHARE
+        if open_s.sum() > limit:  # the members' needs can only open more
+            return None
         if m is None:
             return pl.Series(open_s), None
         g = self.groups
@@ -1240,6 +1295,8 @@ class _Run:
         if self.deferred:  # keep the households still in use
             return pl.Series(open_s), pl.Series(flags[g.m])
         flags[g.m[_any_row(m, [_need(f) for f in self.p.member_facts])]] = True
+        if flags.sum() > limit:
+            return None
         return pl.Series(flags), pl.Series(flags[g.m])
 
     def _strip(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -1253,18 +1310,26 @@ class _Run:
     def _bookkeeping(self, s: pl.DataFrame, m: pl.DataFrame | None) -> list[pl.Series]:
         """Per subject: the facts used and missing as bitmasks (bit = position in the plan) and
         the fetch count, from the `k|` and `miss|` columns (null counts as unset)."""
-        used = np.zeros(s.height, dtype=np.int64)
-        missing = np.zeros(s.height, dtype=np.int64)
-        count = np.zeros(s.height, dtype=np.int64)
+        facts = sorted(self.p.subject_facts)
+
+        def bits(flag: Callable[[str], str]) -> pl.Expr:
+            return pl.sum_horizontal(
+                pl.lit(0, dtype=pl.Int64()),
+                *[
+                    pl.col(flag(f)).fill_null(False).cast(pl.Int64()) * (1 << self.bits[f])
+                    for f in facts
+                ],
+            )
+
+        counted = pl.sum_horizontal(
+            pl.lit(0, dtype=pl.Int64()),
+            *[pl.col(_k(f)).fill_null(False).cast(pl.Int64()) for f in facts],
+        )
+        own = s.select(bits(_k).alias("u"), bits(_missing).alias("m"), counted.alias("c"))
+        used, missing, count = (own[c].to_numpy().copy() for c in ("u", "m", "c"))
         m_facts = sorted(self.p.member_facts)
         if m is not None and m_facts and not self.deferred:
             self._member_bookkeeping(m, m_facts, s[SUBJECT], used, missing, count)
-        for fact in sorted(self.p.subject_facts):
-            bit = np.int64(1 << self.bits[fact])
-            fetched = _flags(s[_k(fact)])
-            np.bitwise_or(used, bit, out=used, where=fetched)
-            np.add(count, 1, out=count, where=fetched)
-            np.bitwise_or(missing, bit, out=missing, where=_flags(s[_missing(fact)]))
         return [
             pl.Series("facts_used", used),
             pl.Series("facts_missing", missing),
@@ -1298,15 +1363,8 @@ class _Run:
         p = self.p
         benefit = p.benefit
         eligible = pl.col(p.col[benefit.eligible])
-        outcome = (
-            pl.when(eligible.is_null())
-            .then(pl.lit(str(Outcome.UNDETERMINED)))
-            .when(~eligible)
-            .then(pl.lit(str(Outcome.NOT_ELIGIBLE)))
-            .otherwise(pl.lit(str(Outcome.ELIGIBLE)))
-        )
         is_eligible = eligible.fill_null(False)
-        cols = [pl.col(SUBJECT), outcome.alias("outcome")]
+        cols = [pl.col(SUBJECT), eligible.alias("outcome")]  # words once the parts are joined
         for output in benefit.outputs.values():
             value = pl.col(p.col[output.node])
             if output.type == T.MONEY and output.node.type == T.MONEY:
@@ -1430,7 +1488,7 @@ class _Run:
             )
         )
         own = (pl.col(SUBJECT) == pl.col(MEMBER)) & (p.benefit.subject == "person")
-        place = pl.Series(self._rank() + 1)
+        place = pl.Series(self.population.listing() + 1)
         for fact in sorted(p.member_facts):
             rows = m_flags.filter(pl.col(fact))
             found.append(
@@ -1447,36 +1505,6 @@ class _Run:
                 )
             )
         return found
-
-    def _rank(self) -> Ints:
-        """Each person's place in their household's listing (0-based): by position code (unknown
-        last), then person id, as `decision.listing` — whatever the persons table's row order."""
-        if self.listing is None:
-            persons = self.tables["person"]
-            code = (
-                persons["position_code"].cast(pl.String())
-                if "position_code" in persons.columns
-                else pl.Series([None] * persons.height, dtype=pl.String())
-            )
-            order = (
-                pl.DataFrame(
-                    {
-                        "h": self.person_rows[HOUSEHOLD],
-                        "unknown": code.is_null(),
-                        "code": code.fill_null(""),
-                        "id": persons["person_id"].cast(pl.String()),
-                        "row": self.person_rows[MEMBER],
-                    }
-                )
-                .sort("h", "unknown", "code", "id")["row"]
-                .to_numpy()
-            )
-            sizes = self.sizes.to_numpy()
-            self.listing = np.empty(len(order), dtype=np.int64)
-            self.listing[order] = np.arange(len(order), dtype=np.int64) - np.repeat(
-                np.cumsum(sizes) - sizes, sizes
-            )
-        return self.listing
 
 
 def fact_names(benefit: Benefit, mask: int, catalogue: Catalogue | None = None) -> list[str]:
