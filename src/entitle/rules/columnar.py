@@ -1142,8 +1142,8 @@ class _Run:
         if self.provider is None:
             # every value is at hand: the turns at once, each row asked unless an earlier row of
             # its group settled the aggregate (the members asked are those of the turns below)
-            hit = settles(rows).astype(np.int64)
-            before = np.cumsum(hit) - hit
+            hits = settles(rows).astype(np.int64)
+            before = np.cumsum(hits) - hits
             before -= np.repeat(before[nxt], end - nxt)
             asked[rows[before == 0]] = True
         else:
