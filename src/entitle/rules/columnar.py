@@ -50,6 +50,7 @@ from entitle.rules.logic import Outcome
 from entitle.rules.model import Benefit
 from entitle.rules.plan import Plan, plan_benefit
 
+Flags = np.ndarray[Any, np.dtype[np.bool_]]
 DTYPES: dict[T, pl.DataType] = {
     T.BOOL: pl.Boolean(),
     T.INT: pl.Int64(),
@@ -61,6 +62,7 @@ DTYPES: dict[T, pl.DataType] = {
 }
 
 SUBJECT, HOUSEHOLD, MEMBER = "_s", "_h", "_m"
+OPEN = "open|"  # S: the subject has a fact still to fetch
 MISSING_TYPE = pl.List(
     pl.Struct(
         {
@@ -86,11 +88,31 @@ class Population:
     def listing(self) -> Ints:
         """Each person's place in their household's listing (0-based, computed once)."""
         if self._listing is None:
-            rows, sizes = self.index()
-            self._listing = listing_places(
-                self.persons, rows[HOUSEHOLD].to_numpy(), sizes.to_numpy()
-            )
+            self._listing = self._places_in(np.arange(self.persons.height, dtype=np.int64))
         return self._listing
+
+    def places(self, persons: Ints) -> Ints:
+        """The listing places of some persons (positions): only their households are sorted,
+        unless the whole listing is known already."""
+        if self._listing is not None:
+            return self._listing[persons]
+        households = self.index()[0][HOUSEHOLD].to_numpy()
+        wanted = np.zeros(self.households.height, dtype=np.bool_)
+        wanted[households[persons]] = True
+        rows = np.flatnonzero(wanted[households])
+        return self._places_in(rows)[np.searchsorted(rows, persons)]
+
+    def _places_in(self, rows: Ints) -> Ints:
+        """Listing places of the persons at `rows` (ascending, whole households)."""
+        persons = self.persons
+        codes = persons["position_code"] if "position_code" in persons.columns else None
+        whole = len(rows) == persons.height
+        households = self.index()[0][HOUSEHOLD].to_numpy()
+        return listing_places(
+            codes if codes is None or whole else codes.gather(rows),
+            persons["person_id"] if whole else persons["person_id"].gather(rows),
+            households if whole else households[rows],
+        )
 
     def index(self) -> tuple[pl.DataFrame, pl.Series]:
         """Each person's (`_m`) household position (`_h`), and household sizes (computed once)."""
@@ -664,12 +686,12 @@ def _ascending(positions: Ints, size: int) -> Ints:
     return order[order >= 0]
 
 
-def _flags(flags: pl.Series) -> np.ndarray[Any, np.dtype[np.bool_]]:
+def _flags(flags: pl.Series) -> Flags:
     """A boolean column as a numpy array (null counts as unset)."""
     return (flags.fill_null(False) if flags.null_count() else flags).to_numpy()
 
 
-def _any_row(frame: pl.DataFrame, columns: Iterable[str]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+def _any_row(frame: pl.DataFrame, columns: Iterable[str]) -> Flags:
     """Per row, whether any of the boolean columns is set (null counts as unset)."""
     out = np.zeros(frame.height, dtype=np.bool_)
     for column in columns:
@@ -679,7 +701,12 @@ def _any_row(frame: pl.DataFrame, columns: Iterable[str]) -> np.ndarray[Any, np.
 
 def _count(groups: Ints, flags: pl.Series, n: int) -> Ints:
     """How many rows of each group have the flag set (null counts as unset)."""
-    return np.bincount(groups[_flags(flags)], minlength=n)
+    return _tally(groups, _flags(flags), n)
+
+
+def _tally(groups: Ints, flags: Flags, n: int) -> Ints:
+    """How many rows of each group are set (weighing is faster than selecting the rows)."""
+    return np.bincount(groups, weights=flags, minlength=n).astype(np.int64)
 
 
 def _any(exprs: Iterable[pl.Expr]) -> pl.Expr:
@@ -767,7 +794,7 @@ class _Run:
         self.ids = {"person": persons["person_id"], "household": households["household_id"]}
         self.tables = {"person": persons, "household": households}
         self.values: dict[str, pl.Series] = {}
-        self.asked: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+        self.asked: dict[str, Flags] = {}
         person_rows, sizes = population.index()
         if program.benefit.subject == "household":
             subjects = pl.DataFrame(
@@ -918,6 +945,7 @@ class _Run:
             .with_columns(
                 (pl.col(_missing(f)) & ~pl.col(_k(f))).alias(_need(f)) for f in p.subject_facts
             )
+            .with_columns(_any(pl.col(c) for c in self._pending()).fill_null(False).alias(OPEN))
             .collect()
         )
         if m is not None:
@@ -1121,17 +1149,9 @@ class _Run:
         rows = np.flatnonzero(_flags(m[_need(fact)]))
         if not len(rows):
             return m
-        # the needing rows in asking order within their group; each group's turns are then the
-        # rows from its first (`nxt`) up to its end
-        key = self._asking_key(m, rows)
-        rows = rows[np.argsort(g.m[rows] * (int(key.max()) + 1) + key, kind="stable")]
-        groups = g.m[rows]
-        nxt = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        end = np.r_[nxt[1:], len(rows)]
         members = m[MEMBER].to_numpy()
-        asked = np.zeros(m.height, dtype=np.bool_)
 
-        def settles(at: Ints) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        def settles(at: Ints) -> Flags:
             """Ask the members of rows `at`: whether each one's item settles the aggregate."""
             who = members[at]
             values = self.source(fact, pl.Series(who)).gather(who)
@@ -1139,22 +1159,46 @@ class _Run:
                 values = self._item_with(m, at, fact, values, agg)
             return _flags(values == (agg.fn == "any"))
 
-        if self.provider is None:
-            # every value is at hand: the turns at once, each row asked unless an earlier row of
-            # its group settled the aggregate (the members asked are those of the turns below)
-            hits = settles(rows).astype(np.int64)
-            before = np.cumsum(hits) - hits
-            before -= np.repeat(before[nxt], end - nxt)
-            asked[rows[before == 0]] = True
+        asked = np.zeros(m.height, dtype=np.bool_)
+        if self.provider is None:  # every value at hand
+            asked[self._asked_at_once(m, g, rows, settles(rows))] = True
         else:
-            while len(nxt):  # one provider call per turn
-                at = rows[nxt]
-                asked[at] = True
-                hit = settles(at)
-                nxt, end = nxt[~hit] + 1, end[~hit]
-                more = nxt < end
-                nxt, end = nxt[more], end[more]
+            asked[self._asked_in_turns(m, g, rows, settles)] = True
         return self._apply(m, fact, MEMBER, pl.Series(asked))
+
+    def _asked_in_turns(
+        self, m: pl.DataFrame, g: _Groups, rows: Ints, settles: Callable[[Ints], Flags]
+    ) -> Ints:
+        """Each group's needing `rows` asked in asking order, one turn (one call of `settles`)
+        for all groups at a time, until a row settles the group's aggregate."""
+        key = self._asking_key(m, rows)
+        rows = rows[np.argsort(g.m[rows] * (int(key.max()) + 1) + key, kind="stable")]
+        groups = g.m[rows]
+        nxt = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])  # each group's next row
+        end = np.r_[nxt[1:], len(rows)]
+        asked = []
+        while len(nxt):
+            at = rows[nxt]
+            asked.append(at)
+            hit = settles(at)
+            nxt, end = nxt[~hit] + 1, end[~hit]
+            more = nxt < end
+            nxt, end = nxt[more], end[more]
+        return np.concatenate(asked)
+
+    def _asked_at_once(self, m: pl.DataFrame, g: _Groups, rows: Ints, hit: Flags) -> Ints:
+        """The needing `rows` the turns would ask, from every row's answer (`hit`: it settles
+        the aggregate): all rows of a group that none settles; in a group that one settles, the
+        rows up to the first that does in asking order (only these groups' listings are read)."""
+        groups = g.m[rows]
+        settled = np.zeros(g.n, dtype=np.bool_)
+        settled[groups[hit]] = True
+        in_settled = settled[groups]
+        at, at_groups, at_hit = rows[in_settled], groups[in_settled], hit[in_settled]
+        key = self._asking_key(m, at, whole=False)
+        first = np.full(g.n, _NO_PLACE, dtype=np.int64)
+        np.minimum.at(first, at_groups[at_hit], key[at_hit])
+        return np.concatenate([rows[~in_settled], at[key <= first[at_groups]]])
 
     def _item_with(
         self, m: pl.DataFrame, rows: Ints, fact: str, values: pl.Series, agg: Agg
@@ -1167,19 +1211,20 @@ class _Run:
 
         return _materialise(turn.lazy(), self.p.m_levels, stale).collect()[self.p.col[agg.item]]
 
-    def _asking_key(self, m: pl.DataFrame, rows: Ints) -> Ints:
+    def _asking_key(self, m: pl.DataFrame, rows: Ints, whole: bool = True) -> Ints:
         """Member `rows`' asking order within their subject: the subject's own row first (a
-        person benefit), then by place in the household listing."""
+        person benefit), then by place in the household listing (`whole`: the population's
+        listing is made, for later calls; else only these rows' households are sorted)."""
         members = m[MEMBER].to_numpy()[rows]
-        places = self.population.listing()
-        key: Ints = places[members]
+        population = self.population
+        key = population.listing()[members] if whole else population.places(members)
         if self.p.benefit.subject == "person":
-            key = key + (members != m[SUBJECT].to_numpy()[rows]) * len(places)
+            key = key + (members != m[SUBJECT].to_numpy()[rows]) * population.persons.height
         return key
 
     def _one_member(
-        self, s: pl.DataFrame, m: pl.DataFrame, need: np.ndarray[Any, np.dtype[np.bool_]]
-    ) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        self, s: pl.DataFrame, m: pl.DataFrame, need: Flags
+    ) -> Flags:
         """Of the member rows in `need`, one per subject: the subject's own row first, then the
         first in the household listing (as the scalar engine asks: one member at a time)."""
         chosen = np.zeros(len(need), dtype=np.bool_)
@@ -1274,18 +1319,23 @@ class _Run:
         self.groups = None
         self.whole = {}
 
+    def _pending(self) -> list[str]:
+        """The columns of S that say a subject has a fact still to fetch (its own, or while the
+        members are deferred, one under an aggregate); `OPEN` says whether any does."""
+        pending = [_need(f) for f in sorted(self.p.subject_facts)]
+        if self.deferred:
+            pending += [f"need|{self.p.col[a]}" for a in self.p.aggs]
+        return pending
+
     def _open_if_few(
         self, s: pl.DataFrame, m: pl.DataFrame | None
     ) -> tuple[pl.Series, pl.Series | None] | None:
         """Row masks (for S and for M) of the subjects with facts still to fetch, when they are
         at most `_KEEP_OPEN_SHARE` of the rows (the decided ones are then set apart); else None."""
-        pending = [_need(f) for f in self.p.subject_facts]
-        if self.deferred:  # no member fact is fetched yet: one pending may lie under an aggregate
-            pending += [f"need|{self.p.col[a]}" for a in self.p.aggs]
-        open_s = _any_row(s, pending)
-        limit = len(open_s) * _KEEP_OPEN_SHARE
-        if open_s.sum() > limit:  # the members' needs can only open more
+        limit = s.height * _KEEP_OPEN_SHARE
+        if s[OPEN].sum() > limit:  # the members' needs can only open more
             return None
+        open_s = s[OPEN].to_numpy()
         if m is None:
             return pl.Series(open_s), None
         g = self.groups
@@ -1352,11 +1402,11 @@ class _Run:
         for fact in facts:
             bit = np.int64(1 << self.bits[fact])
             fetched = m[_k(fact)].to_numpy()
-            hits = np.bincount(groups[fetched], minlength=total)
+            hits = _tally(groups, fetched, total)
             used |= (hits > 0) * bit
             missing |= (_count(groups, m[_missing(fact)], total) > 0) * bit
             if fact in self.shared:  # the subject's own value counts once, as a subject fact
-                hits -= np.bincount(groups[fetched & own], minlength=total)
+                hits -= _tally(groups, fetched & own, total)
             count += hits
 
     def results(self, s: pl.DataFrame, m: pl.DataFrame | None) -> pl.DataFrame:

@@ -14,37 +14,39 @@ import polars as pl
 Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
-def listing_places(persons: pl.DataFrame, households: Ints, sizes: Ints) -> Ints:
+def listing_places(codes: pl.Series | None, ids: pl.Series, households: Ints) -> Ints:
     """Each person's 0-based place in their household's listing.
 
-    `households`: each person's household position; `sizes`: persons per household. Persons are
-    sorted by household and position code with a stable sort (person tables are mostly in listing
-    order already, which such a sort finds cheaply); a full sort that also compares person ids
-    runs only when two persons of a household share a code out of id order.
+    The persons are given by their position codes (None: no codes), ids and household numbers,
+    every member of each household present. They are sorted by household and position code with
+    a stable sort (person tables are mostly in listing order already, which such a sort finds
+    cheaply); a full sort that also compares ids runs only when two persons of a household
+    share a code out of id order.
     """
-    codes = _code_ranks(persons)
-    key = households * (int(codes.max(initial=0)) + 1) + codes
+    ranks = _code_ranks(codes) if codes is not None else np.zeros(len(ids), dtype=np.int64)
+    key = households * (int(ranks.max(initial=0)) + 1) + ranks
     order = np.argsort(key, kind="stable")
-    ids = persons["person_id"].cast(pl.String())
+    ids = ids.cast(pl.String())
     if not _ids_ascending_in_ties(ids, key, order):
         order = (
             pl.DataFrame({"key": key, "id": ids, "row": np.arange(len(key), dtype=np.int64)})
             .sort("key", "id")["row"]
             .to_numpy()
         )
-    starts = np.cumsum(sizes) - sizes
+    grouped = households[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     places = np.empty(len(order), dtype=np.int64)
-    places[order] = np.arange(len(order), dtype=np.int64) - starts[households[order]]
+    places[order] = np.arange(len(order), dtype=np.int64) - np.repeat(
+        starts, np.diff(np.r_[starts, len(order)])
+    )
     return places
 
 
-def _code_ranks(persons: pl.DataFrame) -> Ints:
-    """Each person's position code as its rank among the codes present (unknown: last)."""
-    if "position_code" not in persons.columns:
-        return np.zeros(persons.height, dtype=np.int64)
-    code = persons["position_code"].cast(pl.String())
-    known = code.drop_nulls().unique().sort()
-    ranks = code.cast(pl.Enum(known.to_list())).to_physical().cast(pl.Int64())
+def _code_ranks(codes: pl.Series) -> Ints:
+    """Each position code's rank among the codes present (unknown: last)."""
+    codes = codes.cast(pl.String())
+    known = codes.drop_nulls().unique().sort()
+    ranks = codes.cast(pl.Enum(known.to_list())).to_physical().cast(pl.Int64())
     return ranks.fill_null(len(known)).to_numpy()
 
 
