@@ -1357,33 +1357,26 @@ class _Run:
         ]
         return frame.select(keep)
 
-    def _bookkeeping(self, s: pl.DataFrame, m: pl.DataFrame | None) -> list[pl.Series]:
+    def _bookkeeping(self) -> list[pl.Expr]:
         """Per subject: the facts used and missing as bitmasks (bit = position in the plan) and
-        the fetch count, from the `k|` and `miss|` columns (null counts as unset)."""
+        the fetch count, from the subject's own `k|` and `miss|` columns (null counts as unset);
+        `_member_bookkeeping` adds the members' facts."""
         facts = sorted(self.p.subject_facts)
 
-        def bits(flag: Callable[[str], str]) -> pl.Expr:
-            return pl.sum_horizontal(
-                pl.lit(0, dtype=pl.Int64()),
-                *[
-                    pl.col(flag(f)).fill_null(False).cast(pl.Int64()) * (1 << self.bits[f])
-                    for f in facts
-                ],
-            )
+        def total(flag: Callable[[str], str], weight: Callable[[str], int]) -> pl.Expr:
+            out = pl.lit(0, dtype=pl.Int64())
+            for fact in facts:  # a chain of when/then: a third of the time of sum_horizontal
+                zero = pl.lit(0, dtype=pl.Int64())
+                out = out + pl.when(pl.col(flag(fact))).then(weight(fact)).otherwise(zero)
+            return out
 
-        counted = pl.sum_horizontal(
-            pl.lit(0, dtype=pl.Int64()),
-            *[pl.col(_k(f)).fill_null(False).cast(pl.Int64()) for f in facts],
-        )
-        own = s.select(bits(_k).alias("u"), bits(_missing).alias("m"), counted.alias("c"))
-        used, missing, count = (own[c].to_numpy().copy() for c in ("u", "m", "c"))
-        m_facts = sorted(self.p.member_facts)
-        if m is not None and m_facts and not self.deferred:
-            self._member_bookkeeping(m, m_facts, s[SUBJECT], used, missing, count)
+        def bit(fact: str) -> int:
+            return 1 << self.bits[fact]
+
         return [
-            pl.Series("facts_used", used),
-            pl.Series("facts_missing", missing),
-            pl.Series("fetch_count", count),
+            total(_k, bit).alias("facts_used"),
+            total(_missing, bit).alias("facts_missing"),
+            total(_k, lambda _: 1).alias("fetch_count"),
         ]
 
     def _member_bookkeeping(
@@ -1439,7 +1432,15 @@ class _Run:
         cols.append(
             (_any(pl.col(f) for f in p.bound_flags) & eligible.is_not_null()).alias("by_bounds")
         )
-        out = s.select(*cols).with_columns(self._bookkeeping(s, m))
+        out = s.select(*cols, *self._bookkeeping())
+        m_facts = sorted(p.member_facts)
+        if m is not None and m_facts and not self.deferred:
+            columns = ("facts_used", "facts_missing", "fetch_count")
+            used, missing, count = (out[c].to_numpy().copy() for c in columns)
+            self._member_bookkeeping(m, m_facts, s[SUBJECT], used, missing, count)
+            out = out.with_columns(
+                pl.Series(c, a) for c, a in zip(columns, (used, missing, count), strict=True)
+            )
         if not self.whose:
             return out
         return self._with_missing(out, s, None if self.deferred else m)
