@@ -1144,7 +1144,8 @@ class _Run:
         """A fact asked one member at a time that only one any/all aggregate reads: ask one
         member per subject, in asking order, until a member's item settles the aggregate — all in
         this pass. While the aggregate stays open nothing else changes, so the other members'
-        need is the one this pass computed; only the rows asked are evaluated between turns."""
+        need is the one this pass computed; only the rows asked are evaluated between turns.
+        From the tables (every value at hand) the members the turns would ask are found at once."""
         g = self._groups(s, m)
         rows = np.flatnonzero(_flags(m[_need(fact)]))
         if not len(rows):
@@ -1195,7 +1196,7 @@ class _Run:
         settled[groups[hit]] = True
         in_settled = settled[groups]
         at, at_groups, at_hit = rows[in_settled], groups[in_settled], hit[in_settled]
-        key = self._asking_key(m, at, whole=False)
+        key = self._asking_key(m, at, whole_listing=False)
         first = np.full(g.n, _NO_PLACE, dtype=np.int64)
         np.minimum.at(first, at_groups[at_hit], key[at_hit])
         return np.concatenate([rows[~in_settled], at[key <= first[at_groups]]])
@@ -1211,20 +1212,19 @@ class _Run:
 
         return _materialise(turn.lazy(), self.p.m_levels, stale).collect()[self.p.col[agg.item]]
 
-    def _asking_key(self, m: pl.DataFrame, rows: Ints, whole: bool = True) -> Ints:
+    def _asking_key(self, m: pl.DataFrame, rows: Ints, whole_listing: bool = True) -> Ints:
         """Member `rows`' asking order within their subject: the subject's own row first (a
-        person benefit), then by place in the household listing (`whole`: the population's
-        listing is made, for later calls; else only these rows' households are sorted)."""
+        person benefit), then by place in the household listing (`whole_listing`: the
+        population's listing is made, for later calls; else only these rows' households are
+        sorted)."""
         members = m[MEMBER].to_numpy()[rows]
         population = self.population
-        key = population.listing()[members] if whole else population.places(members)
+        key = population.listing()[members] if whole_listing else population.places(members)
         if self.p.benefit.subject == "person":
             key = key + (members != m[SUBJECT].to_numpy()[rows]) * population.persons.height
         return key
 
-    def _one_member(
-        self, s: pl.DataFrame, m: pl.DataFrame, need: Flags
-    ) -> Flags:
+    def _one_member(self, s: pl.DataFrame, m: pl.DataFrame, need: Flags) -> Flags:
         """Of the member rows in `need`, one per subject: the subject's own row first, then the
         first in the household listing (as the scalar engine asks: one member at a time)."""
         chosen = np.zeros(len(need), dtype=np.bool_)
