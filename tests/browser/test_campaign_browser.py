@@ -28,6 +28,7 @@ from test_desk_browser import (  # noqa: E402
     CHROMIUM,
     HERE,
     _require_chromium,
+    assert_focus,
     check,
     sign_in,
 )
@@ -232,7 +233,7 @@ def test_the_dashboard_of_a_run(page: Any, dashboard: Dashboard) -> None:
     assert "Bereik tegenover de werkelijkheid" in page.locator("#reach").inner_text()
     page.locator("#approve-button").focus()  # the review is reachable with the keyboard
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "reject-button"
+    assert_focus(page, "reject-button")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert errors == []
 

@@ -130,9 +130,17 @@ def page(browser: Any, desk: Desk) -> Iterator[Any]:
         context.close()
 
 
+def assert_focus(page: Any, element_id: str) -> None:
+    """The element `element_id` has the focus, or gets it within the page's timeout: a browser
+    applies `autofocus` at its next rendering step, which may come after the load event."""
+    page.wait_for_function(
+        f"document.activeElement !== null && document.activeElement.id === {element_id!r}"
+    )
+
+
 def sign_in(page: Any, username: str) -> None:
     page.goto("/login")
-    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    assert_focus(page, "username")  # autofocus
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
@@ -161,7 +169,7 @@ def shot(page: Any, name: str) -> None:
 def test_sign_in_and_a_check_for_each_outcome(page: Any, desk: Desk) -> None:
     sign_in(page, "desk")
     assert page.url.endswith("/desk")
-    assert page.evaluate("document.activeElement.id") == "insz"  # ready for the card reader
+    assert_focus(page, "insz")  # ready for the card reader
     shot(page, "desk-empty")
     city = desk.city
     for insz, benefit, outcome, word in (
@@ -174,7 +182,7 @@ def test_sign_in_and_a_check_for_each_outcome(page: Any, desk: Desk) -> None:
         assert f"outcome-{outcome}" in (card.get_attribute("class") or "")
         assert page.locator("#card-title .label").inner_text() == word
         # ready for the next card read: the number field has the focus, its number selected
-        assert page.evaluate("document.activeElement.id") == "insz"
+        assert_focus(page, "insz")
         assert page.evaluate(
             "(() => { const f = document.getElementById('insz');"
             " return f.selectionStart === 0 && f.selectionEnd === f.value.length; })()"
@@ -200,7 +208,7 @@ def test_a_mistyped_insz_is_refused_before_it_is_sent(page: Any, desk: Desk) -> 
     assert "controlecijfers" in status.inner_text()  # said while typing
     page.keyboard.press("Enter")
     assert page.locator("#insz").get_attribute("aria-invalid") == "true"
-    assert page.evaluate("document.activeElement.id") == "insz"
+    assert_focus(page, "insz")
     page.wait_for_timeout(300)
     assert sent == []  # nothing went to the server
     assert page.locator("#card").count() == 0
@@ -393,7 +401,7 @@ def test_the_card_checks_the_other_benefits_with_one_click(page: Any, desk: Desk
     assert page.locator("#card").count() == 1  # the first card stays
     assert "outcome-eligible" in (page.locator("#card").get_attribute("class") or "")
     assert page.locator("#check-others").count() == 0  # nothing left to check
-    assert page.evaluate("document.activeElement.id") == "others-section"
+    assert_focus(page, "others-section")
     assert_no_raw_values(page.content())
     shot(page, "desk-other-benefits")
 
