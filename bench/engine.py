@@ -118,12 +118,12 @@ def both_modes(
         entitle_columnar(benefits, persons, households, prefill=prefill)
     runs: dict[bool, Runs] = {True: [], False: []}
     cpu = {True: 0.0, False: 0.0}
-    for _ in range(max(1, repeat)):
+    count = max(1, repeat)
+    for _ in range(count):
         for prefill in (True, False):
             start = time.process_time()
             runs[prefill].append(entitle_columnar(benefits, persons, households, prefill))
             cpu[prefill] += time.process_time() - start
-    count = max(1, repeat)
     return runs[True], runs[False], cpu[True] / count, cpu[False] / count
 
 

@@ -88,7 +88,7 @@ class Population:
     def listing(self) -> Ints:
         """Each person's place in their household's listing (0-based, computed once)."""
         if self._listing is None:
-            self._listing = self._places_in(np.arange(self.persons.height, dtype=np.int64))
+            self._listing = self._places_in(None, self._households_of_persons())
         return self._listing
 
     def places(self, persons: Ints) -> Ints:
@@ -96,23 +96,24 @@ class Population:
         unless the whole listing is known already."""
         if self._listing is not None:
             return self._listing[persons]
-        households = self.index()[0][HOUSEHOLD].to_numpy()
+        households = self._households_of_persons()
         wanted = np.zeros(self.households.height, dtype=np.bool_)
         wanted[households[persons]] = True
         rows = np.flatnonzero(wanted[households])
-        return self._places_in(rows)[np.searchsorted(rows, persons)]
+        return self._places_in(rows, households)[np.searchsorted(rows, persons)]
 
-    def _places_in(self, rows: Ints) -> Ints:
-        """Listing places of the persons at `rows` (ascending, whole households)."""
-        persons = self.persons
-        codes = persons["position_code"] if "position_code" in persons.columns else None
-        whole = len(rows) == persons.height
-        households = self.index()[0][HOUSEHOLD].to_numpy()
-        return listing_places(
-            codes if codes is None or whole else codes.gather(rows),
-            persons["person_id"] if whole else persons["person_id"].gather(rows),
-            households if whole else households[rows],
-        )
+    def _households_of_persons(self) -> Ints:
+        """Each person's household position."""
+        return self.index()[0][HOUSEHOLD].to_numpy()
+
+    def _places_in(self, rows: Ints | None, households: Ints) -> Ints:
+        """Listing places of the persons at `rows` (ascending, whole households; None: all)."""
+        codes = self.persons["position_code"] if "position_code" in self.persons.columns else None
+        ids = self.persons["person_id"]
+        if rows is not None:
+            codes = None if codes is None else codes.gather(rows)
+            ids, households = ids.gather(rows), households[rows]
+        return listing_places(codes, ids, households)
 
     def index(self) -> tuple[pl.DataFrame, pl.Series]:
         """Each person's (`_m`) household position (`_h`), and household sizes (computed once)."""
@@ -1363,10 +1364,11 @@ class _Run:
         `_member_bookkeeping` adds the members' facts."""
         facts = sorted(self.p.subject_facts)
 
+        zero = pl.lit(0, dtype=pl.Int64())
+
         def total(flag: Callable[[str], str], weight: Callable[[str], int]) -> pl.Expr:
-            out = pl.lit(0, dtype=pl.Int64())
+            out = zero
             for fact in facts:  # a chain of when/then: a third of the time of sum_horizontal
-                zero = pl.lit(0, dtype=pl.Int64())
                 out = out + pl.when(pl.col(flag(fact))).then(weight(fact)).otherwise(zero)
             return out
 
